@@ -1,0 +1,129 @@
+"""Settings: read once from the environment (and `.env`, loaded by app.py), then passed in.
+
+Nothing reads the environment at import time; tests build a Settings directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from providers.base import Secret
+
+RUNCOMFY_DEFAULT_URL = "https://model-api.runcomfy.net"
+WAVESPEED_DEFAULT_URL = "https://api.wavespeed.ai"
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a number") from exc
+
+
+def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not a whole number") from exc
+
+
+def _secret(env: Mapping[str, str], *names: str) -> Secret | None:
+    for name in names:
+        value = env.get(name, "").strip()
+        if value:
+            return Secret(value)
+    return None
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    runcomfy_key: Secret | None = None
+    wavespeed_key: Secret | None = None
+    runcomfy_base_url: str = RUNCOMFY_DEFAULT_URL
+    wavespeed_base_url: str = WAVESPEED_DEFAULT_URL
+    # Simulator pacing: long enough that a demo shows every state, short in tests.
+    sim_queue_seconds: float = 3.0
+    sim_run_seconds: float = 6.0
+    # A job still unfinished this long after submit ends as timed out (request id kept).
+    job_deadline_seconds: float = 45 * 60
+    download_max_bytes: int = 2 * 1024**3
+    auth: tuple[tuple[str, str], ...] = ()
+    allowed_users: tuple[str, ...] = ()
+    public: bool = False  # serves strangers (Spaces, STUDIO_PUBLIC=1): per-browser owners
+    max_jobs_per_hour: int | None = None
+    max_data_bytes: int | None = None
+    server_name: str = "127.0.0.1"
+    server_port: int = 7860
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "studio.sqlite3"
+
+    @property
+    def videos_dir(self) -> Path:
+        return self.data_dir / "videos"
+
+    @property
+    def posters_dir(self) -> Path:
+        return self.data_dir / "posters"
+
+    @property
+    def inputs_dir(self) -> Path:
+        return self.data_dir / "inputs"
+
+    @property
+    def simulator_dir(self) -> Path:
+        return self.data_dir / "simulator"
+
+    @property
+    def media_dirs(self) -> list[Path]:
+        """The only folders the web server may serve files from."""
+        return [self.videos_dir, self.posters_dir, self.inputs_dir]
+
+    def key_for(self, provider: str) -> Secret | None:
+        return {"runcomfy": self.runcomfy_key, "wavespeed": self.wavespeed_key}.get(provider)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        auth_pairs: list[tuple[str, str]] = []
+        for item in env.get("STUDIO_AUTH", "").split(","):
+            if ":" in item:
+                user, _, password = item.strip().partition(":")
+                if user and password:
+                    auth_pairs.append((user, password))
+        max_mb = _int_or_none(env, "STUDIO_MAX_DATA_MB")
+        return cls(
+            data_dir=Path(env.get("STUDIO_DATA_DIR", "").strip() or "data"),
+            runcomfy_key=_secret(env, "RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY"),
+            wavespeed_key=_secret(env, "WAVESPEED_API_KEY"),
+            runcomfy_base_url=(env.get("RUNCOMFY_BASE_URL", "").strip() or RUNCOMFY_DEFAULT_URL).rstrip("/"),
+            wavespeed_base_url=(env.get("WAVESPEED_BASE_URL", "").strip() or WAVESPEED_DEFAULT_URL).rstrip("/"),
+            sim_queue_seconds=_float(env, "STUDIO_SIM_QUEUE_SECONDS", 3.0),
+            sim_run_seconds=_float(env, "STUDIO_SIM_RUN_SECONDS", 6.0),
+            job_deadline_seconds=_float(env, "STUDIO_JOB_DEADLINE_SECONDS", 45 * 60),
+            auth=tuple(auth_pairs),
+            allowed_users=tuple(
+                u.strip() for u in env.get("STUDIO_ALLOWED_USERS", "").split(",") if u.strip()
+            ),
+            public=bool(env.get("SPACE_ID", "").strip()) or _truthy(env.get("STUDIO_PUBLIC")),
+            max_jobs_per_hour=_int_or_none(env, "STUDIO_MAX_JOBS_PER_HOUR"),
+            max_data_bytes=max_mb * 1024 * 1024 if max_mb else None,
+            server_name=env.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1",
+            server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),
+        )

@@ -1,0 +1,185 @@
+"""The provider contract: request and status types, the error taxonomy, and the secret wrapper.
+
+Everything a job engine needs to know about a hosted video API is expressed here, so that
+RunComfy, WaveSpeedAI and the offline simulator are interchangeable behind one protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from providers.catalog import ModelSpec
+
+ProviderName = Literal["runcomfy", "wavespeed", "simulator"]
+Kind = Literal["t2v", "i2v"]
+
+# What a provider can say about a job it holds. The engine adds `submitting` before the
+# provider knows the job and `downloading` after the provider is done with it.
+RemoteState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+CancelOutcome = Literal["cancelled", "not_cancellable"]
+
+ErrorKind = Literal[
+    "auth",
+    "validation",
+    "insufficient_balance",
+    "rate_limited",
+    "moderation",
+    "not_found",
+    "expired",
+    "server",
+    "network",
+    "submit_unknown",
+    "job_failed",
+    "timeout",
+    "cancelled",
+]
+
+
+class Secret:
+    """An API key that cannot leak by accident: its repr and str never show the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value.strip()
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> object:  # pragma: no cover - pickling a key is always a bug
+        raise TypeError("a Secret cannot be pickled")
+
+
+class StudioError(Exception):
+    """Base of every error the studio shows to a person: `message` is already user-facing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationError(StudioError):
+    """Bad input caught before anything is sent or billed. `field` names the form field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# What the user should do next, per kind. A provider's own text is appended where it helps.
+_NEXT_STEP: dict[str, str] = {
+    "auth": "Check the API key in Settings or the environment; it may be missing, mistyped or revoked.",
+    "validation": "Change the highlighted setting and try again.",
+    "insufficient_balance": "Top up your balance with the provider, then try again.",
+    "rate_limited": "The provider is busy; the studio retries polls by itself. Try a new job in a minute.",
+    "moderation": "The provider's content filter refused this prompt or image. Rephrase it or use another image.",
+    "not_found": "The provider no longer knows this job.",
+    "expired": "The provider deleted this output before it was saved. The request id is kept for reference.",
+    "server": "The provider had an internal error. Try again in a few minutes.",
+    "network": "The provider could not be reached. Check the connection and try again.",
+    "submit_unknown": "The job may or may not have been created (and billed). It was not sent again; check the provider's dashboard.",
+    "job_failed": "The provider could not make this video. Try again, or change the prompt or image.",
+    "timeout": "The job took longer than the studio waits. It may still finish: use 'Check again' later.",
+    "cancelled": "The job was cancelled.",
+}
+
+
+class ProviderError(StudioError):
+    """A classified failure talking to a provider.
+
+    `kind` drives behaviour (retry, fail, keep polling); `message` is what a person reads,
+    ending with what to do next. Never contains an API key.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        *,
+        field: str | None = None,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+        provider_code: int | str | None = None,
+    ) -> None:
+        detail = detail.strip()
+        next_step = _NEXT_STEP[kind]
+        message = f"{detail} {next_step}".strip() if detail else next_step
+        super().__init__(message)
+        self.kind: ErrorKind = kind
+        self.detail = detail
+        self.field = field
+        self.retry_after = retry_after
+        self.status_code = status_code
+        self.provider_code = provider_code
+
+    @property
+    def retryable(self) -> bool:
+        """True for faults that an idempotent request may retry (never used for submits)."""
+        return self.kind in ("rate_limited", "server", "network")
+
+    def __repr__(self) -> str:
+        return f"ProviderError(kind={self.kind!r}, message={self.message!r})"
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    """A validated, provider-neutral job: options are neutral names (aspect_ratio, frames,
+    resolution, duration, seed) with values already checked against `spec`."""
+
+    spec: ModelSpec
+    prompt: str
+    options: Mapping[str, int | str] = field(default_factory=dict)
+    image: Path | None = None
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """One poll's answer, normalised from either provider's vocabulary."""
+
+    state: RemoteState
+    queue_position: int | None = None
+    video_url: str | None = None
+    error: ProviderError | None = None
+    nsfw: bool | None = None
+    inference_seconds: float | None = None
+    retry_after: float | None = None
+
+
+class Provider(Protocol):
+    """What the engine needs of a video API. `key` overrides the provider's default key
+    for one call (a key typed in a browser session); it is never stored."""
+
+    name: ProviderName
+
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+        """Create the remote job and return the provider's request id. Never retried:
+        an ambiguous failure raises ProviderError('submit_unknown')."""
+        ...
+
+    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus: ...
+
+    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome: ...
+
+    def has_key(self) -> bool:
+        """Whether a default key is configured (the simulator always says True)."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,115 @@
+"""One place for HTTP behaviour: client timeouts, and retries for idempotent requests.
+
+Submits (paid POSTs) never go through `send_idempotent`: neither provider has an
+idempotency key, so a retried submit can bill twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from providers.base import ProviderError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# Connection-level faults that are safe to retry for a request that changes nothing.
+RETRY_EXCEPTIONS: tuple[type[Exception], ...] = (
+    httpx.TransportError,  # connect/read/write errors, timeouts, resets, protocol errors
+)
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped, jittered exponential backoff that honours a server's Retry-After."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 20.0
+    jitter: float = 0.25  # fraction of the delay added at random, so clients spread out
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        backoff = min(self.cap, self.base * (2 ** (attempt - 1)))
+        return backoff * (1 + self.jitter * (rng or random).random())
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def make_client(
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, *, max_connections: int = 100
+) -> httpx.AsyncClient:
+    """An AsyncClient with explicit timeouts on every phase, so no request hangs forever."""
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
+        follow_redirects=True,
+        headers={"User-Agent": "dreamina-studio/0.1"},
+    )
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def send_idempotent(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    policy: RetryPolicy = RetryPolicy(),
+    sleep: Sleep = asyncio.sleep,
+    **kwargs: object,
+) -> httpx.Response:
+    """Send a request that is safe to repeat (a GET, a poll, a download, a cancel).
+
+    Retries on 429, 5xx and transport errors, up to `policy.attempts` tries in all.
+    Returns the last response (the caller classifies its status), or raises
+    ProviderError('network') when every try failed at the transport level.
+    """
+    last_exc: Exception | None = None
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+        except RETRY_EXCEPTIONS as exc:
+            last_exc = exc
+            if attempt == policy.attempts:
+                break
+            await sleep(policy.delay(attempt))
+            continue
+        if response.status_code in RETRY_STATUSES and attempt < policy.attempts:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            await response.aclose()
+            await sleep(policy.delay(attempt, retry_after))
+            continue
+        return response
+    raise ProviderError(
+        "network",
+        f"No answer from {httpx.URL(url).host} after {policy.attempts} tries "
+        f"({type(last_exc).__name__}).",
+    )
