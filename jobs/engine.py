@@ -1,16 +1,52 @@
 """The job engine: submit -> watch -> download -> finish, durable across restarts.
 
-(Stub: the public API is fixed here; the implementation lands in the next commit.)
+One Engine per process, living on one asyncio loop. Every job has a row in the store
+before the provider hears of it, and a watcher task while it is active. Watchers belong
+to the engine, not to a browser tab: closing a tab loses nothing, and `start()` resumes
+every unfinished job from the store after a restart. A submit is never sent twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import asyncio
+import logging
+import random
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
+from jobs import history as history_ops
+from jobs import media
+from jobs.polling import next_poll_delay, transient_backoff
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
-from providers.base import Provider, Secret, StudioError
+from jobs.store import JobStore
+from providers import catalog
+from providers.base import (
+    Provider,
+    ProviderError,
+    ProviderStatus,
+    Secret,
+    StudioError,
+    SubmitRequest,
+    ValidationError,
+)
+from providers.http import make_client
+
+log = logging.getLogger("studio.engine")
+
+NOT_CANCELLABLE_NOTE = (
+    "The provider says this job can no longer be cancelled: it will run to the end and be "
+    "billed. It will still be saved to your history."
+)
+KEY_ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
+# How often a finished download is retried after transient failures before giving up.
+DOWNLOAD_ROUNDS = 4
+
+Listener = Callable[[JobRecord], None]
 
 
 class QuotaError(StudioError):
@@ -18,24 +54,92 @@ class QuotaError(StudioError):
 
 
 class Engine:
-    """Owns every job's lifecycle. One per process; all methods are owner-scoped: a job of
-    another owner is reported as not found."""
+    """Owns every job's lifecycle. All public methods are owner-scoped: a job of another
+    owner is reported as not found. Methods must be called on the engine's loop."""
 
-    def __init__(self, settings: Settings, providers: Mapping[str, Provider]) -> None:
-        raise NotImplementedError
+    def __init__(
+        self,
+        settings: Settings,
+        providers: Mapping[str, Provider],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self._providers = dict(providers)
+        self._clock = clock
+        self._store = JobStore(settings.db_path)
+        self._watchers: dict[str, asyncio.Task[None]] = {}
+        self._listeners: dict[str, set[Listener]] = {}
+        # Keys typed in a browser session, kept only in memory and only while the job runs.
+        self._session_keys: dict[str, Secret] = {}
+        self._http = make_client()
+        self._started = False
+
+    # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
         """Open the store and resume every unfinished job that has a request id."""
-        raise NotImplementedError
+        for folder in (*self.settings.media_dirs, self.settings.data_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._store.open()
+        self._started = True
+        for record in self._store.unfinished():
+            if record.state == "submitting" or not record.request_id:
+                # The process died between writing the row and hearing back from the
+                # provider: the job may exist (and be billed). Never resubmit.
+                self._save(
+                    record.id,
+                    state="failed",
+                    error_kind="submit_unknown",
+                    error_message=ProviderError(
+                        "submit_unknown", "The studio stopped while this job was being sent."
+                    ).message,
+                    finished_at=self._clock(),
+                )
+                continue
+            self._watch(record.id)
+        log.info("engine started; resumed %d job(s)", len(self._watchers))
 
     async def close(self) -> None:
-        """Stop watchers (jobs stay resumable) and close providers and the store."""
-        raise NotImplementedError
+        """Stop watchers (their jobs stay resumable) and release connections."""
+        watchers = list(self._watchers.values())
+        for task in watchers:
+            task.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        self._watchers.clear()
+        await self._http.aclose()
+        for provider in self._providers.values():
+            await provider.aclose()
+        if self._started:
+            self._store.close()
+            self._started = False
+
+    # --- queries -----------------------------------------------------------------------
 
     def provider_ready(self, provider: str, keys: Mapping[str, Secret] | None = None) -> str | None:
-        """None when `provider` can take a job (a key in the environment or in `keys`),
-        else the reason in words, e.g. 'Needs RUNCOMFY_API_TOKEN or a key in Settings.'"""
-        raise NotImplementedError
+        """None when `provider` can take a job, else the reason in words."""
+        adapter = self._providers.get(provider)
+        if adapter is None:
+            return f"{catalog.PROVIDER_LABELS.get(provider, provider)} is not configured."
+        if adapter.has_key() or (keys and keys.get(provider)):
+            return None
+        env = KEY_ENV_NAMES.get(provider, "an API key")
+        return f"Needs {env} in the environment or a key in Settings."
+
+    def get(self, owner: str, job_id: str) -> JobRecord | None:
+        return self._store.get(job_id, owner=owner)
+
+    def active_jobs(self, owner: str) -> list[JobRecord]:
+        return self._store.active(owner)
+
+    def history(self, owner: str, query: HistoryQuery | None = None) -> HistoryPage:
+        return self._store.list(owner, query or HistoryQuery())
+
+    def eta_seconds(self, model: str) -> float | None:
+        durations = self._store.run_durations(model)
+        return statistics.median(durations) if durations else None
+
+    # --- submit ------------------------------------------------------------------------
 
     async def submit(
         self, owner: str, request: GenerationRequest, keys: Mapping[str, Secret] | None = None
@@ -44,45 +148,407 @@ class Engine:
 
         Raises ValidationError (with .field) before anything is sent, QuotaError, or
         ProviderError when the provider definitely refused (then no row is left behind).
-        Returns the record in state 'queued' (or 'failed' with error_kind 'submit_unknown').
+        Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'.
         """
-        raise NotImplementedError
+        spec = catalog.get_model(request.model)
+        catalog.validate_kind(spec, request.kind)
+        prompt = catalog.validate_prompt(request.prompt, spec.prompt_max)
+        options = catalog.validate_options(spec, request.options)
+        image = await self._prepare_image(spec, request)
+
+        adapter = self._providers.get(spec.provider)
+        session_key = (keys or {}).get(spec.provider) or None
+        reason = self.provider_ready(spec.provider, keys)
+        if adapter is None or reason:
+            raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
+        self._check_quota(owner)
+
+        if options.get("seed") == catalog.RANDOM_SEED:
+            # Pick the random seed here so the job records the seed actually used.
+            options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
+        now = self._clock()
+        record = JobRecord(
+            id=secrets.token_urlsafe(12),
+            owner=owner,
+            kind=spec.kind,
+            model=spec.id,
+            provider=spec.provider,
+            prompt=prompt,
+            options=dict(options),
+            input_image=str(image) if image else None,
+            seed=int(options["seed"]) if "seed" in options else None,
+            created_at=now,
+            simulated=spec.provider == "simulator",
+        )
+        self._store.insert(record)
+        try:
+            request_id = await adapter.submit(
+                SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
+            )
+        except ProviderError as exc:
+            if exc.kind == "submit_unknown":
+                return self._save(
+                    record.id,
+                    state="failed",
+                    error_kind=exc.kind,
+                    error_message=exc.message,
+                    finished_at=self._clock(),
+                )
+            self._store.delete(record.id, owner)
+            if image:
+                image.unlink(missing_ok=True)
+            raise
+        except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
+            log.exception("unexpected error while submitting job %s", record.id)
+            return self._save(
+                record.id,
+                state="failed",
+                error_kind="submit_unknown",
+                error_message=ProviderError("submit_unknown", type(exc).__name__).message,
+                finished_at=self._clock(),
+            )
+        if session_key:
+            self._session_keys[record.id] = session_key
+        record = self._save(record.id, request_id=request_id, state="queued", submitted_at=self._clock())
+        self._watch(record.id)
+        return record
+
+    async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
+        if spec.kind == "t2v":
+            if request.image:
+                raise ValidationError(
+                    "image", "Image: text-to-video models take no image; use the Image to video tab."
+                )
+            return None
+        if not request.image:
+            rules = spec.image_rules or catalog.IMAGE_RULES
+            raise ValidationError(
+                "image", f"Image: this model animates an image; upload one ({rules.describe()})."
+            )
+        source = Path(request.image)
+        if not source.is_file():
+            raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
+        fitted = await asyncio.to_thread(
+            media.prepare_input,
+            source,
+            spec.image_rules or catalog.IMAGE_RULES,
+            self.settings.inputs_dir,
+            fit=request.fit_image,
+        )
+        return fitted.path
+
+    def _check_quota(self, owner: str) -> None:
+        limit = self.settings.max_jobs_per_hour
+        if limit is None:
+            return
+        used = self._store.count_created_since(owner, self._clock() - 3600)
+        if used >= limit:
+            raise QuotaError(
+                f"This studio allows {limit} videos per hour per person, and you have made {used}. "
+                "Try again later."
+            )
+
+    # --- cancel / recheck --------------------------------------------------------------
 
     async def cancel(self, owner: str, job_id: str) -> JobRecord:
         """Cancel at the provider. When it can no longer be cancelled, the record's `note`
         says it will run to the end and be billed; it still lands in history."""
-        raise NotImplementedError
+        record = self._require(owner, job_id)
+        if record.terminal:
+            return record
+        if record.state == "submitting" or not record.request_id:
+            return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
+        adapter = self._providers[record.provider]
+        outcome = await adapter.cancel(record.request_id, key=self._session_keys.get(job_id))
+        if outcome == "cancelled":
+            self._stop_watching(job_id)
+            return self._save(
+                job_id,
+                state="cancelled",
+                queue_position=None,
+                error_kind="cancelled",
+                error_message="Cancelled before it started; the provider does not bill a cancelled job.",
+                finished_at=self._clock(),
+                note=None,
+            )
+        return self._save(job_id, note=NOT_CANCELLABLE_NOTE)
 
-    async def recheck(self, owner: str, job_id: str) -> JobRecord:
-        """Watch a timed-out job again (its request id was kept)."""
-        raise NotImplementedError
+    async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
+        """Watch a job again: one that timed out, failed to download, or waits for a key.
+        Its request id was kept, so nothing is resubmitted."""
+        record = self._require(owner, job_id)
+        if not record.request_id or record.error_kind in ("submit_unknown", "moderation", "job_failed"):
+            return record
+        if record.state == "succeeded" or record.state == "cancelled":
+            return record
+        key = (keys or {}).get(record.provider)
+        if key:
+            self._session_keys[job_id] = key
+        if record.terminal:
+            record = self._save(
+                job_id, state="queued", error_kind=None, error_message=None, finished_at=None, note=None
+            )
+        self._watch(job_id)
+        return record
 
-    def get(self, owner: str, job_id: str) -> JobRecord | None:
-        raise NotImplementedError
+    def _require(self, owner: str, job_id: str) -> JobRecord:
+        record = self._store.get(job_id, owner=owner)
+        if record is None:
+            raise ValidationError("job_id", f"Job: no job '{job_id}' in your history.")
+        return record
 
-    def active_jobs(self, owner: str) -> list[JobRecord]:
-        """The owner's unfinished jobs, oldest first: what a refreshed page re-attaches to."""
-        raise NotImplementedError
-
-    def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
-        """The current record at once, then every change as it happens, ending after the
-        terminal one. Empty if the job is not the owner's."""
-        raise NotImplementedError
-
-    async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
-        raise NotImplementedError
-
-    def history(self, owner: str, query: HistoryQuery | None = None) -> HistoryPage:
-        raise NotImplementedError
+    # --- history -----------------------------------------------------------------------
 
     def delete(self, owner: str, job_id: str) -> bool:
         """Remove a finished job and its files. Active jobs are refused (cancel first)."""
-        raise NotImplementedError
+        record = self._store.get(job_id, owner=owner)
+        if record is None:
+            return False
+        if record.active:
+            raise ValidationError("job_id", "Job: still running; cancel it or wait for it to finish first.")
+        return history_ops.delete_job(self._store, self.settings, owner, job_id)
 
     def export(self, owner: str, job_ids: Sequence[str] | None = None) -> Path:
         """A zip of the jobs' videos, posters and a metadata JSON per job."""
-        raise NotImplementedError
+        dest = Path(tempfile.mkdtemp(prefix="studio-export-"))
+        return history_ops.export_jobs(self._store, self.settings, owner, job_ids, dest)
 
-    def eta_seconds(self, model: str) -> float | None:
-        """Median submit-to-finish time of this model's past successful runs."""
-        raise NotImplementedError
+    # --- updates -----------------------------------------------------------------------
+
+    def subscribe(self, owner: str, job_id: str, listener: Listener) -> Callable[[], None] | None:
+        """Call `listener` now with the current record and then with every change.
+        Returns the unsubscribe function, or None when the job is not the owner's."""
+        record = self._store.get(job_id, owner=owner)
+        if record is None:
+            return None
+        listeners = self._listeners.setdefault(job_id, set())
+        listeners.add(listener)
+        listener(record)
+
+        def unsubscribe() -> None:
+            current = self._listeners.get(job_id)
+            if current is not None:
+                current.discard(listener)
+                if not current:
+                    self._listeners.pop(job_id, None)
+
+        return unsubscribe
+
+    async def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
+        """The current record at once, then every change, ending after the terminal one."""
+        queue: asyncio.Queue[JobRecord] = asyncio.Queue()
+        unsubscribe = self.subscribe(owner, job_id, queue.put_nowait)
+        if unsubscribe is None:
+            return
+        try:
+            while True:
+                record = await queue.get()
+                yield record
+                if record.terminal:
+                    return
+        finally:
+            unsubscribe()
+
+    async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
+        async def last() -> JobRecord:
+            final = self._require(owner, job_id)
+            async for record in self.updates(owner, job_id):
+                final = record
+            return final
+
+        return await asyncio.wait_for(last(), timeout)
+
+    def _save(self, job_id: str, **changes: object) -> JobRecord:
+        record = self._store.update(job_id, **changes)
+        for listener in list(self._listeners.get(job_id, ())):
+            try:
+                listener(record)
+            except Exception:  # a broken subscriber must not stop the job
+                log.exception("update listener failed for job %s", job_id)
+        return record
+
+    # --- watching ----------------------------------------------------------------------
+
+    def _watch(self, job_id: str) -> None:
+        task = self._watchers.get(job_id)
+        if task is not None and not task.done():
+            return
+        task = asyncio.get_running_loop().create_task(self._watch_job(job_id), name=f"watch-{job_id}")
+        self._watchers[job_id] = task
+        task.add_done_callback(lambda t, jid=job_id: self._forget(jid, t))
+
+    def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._watchers.get(job_id) is task:
+            del self._watchers[job_id]
+        record = self._store.get(job_id) if self._started else None
+        if record is not None and record.terminal:
+            self._session_keys.pop(job_id, None)
+
+    def _stop_watching(self, job_id: str) -> None:
+        task = self._watchers.pop(job_id, None)
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _watch_job(self, job_id: str) -> None:
+        record = self._store.get(job_id)
+        if record is None or record.request_id is None:
+            return
+        adapter = self._providers.get(record.provider)
+        if adapter is None:
+            self._save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
+            return
+        request_id = record.request_id
+        deadline = (record.submitted_at or record.created_at) + self.settings.job_deadline_seconds
+        eta = self.eta_seconds(record.model)
+        polls = failures = 0
+        retry_after: float | None = None
+        while True:
+            now = self._clock()
+            if now >= deadline:
+                self._save(
+                    job_id,
+                    state="failed",
+                    error_kind="timeout",
+                    error_message=ProviderError(
+                        "timeout", f"Still unfinished after {self.settings.job_deadline_seconds / 60:.0f} minutes."
+                    ).message,
+                    finished_at=now,
+                )
+                return
+            try:
+                status = await adapter.poll(request_id, key=self._session_keys.get(job_id))
+                polls += 1
+                failures = 0
+                retry_after = status.retry_after
+            except ProviderError as exc:
+                if exc.retryable:
+                    failures += 1
+                    await asyncio.sleep(transient_backoff(failures, exc.retry_after))
+                    continue
+                if exc.kind == "auth" and job_id not in self._session_keys and not adapter.has_key():
+                    # Submitted with a key typed in a browser that is gone (restart): keep the
+                    # paid job and wait for the key instead of failing it.
+                    self._save(
+                        job_id,
+                        note=f"Waiting for a {catalog.PROVIDER_LABELS[record.provider]} key to check this job: "
+                        "enter it in Settings and press 'Check again'.",
+                    )
+                    return
+                self._fail(job_id, exc)
+                return
+            except Exception:
+                log.exception("unexpected error polling job %s", job_id)
+                failures += 1
+                await asyncio.sleep(transient_backoff(failures))
+                continue
+
+            record = self._apply_status(job_id, status)
+            if status.state == "succeeded":
+                await self._save_output(job_id, status)
+                return
+            if record.terminal:
+                return
+            since = self._clock() - (record.submitted_at or record.created_at)
+            await asyncio.sleep(next_poll_delay(status.state, polls, since, eta, retry_after))
+
+    def _apply_status(self, job_id: str, status: ProviderStatus) -> JobRecord:
+        record = self._store.get(job_id)
+        assert record is not None
+        changes: dict[str, object] = {}
+        now = self._clock()
+        if status.state == "queued":
+            if record.state != "queued" or record.queue_position != status.queue_position:
+                changes.update(state="queued", queue_position=status.queue_position)
+        elif status.state == "running":
+            if record.state != "running":
+                changes.update(state="running", queue_position=None, started_at=record.started_at or now)
+        elif status.state == "failed":
+            error = status.error or ProviderError("job_failed")
+            changes.update(
+                state="failed",
+                queue_position=None,
+                error_kind=error.kind,
+                error_message=error.message,
+                finished_at=now,
+            )
+        elif status.state == "cancelled":
+            changes.update(
+                state="cancelled",
+                queue_position=None,
+                error_kind="cancelled",
+                error_message="Cancelled at the provider.",
+                finished_at=now,
+            )
+        if not changes:
+            return record
+        return self._save(job_id, **changes)
+
+    def _fail(self, job_id: str, error: ProviderError) -> JobRecord:
+        return self._save(
+            job_id,
+            state="failed",
+            queue_position=None,
+            error_kind=error.kind,
+            error_message=error.message,
+            finished_at=self._clock(),
+        )
+
+    async def _save_output(self, job_id: str, status: ProviderStatus) -> None:
+        """Download the finished video to our disk, probe it, make its poster."""
+        record = self._store.get(job_id)
+        assert record is not None
+        now = self._clock()
+        # The local file name is fixed before the download starts, so a download cut off by
+        # a crash resumes into the same partial file after a restart.
+        video_path = Path(record.video_path) if record.video_path else (
+            self.settings.videos_dir / media.unguessable_name(".mp4")
+        )
+        record = self._save(
+            job_id,
+            state="downloading",
+            queue_position=None,
+            remote_url=status.video_url,
+            video_path=str(video_path),
+            nsfw=status.nsfw,
+            provider_seconds=status.inference_seconds,
+            started_at=record.started_at or record.submitted_at,
+            finished_at=now,
+        )
+        if not status.video_url:
+            self._fail(job_id, ProviderError("job_failed", "The provider finished without a video."))
+            return
+        for round_number in range(1, DOWNLOAD_ROUNDS + 1):
+            try:
+                await media.download(
+                    status.video_url, video_path, client=self._http, max_bytes=self.settings.download_max_bytes
+                )
+                break
+            except ProviderError as exc:
+                if exc.retryable and round_number < DOWNLOAD_ROUNDS:
+                    await asyncio.sleep(transient_backoff(round_number + 2, exc.retry_after))
+                    continue
+                self._fail(job_id, exc)
+                return
+        try:
+            info = await asyncio.to_thread(media.ensure_browser_playable, video_path)
+            poster = self.settings.posters_dir / media.unguessable_name(".webp")
+            await asyncio.to_thread(media.make_poster, video_path, poster)
+        except Exception as exc:
+            log.exception("could not read the video of job %s", job_id)
+            self._fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))
+            return
+        self._save(
+            job_id,
+            state="succeeded",
+            poster_path=str(poster),
+            video_duration=info.duration,
+            video_width=info.width,
+            video_height=info.height,
+            video_bytes=info.bytes,
+            video_codec=info.codec,
+            saved_at=self._clock(),
+            error_kind=None,
+            error_message=None,
+        )
+        if self.settings.max_data_bytes:
+            await asyncio.to_thread(history_ops.enforce_size_cap, self._store, self.settings)

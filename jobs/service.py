@@ -1,0 +1,177 @@
+"""The studio as the web layer sees it: the Engine on its own event-loop thread.
+
+The engine's watchers must outlive any one web request and start before the first one
+(to resume jobs after a restart), so the engine gets a loop of its own. Every method here
+is safe to await from any other loop (Gradio's), or to call from plain threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jobs import media
+from jobs.engine import Engine
+from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.settings import Settings
+from providers import catalog
+from providers.base import Provider, Secret
+
+T = TypeVar("T")
+
+
+def build_providers(settings: Settings) -> dict[str, Provider]:
+    """The three providers, configured from settings (keys may be absent)."""
+    from providers.runcomfy import RunComfyProvider
+    from providers.simulator import SimulatorProvider
+    from providers.wavespeed import WaveSpeedProvider
+
+    return {
+        "runcomfy": RunComfyProvider(settings.runcomfy_base_url, settings.runcomfy_key),
+        "wavespeed": WaveSpeedProvider(settings.wavespeed_base_url, settings.wavespeed_key),
+        "simulator": SimulatorProvider(
+            settings.simulator_dir,
+            queue_seconds=settings.sim_queue_seconds,
+            run_seconds=settings.sim_run_seconds,
+        ),
+    }
+
+
+class Studio:
+    """Runs the Engine on a dedicated daemon thread; the web layer awaits these methods."""
+
+    def __init__(self, settings: Settings, providers: Mapping[str, Provider] | None = None) -> None:
+        self.settings = settings
+        self._providers = providers
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._engine: Engine | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the engine thread and resume unfinished jobs; returns once it is ready."""
+        if self._thread is not None:
+            return
+        ready: Future[None] = Future()
+        self._loop = asyncio.new_event_loop()
+
+        async def boot() -> None:
+            providers = self._providers if self._providers is not None else build_providers(self.settings)
+            self._engine = Engine(self.settings, providers)
+            await self._engine.start()
+
+        def run() -> None:
+            assert self._loop is not None
+            asyncio.set_event_loop(self._loop)
+            try:
+                self._loop.run_until_complete(boot())
+            except BaseException as exc:
+                ready.set_exception(exc)
+                return
+            ready.set_result(None)
+            self._loop.run_forever()
+
+        self._thread = threading.Thread(target=run, name="studio-engine", daemon=True)
+        self._thread.start()
+        ready.result()
+
+    def stop(self) -> None:
+        if self._loop is None or self._engine is None or self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._engine.close(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("Studio.start() has not been called")
+        return self._engine
+
+    async def _run(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), self._loop))
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        async def wrapper() -> T:
+            return fn(*args)
+
+        return await self._run(wrapper)
+
+    def run_sync(self, make: Callable[[], Awaitable[T]]) -> T:
+        """Run engine work from a plain (non-async) thread."""
+        assert self._loop is not None
+
+        async def wrapper() -> T:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(wrapper(), self._loop).result()
+
+    # --- the API the web layer uses ----------------------------------------------------
+
+    def provider_ready(self, provider: str, keys: Mapping[str, Secret] | None = None) -> str | None:
+        return self.engine.provider_ready(provider, keys)
+
+    def preflight(self, model_id: str, image_path: str) -> media.PreflightReport:
+        spec = catalog.get_model(model_id)
+        return media.preflight(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
+
+    async def submit(
+        self, owner: str, request: GenerationRequest, keys: Mapping[str, Secret] | None = None
+    ) -> JobRecord:
+        return await self._run(lambda: self.engine.submit(owner, request, keys))
+
+    async def cancel(self, owner: str, job_id: str) -> JobRecord:
+        return await self._run(lambda: self.engine.cancel(owner, job_id))
+
+    async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
+        return await self._run(lambda: self.engine.recheck(owner, job_id, keys))
+
+    async def get(self, owner: str, job_id: str) -> JobRecord | None:
+        return await self._call(self.engine.get, owner, job_id)
+
+    async def active_jobs(self, owner: str) -> list[JobRecord]:
+        return await self._call(self.engine.active_jobs, owner)
+
+    async def history(self, owner: str, query: HistoryQuery | None = None) -> HistoryPage:
+        return await self._call(self.engine.history, owner, query)
+
+    async def delete(self, owner: str, job_id: str) -> bool:
+        return await self._call(self.engine.delete, owner, job_id)
+
+    async def export(self, owner: str, job_ids: list[str] | None = None) -> Path:
+        return await self._call(self.engine.export, owner, job_ids)
+
+    async def eta_seconds(self, model: str) -> float | None:
+        return await self._call(self.engine.eta_seconds, model)
+
+    async def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
+        """The current record, then each change, ending after the terminal one — delivered
+        from the engine's thread into the caller's loop."""
+        caller = asyncio.get_running_loop()
+        queue: asyncio.Queue[JobRecord] = asyncio.Queue()
+
+        def deliver(record: JobRecord) -> None:
+            caller.call_soon_threadsafe(queue.put_nowait, record)
+
+        unsubscribe = await self._call(self.engine.subscribe, owner, job_id, deliver)
+        if unsubscribe is None:
+            return
+        try:
+            while True:
+                record = await queue.get()
+                yield record
+                if record.terminal:
+                    return
+        finally:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(unsubscribe)
+
+    async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
+        return await self._run(lambda: self.engine.wait(owner, job_id, timeout))
