@@ -1,0 +1,265 @@
+"""RunComfy Model API adapter for the four Dreamina 3.0 video models.
+
+Submit: POST /v1/models/{model_id} (never retried). Poll: GET /v1/requests/{id}/status, and
+once it names a final state, GET /v1/requests/{id}/result, whose status is the one to trust
+(/status says `completed` even when /result says `failed`). Cancel: POST .../cancel, which
+only stops a job that is still queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from providers.base import (
+    CancelOutcome,
+    ProviderError,
+    ProviderName,
+    ProviderStatus,
+    RemoteState,
+    Secret,
+    SubmitRequest,
+)
+from providers.errors import (
+    body_code,
+    classify_response,
+    classify_submit_exception,
+    failed_job_error,
+    parse_json,
+    read_image,
+    wire_body,
+    wire_field_names,
+)
+from providers.http import RetryPolicy, Sleep, make_client, send_idempotent
+
+LABEL = "RunComfy"
+DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
+
+# Every spelling either endpoint uses; /status says `completed`, /result `succeeded`.
+STATES: dict[str, RemoteState] = {
+    "in_queue": "queued",
+    "queued": "queued",
+    "pending": "queued",
+    "in_progress": "running",
+    "running": "running",
+    "completed": "succeeded",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+}
+FINAL_WORDS = frozenset({"completed", "succeeded", "failed", "cancelled", "canceled"})
+
+
+def normalise_state(word: object) -> RemoteState:
+    """The neutral state for a RunComfy status word; an unknown word means 'still running'
+    (keep polling) rather than a crash."""
+    return STATES.get(str(word or "").strip().lower(), "running")
+
+
+def video_url(output: object) -> str | None:
+    """`output.video`, else `output.videos[0]` (the order RunComfy's own client reads)."""
+    if not isinstance(output, Mapping):
+        return None
+    video = output.get("video")
+    if isinstance(video, str) and video:
+        return video
+    videos = output.get("videos")
+    if isinstance(videos, list) and videos and isinstance(videos[0], str) and videos[0]:
+        return videos[0]
+    return None
+
+
+def _is_error_body(body: Mapping[str, Any]) -> bool:
+    """An error dressed as HTTP 200: a top-level error code, or an error text with no job
+    fields. A failed job's result (status + error) is not one: that is the job's outcome."""
+    if str(body.get("status") or "").strip().lower() in STATES:
+        return False
+    if body_code(body) is not None or body.get("error_message"):
+        return True
+    return "request_id" not in body and any(body.get(name) for name in ("error", "message", "detail"))
+
+
+class RunComfyProvider:
+    """Talks to RunComfy's Model API. `key` is the default key (None: every call must bring
+    one); `request_timeout` bounds each poll, result and cancel request (None: the client's
+    own timeouts, which make_client sets on every phase)."""
+
+    name: ProviderName = "runcomfy"
+
+    def __init__(
+        self,
+        base_url: str,
+        key: Secret | None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        submit_timeout: float = 60.0,
+        request_timeout: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._key = key if key else None
+        self._own_client = client is None
+        self._client = client or make_client()
+        self._retry = retry
+        self._sleep = sleep
+        self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
+        self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)
+
+    def __repr__(self) -> str:
+        return f"RunComfyProvider(base_url={self._base!r}, key={'set' if self._key else 'none'})"
+
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    def _secret(self, key: Secret | None) -> Secret:
+        secret = key if key else self._key
+        if secret is None:
+            raise ProviderError(
+                "auth", "No RunComfy API key: set RUNCOMFY_API_TOKEN or enter a key in Settings."
+            )
+        return secret
+
+    @staticmethod
+    def _headers(secret: Secret) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secret.reveal()}", "Accept": "application/json"}
+
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+        """POST the job once and return RunComfy's request_id.
+
+        Raises ValidationError before sending anything the model does not take; a
+        ProviderError of a definite kind when RunComfy refused (nothing created); or
+        `submit_unknown` when the job may exist (no answer, 502/504, unreadable reply).
+        """
+        secret = self._secret(key)
+        body: dict[str, Any] = dict(wire_body(request, "runcomfy"))
+        if request.spec.image_wire and request.image is not None:
+            data, mime = await asyncio.to_thread(read_image, request.image)
+            # RunComfy's Model API has no upload endpoint; its own client sends data URIs.
+            body[request.spec.image_wire] = [f"data:{mime};base64,{base64.b64encode(data).decode()}"]
+        url = f"{self._base}/v1/models/{request.spec.path}"
+        try:
+            response = await self._client.post(
+                url, json=body, headers=self._headers(secret), timeout=self._submit_timeout
+            )
+        except httpx.TransportError as exc:
+            raise classify_submit_exception(LABEL, exc) from exc
+        payload = parse_json(response)
+        if response.status_code in (502, 504):
+            # A gateway gave up waiting for RunComfy, which may have created the job.
+            raise ProviderError(
+                "submit_unknown", f"RunComfy's gateway answered HTTP {response.status_code} to the submit."
+            )
+        fields = wire_field_names(request)
+        if response.status_code >= 400:
+            raise classify_response(
+                LABEL, response.status_code, payload, response.headers, key=secret, field_names=fields
+            )
+        if isinstance(payload, Mapping) and _is_error_body(payload):
+            raise classify_response(LABEL, response.status_code, payload, key=secret, field_names=fields)
+        request_id = payload.get("request_id") if isinstance(payload, Mapping) else None
+        if not isinstance(request_id, str) or not request_id.strip():
+            raise ProviderError(
+                "submit_unknown", "RunComfy accepted the submit but its reply had no request id."
+            )
+        return request_id.strip()
+
+    async def _send(self, method: str, path: str, secret: Secret) -> tuple[int, Mapping[str, Any]]:
+        """An idempotent request with retries; its JSON body, or a classified ProviderError."""
+        extra: dict[str, Any] = {} if self._request_timeout is None else {"timeout": self._request_timeout}
+        response = await send_idempotent(
+            self._client,
+            method,
+            f"{self._base}{path}",
+            policy=self._retry,
+            sleep=self._sleep,
+            headers=self._headers(secret),
+            **extra,
+        )
+        payload = parse_json(response)
+        if response.status_code >= 400:
+            raise classify_response(LABEL, response.status_code, payload, response.headers, key=secret)
+        if not isinstance(payload, Mapping):
+            # A cut-off or garbled reply: a passing fault, so the caller may poll again.
+            raise ProviderError(
+                "server", f"RunComfy sent an unreadable reply (HTTP {response.status_code}, not JSON)."
+            )
+        if _is_error_body(payload):
+            raise classify_response(LABEL, response.status_code, payload, response.headers, key=secret)
+        return response.status_code, payload
+
+    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+        """The job's state: /status while it runs, /result once /status names an end."""
+        secret = self._secret(key)
+        rid = quote(request_id, safe="")
+        _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret)
+        word = str(status.get("status") or "").strip().lower()
+        if word not in FINAL_WORDS:
+            position = status.get("queue_position")
+            return ProviderStatus(
+                state=normalise_state(word),
+                queue_position=_whole_number(position),
+            )
+        _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret)
+        return self._from_result(result, secret)
+
+    def _from_result(self, result: Mapping[str, Any], secret: Secret) -> ProviderStatus:
+        state = normalise_state(result.get("status"))
+        if state == "succeeded":
+            url = video_url(result.get("output"))
+            if url is None:
+                return ProviderStatus(
+                    state="failed",
+                    error=ProviderError("job_failed", "RunComfy reported success but sent no video URL."),
+                )
+            return ProviderStatus(state="succeeded", video_url=url)
+        if state == "failed":
+            error = result.get("error")
+            code = body_code(error) if isinstance(error, Mapping) else None
+            text = _failure_text(result)
+            return ProviderStatus(state="failed", error=failed_job_error(LABEL, code, text, key=secret))
+        # cancelled, or /result still catching up with /status (queued/running)
+        return ProviderStatus(state=state)
+
+    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+        """Ask RunComfy to cancel. Only a queued job can be: a running or finished one
+        answers `not_cancellable`, runs to the end and is billed."""
+        secret = self._secret(key)
+        rid = quote(request_id, safe="")
+        _, body = await self._send("POST", f"/v1/requests/{rid}/cancel", secret)
+        outcome = str(body.get("outcome") or "").strip().lower()
+        if outcome in ("cancelled", "canceled"):
+            return "cancelled"
+        # Anything else (not_cancellable, or a word we do not know) means it may still run.
+        return "not_cancellable"
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._client.aclose()
+
+
+def _failure_text(result: Mapping[str, Any]) -> str:
+    """What RunComfy said about a failed job: `error` may be text or an object."""
+    error = result.get("error")
+    if isinstance(error, str):
+        return error
+    if isinstance(error, Mapping):
+        for name in ("message", "error_message", "detail", "type"):
+            value = error.get(name)
+            if isinstance(value, str) and value:
+                return value
+    for name in ("error_message", "message", "detail"):
+        value = result.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _whole_number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,0 +1,245 @@
+"""WaveSpeedAI adapter for the six Dreamina 3.0 video endpoints.
+
+Every reply is an envelope `{code, message, data}`; `code` other than 200 is an error even
+inside HTTP 200. Submit: POST /api/v3/{model_id} (never retried), after uploading an input
+image to /api/v3/media/upload/binary. Poll: GET /api/v3/predictions/{id}/result (the URL
+the SDKs and `data.urls.get` use). WaveSpeed documents no cancel endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from providers.base import (
+    CancelOutcome,
+    ProviderError,
+    ProviderName,
+    ProviderStatus,
+    RemoteState,
+    Secret,
+    SubmitRequest,
+)
+from providers.errors import (
+    body_code,
+    classify_response,
+    classify_submit_exception,
+    failed_job_error,
+    parse_json,
+    provider_text,
+    read_image,
+    truncate,
+    wire_body,
+    wire_field_names,
+)
+from providers.http import RetryPolicy, Sleep, make_client, send_idempotent
+
+LABEL = "WaveSpeedAI"
+DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
+
+# Documented: created, processing, completed, failed; the SDKs add pending, cancelled and
+# timeout. `timeout` is WaveSpeed giving up on the job: it is over, as a failure.
+STATES: dict[str, RemoteState] = {
+    "created": "queued",
+    "pending": "queued",
+    "queued": "queued",
+    "processing": "running",
+    "running": "running",
+    "completed": "succeeded",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "timeout": "failed",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+}
+
+
+def normalise_state(word: object) -> RemoteState:
+    """The neutral state for a WaveSpeed status word; an unknown word means 'still running'."""
+    return STATES.get(str(word or "").strip().lower(), "running")
+
+
+class WaveSpeedProvider:
+    """Talks to WaveSpeedAI's v3 API. `key` is the default key (None: every call must bring
+    one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
+
+    name: ProviderName = "wavespeed"
+
+    def __init__(
+        self,
+        base_url: str,
+        key: Secret | None,
+        *,
+        client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        submit_timeout: float = 60.0,
+        request_timeout: float | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._key = key if key else None
+        self._own_client = client is None
+        self._client = client or make_client()
+        self._retry = retry
+        self._sleep = sleep
+        self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
+        self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)
+
+    def __repr__(self) -> str:
+        return f"WaveSpeedProvider(base_url={self._base!r}, key={'set' if self._key else 'none'})"
+
+    def has_key(self) -> bool:
+        return self._key is not None
+
+    def _secret(self, key: Secret | None) -> Secret:
+        secret = key if key else self._key
+        if secret is None:
+            raise ProviderError(
+                "auth", "No WaveSpeedAI API key: set WAVESPEED_API_KEY or enter a key in Settings."
+            )
+        return secret
+
+    @staticmethod
+    def _headers(secret: Secret) -> dict[str, str]:
+        return {"Authorization": f"Bearer {secret.reveal()}", "Accept": "application/json"}
+
+    def _data(
+        self, response: httpx.Response, secret: Secret, fields: Mapping[str, str] | None = None
+    ) -> Mapping[str, Any] | None:
+        """The envelope's `data`; raises the classified error for an HTTP error or a
+        `code` other than 200; None when the reply is not a readable envelope."""
+        payload = parse_json(response)
+        if response.status_code >= 400 or body_code(payload) is not None:
+            raise classify_response(
+                LABEL, response.status_code, payload, response.headers, key=secret, field_names=fields
+            )
+        if not isinstance(payload, Mapping) or not isinstance(payload.get("data"), Mapping):
+            return None
+        data: Mapping[str, Any] = payload["data"]
+        return data
+
+    async def _send(self, method: str, path: str, secret: Secret, **kwargs: Any) -> httpx.Response:
+        if self._request_timeout is not None:
+            kwargs["timeout"] = self._request_timeout
+        return await send_idempotent(
+            self._client,
+            method,
+            f"{self._base}{path}",
+            policy=self._retry,
+            sleep=self._sleep,
+            headers=self._headers(secret),
+            **kwargs,
+        )
+
+    async def upload(self, image: Path, key: Secret | None = None) -> str:
+        """Upload a local image and return the URL WaveSpeed serves it from (kept 7 days).
+
+        Retried like a poll: a second upload of the same file bills nothing.
+        """
+        secret = self._secret(key)
+        data, mime = await asyncio.to_thread(read_image, image)
+        filename = "image.png" if mime == "image/png" else "image.jpg"
+        response = await self._send(
+            "POST", "/api/v3/media/upload/binary", secret, files={"file": (filename, data, mime)}
+        )
+        body = self._data(response, secret)
+        # The binary endpoint answers `download_url`; the older /upload variant `url`.
+        url = next((body.get(n) for n in ("download_url", "url") if body and body.get(n)), None)
+        if not isinstance(url, str):
+            raise ProviderError("server", "WaveSpeedAI's image upload answered without a URL.")
+        return url
+
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+        """Upload the image (if any), POST the job once and return WaveSpeed's task id.
+
+        Raises ValidationError before sending anything the model does not take; a
+        ProviderError of a definite kind when WaveSpeed refused (nothing created); or
+        `submit_unknown` when the job may exist (no answer, 502/504, unreadable reply).
+        """
+        secret = self._secret(key)
+        body: dict[str, Any] = dict(wire_body(request, "wavespeed"))
+        if request.spec.image_wire and request.image is not None:
+            body[request.spec.image_wire] = await self.upload(request.image, secret)
+        url = f"{self._base}/api/v3/{request.spec.path}"
+        try:
+            response = await self._client.post(
+                url, json=body, headers=self._headers(secret), timeout=self._submit_timeout
+            )
+        except httpx.TransportError as exc:
+            raise classify_submit_exception(LABEL, exc) from exc
+        if response.status_code in (502, 504):
+            # A gateway gave up waiting for WaveSpeed, which may have created the task.
+            raise ProviderError(
+                "submit_unknown", f"WaveSpeedAI's gateway answered HTTP {response.status_code} to the submit."
+            )
+        data = self._data(response, secret, wire_field_names(request))
+        task_id = data.get("id") if data is not None else None
+        if not isinstance(task_id, str) or not task_id.strip():
+            raise ProviderError(
+                "submit_unknown", "WaveSpeedAI accepted the submit but its reply had no task id."
+            )
+        return task_id.strip()
+
+    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+        """The task's state from /predictions/{id}/result, with its video URL once done."""
+        secret = self._secret(key)
+        path = f"/api/v3/predictions/{quote(request_id, safe='')}/result"
+        response = await self._send("GET", path, secret)
+        data = self._data(response, secret)
+        if data is None:
+            # A cut-off or garbled reply: a passing fault, so the caller may poll again.
+            raise ProviderError(
+                "server", f"WaveSpeedAI sent an unreadable reply (HTTP {response.status_code})."
+            )
+        return _status(data, secret)
+
+    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+        """Always `not_cancellable`, without a request: WaveSpeed documents no cancel
+        endpoint, so a submitted task runs to the end and is billed."""
+        return "not_cancellable"
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._client.aclose()
+
+
+def _status(data: Mapping[str, Any], secret: Secret) -> ProviderStatus:
+    word = str(data.get("status") or "").strip().lower()
+    state = normalise_state(word)
+    nsfw = _first(data.get("has_nsfw_contents"))
+    timings = data.get("timings")
+    inference = timings.get("inference") if isinstance(timings, Mapping) else None
+    seconds = (
+        inference / 1000 if isinstance(inference, int | float) and not isinstance(inference, bool) else None
+    )
+    if state == "succeeded":
+        url = _first(data.get("outputs"))
+        if not isinstance(url, str) or not url:
+            return ProviderStatus(
+                state="failed",
+                error=ProviderError("job_failed", "WaveSpeedAI reported success but sent no video URL."),
+            )
+        return ProviderStatus(
+            state="succeeded",
+            video_url=url,
+            nsfw=nsfw if isinstance(nsfw, bool) else None,
+            inference_seconds=seconds,
+        )
+    if state == "failed":
+        text = provider_text({"error": data.get("error")}, secret)
+        if word == "timeout":
+            detail = "WaveSpeedAI stopped the job: it ran past WaveSpeed's time limit"
+            error = ProviderError("timeout", f"{detail}: {truncate(text)}." if text else f"{detail}.")
+        else:
+            error = failed_job_error(LABEL, body_code({"code": data.get("code")}), text, key=secret)
+        return ProviderStatus(state="failed", error=error, inference_seconds=seconds)
+    return ProviderStatus(state=state)
+
+
+def _first(value: object) -> object:
+    return value[0] if isinstance(value, list) and value else None
