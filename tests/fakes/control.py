@@ -27,7 +27,7 @@ def request_to_dict(request: RecordedRequest) -> dict[str, object]:
     item: dict[str, object] = {
         "provider": request.provider, "op": request.op, "method": request.method, "path": request.path,
         "query": request.query, "headers": request.headers, "json": request.json, "at": request.at,
-        "body_len": len(request.body),
+        "body_len": len(request.body), "client_port": request.client_port,
     }
     if len(request.body) <= BODY_INLINE_LIMIT:
         item["body_b64"] = base64.b64encode(request.body).decode("ascii")

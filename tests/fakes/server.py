@@ -87,7 +87,7 @@ class FakeProviders:
         host, port = self._server.server_address[:2]
         self.base_url = state.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="fake-providers", daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-providers", daemon=True
         )
         self._thread.start()
         return self

@@ -31,6 +31,7 @@ class RecordedRequest:
     json: object | None
     body: bytes
     at: float
+    client_port: int = 0  # the client's TCP port: equal ports mean a reused keep-alive connection
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()

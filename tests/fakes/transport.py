@@ -154,6 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         record = RecordedRequest(
             provider=provider, op=op, method=self.command, path=path, query=dict(parse_qsl(split.query)),
             headers=dict(self.headers.items()), json=parsed, body=body, at=time.time(),
+            client_port=int(self.client_address[1]) if len(self.client_address) > 1 else 0,
         )
         state.record(record)
         if route is None:
@@ -293,4 +294,6 @@ class _Handler(BaseHTTPRequestHandler):
             if to_send:
                 self.connection.sendfile(handle, offset=start, count=to_send)
         if cut:
-            self._abort()
+            # A clean close (FIN), not a reset: the client keeps exactly the bytes sent,
+            # sees a body shorter than Content-Length, and can resume with a Range request.
+            self.close_connection = True
