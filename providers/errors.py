@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from providers.base import ErrorKind, ProviderError, Secret, SubmitRequest, ValidationError
-from providers.catalog import Value, to_wire, validate_options
+from providers.catalog import Value, to_wire, validate_options, validate_prompt
 from providers.http import parse_retry_after
 
 PROVIDER_TEXT_LIMIT = 200
@@ -233,8 +233,9 @@ def parse_json(response: httpx.Response) -> Any | None:
 
 
 def wire_body(request: SubmitRequest, provider: str) -> dict[str, Value]:
-    """The JSON body without the image: the request re-checked against its spec (a
-    parameter the model does not take is refused, never sent), then `catalog.to_wire`."""
+    """The JSON body without the image: the request re-checked against its spec (the
+    prompt's rules; a parameter the model does not take is refused, never sent), then
+    `catalog.to_wire`."""
     spec = request.spec
     if spec.provider != provider:
         raise ValidationError("model", f"Model: {spec.id} does not run on {provider}.")
@@ -248,7 +249,8 @@ def wire_body(request: SubmitRequest, provider: str) -> dict[str, Value]:
         raise ValidationError("image", f"Image: {spec.label} animates an image; choose one.")
     if not spec.image_wire and request.image is not None:
         raise ValidationError("image", f"Image: {spec.label} makes video from text only; remove the image.")
-    return to_wire(spec, request.prompt, validate_options(spec, request.options))
+    prompt = validate_prompt(request.prompt, spec.prompt_max)
+    return to_wire(spec, prompt, validate_options(spec, request.options))
 
 
 def wire_field_names(request: SubmitRequest) -> dict[str, str]:
