@@ -1,0 +1,305 @@
+"""Streaming download of a finished video to local disk, resumable and atomic.
+
+A provider's output URL expires (WaveSpeed deletes outputs after 7 days), so the studio
+keeps its own copy. The body is streamed to `<dest>.part` in large chunks with constant
+memory, fsynced, then renamed over `dest`: a reader never sees half a video. A connection
+that drops mid-body is resumed with a Range request instead of starting over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from providers.base import ProviderError
+from providers.http import RETRY_STATUSES, RetryPolicy, make_client, parse_retry_after
+
+CHUNK_BYTES = 1024 * 1024
+# Per-operation limits: `read` bounds the wait for the next bytes, never the whole body,
+# so a 2 GB video on a slow line still completes while a stalled server is noticed.
+DOWNLOAD_TIMEOUT = httpx.Timeout(connect=15.0, read=60.0, write=30.0, pool=15.0)
+_GONE = frozenset({403, 404, 410})
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+_UNSATISFIED_RANGE = re.compile(r"bytes\s+\*/(\d+)")
+
+Progress = Callable[[int, int | None], None]
+DEFAULT_POLICY = RetryPolicy()
+
+
+def unguessable_name(suffix: str) -> str:
+    """A fresh file name nobody can guess: anyone with a media URL can fetch the file,
+    so the name itself is the secret. `suffix` includes the dot, e.g. '.mp4'."""
+    return f"{secrets.token_urlsafe(18)}{suffix}"
+
+
+def part_path(dest: Path) -> Path:
+    """Where a download in progress is written before the atomic rename."""
+    return dest.with_name(dest.name + ".part")
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, hence best effort.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _finish(handle: BinaryIO, part: Path, dest: Path) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+    os.replace(part, dest)
+    _fsync_dir(dest.parent)
+
+
+def _too_big(max_bytes: int) -> ProviderError:
+    return ProviderError(
+        "job_failed",
+        f"The video is larger than the {max_bytes / 1024**3:.1f} GB the studio saves; the download was stopped.",
+    )
+
+
+def _copy_local(source: Path, dest: Path, max_bytes: int, on_progress: Progress | None) -> int:
+    """The simulator's `file://` outputs, copied with the same .part + rename discipline."""
+    part = part_path(dest)
+    try:
+        total = source.stat().st_size
+    except FileNotFoundError as exc:
+        raise ProviderError("expired", f"The video file {source.name} no longer exists.") from exc
+    if total > max_bytes:
+        raise _too_big(max_bytes)
+    done = 0
+    try:
+        with source.open("rb") as src, part.open("wb") as out:
+            while chunk := src.read(CHUNK_BYTES):
+                out.write(chunk)
+                done += len(chunk)
+                if done > max_bytes:
+                    raise _too_big(max_bytes)
+                if on_progress:
+                    on_progress(done, total)
+            _finish(out, part, dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return done
+
+
+def _parse_content_range(value: str | None) -> tuple[int, int | None] | None:
+    """(first byte, total or None) from 'bytes 100-999/1000'; None if absent or odd."""
+    match = _CONTENT_RANGE.match(value or "")
+    if not match:
+        return None
+    total = None if match.group(3) == "*" else int(match.group(3))
+    return int(match.group(1)), total
+
+
+def _status_error(response: httpx.Response) -> ProviderError:
+    code = response.status_code
+    if code in _GONE:
+        return ProviderError(
+            "expired",
+            f"The provider no longer has this video (HTTP {code} from {response.url.host}); "
+            "its output links expire after a few days.",
+            status_code=code,
+        )
+    return ProviderError("job_failed", f"The video download was refused (HTTP {code}).", status_code=code)
+
+
+class _Restart(Exception):
+    """The server answered with bytes we cannot append: start again from zero."""
+
+
+async def _stream_once(
+    client: httpx.AsyncClient,
+    url: str,
+    handle: BinaryIO,
+    have: int,
+    total: int | None,
+    max_bytes: int,
+    on_progress: Progress | None,
+) -> tuple[int, int | None, tuple[int, float | None] | None]:
+    """One GET from byte `have` on. Returns (bytes held, total if known, retry) where retry
+    is (status, Retry-After seconds) when a retryable status (429/5xx) came instead of data."""
+    # Identity encoding: Range offsets must count the bytes as stored on disk.
+    headers = {"Accept-Encoding": "identity"}
+    if have:
+        headers["Range"] = f"bytes={have}-"
+    request = client.build_request("GET", url, headers=headers, timeout=DOWNLOAD_TIMEOUT)
+    response = await client.send(request, stream=True)
+    try:
+        code = response.status_code
+        if code in RETRY_STATUSES:
+            return have, total, (code, parse_retry_after(response.headers.get("Retry-After")))
+        if code == 416 and have:
+            # Asked for bytes past the end: fine if we hold exactly the whole file already
+            # (a crash between the last write and the rename), else start over.
+            unsatisfied = _UNSATISFIED_RANGE.match(response.headers.get("Content-Range", ""))
+            if unsatisfied and int(unsatisfied.group(1)) == have:
+                return have, have, None
+            raise _Restart
+        content_range = _parse_content_range(response.headers.get("Content-Range"))
+        if code == 206 and have:
+            if content_range is None or content_range[0] != have:
+                raise _Restart  # a range we did not ask for
+            total = content_range[1] if content_range[1] is not None else total
+        elif code in (200, 206):
+            # A 200 to a Range request means the server ignored it: this body starts at zero.
+            handle.seek(0)
+            handle.truncate()
+            have = 0
+            length = response.headers.get("Content-Length", "")
+            total = int(length) if length.isdigit() else None
+            if code == 206:
+                total = content_range[1] if content_range else None
+        else:
+            raise _status_error(response)
+        if total is not None and total > max_bytes:
+            raise _too_big(max_bytes)
+        # Network reads are small; gather them and write in large blocks. Whatever arrived
+        # is written even when the connection drops, so a resume starts at the true offset.
+        pending = bytearray()
+        try:
+            async for chunk in response.aiter_raw():
+                pending += chunk
+                have += len(chunk)
+                if have > max_bytes:
+                    raise _too_big(max_bytes)
+                if len(pending) >= CHUNK_BYTES:
+                    handle.write(pending)
+                    pending.clear()
+                    if on_progress:
+                        on_progress(have, total)
+        finally:
+            handle.write(pending)
+        if on_progress:
+            on_progress(have, total)
+        return have, total, None
+    finally:
+        await response.aclose()
+
+
+async def _download_http(
+    client: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    max_bytes: int,
+    policy: RetryPolicy,
+    on_progress: Progress | None,
+) -> int:
+    part = part_path(dest)
+    # A .part left by an interrupted run (crash or shutdown) is resumed, not thrown away.
+    handle = part.open("r+b" if part.exists() else "wb")
+    have = handle.seek(0, os.SEEK_END)
+    if have > max_bytes:
+        handle.truncate(0)
+        have = handle.seek(0)
+    total: int | None = None
+    failures = 0  # consecutive tries that brought no new bytes; any progress resets it
+    restarts = 0
+    try:
+        while True:
+            before = have
+            retry: tuple[int, float | None] | None = None
+            problem: str | None = None
+            try:
+                have, total, retry = await _stream_once(
+                    client, url, handle, have, total, max_bytes, on_progress
+                )
+            except _Restart:
+                restarts += 1
+                if restarts > policy.attempts:
+                    raise ProviderError(
+                        "network", "The video host kept sending byte ranges that were not asked for."
+                    ) from None
+                handle.seek(0)
+                handle.truncate()
+                have, total = 0, None
+                continue
+            except httpx.TransportError as exc:
+                # The bytes that did arrive were written; pick up where they stop.
+                have = handle.tell()
+                problem = type(exc).__name__
+            if retry is None and problem is None and (total is None or have >= total):
+                break
+            failures = 0 if have > before else failures + 1
+            if failures >= policy.attempts:
+                if retry is not None:
+                    raise ProviderError(
+                        "rate_limited" if retry[0] == 429 else "server",
+                        f"The video host kept answering HTTP {retry[0]} after {policy.attempts} tries.",
+                        status_code=retry[0],
+                    )
+                raise ProviderError(
+                    "network",
+                    f"The video download from {httpx.URL(url).host} kept failing ({problem or 'ended early'}) "
+                    f"after {have} bytes.",
+                )
+            await asyncio.sleep(policy.delay(max(failures, 1), retry[1] if retry else None))
+        await asyncio.to_thread(_finish, handle, part, dest)
+        return have
+    except asyncio.CancelledError:
+        # Cancelled means the engine is shutting down: keep the bytes for the next run.
+        handle.close()
+        raise
+    except BaseException:
+        handle.close()
+        part.unlink(missing_ok=True)
+        raise
+
+
+async def download(
+    url: str,
+    dest: Path,
+    *,
+    client: httpx.AsyncClient | None = None,
+    max_bytes: int = 2 * 1024**3,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> int:
+    """Save `url` to `dest` atomically and return the number of bytes saved.
+
+    http(s): streamed with a per-read timeout, retried on 429/5xx and transport errors,
+    resumed with `Range` after a dropped connection. `file://` (the simulator): copied in a
+    thread. Raises ProviderError: 'expired' (403/404/410 or a missing file), 'job_failed'
+    (over `max_bytes`, or another refusal), 'network'/'server'/'rate_limited' when retries
+    run out. On failure no `.part` file is left behind and `dest` is untouched; only a
+    cancelled download keeps its `.part`, which the next call for the same `dest` resumes.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        source = Path(unquote(parts.path))
+        return await asyncio.to_thread(_copy_local, source, dest, max_bytes, on_progress)
+    if parts.scheme not in ("http", "https"):
+        raise ProviderError(
+            "job_failed", f"The provider gave a video link the studio cannot fetch: {url[:80]}"
+        )
+    if client is not None:
+        return await _download_http(client, url, dest, max_bytes, policy, on_progress)
+    async with make_client(DOWNLOAD_TIMEOUT) as own_client:
+        return await _download_http(own_client, url, dest, max_bytes, policy, on_progress)
+
+
+def copy_atomically(source: Path, dest: Path) -> None:
+    """Copy a local file so that `dest` appears whole or not at all."""
+    part = part_path(dest)
+    try:
+        shutil.copyfile(source, part)
+        os.replace(part, dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
