@@ -53,7 +53,7 @@ async def runcomfy(fake_providers: FakeProviders, sleep: SleepLog) -> AsyncItera
 
 
 def request(
-    model: str, prompt: str = PROMPT, image: Path | None = None, **options: int | str
+    model: str, *, prompt: str = PROMPT, image: Path | None = None, **options: int | str
 ) -> SubmitRequest:
     return SubmitRequest(spec=get_model(f"{RC}/{model}"), prompt=prompt, options=options, image=image)
 

@@ -56,7 +56,7 @@ def png(tmp_path: Path) -> Path:
 
 
 def request(
-    model: str, prompt: str = PROMPT, image: Path | None = None, **options: int | str
+    model: str, *, prompt: str = PROMPT, image: Path | None = None, **options: int | str
 ) -> SubmitRequest:
     return SubmitRequest(spec=get_model(model), prompt=prompt, options=options, image=image)
 
@@ -117,7 +117,7 @@ async def test_text_to_video_payload_and_result(
     options: dict[str, int | str],
     wire: dict[str, object],
 ) -> None:
-    task_id = await wavespeed.submit(request(model, **options))
+    task_id = await wavespeed.submit(SubmitRequest(spec=get_model(model), prompt=PROMPT, options=options))
     [submit] = fake_providers.submits("wavespeed")
     assert submit.method == "POST"
     assert submit.path == "/api/v3/" + model.removeprefix("wavespeed/")
@@ -140,7 +140,9 @@ async def test_image_to_video_uploads_then_sends_the_upload_url(
     options: dict[str, int | str],
     wire: dict[str, object],
 ) -> None:
-    task_id = await wavespeed.submit(request(model, image=png, **options))
+    task_id = await wavespeed.submit(
+        SubmitRequest(spec=get_model(model), prompt=PROMPT, options=options, image=png)
+    )
     [upload] = [r for r in fake_providers.requests if r.op == "upload"]
     assert upload.path == "/api/v3/media/upload/binary"
     assert (upload.header("Content-Type") or "").startswith("multipart/form-data")
