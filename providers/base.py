@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, NoReturn, Protocol
 
 if TYPE_CHECKING:
     from providers.catalog import ModelSpec
@@ -64,7 +64,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(("Secret", self._value))
 
-    def __reduce__(self) -> object:  # pragma: no cover - pickling a key is always a bug
+    def __reduce__(self) -> NoReturn:  # pragma: no cover - pickling a key is always a bug
         raise TypeError("a Secret cannot be pickled")
 
 
