@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +73,7 @@ class PreflightReport:
     notes: tuple[str, ...] = ()
     # EXIF orientation (1 = as stored); the fit step and prepare_input apply it.
     orientation: int = 1
+    limits: str = ""  # the rules in words, for the advice at the end of summary()
 
     @property
     def fixable(self) -> bool:
@@ -89,7 +90,8 @@ class PreflightReport:
         if self.fixable:
             action = "Turn on 'Fit image' and the studio will fix this for you, or choose another image."
         else:
-            action = "Choose a JPEG or PNG image that meets the limits instead."
+            limits = f" ({self.limits})" if self.limits else ""
+            action = f"Choose a JPEG or PNG image instead{limits}."
         return " ".join(part for part in (problems, notes, action) if part)
 
     def has(self, rule: Rule) -> bool:
@@ -155,11 +157,18 @@ def _not_image(head: bytes) -> ImageIssue:
     return ImageIssue("not_image", f"This file is not an image: {looks_like}.", False)
 
 
+def _is_png(head: bytes) -> bool:
+    return head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR"
+
+
 def _png_bit_depth(head: bytes) -> int | None:
     """Bit depth from the PNG header: Pillow silently reads 16-bit RGB as 8-bit."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
-        return head[24]
-    return None
+    return head[24] if _is_png(head) else None
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """The size a PNG claims, read from its header without decoding anything."""
+    return (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")) if _is_png(head) else None
 
 
 def _bomb_pixels(exc: Exception) -> int | None:
@@ -237,14 +246,15 @@ def preflight(path: Path, rules: ImageRules = IMAGE_RULES) -> PreflightReport:
     then the first frame is decoded so that truncated files and real transparency are found.
     """
     try:
-        return _preflight(Path(path), rules)
+        report = _preflight(Path(path), rules)
     except Exception as exc:  # the promise: any input gives a report, never a crash
-        return _refused(
+        report = _refused(
             _size_or_zero(path),
             None,
             "unreadable",
-            f"The studio could not read this image ({type(exc).__name__}: {exc}). Choose a JPEG or PNG file.",
+            f"The studio could not read this image ({type(exc).__name__}: {exc}).",
         )
+    return replace(report, limits=rules.describe())
 
 
 def _size_or_zero(path: Path) -> int:
@@ -283,7 +293,10 @@ def _preflight(path: Path, rules: ImageRules) -> PreflightReport:
         try:
             image = Image.open(path)
         except Image.DecompressionBombError as exc:
-            return PreflightReport(False, None, None, size, None, (_bomb_issue(_bomb_pixels(exc)),))
+            claimed = _png_size(head)
+            issue = _bomb_issue(_bomb_pixels(exc), claimed)
+            width, height = claimed or (None, None)
+            return PreflightReport(False, width, height, size, "PNG" if claimed else None, (issue,))
         except UnidentifiedImageError:
             return PreflightReport(False, None, None, size, None, (_not_image(head),))
         with image:
