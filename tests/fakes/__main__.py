@@ -17,14 +17,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run-seconds", type=float, default=6.0)
     parser.add_argument("--queue-length", type=int, default=3)
     args = parser.parse_args(argv)
-    fake = FakeProviders(host=args.host, port=args.port, queue_seconds=args.queue_seconds,
-                         run_seconds=args.run_seconds, queue_length=args.queue_length).start()
+    fake = FakeProviders(
+        host=args.host,
+        port=args.port,
+        queue_seconds=args.queue_seconds,
+        run_seconds=args.run_seconds,
+        queue_length=args.queue_length,
+    ).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"Fake providers at {fake.base_url}", flush=True)
     print(f"  RUNCOMFY_BASE_URL={fake.base_url}  RUNCOMFY_API_TOKEN={fake.RUNCOMFY_KEY}", flush=True)
     print(f"  WAVESPEED_BASE_URL={fake.base_url}  WAVESPEED_API_KEY={fake.WAVESPEED_KEY}", flush=True)
-    print("  control: POST /__fake__/config|faults|outcome|expire|reset, GET /__fake__/requests|jobs", flush=True)
+    print(
+        "  control: POST /__fake__/config|faults|outcome|expire|reset, GET /__fake__/requests|jobs",
+        flush=True,
+    )
     try:
         done.wait()
     except KeyboardInterrupt:

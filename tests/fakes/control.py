@@ -25,9 +25,16 @@ def _bad(message: str) -> Reply:
 def request_to_dict(request: RecordedRequest) -> dict[str, object]:
     """A JSON-safe view of a recorded request; bodies over 64 KiB are left out."""
     item: dict[str, object] = {
-        "provider": request.provider, "op": request.op, "method": request.method, "path": request.path,
-        "query": request.query, "headers": request.headers, "json": request.json, "at": request.at,
-        "body_len": len(request.body), "client_port": request.client_port,
+        "provider": request.provider,
+        "op": request.op,
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "headers": request.headers,
+        "json": request.json,
+        "at": request.at,
+        "body_len": len(request.body),
+        "client_port": request.client_port,
     }
     if len(request.body) <= BODY_INLINE_LIMIT:
         item["body_b64"] = base64.b64encode(request.body).decode("ascii")
@@ -48,15 +55,23 @@ def config(state: FakeState, call: Call) -> Reply:
     if not isinstance(body, dict):
         return _bad("send a JSON object: {queue_seconds, run_seconds, queue_length}")
     try:
-        changes = {k: (int(v) if k == "queue_length" else float(v)) for k, v in body.items()
-                   if k in ("queue_seconds", "run_seconds", "queue_length") and v is not None}
+        changes = {
+            k: (int(v) if k == "queue_length" else float(v))
+            for k, v in body.items()
+            if k in ("queue_seconds", "run_seconds", "queue_length") and v is not None
+        }
     except (TypeError, ValueError) as exc:
         return _bad(str(exc))
     with state.lock:
         state.timing = replace(state.timing, **changes)
         timing = state.timing
-    return json_reply({"queue_seconds": timing.queue_seconds, "run_seconds": timing.run_seconds,
-                       "queue_length": timing.queue_length})
+    return json_reply(
+        {
+            "queue_seconds": timing.queue_seconds,
+            "run_seconds": timing.run_seconds,
+            "queue_length": timing.queue_length,
+        }
+    )
 
 
 def faults(state: FakeState, call: Call) -> Reply:

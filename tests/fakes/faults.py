@@ -11,10 +11,18 @@ import json
 import threading
 from dataclasses import dataclass
 
-FAULT_KINDS = frozenset({
-    "status", "slow", "hang", "reset", "malformed_json", "error_in_200",
-    "reset_after_submit", "slow_after_submit",
-})
+FAULT_KINDS = frozenset(
+    {
+        "status",
+        "slow",
+        "hang",
+        "reset",
+        "malformed_json",
+        "error_in_200",
+        "reset_after_submit",
+        "slow_after_submit",
+    }
+)
 # Kinds that let the request run normally first (the job IS created).
 AFTER_KINDS = frozenset({"reset_after_submit", "slow_after_submit"})
 
@@ -121,5 +129,7 @@ def malformed_json(provider: str) -> bytes:
     """A JSON body cut off halfway, like a proxy that dropped the connection mid-write."""
     text = json.dumps({"request_id": "truncated", "status": "in_progress", "queue_position": 1})
     if provider == "wavespeed":
-        text = json.dumps({"code": 200, "message": "success", "data": {"id": "truncated", "status": "processing"}})
+        text = json.dumps(
+            {"code": 200, "message": "success", "data": {"id": "truncated", "status": "processing"}}
+        )
     return text[: len(text) // 2].encode()

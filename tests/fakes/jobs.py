@@ -145,8 +145,16 @@ class FakeJob:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "id": self.id, "provider": self.provider, "model": self.model, "payload": self.payload,
-            "state": self.phase(), "queue_position": self.queue_position(), "outcome": self.outcome,
-            "created_at": self.created_at, "cancelled": self.cancelled, "output_url": self.output_url,
-            "queue_seconds": self.queue_seconds, "run_seconds": self.run_seconds,
+            "id": self.id,
+            "provider": self.provider,
+            "model": self.model,
+            "payload": self.payload,
+            "state": self.phase(),
+            "queue_position": self.queue_position(),
+            "outcome": self.outcome,
+            "created_at": self.created_at,
+            "cancelled": self.cancelled,
+            "output_url": self.output_url,
+            "queue_seconds": self.queue_seconds,
+            "run_seconds": self.run_seconds,
         }

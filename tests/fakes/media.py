@@ -28,7 +28,9 @@ IMAGE_MAX_SIDE = 4096
 IMAGE_MIN_SIDE = 320
 IMAGE_MAX_RATIO = 3.0
 
-_DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)$", re.S)
+_DATA_URI = re.compile(
+    r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)$", re.S
+)
 
 
 def _cache_dir() -> Path:
@@ -38,8 +40,14 @@ def _cache_dir() -> Path:
     return path
 
 
-def write_sample_video(path: Path, *, width: int = SAMPLE_WIDTH, height: int = SAMPLE_HEIGHT,
-                       frames: int = SAMPLE_FRAMES, fps: int = SAMPLE_FPS) -> Path:
+def write_sample_video(
+    path: Path,
+    *,
+    width: int = SAMPLE_WIDTH,
+    height: int = SAMPLE_HEIGHT,
+    frames: int = SAMPLE_FRAMES,
+    fps: int = SAMPLE_FPS,
+) -> Path:
     """Encode a small moving-gradient H.264 yuv420p MP4 at `path` with PyAV."""
     import av
     import numpy as np

@@ -17,12 +17,18 @@ from tests.fakes.state import Call, FakeState, Reply, Route, json_reply, route
 
 PROVIDER = "runcomfy"
 _STATUS_WORD = {
-    "queued": "in_queue", "running": "in_progress", "succeeded": "completed",
-    "failed": "completed", "cancelled": "cancelled",
+    "queued": "in_queue",
+    "running": "in_progress",
+    "succeeded": "completed",
+    "failed": "completed",
+    "cancelled": "cancelled",
 }
 _RESULT_WORD = {
-    "queued": "in_queue", "running": "in_progress", "succeeded": "succeeded",
-    "failed": "failed", "cancelled": "cancelled",
+    "queued": "in_queue",
+    "running": "in_progress",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "cancelled": "cancelled",
 }
 
 
@@ -69,8 +75,13 @@ def _check_images(state: FakeState, items: list[str]) -> tuple[list[dict[str, ob
                 continue
             data = path.read_bytes()
         else:
-            detail.append({"loc": loc, "msg": "Invalid image_uri: expected an https URL or a data URI.",
-                           "type": "value_error"})
+            detail.append(
+                {
+                    "loc": loc,
+                    "msg": "Invalid image_uri: expected an https URL or a data URI.",
+                    "type": "value_error",
+                }
+            )
             continue
         detail.extend({"loc": loc, "msg": msg, "type": "value_error"} for msg in image_problems(data))
     return detail, unreachable
@@ -86,7 +97,9 @@ def submit(state: FakeState, call: Call) -> Reply:
     body = call.record.json
     if body is None:
         return _validation([{"loc": ["body"], "msg": "Invalid JSON body.", "type": "value_error.jsondecode"}])
-    detail = [{"loc": ["body", p.field], "msg": p.message, "type": "value_error"} for p in validate(schema, body)]
+    detail = [
+        {"loc": ["body", p.field], "msg": p.message, "type": "value_error"} for p in validate(schema, body)
+    ]
     if detail:
         return _validation(detail)
     unreachable = False
@@ -94,8 +107,9 @@ def submit(state: FakeState, call: Call) -> Reply:
         detail, unreachable = _check_images(state, body[schema.image_field])
         if detail:
             return _validation(detail)
-    job = state.create_job(PROVIDER, model, body, call.bearer or "",
-                           forced_outcome="unreachable_input" if unreachable else None)
+    job = state.create_job(
+        PROVIDER, model, body, call.bearer or "", forced_outcome="unreachable_input" if unreachable else None
+    )
     return json_reply({"request_id": job.id, **_urls(state, job.id)})
 
 
@@ -161,8 +175,14 @@ def model_info(state: FakeState, call: Call) -> Reply:
     schema = schema_for(PROVIDER, call.params["model"])
     if schema is None:
         return _error(404, f"Invalid model_id: {call.params['model']}", code=400001)
-    return json_reply({"model_id": schema.model_id, "base_price_usd": schema.price_usd,
-                       "price_unit": "per_request", "pricing_note": "fake price"})
+    return json_reply(
+        {
+            "model_id": schema.model_id,
+            "base_price_usd": schema.price_usd,
+            "price_unit": "per_request",
+            "pricing_note": "fake price",
+        }
+    )
 
 
 def routes() -> list[Route]:

@@ -65,36 +65,103 @@ SCHEMAS: dict[str, Schema] = {
     s.model_id: s
     for s in (
         # RunComfy has not published this schema; the guess mirrors the non-Pro i2v page.
-        Schema("runcomfy", "bytedance/dreamina-3-0/text-to-video",
-               {"prompt": _prompt(), "number_of_frames": _FRAMES, "resolution": _RESOLUTION,
-                "seed": _seed()}, price_usd=0.3, guessed=True),
-        Schema("runcomfy", "bytedance/dreamina-3-0/image-to-video",
-               {"image_urls": _IMAGE_URLS, "prompt": _prompt(), "number_of_frames": _FRAMES,
-                "resolution": _RESOLUTION, "seed": _seed()}, image_field="image_urls", price_usd=0.3),
-        Schema("runcomfy", "bytedance/dreamina-3-0/pro/text-to-video",
-               {"prompt": _prompt(), "aspect_ratio": Field("string", enum=RUNCOMFY_PIXEL_RATIOS),
-                "frames": _FRAMES, "seed": _seed()}, price_usd=0.6),
-        Schema("runcomfy", "bytedance/dreamina-3-0/pro/image-to-video",
-               {"prompt": _prompt(), "image_urls": _IMAGE_URLS, "frames": _FRAMES, "seed": _seed()},
-               image_field="image_urls", price_usd=0.6),
-        Schema("wavespeed", "bytedance/dreamina-v3.0-pro/text-to-video",
-               {"prompt": _prompt(), "aspect_ratio": Field("string", enum=RATIOS_7), "seed": _seed()},
-               price_usd=0.6),
-        Schema("wavespeed", "bytedance/dreamina-v3.0-pro/image-to-video",
-               {"prompt": _prompt(), "image": _IMAGE, "aspect_ratio": Field("string", enum=RATIOS_7),
-                "seed": _seed()}, image_field="image", price_usd=0.6),
-        Schema("wavespeed", "bytedance/dreamina-v3.0/text-to-video-720p",
-               {"prompt": _prompt(), "aspect_ratio": Field("string", enum=RATIOS_6), "seed": _seed(),
-                "duration": Field("integer", enum=(5, 10))}, price_usd=0.3),
-        Schema("wavespeed", "bytedance/dreamina-v3.0/text-to-video-1080p",
-               {"prompt": _prompt(), "aspect_ratio": Field("string", enum=RATIOS_6), "seed": _seed(),
-                "duration": Field("integer", enum=(5, 10))}, price_usd=0.6),
-        Schema("wavespeed", "bytedance/dreamina-v3.0/image-to-video-720p",
-               {"prompt": _prompt(), "image": _IMAGE, "seed": _seed(),
-                "duration": Field("integer", enum=(5, 10))}, image_field="image", price_usd=0.3),
-        Schema("wavespeed", "bytedance/dreamina-v3.0/image-to-video-1080p",
-               {"prompt": _prompt(), "image": _IMAGE, "seed": _seed(),
-                "duration": Field("integer", enum=(5,))}, image_field="image", price_usd=0.6),
+        Schema(
+            "runcomfy",
+            "bytedance/dreamina-3-0/text-to-video",
+            {"prompt": _prompt(), "number_of_frames": _FRAMES, "resolution": _RESOLUTION, "seed": _seed()},
+            price_usd=0.3,
+            guessed=True,
+        ),
+        Schema(
+            "runcomfy",
+            "bytedance/dreamina-3-0/image-to-video",
+            {
+                "image_urls": _IMAGE_URLS,
+                "prompt": _prompt(),
+                "number_of_frames": _FRAMES,
+                "resolution": _RESOLUTION,
+                "seed": _seed(),
+            },
+            image_field="image_urls",
+            price_usd=0.3,
+        ),
+        Schema(
+            "runcomfy",
+            "bytedance/dreamina-3-0/pro/text-to-video",
+            {
+                "prompt": _prompt(),
+                "aspect_ratio": Field("string", enum=RUNCOMFY_PIXEL_RATIOS),
+                "frames": _FRAMES,
+                "seed": _seed(),
+            },
+            price_usd=0.6,
+        ),
+        Schema(
+            "runcomfy",
+            "bytedance/dreamina-3-0/pro/image-to-video",
+            {"prompt": _prompt(), "image_urls": _IMAGE_URLS, "frames": _FRAMES, "seed": _seed()},
+            image_field="image_urls",
+            price_usd=0.6,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0-pro/text-to-video",
+            {"prompt": _prompt(), "aspect_ratio": Field("string", enum=RATIOS_7), "seed": _seed()},
+            price_usd=0.6,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0-pro/image-to-video",
+            {
+                "prompt": _prompt(),
+                "image": _IMAGE,
+                "aspect_ratio": Field("string", enum=RATIOS_7),
+                "seed": _seed(),
+            },
+            image_field="image",
+            price_usd=0.6,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0/text-to-video-720p",
+            {
+                "prompt": _prompt(),
+                "aspect_ratio": Field("string", enum=RATIOS_6),
+                "seed": _seed(),
+                "duration": Field("integer", enum=(5, 10)),
+            },
+            price_usd=0.3,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0/text-to-video-1080p",
+            {
+                "prompt": _prompt(),
+                "aspect_ratio": Field("string", enum=RATIOS_6),
+                "seed": _seed(),
+                "duration": Field("integer", enum=(5, 10)),
+            },
+            price_usd=0.6,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0/image-to-video-720p",
+            {
+                "prompt": _prompt(),
+                "image": _IMAGE,
+                "seed": _seed(),
+                "duration": Field("integer", enum=(5, 10)),
+            },
+            image_field="image",
+            price_usd=0.3,
+        ),
+        Schema(
+            "wavespeed",
+            "bytedance/dreamina-v3.0/image-to-video-1080p",
+            {"prompt": _prompt(), "image": _IMAGE, "seed": _seed(), "duration": Field("integer", enum=(5,))},
+            image_field="image",
+            price_usd=0.6,
+        ),
     )
 }
 
@@ -136,7 +203,9 @@ def validate(schema: Schema, body: object) -> list[Problem]:
             continue
         value = body[name]
         if not _type_ok(spec, value):
-            problems.append(Problem(name, f"'{name}' must be of type {spec.type}, got {type(value).__name__}."))
+            problems.append(
+                Problem(name, f"'{name}' must be of type {spec.type}, got {type(value).__name__}.")
+            )
             continue
         if spec.required and spec.type == "string" and not str(value).strip():
             problems.append(Problem(name, f"'{name}' must not be empty.", missing=True))
@@ -149,11 +218,14 @@ def validate(schema: Schema, body: object) -> list[Problem]:
         if spec.maximum is not None and isinstance(value, int) and value > spec.maximum:
             problems.append(Problem(name, f"'{name}' must be <= {spec.maximum}; got {value}."))
         if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
-            problems.append(Problem(
-                name, f"'{name}' must be at most {spec.max_length} characters; got {len(value)}."))
+            problems.append(
+                Problem(name, f"'{name}' must be at most {spec.max_length} characters; got {len(value)}.")
+            )
         if spec.items is not None and isinstance(value, list):
             if len(value) != spec.items:
-                problems.append(Problem(name, f"'{name}' must hold exactly {spec.items} item(s); got {len(value)}."))
+                problems.append(
+                    Problem(name, f"'{name}' must hold exactly {spec.items} item(s); got {len(value)}.")
+                )
             elif not all(isinstance(item, str) for item in value):
                 problems.append(Problem(name, f"'{name}' items must be strings."))
     return problems

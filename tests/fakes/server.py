@@ -11,6 +11,7 @@ and the control API under /__fake__/ (see control.py).
 
 from __future__ import annotations
 
+import mimetypes
 import shutil
 import tempfile
 import threading
@@ -29,8 +30,13 @@ def download(state: FakeState, call: Call) -> Reply:
     """GET/HEAD /files/<path>: outputs (once their job succeeded), uploads, served files."""
     path = state.resolve_file(call.params["rel"])
     if path is None:
-        return Reply(status=404, body=b"<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml")
-    return Reply(file=path, content_type="video/mp4" if path.suffix == ".mp4" else "application/json")
+        return Reply(
+            status=404, body=b"<Error><Code>NoSuchKey</Code></Error>", content_type="application/xml"
+        )
+    # The URL's name decides the type, as on a CDN: /files/out/<id>.mp4 is video/mp4 even
+    # when a benchmark serves a differently named file behind it.
+    content_type = mimetypes.guess_type(call.params["rel"])[0] or mimetypes.guess_type(path.name)[0]
+    return Reply(file=path, content_type=content_type or "application/octet-stream")
 
 
 class FakeProviders:
@@ -87,7 +93,10 @@ class FakeProviders:
         host, port = self._server.server_address[:2]
         self.base_url = state.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-providers", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fake-providers",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -110,8 +119,9 @@ class FakeProviders:
     def __enter__(self) -> FakeProviders:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     # --- inspection -------------------------------------------------------------------
@@ -129,8 +139,11 @@ class FakeProviders:
     def submits(self, provider: str | None = None) -> list[RecordedRequest]:
         """The submit requests received (faulted ones included), optionally of one provider."""
         with self._state.lock:
-            return [r for r in self._state.requests
-                    if r.op == "submit" and (provider is None or r.provider == provider)]
+            return [
+                r
+                for r in self._state.requests
+                if r.op == "submit" and (provider is None or r.provider == provider)
+            ]
 
     # --- scripting --------------------------------------------------------------------
 
@@ -148,8 +161,19 @@ class FakeProviders:
         after_bytes: int | None = None,
     ) -> None:
         """Make the next `times` requests for `op` (or "*") fail as `kind` says; see faults.py."""
-        self._state.faults.add(Fault(op=op, kind=kind, provider=provider, times=times, status=status,
-                                     retry_after=retry_after, delay=delay, body=body, after_bytes=after_bytes))
+        self._state.faults.add(
+            Fault(
+                op=op,
+                kind=kind,
+                provider=provider,
+                times=times,
+                status=status,
+                retry_after=retry_after,
+                delay=delay,
+                body=body,
+                after_bytes=after_bytes,
+            )
+        )
 
     def next_outcome(self, outcome: str) -> None:
         """The outcome of the next submitted job ("moderation", "unreachable_input",
@@ -167,8 +191,12 @@ class FakeProviders:
         """A URL under /files/ that serves `path` (GET, HEAD, Range)."""
         return self._state.add_file(Path(path), name)
 
-    def set_timing(self, queue_seconds: float | None = None, run_seconds: float | None = None,
-                   queue_length: int | None = None) -> None:
+    def set_timing(
+        self,
+        queue_seconds: float | None = None,
+        run_seconds: float | None = None,
+        queue_length: int | None = None,
+    ) -> None:
         """Timing for jobs created from now on (existing jobs keep theirs)."""
         with self._state.lock:
             timing = self._state.timing

@@ -82,8 +82,9 @@ class Route:
     handler: Callable[[FakeState, Call], Reply]
 
 
-def route(method: str, pattern: str, provider: str, op: str,
-          handler: Callable[[FakeState, Call], Reply]) -> Route:
+def route(
+    method: str, pattern: str, provider: str, op: str, handler: Callable[[FakeState, Call], Reply]
+) -> Route:
     return Route(method, re.compile(pattern), provider, op, handler)
 
 
@@ -133,8 +134,9 @@ class FakeState:
 
     # --- jobs -------------------------------------------------------------------------
 
-    def create_job(self, provider: str, model: str, payload: dict, key: str,
-                   forced_outcome: str | None = None) -> FakeJob:
+    def create_job(
+        self, provider: str, model: str, payload: dict, key: str, forced_outcome: str | None = None
+    ) -> FakeJob:
         """A new job; its outcome comes from `forced_outcome`, else a prompt marker, else
         the queue filled by next_outcome(), else success."""
         marker_outcome, marker_seconds = prompt_markers(payload.get("prompt"))
@@ -147,8 +149,13 @@ class FakeState:
                 (s for s in (marker_seconds, scripted_seconds) if s is not None), self.timing.run_seconds
             )
             job = FakeJob(
-                id=job_id, provider=provider, model=model, payload=payload, key=key,
-                queue_seconds=self.timing.queue_seconds, run_seconds=run_seconds,
+                id=job_id,
+                provider=provider,
+                model=model,
+                payload=payload,
+                key=key,
+                queue_seconds=self.timing.queue_seconds,
+                run_seconds=run_seconds,
                 queue_length=self.timing.queue_length,
                 outcome=forced_outcome or marker_outcome or scripted or "success",
                 created_at=time.time(),
@@ -198,7 +205,7 @@ class FakeState:
             return False
         if not parts.path.startswith("/files/"):
             return False
-        return self.resolve_file(parts.path[len("/files/"):]) is not None
+        return self.resolve_file(parts.path[len("/files/") :]) is not None
 
     def owner_of_output(self, rel: str) -> str | None:
         match = re.fullmatch(r"out/([^/]+)\.mp4", rel)

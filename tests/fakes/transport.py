@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import mimetypes
 import os
 import re
 import socket
@@ -152,8 +151,15 @@ class _Handler(BaseHTTPRequestHandler):
             except (ValueError, UnicodeDecodeError):
                 parsed = None
         record = RecordedRequest(
-            provider=provider, op=op, method=self.command, path=path, query=dict(parse_qsl(split.query)),
-            headers=dict(self.headers.items()), json=parsed, body=body, at=time.time(),
+            provider=provider,
+            op=op,
+            method=self.command,
+            path=path,
+            query=dict(parse_qsl(split.query)),
+            headers=dict(self.headers.items()),
+            json=parsed,
+            body=body,
+            at=time.time(),
             client_port=int(self.client_address[1]) if len(self.client_address) > 1 else 0,
         )
         state.record(record)
@@ -176,7 +182,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "reset_after_submit":
             self._abort()
             return
-        if fault is not None and fault.kind == "slow_after_submit" and state.stopping.wait(fault.delay or 1.0):
+        if (
+            fault is not None
+            and fault.kind == "slow_after_submit"
+            and state.stopping.wait(fault.delay or 1.0)
+        ):
             self._abort()
             return
         self._send(reply)
@@ -193,7 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
         shape = route.provider
         if fault.kind == "status":
             status = fault.status or 500
-            retry_after = fault.retry_after if fault.retry_after is not None else (1 if status == 429 else None)
+            retry_after = (
+                fault.retry_after if fault.retry_after is not None else (1 if status == 429 else None)
+            )
             headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
             if shape == "files" and fault.body is None:
                 self._send(Reply(status=status, body=b"fault", headers=headers, content_type="text/plain"))
@@ -267,16 +279,18 @@ class _Handler(BaseHTTPRequestHandler):
                 else:  # suffix range: the last N bytes
                     start = max(0, size - int(match.group(2)))
                 if start >= size or start > end:
-                    self._send(Reply(status=416, headers={"Content-Range": f"bytes */{size}"},
-                                     content_type="text/plain"))
+                    self._send(
+                        Reply(
+                            status=416,
+                            headers={"Content-Range": f"bytes */{size}"},
+                            content_type="text/plain",
+                        )
+                    )
                     return
                 status = 206
         length = end - start + 1 if size else 0
-        content_type = reply.content_type
-        if content_type == "application/json":
-            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(length))
         self.send_header("Accept-Ranges", "bytes")
         stat = path.stat()

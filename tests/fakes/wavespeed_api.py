@@ -22,8 +22,11 @@ from tests.fakes.state import Call, FakeState, Reply, Route, json_reply, route
 
 PROVIDER = "wavespeed"
 _STATUS_WORD = {
-    "queued": "created", "running": "processing", "succeeded": "completed",
-    "failed": "failed", "cancelled": "cancelled",
+    "queued": "created",
+    "running": "processing",
+    "succeeded": "completed",
+    "failed": "failed",
+    "cancelled": "cancelled",
 }
 
 
@@ -73,7 +76,9 @@ def submit(state: FakeState, call: Call) -> Reply:
         return _error(404, f"model not found: {model}")
     body = call.record.json
     if body is None:
-        return json_reply({"code": 1401, "message": "invalid parameter: the body is not valid JSON", "data": None}, 400)
+        return json_reply(
+            {"code": 1401, "message": "invalid parameter: the body is not valid JSON", "data": None}, 400
+        )
     problems = validate(schema, body)
     if problems:
         first = problems[0]
@@ -81,8 +86,9 @@ def submit(state: FakeState, call: Call) -> Reply:
         message = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return json_reply({"code": code, "message": message, "data": None}, 400)
     unreachable = bool(schema.image_field) and not state.serves_url(body[schema.image_field])
-    job = state.create_job(PROVIDER, model, body, call.bearer or "",
-                           forced_outcome="unreachable_input" if unreachable else None)
+    job = state.create_job(
+        PROVIDER, model, body, call.bearer or "", forced_outcome="unreachable_input" if unreachable else None
+    )
     return _ok(prediction(state, job))
 
 
@@ -114,8 +120,14 @@ def upload_binary(state: FakeState, call: Call) -> Reply:
         return _error(401)
     content_type = call.record.header("Content-Type") or ""
     if not content_type.startswith("multipart/form-data"):
-        return json_reply({"code": 1400, "message": "file: multipart/form-data with a 'file' field is required",
-                           "data": None}, 400)
+        return json_reply(
+            {
+                "code": 1400,
+                "message": "file: multipart/form-data with a 'file' field is required",
+                "data": None,
+            },
+            400,
+        )
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + call.record.body)
     for part in message.iter_parts() if message.is_multipart() else []:
@@ -127,8 +139,9 @@ def upload_binary(state: FakeState, call: Call) -> Reply:
         if part_type in ("text/plain", "application/octet-stream"):
             part_type = mimetypes.guess_type(filename)[0] or part_type
         url = state.add_file(_store(state, filename, data), filename, folder="uploads")
-        return _ok({"type": _media_type(part_type), "download_url": url, "filename": filename,
-                    "size": len(data)})
+        return _ok(
+            {"type": _media_type(part_type), "download_url": url, "filename": filename, "size": len(data)}
+        )
     return json_reply({"code": 1400, "message": "file: the 'file' field is missing", "data": None}, 400)
 
 
@@ -137,8 +150,10 @@ def upload_ticket(state: FakeState, call: Call) -> Reply:
     if not _authorised(state, call):
         return _error(401)
     body = call.record.json
-    if not isinstance(body, dict) or not isinstance(body.get("filename"), str) or not isinstance(
-        body.get("size"), int
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("filename"), str)
+        or not isinstance(body.get("size"), int)
     ):
         return json_reply({"code": 1400, "message": "filename and size are required", "data": None}, 400)
     filename = body["filename"]
@@ -147,12 +162,19 @@ def upload_ticket(state: FakeState, call: Call) -> Reply:
     rel = state.file_slot(filename, "uploads")  # served only once the PUT arrives
     with state.lock:
         state.tickets[token] = (rel, body["size"])
-    return _ok({
-        "type": _media_type(content_type), "filename": filename, "size": body["size"],
-        "download_url": state.url_for(rel),
-        "upload": {"method": "PUT", "url": f"{state.base_url}/files/put/{token}",
-                   "headers": {"Content-Type": content_type}},
-    })
+    return _ok(
+        {
+            "type": _media_type(content_type),
+            "filename": filename,
+            "size": body["size"],
+            "download_url": state.url_for(rel),
+            "upload": {
+                "method": "PUT",
+                "url": f"{state.base_url}/files/put/{token}",
+                "headers": {"Content-Type": content_type},
+            },
+        }
+    )
 
 
 def upload_put(state: FakeState, call: Call) -> Reply:
@@ -160,17 +182,24 @@ def upload_put(state: FakeState, call: Call) -> Reply:
     with state.lock:
         ticket = state.tickets.get(call.params["token"])
     if ticket is None:
-        return Reply(status=403, body=b"<Error><Code>AccessDenied</Code></Error>", content_type="application/xml")
+        return Reply(
+            status=403, body=b"<Error><Code>AccessDenied</Code></Error>", content_type="application/xml"
+        )
     rel, size = ticket
     data = call.record.body
     if len(data) != size:
-        return Reply(status=400, body=f"size mismatch: declared {size}, got {len(data)}".encode(),
-                     content_type="text/plain")
+        return Reply(
+            status=400,
+            body=f"size mismatch: declared {size}, got {len(data)}".encode(),
+            content_type="text/plain",
+        )
     path = _store(state, rel.rsplit("/", 1)[-1], data)
     with state.lock:
         state.files[rel] = path
         state.tickets.pop(call.params["token"], None)
-    return Reply(status=200, headers={"ETag": f'"{hashlib.md5(data).hexdigest()}"'}, content_type="text/plain")
+    return Reply(
+        status=200, headers={"ETag": f'"{hashlib.md5(data).hexdigest()}"'}, content_type="text/plain"
+    )
 
 
 def routes() -> list[Route]:

@@ -48,7 +48,9 @@ def age(fake: FakeProviders, job_id: str, seconds: float) -> None:
 
 
 def rc_submit(fake, client, model=f"{RC}/pro/text-to-video", body=None, headers=RC_AUTH):
-    return client.post(f"{fake.base_url}/v1/models/{model}", json=body or {"prompt": "a cat"}, headers=headers)
+    return client.post(
+        f"{fake.base_url}/v1/models/{model}", json=body or {"prompt": "a cat"}, headers=headers
+    )
 
 
 def ws_submit(fake, client, model=f"{WS}/text-to-video-720p", body=None, headers=WS_AUTH):
@@ -72,11 +74,18 @@ def test_runcomfy_submit_returns_absolute_urls_and_records_the_job(slow_fake, cl
     body = response.json()
     rid = body["request_id"]
     root = f"{slow_fake.base_url}/v1/requests/{rid}"
-    assert body == {"request_id": rid, "status_url": f"{root}/status", "result_url": f"{root}/result",
-                    "cancel_url": f"{root}/cancel"}
+    assert body == {
+        "request_id": rid,
+        "status_url": f"{root}/status",
+        "result_url": f"{root}/result",
+        "cancel_url": f"{root}/cancel",
+    }
     job = slow_fake.jobs[rid]
-    assert (job.provider, job.model, job.payload) == ("runcomfy", f"{RC}/pro/text-to-video",
-                                                      {"prompt": "a cat", "frames": 241, "seed": 7})
+    assert (job.provider, job.model, job.payload) == (
+        "runcomfy",
+        f"{RC}/pro/text-to-video",
+        {"prompt": "a cat", "frames": 241, "seed": 7},
+    )
     assert [r.json for r in slow_fake.submits("runcomfy")] == [job.payload]
     assert slow_fake.submits("wavespeed") == []
 
@@ -89,8 +98,12 @@ def test_runcomfy_status_and_result_use_different_words(slow_fake, client):
         status = rc_get(slow_fake, client, rid, "status").json()
         result = rc_get(slow_fake, client, rid, "result").json()
         seen.append((status["status"], status.get("queue_position"), result["status"]))
-    assert seen == [("in_queue", 2, "in_queue"), ("in_queue", 1, "in_queue"),
-                    ("in_progress", None, "in_progress"), ("completed", None, "succeeded")]
+    assert seen == [
+        ("in_queue", 2, "in_queue"),
+        ("in_queue", 1, "in_queue"),
+        ("in_progress", None, "in_progress"),
+        ("completed", None, "succeeded"),
+    ]
     result = rc_get(slow_fake, client, rid, "result").json()
     assert result["output"] == {"video": f"{slow_fake.base_url}/files/out/{rid}.mp4"}
     assert result["created_at"] < result["finished_at"]
@@ -174,9 +187,20 @@ def test_runcomfy_accepts_each_documented_shape(fake_providers, client):
     image = data_uri(make_image(640, 360))
     ok = [
         (f"{RC}/text-to-video", {"prompt": "a", "number_of_frames": 241, "resolution": "1080P", "seed": -1}),
-        (f"{RC}/image-to-video", {"prompt": "a", "image_urls": [image], "number_of_frames": 121,
-                                  "resolution": "720P", "seed": 2147483647}),
-        (f"{RC}/pro/text-to-video", {"prompt": "a" * 800, "aspect_ratio": "2176\u00d7928(21:9)", "frames": 121}),
+        (
+            f"{RC}/image-to-video",
+            {
+                "prompt": "a",
+                "image_urls": [image],
+                "number_of_frames": 121,
+                "resolution": "720P",
+                "seed": 2147483647,
+            },
+        ),
+        (
+            f"{RC}/pro/text-to-video",
+            {"prompt": "a" * 800, "aspect_ratio": "2176\u00d7928(21:9)", "frames": 121},
+        ),
         (f"{RC}/pro/image-to-video", {"prompt": "a", "image_urls": [image], "frames": 241, "seed": 3}),
     ]
     for model, body in ok:
@@ -190,7 +214,9 @@ def _png(width: int, height: int) -> bytes:
 
 def _noise_png(side: int) -> bytes:
     buffer = io.BytesIO()
-    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, format="PNG", compress_level=0)
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(
+        buffer, format="PNG", compress_level=0
+    )
     return buffer.getvalue()
 
 
@@ -239,11 +265,16 @@ def test_runcomfy_image_url_served_by_the_fake_is_checked_and_an_outside_one_fai
     good = tmp_path / "good.jpg"
     good.write_bytes(make_image(800, 600, "JPEG"))
     model = f"{RC}/pro/image-to-video"
-    rejected = rc_submit(slow_fake, client, model=model,
-                         body={"prompt": "a", "image_urls": [slow_fake.serve_file(small)]})
+    rejected = rc_submit(
+        slow_fake, client, model=model, body={"prompt": "a", "image_urls": [slow_fake.serve_file(small)]}
+    )
     assert rejected.status_code == 422
-    accepted = rc_submit(slow_fake, client, model=model, body={"prompt": "a", "image_urls": [slow_fake.serve_file(good)]})
-    outside = rc_submit(slow_fake, client, model=model, body={"prompt": "a", "image_urls": ["https://example.com/a.png"]})
+    accepted = rc_submit(
+        slow_fake, client, model=model, body={"prompt": "a", "image_urls": [slow_fake.serve_file(good)]}
+    )
+    outside = rc_submit(
+        slow_fake, client, model=model, body={"prompt": "a", "image_urls": ["https://example.com/a.png"]}
+    )
     assert accepted.status_code == outside.status_code == 200
     for response, status in ((accepted, "succeeded"), (outside, "failed")):
         rid = response.json()["request_id"]
@@ -257,7 +288,9 @@ def test_runcomfy_image_url_served_by_the_fake_is_checked_and_an_outside_one_fai
 
 
 def test_wavespeed_submit_envelope(slow_fake, client):
-    response = ws_submit(slow_fake, client, body={"prompt": "a", "aspect_ratio": "21:9", "duration": 10, "seed": -1})
+    response = ws_submit(
+        slow_fake, client, body={"prompt": "a", "aspect_ratio": "21:9", "duration": 10, "seed": -1}
+    )
     assert response.status_code == 200
     envelope = response.json()
     assert (envelope["code"], envelope["message"]) == (200, "success")
@@ -284,8 +317,11 @@ def test_wavespeed_lifecycle_on_both_poll_paths(slow_fake, client, suffix):
 
 @pytest.mark.parametrize(
     ("outcome", "code", "words"),
-    [("moderation", 1200, "moderation"), ("unreachable_input", 1402, "Failed to download image"),
-     ("failed", 1403, "failed")],
+    [
+        ("moderation", 1200, "moderation"),
+        ("unreachable_input", 1402, "Failed to download image"),
+        ("failed", 1403, "failed"),
+    ],
 )
 def test_wavespeed_failures_arrive_inside_http_200(slow_fake, client, outcome, code, words):
     slow_fake.next_outcome(outcome)
@@ -303,11 +339,17 @@ def test_wavespeed_image_must_be_a_url_the_fake_serves(slow_fake, client):
     ids = []
     for image in (image_url, "https://example.com/frame.png", base64.b64encode(b"raw").decode()):
         body = {"prompt": "a", "image": image, "duration": 5}
-        ids.append(ws_submit(slow_fake, client, model=f"{WS}/image-to-video-1080p", body=body).json()["data"]["id"])
+        ids.append(
+            ws_submit(slow_fake, client, model=f"{WS}/image-to-video-1080p", body=body).json()["data"]["id"]
+        )
     for job_id in ids:
         age(slow_fake, job_id, 30)
     results = [ws_get(slow_fake, client, job_id).json()["data"] for job_id in ids]
-    assert [(r["status"], r.get("code")) for r in results] == [("completed", None), ("failed", 1402), ("failed", 1402)]
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("completed", None),
+        ("failed", 1402),
+        ("failed", 1402),
+    ]
 
 
 def test_wavespeed_bad_key_and_unknown_prediction(fake_providers, client):
@@ -325,13 +367,20 @@ def test_wavespeed_bad_key_and_unknown_prediction(fake_providers, client):
         (f"{WS}/text-to-video-1080p", {"prompt": "a", "duration": 7}, 1401, "duration"),
         (f"{WS}/image-to-video-1080p", {"prompt": "a", "image": "u", "duration": 10}, 1401, "duration"),
         (f"{WS}/image-to-video-720p", {"prompt": "a"}, 1400, "image"),
-        (f"{WS}/image-to-video-720p", {"prompt": "a", "image": "u", "aspect_ratio": "16:9"}, 1401, "aspect_ratio"),
+        (
+            f"{WS}/image-to-video-720p",
+            {"prompt": "a", "image": "u", "aspect_ratio": "16:9"},
+            1401,
+            "aspect_ratio",
+        ),
         ("bytedance/dreamina-v3.0-pro/text-to-video", {"prompt": "a", "seed": -2}, 1401, "seed"),
         ("bytedance/dreamina-v3.0-pro/text-to-video", {"prompt": "a", "frames": 121}, 1401, "frames"),
         ("bytedance/dreamina-v3.0-pro/image-to-video", {"prompt": "y" * 801, "image": "u"}, 1401, "prompt"),
     ],
 )
-def test_wavespeed_validation_errors_are_400_naming_the_field(fake_providers, client, model, body, code, field):
+def test_wavespeed_validation_errors_are_400_naming_the_field(
+    fake_providers, client, model, body, code, field
+):
     response = ws_submit(fake_providers, client, model=model, body=body)
     assert response.status_code == 400
     error = response.json()
@@ -349,8 +398,11 @@ def test_wavespeed_has_no_cancel_endpoint(slow_fake, client):
 
 def test_wavespeed_multipart_upload(fake_providers, client):
     png = make_image(400, 400)
-    response = client.post(f"{fake_providers.base_url}/api/v3/media/upload/binary", headers=WS_AUTH,
-                           files={"file": ("frame.png", png, "image/png")})
+    response = client.post(
+        f"{fake_providers.base_url}/api/v3/media/upload/binary",
+        headers=WS_AUTH,
+        files={"file": ("frame.png", png, "image/png")},
+    )
     data = response.json()["data"]
     assert (data["type"], data["filename"], data["size"]) == ("image", "frame.png", len(png))
     assert client.get(data["download_url"]).content == png
@@ -359,11 +411,16 @@ def test_wavespeed_multipart_upload(fake_providers, client):
 
 def test_wavespeed_ticket_upload_then_unauthenticated_put(fake_providers, client):
     payload = b"\x89PNG fake bytes"
-    ticket = client.post(f"{fake_providers.base_url}/api/v3/media/uploads", headers=WS_AUTH,
-                         json={"filename": "a.png", "size": len(payload), "content_type": "image/png"}).json()["data"]
+    ticket = client.post(
+        f"{fake_providers.base_url}/api/v3/media/uploads",
+        headers=WS_AUTH,
+        json={"filename": "a.png", "size": len(payload), "content_type": "image/png"},
+    ).json()["data"]
     assert ticket["upload"]["method"] == "PUT"
     assert client.get(ticket["download_url"]).status_code == 404  # nothing there before the PUT
-    wrong_size = client.put(ticket["upload"]["url"], content=payload + b"!", headers=ticket["upload"]["headers"])
+    wrong_size = client.put(
+        ticket["upload"]["url"], content=payload + b"!", headers=ticket["upload"]["headers"]
+    )
     assert wrong_size.status_code == 400
     put = client.put(ticket["upload"]["url"], content=payload, headers=ticket["upload"]["headers"])
     assert put.status_code == 200
@@ -403,7 +460,9 @@ def test_expired_outcome_succeeds_but_its_output_is_gone(slow_fake, client):
     assert client.get(data["outputs"][0]).status_code == 404
 
 
-def test_serve_file_streams_a_large_file_intact_over_one_keepalive_connection(fake_providers, client, tmp_path):
+def test_serve_file_streams_a_large_file_intact_over_one_keepalive_connection(
+    fake_providers, client, tmp_path
+):
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(24 * 1024 * 1024))
     url = fake_providers.serve_file(big)
@@ -411,13 +470,22 @@ def test_serve_file_streams_a_large_file_intact_over_one_keepalive_connection(fa
         assert hashlib.sha256(client.get(url).content).digest() == hashlib.sha256(big.read_bytes()).digest()
     ports = {r.client_port for r in fake_providers.requests}
     assert len(ports) == 1
+    named = client.get(fake_providers.serve_file(big, "frame.png"), headers={"Range": "bytes=-10"})
+    assert (named.status_code, named.headers["content-type"], named.content) == (
+        206,
+        "image/png",
+        big.read_bytes()[-10:],
+    )
 
 
 async def test_sixty_concurrent_clients_are_all_served(fake_providers):
     async def one(index: int) -> str:
         async with httpx.AsyncClient(timeout=30) as c:
-            submit = await c.post(f"{fake_providers.base_url}/v1/models/{RC}/pro/text-to-video",
-                                  json={"prompt": f"cat {index}"}, headers=RC_AUTH)
+            submit = await c.post(
+                f"{fake_providers.base_url}/v1/models/{RC}/pro/text-to-video",
+                json={"prompt": f"cat {index}"},
+                headers=RC_AUTH,
+            )
             rid = submit.json()["request_id"]
             status = await c.get(f"{fake_providers.base_url}/v1/requests/{rid}/status", headers=RC_AUTH)
             return status.json()["request_id"]
@@ -479,8 +547,12 @@ def test_hang_never_answers_and_does_not_block_stop(client):
     fake = FakeProviders().start()
     fake.add_fault("submit", "hang")
     with pytest.raises(httpx.ReadTimeout):
-        client.post(f"{fake.base_url}/v1/models/{RC}/pro/text-to-video", json={"prompt": "a"},
-                    headers=RC_AUTH, timeout=0.3)
+        client.post(
+            f"{fake.base_url}/v1/models/{RC}/pro/text-to-video",
+            json={"prompt": "a"},
+            headers=RC_AUTH,
+            timeout=0.3,
+        )
     stopper = __import__("threading").Thread(target=fake.stop)
     stopper.start()
     stopper.join(timeout=10)
@@ -507,8 +579,12 @@ def test_reset_after_submit_creates_the_job_but_sends_nothing(fake_providers, cl
 def test_slow_after_submit_creates_the_job_before_answering(fake_providers, client):
     fake_providers.add_fault("submit", "slow_after_submit", delay=2.0)
     with pytest.raises(httpx.ReadTimeout):
-        client.post(f"{fake_providers.base_url}/api/v3/{WS}/text-to-video-720p", json={"prompt": "a"},
-                    headers=WS_AUTH, timeout=0.3)
+        client.post(
+            f"{fake_providers.base_url}/api/v3/{WS}/text-to-video-720p",
+            json={"prompt": "a"},
+            headers=WS_AUTH,
+            timeout=0.3,
+        )
     assert len(fake_providers.jobs) == 1
 
 
@@ -571,7 +647,11 @@ def test_next_outcome_queues_in_order_and_prompt_markers_script_jobs(slow_fake, 
     third = rc_submit(slow_fake, client, body={"prompt": "cat [fake:unreachable_input] [fake:slow=3]"}).json()
     plain = rc_submit(slow_fake, client).json()["request_id"]
     jobs = slow_fake.jobs
-    assert (jobs[first].outcome, jobs[second].outcome, jobs[plain].outcome) == ("moderation", "success", "success")
+    assert (jobs[first].outcome, jobs[second].outcome, jobs[plain].outcome) == (
+        "moderation",
+        "success",
+        "success",
+    )
     assert (jobs[second].run_seconds, jobs[third["request_id"]].run_seconds) == (42, 3)
     assert jobs[third["request_id"]].outcome == "unreachable_input"
     age(slow_fake, first, 30)
@@ -591,8 +671,16 @@ def test_set_timing_applies_to_new_jobs(fake_providers, client):
 
 def test_control_api_scripts_the_fake_from_outside(fake_providers, client):
     base = f"{fake_providers.base_url}/__fake__"
-    assert client.post(f"{base}/config", json={"queue_seconds": 30, "run_seconds": 30, "queue_length": 5}).status_code == 200
-    assert client.post(f"{base}/faults", json=[{"op": "submit", "kind": "status", "status": 500}]).status_code == 200
+    assert (
+        client.post(
+            f"{base}/config", json={"queue_seconds": 30, "run_seconds": 30, "queue_length": 5}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(f"{base}/faults", json=[{"op": "submit", "kind": "status", "status": 500}]).status_code
+        == 200
+    )
     assert client.post(f"{base}/faults", json={"op": "submit", "kind": "nope"}).status_code == 400
     assert client.post(f"{base}/outcome", json={"outcome": "failed"}).status_code == 200
     assert client.post(f"{base}/outcome", json={"outcome": "maybe"}).status_code == 400
@@ -601,7 +689,12 @@ def test_control_api_scripts_the_fake_from_outside(fake_providers, client):
     status = rc_get(fake_providers, client, rid, "status").json()
     assert (status["status"], status["queue_position"]) == ("in_queue", 5)
     [job] = client.get(f"{base}/jobs").json()
-    assert (job["id"], job["outcome"], job["state"], job["payload"]) == (rid, "failed", "queued", {"prompt": "a cat"})
+    assert (job["id"], job["outcome"], job["state"], job["payload"]) == (
+        rid,
+        "failed",
+        "queued",
+        {"prompt": "a cat"},
+    )
     recorded = client.get(f"{base}/requests").json()
     submits = [r for r in recorded if r["op"] == "submit"]
     assert len(submits) == 2 and json.loads(base64.b64decode(submits[1]["body_b64"])) == {"prompt": "a cat"}
@@ -614,8 +707,12 @@ def test_control_api_scripts_the_fake_from_outside(fake_providers, client):
 
 
 def test_python_dash_m_runs_the_fake_by_hand():
-    process = subprocess.Popen([sys.executable, "-m", "tests.fakes", "--queue-seconds", "0.1"],
-                               stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakes", "--queue-seconds", "0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
     try:
         first = process.stdout.readline()
         assert first.startswith("Fake providers at http://127.0.0.1:")

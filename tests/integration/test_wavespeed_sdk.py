@@ -16,13 +16,22 @@ I2V_720P = "bytedance/dreamina-v3.0/image-to-video-720p"
 
 @pytest.fixture
 def sdk(fake_providers: FakeProviders) -> wavespeed.Client:
-    return wavespeed.Client(api_key=FakeProviders.WAVESPEED_KEY, base_url=fake_providers.base_url,
-                            connection_timeout=5, max_connection_retries=3, retry_interval=0.01)
+    return wavespeed.Client(
+        api_key=FakeProviders.WAVESPEED_KEY,
+        base_url=fake_providers.base_url,
+        connection_timeout=5,
+        max_connection_retries=3,
+        retry_interval=0.01,
+    )
 
 
 def test_sdk_runs_a_dreamina_job_and_gets_a_playable_video_url(fake_providers, sdk):
-    output = sdk.run(PRO_T2V, {"prompt": "a lighthouse at dusk", "aspect_ratio": "9:21", "seed": 5},
-                     timeout=30, poll_interval=0.02)
+    output = sdk.run(
+        PRO_T2V,
+        {"prompt": "a lighthouse at dusk", "aspect_ratio": "9:21", "seed": 5},
+        timeout=30,
+        poll_interval=0.02,
+    )
     [url] = output["outputs"]
     assert url.startswith(f"{fake_providers.base_url}/files/out/")
     video = httpx.get(url)
@@ -42,9 +51,15 @@ def test_sdk_upload_uses_the_ticket_flow_and_feeds_image_to_video(fake_providers
     url = sdk.upload(str(image))
     assert httpx.get(url).content == image.read_bytes()
     ticket, put = (r for r in fake_providers.requests if r.op in ("upload", "upload_put"))
-    assert (ticket.method, ticket.path, ticket.json["filename"]) == ("POST", "/api/v3/media/uploads", "frame.png")
+    assert (ticket.method, ticket.path, ticket.json["filename"]) == (
+        "POST",
+        "/api/v3/media/uploads",
+        "frame.png",
+    )
     assert put.method == "PUT" and put.header("Authorization") is None and put.body == image.read_bytes()
-    output = sdk.run(I2V_720P, {"prompt": "pan left", "image": url, "duration": 10}, timeout=30, poll_interval=0.02)
+    output = sdk.run(
+        I2V_720P, {"prompt": "pan left", "image": url, "duration": 10}, timeout=30, poll_interval=0.02
+    )
     assert len(output["outputs"]) == 1
 
 
@@ -52,8 +67,9 @@ def test_sdk_reports_a_moderation_failure(fake_providers, sdk):
     fake_providers.next_outcome("moderation")
     with pytest.raises(RuntimeError, match="Prediction failed .*moderation"):
         sdk.run(PRO_T2V, {"prompt": "x"}, timeout=30, poll_interval=0.02)
-    result = sdk.run_no_throw(I2V_720P, {"prompt": "x", "image": "https://example.com/a.png"},
-                              timeout=30, poll_interval=0.02)
+    result = sdk.run_no_throw(
+        I2V_720P, {"prompt": "x", "image": "https://example.com/a.png"}, timeout=30, poll_interval=0.02
+    )
     assert result["status"] == "failed" and "Failed to download image" in result["error"]
     assert result["task_id"] in fake_providers.jobs
 
