@@ -92,3 +92,23 @@ def test_sdk_retries_polls_through_503s_but_never_resubmits(fake_providers, sdk)
         sdk.run(PRO_T2V, {"prompt": "y"}, timeout=30, poll_interval=0.02)
     assert len(fake_providers.submits("wavespeed")) == 2
     assert len(fake_providers.jobs) == 2  # the unanswered submit still made a job
+
+
+def test_module_level_upload_and_run_read_the_sdk_config(fake_providers, tmp_path, monkeypatch):
+    import wavespeed.api
+
+    monkeypatch.setattr(wavespeed.api, "_default_client", None)  # built from config on first use
+    image = tmp_path / "still.jpg"
+    image.write_bytes(make_image(480, 640, "JPEG"))
+    settings = {"api.api_key": FakeProviders.WAVESPEED_KEY, "api.base_url": fake_providers.base_url}
+    with wavespeed.config.patch(settings):
+        url = wavespeed.upload(str(image))
+        output = wavespeed.run(
+            "bytedance/dreamina-v3.0/image-to-video-1080p",
+            {"prompt": "she turns", "image": url, "duration": 5},
+            timeout=30,
+            poll_interval=0.02,
+        )
+    [job] = fake_providers.jobs.values()
+    assert output["outputs"] == [job.output_url]
+    assert job.payload["image"] == url
