@@ -181,7 +181,8 @@ def classify_response(
     code = body_code(body)
     text = provider_text(body, key)
     kind = kind_for(status_code, code, text)
-    where = f"HTTP {status_code}" + (f", code {code}" if code is not None else "")
+    # WaveSpeed's envelope code usually repeats the HTTP status: say it once.
+    where = f"HTTP {status_code}" + (f", code {code}" if code not in (None, status_code) else "")
     detail = f"{_detail(label, kind, code)} ({where})"
     if text:
         detail += f": {text}"

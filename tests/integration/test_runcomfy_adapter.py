@@ -674,3 +674,36 @@ async def test_repr_never_shows_the_key() -> None:
     assert "rc-very-secret" not in repr(provider)
     assert provider.has_key()
     await provider.aclose()
+
+
+# --- error codes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("http_status", "code", "kind"),
+    [(401, 400004, "auth"), (401, 401001, "auth"), (403, 403003, "auth"), (402, 400002, "insufficient_balance"),
+     (400, 400002, "insufficient_balance"), (422, 422001, "validation"), (404, 404001, "not_found"),
+     (400, 400001, "not_found"), (403, 403001, "not_found"), (500, 500001, "server"), (503, None, "server"),
+     (409, None, "validation")],
+)  # fmt: skip
+async def test_runcomfy_error_codes_map_to_the_taxonomy(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider, http_status: int, code: int | None, kind: str
+) -> None:
+    body = {"error_code": code, "error_message": f"code {code}"} if code else {"detail": "nope"}
+    fake_providers.add_fault("cancel", "status", provider="runcomfy", status=http_status, body=body, times=9)
+    with pytest.raises(ProviderError) as info:
+        await runcomfy.cancel("any")
+    assert info.value.kind == kind
+    assert info.value.provider_code == code
+
+
+async def test_a_key_echoed_back_by_the_provider_is_cut_out(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    body = {"error_code": 400004, "error_message": f"token {FakeProviders.RUNCOMFY_KEY} was revoked"}
+    fake_providers.add_fault("status", "status", provider="runcomfy", status=401, body=body)
+    with pytest.raises(ProviderError) as info:
+        await runcomfy.poll("any")
+    assert info.value.kind == "auth"
+    assert FakeProviders.RUNCOMFY_KEY not in info.value.message
+    assert "token *** was revoked" in info.value.message

@@ -617,3 +617,20 @@ async def test_repr_never_shows_the_key() -> None:
     provider = WaveSpeedProvider("http://127.0.0.1:9", Secret("ws-very-secret"))
     assert "ws-very-secret" not in repr(provider)
     await provider.aclose()
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(1400, "validation"), (1401, "validation"), (5000, "server"), (5003, "server"), (5004, "server"),
+     (401, "auth"), (403, "auth"), (402, "insufficient_balance")],
+)  # fmt: skip
+async def test_envelope_codes_inside_http_200_map_to_the_taxonomy(
+    fake_providers: FakeProviders, wavespeed: WaveSpeedProvider, code: int, kind: str
+) -> None:
+    body = {"code": code, "message": f"problem {code}", "data": None}
+    fake_providers.add_fault("result", "error_in_200", provider="wavespeed", body=body)
+    with pytest.raises(ProviderError) as info:
+        await wavespeed.poll("any")
+    assert info.value.kind == kind
+    assert info.value.provider_code == code
+    assert f"problem {code}" in info.value.message
