@@ -1,0 +1,215 @@
+"""Words and file names for jobs: status lines, details, download names. No Gradio here,
+so every sentence a person reads can be tested on its own."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+import unicodedata
+from typing import Any
+
+from jobs.records import JobRecord
+from providers import catalog
+from providers.base import ValidationError
+from providers.catalog import FPS, ModelSpec, ParamSpec
+
+STATE_WORDS: dict[str, str] = {
+    "submitting": "Sending",
+    "queued": "Queued",
+    "running": "Generating",
+    "downloading": "Saving the video",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def spec_or_none(model_id: str | None) -> ModelSpec | None:
+    try:
+        return catalog.get_model(model_id or "")
+    except ValidationError:
+        return None
+
+
+def clock(seconds: float | None) -> str:
+    """12 -> '0:12', 3725 -> '1:02:05'."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, int(round(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def choice_label(param: ParamSpec, value: Any) -> str:
+    """How a choice reads in the form: frames carry the seconds they mean."""
+    if param.name == "frames":
+        return f"{value} frames (≈{(int(value) - 1) / FPS:.0f} s)"
+    if param.name == "duration":
+        return f"{value} s"
+    return str(value)
+
+
+def settings_line(record: JobRecord) -> str:
+    """'16:9 · 121 frames (≈5 s) · 720P' from the job's validated options."""
+    spec = spec_or_none(record.model)
+    parts: list[str] = []
+    for name in ("aspect_ratio", "frames", "duration", "resolution"):
+        if name not in record.options:
+            continue
+        param = spec.param(name) if spec else None
+        value = record.options[name]
+        parts.append(choice_label(param, value) if param else str(value))
+    if spec and "resolution" not in record.options and spec.fixed_resolution:
+        parts.append(spec.fixed_resolution)
+    return " · ".join(parts) or "defaults"
+
+
+def model_name(model_id: str) -> str:
+    spec = spec_or_none(model_id)
+    if spec is None:
+        return model_id
+    return f"{spec.label} ({spec.provider_label})"
+
+
+def elapsed_seconds(record: JobRecord, now: float | None = None) -> float:
+    start = record.created_at or record.submitted_at or 0.0
+    end = record.finished_at if record.terminal and record.finished_at else (now or time.time())
+    return max(0.0, end - start)
+
+
+def status_html(record: JobRecord | None, eta: float | None = None, now: float | None = None) -> str:
+    """The live status panel for one job."""
+    if record is None:
+        return (
+            '<div class="status-card idle">Ready. Your video will appear on the right when '
+            "it is done; you can start more while one runs.</div>"
+        )
+    elapsed = elapsed_seconds(record, now)
+    state = record.state
+    headline = STATE_WORDS.get(state, state)
+    if state == "queued" and record.queue_position is not None:
+        headline += f" · position {record.queue_position} in the provider's queue"
+    detail: list[str] = []
+    progress = ""
+    if record.active:
+        detail.append(f"{clock(elapsed)} elapsed")
+        if eta:
+            left = eta - elapsed
+            detail.append(f"about {clock(left)} left" if left > 0 else "taking longer than usual")
+            share = min(0.97, elapsed / eta) if eta > 0 else 0.0
+            progress = f'<div class="progress"><div style="width:{share * 100:.0f}%"></div></div>'
+        else:
+            progress = '<div class="progress indeterminate"><div></div></div>'
+    elif state == "succeeded":
+        headline = f"✓ Done in {clock(elapsed)}"
+    elif state == "cancelled":
+        headline = "Cancelled"
+    elif state == "failed":
+        headline = "✕ Failed"
+    body = ""
+    if state in ("failed", "cancelled") and record.error_message:
+        body = f'<div class="status-message">{html.escape(record.error_message)}</div>'
+    if record.note:
+        body += f'<div class="status-note">{html.escape(record.note)}</div>'
+    meta = [html.escape(model_name(record.model))]
+    if record.request_id:
+        meta.append(f"request id <code>{html.escape(record.request_id)}</code>")
+    if record.simulated:
+        meta.append('<span class="badge">simulated</span>')
+    detail_html = f'<span class="status-detail">{" · ".join(detail)}</span>' if detail else ""
+    return (
+        f'<div class="status-card state-{state}" data-state="{state}" data-job="{html.escape(record.id)}">'
+        f'<div class="status-head"><strong>{html.escape(headline)}</strong>{detail_html}</div>'
+        f"{progress}{body}"
+        f'<div class="status-meta">{" · ".join(meta)}</div></div>'
+    )
+
+
+def error_html(message: str) -> str:
+    return f'<div class="status-card state-failed"><div class="status-message">{html.escape(message)}</div></div>'
+
+
+def _mb(size: int | None) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size else "–"
+
+
+def details_html(record: JobRecord) -> str:
+    """The settings, the seed actually used and the timings of a job, beside its video."""
+    rows: list[tuple[str, str]] = [
+        ("Model", html.escape(model_name(record.model))),
+        ("Prompt", html.escape(record.prompt)),
+        ("Settings", html.escape(settings_line(record))),
+        ("Seed", f'<span class="seed-used">{record.seed}</span>' if record.seed is not None else "–"),
+    ]
+    if record.video_width and record.video_height:
+        rows.append(
+            (
+                "Video",
+                f"{record.video_width}×{record.video_height} · {record.video_duration or 0:.1f} s · "
+                f"{_mb(record.video_bytes)}",
+            )
+        )
+    timings: list[str] = []
+    if record.submitted_at and record.started_at:
+        timings.append(f"waited {clock(record.started_at - record.submitted_at)}")
+    if record.started_at and record.finished_at:
+        timings.append(f"generated {clock(record.finished_at - record.started_at)}")
+    end = record.saved_at or record.finished_at
+    if end:
+        timings.append(f"total {clock(end - record.created_at)}")
+    rows.append(("Timings", " · ".join(timings) or "–"))
+    rows.append(("Made", time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))))
+    if record.request_id:
+        rows.append(("Request id", f"<code>{html.escape(record.request_id)}</code>"))
+    if record.simulated:
+        rows.append(("Note", "Simulated offline: no API call, no cost."))
+    if record.state != "succeeded" and record.error_message:
+        rows.append(("Outcome", html.escape(record.error_message)))
+    body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
+    return f'<table class="details-table" data-job="{html.escape(record.id)}">{body}</table>'
+
+
+def model_short(model_id: str) -> str:
+    """'runcomfy/bytedance/dreamina-3-0/pro/text-to-video' -> 'runcomfy-pro-t2v'."""
+    spec = spec_or_none(model_id)
+    if spec is None:
+        return "video"
+    parts = ["sim" if spec.provider == "simulator" else spec.provider]
+    if re.search(r"(^|[/-])pro([/-]|$)", spec.path):
+        parts.append("pro")
+    parts.append(spec.kind)
+    if spec.provider == "wavespeed" and "pro" not in parts and spec.fixed_resolution:
+        parts.append(spec.fixed_resolution.lower())
+    return "-".join(parts)
+
+
+def slug(text: str, limit: int = 40) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    result = ""
+    for word in words:
+        candidate = f"{result}-{word}" if result else word
+        if len(candidate) > limit:
+            break
+        result = candidate
+    return result or "video"
+
+
+def download_name(record: JobRecord) -> str:
+    """dreamina_<model-short>_<yyyymmdd-hhmm>_<prompt-slug>_seed<seed>.mp4"""
+    stamp = time.strftime("%Y%m%d-%H%M", time.localtime(record.created_at))
+    seed = f"_seed{record.seed}" if record.seed is not None else ""
+    return f"dreamina_{model_short(record.model)}_{stamp}_{slug(record.prompt)}{seed}.mp4"
+
+
+def counter_html(count: int, limit: int = catalog.PROMPT_MAX_CHARS) -> str:
+    """The prompt's character count; mirrored client-side by theme.COUNTER_JS."""
+    over = " over" if count > limit else ""
+    return f'<div class="char-count{over}">{count} / {limit}</div>'
+
+
+def caption(record: JobRecord) -> str:
+    text = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "…"
+    return f"{text} · {model_short(record.model)}"

@@ -1,0 +1,209 @@
+"""The history: poster images (not video tiles) of the owner's jobs, newest first, paged,
+filtered by provider, model, outcome and prompt text. Picking one plays it in the result
+panel. It reads the store, so it survives restarts, and refreshes itself when a job ends."""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from PIL import Image, ImageDraw
+
+from jobs.records import HistoryPage, HistoryQuery, JobRecord
+from providers import catalog
+from ui.format import caption
+from ui.session import Context, Session
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+PAGE_SIZE = 12
+STATE_CHOICES = [
+    ("Videos", "succeeded"),
+    ("Failed", "failed"),
+    ("Cancelled", "cancelled"),
+    ("Everything", ""),
+]
+EMPTY_FIRST = (
+    '<div class="empty-state" id="history-empty"><div class="big">▦</div>'
+    "No videos yet — your first one will appear here.</div>"
+)
+EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches these filters.</div>'
+
+
+@dataclass
+class HistoryPanel:
+    provider: gr.Dropdown
+    model: gr.Dropdown
+    state: gr.Dropdown
+    search: gr.Textbox
+    gallery: gr.Gallery
+    empty: gr.HTML
+    prev: gr.Button
+    next: gr.Button
+    page_text: gr.HTML
+    page: gr.State  # {"cursors": [cursor of each page shown so far], "ids": [...], "next": str|None}
+
+    def filters(self) -> dict[str, Any]:
+        return {"provider": self.provider, "model": self.model, "state": self.state, "search": self.search}
+
+    def outputs(self) -> list[Any]:
+        return [self.gallery, self.empty, self.page_text, self.prev, self.next, self.page]
+
+
+def model_filter_choices(provider: str | None) -> list[tuple[str, str]]:
+    choices = [("All models", "")]
+    for spec in catalog.models(provider=provider or None):  # type: ignore[arg-type]
+        choices.append((spec.label if provider else f"{spec.provider_label} · {spec.label}", spec.id))
+    return choices
+
+
+def render() -> HistoryPanel:
+    gr.HTML('<div class="section-title">History</div>')
+    with gr.Row(equal_height=True, elem_classes="history-filters"):
+        provider = gr.Dropdown(
+            [("All providers", ""), *((label, name) for name, label in catalog.PROVIDER_LABELS.items())],
+            value="",
+            label="Provider",
+            min_width=170,
+            elem_id="history-provider",
+        )
+        model = gr.Dropdown(
+            model_filter_choices(None),
+            value="",
+            label="Model",
+            min_width=240,
+            scale=2,
+            elem_id="history-model",
+        )
+    with gr.Row(equal_height=True, elem_classes="history-filters"):
+        state = gr.Dropdown(
+            STATE_CHOICES, value="succeeded", label="Show", min_width=140, elem_id="history-state"
+        )
+        search = gr.Textbox(
+            label="Search prompts",
+            placeholder="words from the prompt",
+            min_width=200,
+            scale=2,
+            elem_id="history-search",
+        )
+    empty = gr.HTML(EMPTY_FIRST)
+    gallery = gr.Gallery(
+        label="History",
+        show_label=False,
+        columns=3,
+        height="auto",
+        fit_columns=False,
+        object_fit="cover",
+        allow_preview=False,
+        buttons=[],
+        interactive=False,
+        visible=False,
+        elem_id="history-gallery",
+    )
+    with gr.Row(equal_height=True):
+        prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
+        page_text = gr.HTML('<div class="pager-text"></div>')
+        next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
+    page = gr.State({"cursors": [None], "ids": [], "next": None})
+    return HistoryPanel(provider, model, state, search, gallery, empty, prev, next_, page_text, page)
+
+
+def placeholder(state: str) -> str:
+    """A plain tile for a job without a poster (failed or cancelled)."""
+    path = Path(tempfile.gettempdir()) / "dreamina-studio-tiles" / f"{state}.png"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.new("RGB", (480, 270), (226, 232, 240))
+        draw = ImageDraw.Draw(image)
+        text = {"failed": "Failed", "cancelled": "Cancelled"}.get(state, "No preview")
+        draw.text((240, 135), text, fill=(71, 85, 105), anchor="mm", font_size=36)
+        image.save(path)
+    return str(path)
+
+
+def tile(record: JobRecord) -> tuple[str, str]:
+    if record.poster_path and Path(record.poster_path).is_file():
+        return record.poster_path, caption(record)
+    return placeholder(record.state), f"{record.state} · {caption(record)}"
+
+
+def page_updates(page: HistoryPage, cursors: list[str | None], filtered: bool) -> list[Any]:
+    total = page.total or 0
+    number = len(cursors)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    noun = "job" if total == 1 else "jobs"
+    text = f'<div class="pager-text">Page {number} of {pages} · {total} {noun}</div>' if total else ""
+    has_items = bool(page.items)
+    return [
+        gr.update(value=[tile(r) for r in page.items], visible=has_items, selected_index=None),
+        gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
+        text,
+        gr.update(interactive=number > 1),
+        gr.update(interactive=page.next_cursor is not None),
+        {"cursors": cursors, "ids": [r.id for r in page.items], "next": page.next_cursor},
+    ]
+
+
+def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
+    studio = ctx.studio
+
+    async def fetch(owner: str | None, cursors: list[str | None], filters: dict[str, Any]) -> list[Any]:
+        if not owner:
+            return [gr.skip()] * 6
+        query = HistoryQuery(
+            limit=PAGE_SIZE,
+            before=cursors[-1],
+            provider=filters.get("provider") or None,
+            model=filters.get("model") or None,
+            state=filters.get("state") or None,
+            text=(filters.get("search") or "").strip() or None,
+        )
+        result = await studio.history(owner, query)
+        filtered = (
+            any(filters.get(k) for k in ("provider", "model", "search"))
+            or filters.get("state") != "succeeded"
+        )
+        return page_updates(result, cursors, filtered)
+
+    inputs = {"owner": session.owner, "page": panel.page, **panel.filters()}
+
+    async def reload(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
+        return await fetch(owner, page["cursors"], filters)
+
+    async def first_page(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
+        return await fetch(owner, [None], filters)
+
+    async def older(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
+        if not page.get("next"):
+            return [gr.skip()] * 6
+        return await fetch(owner, [*page["cursors"], page["next"]], filters)
+
+    async def newer(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
+        return await fetch(owner, page["cursors"][:-1] or [None], filters)
+
+    common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
+    session.history_changed.change(reload, **common)
+    panel.next.click(older, **common)
+    panel.prev.click(newer, **common)
+    for trigger in (panel.model.input, panel.state.input):
+        trigger(first_page, **common)
+    panel.search.input(first_page, trigger_mode="always_last", **common)
+
+    def on_provider(provider: str) -> Any:
+        return gr.update(choices=model_filter_choices(provider), value="")
+
+    panel.provider.input(
+        on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE
+    ).then(first_page, **common)
+
+    def on_select(page: dict[str, Any], evt: gr.SelectData) -> Any:
+        ids = page.get("ids") or []
+        index = evt.index if isinstance(evt.index, int) else None
+        if index is None or index >= len(ids):
+            return gr.skip()
+        return ids[index]
+
+    panel.gallery.select(on_select, inputs=[panel.page], outputs=[session.shown], **PRIVATE)

@@ -1,0 +1,140 @@
+"""The page: header and notices, the forms on the left, the result and running jobs on the
+right, the history below; then every panel's wiring. `build_demo` is what app.py launches
+and what tests build; `launch_options` is how it must be launched."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from jobs.service import Studio
+from jobs.settings import Settings
+from ui import (
+    active_jobs,
+    api,
+    generate_panel,
+    history_panel,
+    keys_panel,
+    owners,
+    result_panel,
+    status,
+    theme,
+)
+from ui import session as session_module
+from ui.session import Context, SessionKeys
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+TITLE = "Dreamina Studio"
+LOGO = (
+    '<svg class="logo" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">'
+    '<rect x="2" y="4" width="20" height="16" rx="4" fill="var(--color-accent)"/>'
+    '<path d="M10 8.5v7l6-3.5z" fill="white"/></svg>'
+)
+
+
+def header_html(settings: Settings) -> str:
+    login = owners.login_mode(settings)
+    who = {"password": "signed-in studio", "huggingface": "Hugging Face sign-in"}.get(login, "")
+    if not who:
+        who = "public demo" if settings.public else "local studio"
+    return (
+        '<div id="studio-header"><div>'
+        f"<h1>{LOGO}{TITLE}</h1>"
+        '<div class="tagline">Make videos with ByteDance Dreamina 3.0 through RunComfy or WaveSpeedAI. '
+        "An unofficial client, not affiliated with ByteDance, RunComfy or WaveSpeedAI.</div></div>"
+        f'<span class="pill">{html.escape(who)}</span></div>'
+    )
+
+
+def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
+    ready = ctx.readiness(keys)
+    any_key = any(ready(p) is None for p in ("runcomfy", "wavespeed"))
+    text = (
+        "<b>Simulator mode.</b> No RunComfy or WaveSpeedAI key is set, so results are simulated offline: "
+        "real videos drawn from your prompt, no API call, no cost. Add a key in the <b>API keys</b> tab "
+        "or in <code>.env</code> to make real Dreamina videos."
+    )
+    return gr.update(value=f'<div class="banner sim" id="sim-banner">{text}</div>', visible=not any_key)
+
+
+def credits_notice(settings: Settings) -> str:
+    limit = (
+        f" Each visitor can make {settings.max_jobs_per_hour} videos per hour."
+        if settings.max_jobs_per_hour
+        else ""
+    )
+    return (
+        '<div class="banner credits" id="credits-notice"><b>This public demo spends the owner\'s credits.</b> '
+        f"Please make only what you need.{limit} Your videos are private to this browser.</div>"
+    )
+
+
+def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
+    """The whole app. `studio` must be started before the first request."""
+    ctx = Context(settings, studio)
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 86400), analytics_enabled=False) as demo:
+        session = session_module.render(settings)
+        with gr.Row(equal_height=True):
+            gr.HTML(header_html(settings))
+            if owners.login_mode(settings) == "huggingface":
+                gr.LoginButton(scale=0, min_width=200)
+        banner = gr.HTML(**_banner_args(ctx))
+        server_keys = bool(settings.runcomfy_key or settings.wavespeed_key)
+        if settings.public and server_keys:
+            gr.HTML(credits_notice(settings))
+        with gr.Row(equal_height=False, elem_id="studio-main"):
+            with gr.Column(scale=5, min_width=340), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
+                with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
+                    t2v = generate_panel.render("t2v", ctx)
+                with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
+                    i2v = generate_panel.render("i2v", ctx)
+                with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
+                    keys = keys_panel.render(ctx)
+            with gr.Column(scale=6, min_width=340):
+                result = result_panel.render()
+                active_jobs.render(ctx, session)
+                history = history_panel.render()
+        api.render_and_wire(ctx)
+
+        forms = {"t2v": t2v, "i2v": i2v}
+        for form in forms.values():
+            generate_panel.wire(form, ctx, session)
+        keys_panel.wire(keys, ctx, session)
+        result_panel.wire(result, ctx, session, forms, tabs)
+        history_panel.wire(history, ctx, session)
+        status.wire(ctx, session, list(forms.values()))
+        status.wire_load(demo, ctx, session, list(forms.values()))
+        session.keys.change(
+            lambda keys: simulator_banner(ctx, keys),
+            inputs=[session.keys],
+            outputs=[banner],
+            queue=False,
+            **PRIVATE,
+        )
+    return demo
+
+
+def _banner_args(ctx: Context) -> dict[str, Any]:
+    update = simulator_banner(ctx, None)
+    return {"value": update["value"], "visible": update["visible"]}
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """How the demo must be launched (see docs/architecture.md and DESIGN.md)."""
+    options: dict[str, Any] = {
+        "server_name": settings.server_name,
+        "server_port": settings.server_port,
+        "ssr_mode": False,
+        "allowed_paths": [str(path) for path in settings.media_dirs],
+        "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
+        "show_error": False,
+        "theme": theme.theme(),
+        "css": theme.CSS,
+        "footer_links": ["api"],
+    }
+    if settings.auth:
+        options["auth"] = list(settings.auth)
+        options["auth_message"] = f"Sign in to {TITLE}."
+    return options

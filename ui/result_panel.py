@@ -1,0 +1,204 @@
+"""The result: the chosen video playing, a download with a meaningful file name, the job's
+settings, seed and timings, and what to do with it next (reuse its settings, delete it,
+check a timed-out job again)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from jobs.records import JobRecord
+from providers.base import StudioError
+from ui import generate_panel, owners
+from ui.format import details_html, download_name
+from ui.generate_panel import GeneratePanel
+from ui.session import Context, Session
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+EMPTY = (
+    '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
+    "Your video will play here.<br>Generate one, or pick one from your history below.</div>"
+)
+RECHECKABLE = {"timeout", "network", "server", "rate_limited", "auth", "expired", "not_found"}
+
+
+@dataclass
+class ResultPanel:
+    empty: gr.HTML
+    video: gr.Video
+    details: gr.HTML
+    download: gr.DownloadButton
+    reuse: gr.Button
+    recheck: gr.Button
+    delete: gr.Button
+
+    def outputs(self) -> list[Any]:
+        return [self.empty, self.video, self.details, self.download, self.reuse, self.recheck, self.delete]
+
+
+def render() -> ResultPanel:
+    empty = gr.HTML(EMPTY)
+    video = gr.Video(
+        label="Result",
+        autoplay=True,
+        loop=True,
+        interactive=False,
+        visible=False,
+        height=420,
+        buttons=["download"],
+        elem_id="result-video",
+    )
+    with gr.Row():
+        download = gr.DownloadButton(
+            "↓ Download MP4", visible=False, variant="primary", elem_id="result-download"
+        )
+        reuse = gr.Button("♻ Reuse settings", visible=False, elem_id="result-reuse")
+        recheck = gr.Button("↻ Check again", visible=False)
+        delete = gr.Button("✕ Delete", visible=False, variant="stop", elem_id="result-delete")
+    details = gr.HTML(visible=False, elem_id="result-details")
+    return ResultPanel(empty, video, details, download, reuse, recheck, delete)
+
+
+def named_video(record: JobRecord) -> Path | None:
+    """The video under its download name (a hard link where the disk allows, else a copy),
+    so both the player's and the button's downloads save as e.g.
+    dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4."""
+    if not record.video_path or not Path(record.video_path).is_file():
+        return None
+    folder = Path(tempfile.gettempdir()) / "dreamina-studio-downloads" / record.id
+    target = folder / download_name(record)
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(record.video_path, target)
+        except OSError:
+            shutil.copyfile(record.video_path, target)
+    return target
+
+
+def show(record: JobRecord | None) -> list[Any]:
+    """Updates for ResultPanel.outputs(): the job, or the empty state."""
+    if record is None:
+        hidden = gr.update(visible=False)
+        return [
+            gr.update(visible=True),
+            gr.update(value=None, visible=False),
+            hidden,
+            hidden,
+            hidden,
+            hidden,
+            hidden,
+        ]
+    video = named_video(record) if record.state == "succeeded" else None
+    can_recheck = record.state == "failed" and bool(record.request_id) and record.error_kind in RECHECKABLE
+    return [
+        gr.update(visible=video is None and record.state == "succeeded"),
+        gr.update(value=str(video) if video else None, visible=video is not None),
+        gr.update(value=details_html(record), visible=True),
+        gr.update(value=str(video) if video else None, visible=video is not None),
+        gr.update(visible=True),
+        gr.update(visible=can_recheck),
+        gr.update(visible=not record.active),
+    ]
+
+
+def wire(
+    panel: ResultPanel, ctx: Context, session: Session, forms: dict[str, GeneratePanel], tabs: gr.Tabs
+) -> None:
+    studio, settings = ctx.studio, ctx.settings
+
+    async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
+        if not owner or not shown:
+            return show(None)
+        return show(await studio.get(owner, shown))
+
+    session.shown.change(
+        on_shown,
+        inputs_kwargs={"owner": session.owner, "shown": session.shown},
+        outputs=panel.outputs(),
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+    form_outputs: list[Any] = [tabs]
+    for form in forms.values():
+        form_outputs += [
+            form.provider,
+            form.model,
+            form.model_info,
+            form.prompt,
+            form.counter,
+            form.seed,
+            *form.options().values(),
+        ]
+        if form.image is not None and form.fit_image is not None:
+            form_outputs += [form.image, form.fit_image]
+
+    async def reuse(owner: str | None, shown: str | None, keys: Any) -> dict[Any, Any]:
+        record = await studio.get(owners.require(owner, settings), shown) if shown else None
+        if record is None:
+            gr.Info("Pick a video first.")
+            return {}
+        updates = generate_panel.fill_from_record(forms[record.kind], record, ctx, keys)
+        updates[tabs] = gr.Tabs(selected=record.kind)
+        return updates
+
+    panel.reuse.click(
+        reuse,
+        inputs_kwargs={"owner": session.owner, "shown": session.shown, "keys": session.keys},
+        outputs=form_outputs,
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+    async def delete(owner: str | None, shown: str | None) -> list[Any]:
+        owner = owners.require(owner, settings)
+        if not shown:
+            return [gr.skip(), gr.skip()]
+        try:
+            removed = await studio.delete(owner, shown)
+        except StudioError as error:
+            raise gr.Error(error.message, print_exception=False) from None
+        if removed:
+            gr.Info("Deleted the video and its files.")
+        return [None, time.time()]
+
+    panel.delete.click(
+        delete,
+        inputs_kwargs={"owner": session.owner, "shown": session.shown},
+        outputs=[session.shown, session.history_changed],
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+    async def recheck(owner: str | None, shown: str | None, keys: Any, watch: Any) -> Any:
+        owner = owners.require(owner, settings)
+        record = await studio.recheck(owner, shown, keys) if shown else None
+        if record is None:
+            return gr.skip()
+        if record.active:
+            watch.seen.add(record.id)
+            gr.Info("Checking with the provider again; it is back in 'Running jobs'.")
+            return gr.Timer(active=True)
+        gr.Warning(record.error_message or "This job cannot be checked again.")
+        return gr.skip()
+
+    panel.recheck.click(
+        recheck,
+        inputs_kwargs={
+            "owner": session.owner,
+            "shown": session.shown,
+            "keys": session.keys,
+            "watch": session.watch,
+        },
+        outputs=[session.timer],
+        show_progress="hidden",
+        **PRIVATE,
+    )

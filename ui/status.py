@@ -1,0 +1,131 @@
+"""Live status: a page follows its owner's active jobs with a timer that runs only while
+jobs are active. Each tick re-reads the jobs (the engine, not the page, owns them), redraws
+each tab's status (state, queue position, elapsed, ETA), refreshes the running-jobs list,
+and when a job finishes shows it in the result panel and refreshes the history.
+
+On page load the same look re-attaches to jobs that are still running, so a refresh or a
+second browser window picks up where the first left off.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gradio as gr
+
+from jobs.records import JobRecord
+from ui import owners
+from ui.format import status_html
+from ui.generate_panel import GeneratePanel
+from ui.session import Context, Session, Watch
+
+PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+
+
+def active_row(record: JobRecord) -> dict[str, Any]:
+    """What the running-jobs list shows; changes only when the job changes state."""
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "state": record.state,
+        "queue_position": record.queue_position,
+        "model": record.model,
+        "prompt": record.prompt,
+        "created_at": record.created_at,
+        "note": record.note,
+    }
+
+
+async def look(
+    ctx: Context, owner: str | None, watch: Watch, attach: bool, panels: list[GeneratePanel]
+) -> list[Any]:
+    """One look at the owner's jobs. Outputs: each panel's status, the active rows, the job
+    to show, the history-changed mark, the timer."""
+    studio = ctx.studio
+    skip_all = [gr.skip() for _ in panels] + [gr.skip(), gr.skip(), gr.skip()]
+    if not owner:
+        return [*skip_all, gr.Timer(active=False)]
+    active = await studio.active_jobs(owner)
+    active_ids = {record.id for record in active}
+    if attach:
+        # A fresh page: follow the newest running job of each kind in its tab.
+        for record in active:
+            watch.tabs[record.kind] = record.id
+    finished = watch.seen - active_ids
+    watch.seen = set(active_ids)
+
+    statuses: list[Any] = []
+    watched_active = False
+    now = time.time()
+    for panel in panels:
+        job_id = watch.tabs.get(panel.kind)
+        record = await studio.get(owner, job_id) if job_id else None
+        if record is None:
+            statuses.append(gr.skip())
+            continue
+        watched_active = watched_active or record.active
+        eta = await studio.eta_seconds(record.model) if record.active else None
+        statuses.append(status_html(record, eta, now))
+
+    shown: Any = gr.skip()
+    history_changed: Any = now if attach else gr.skip()
+    if finished:
+        history_changed = now
+        done = [r for r in [await studio.get(owner, job_id) for job_id in finished] if r is not None]
+        succeeded = sorted((r for r in done if r.state == "succeeded"), key=lambda r: r.finished_at or 0)
+        if succeeded:
+            shown = succeeded[-1].id
+    rows = [active_row(record) for record in active]
+    keep_ticking = bool(active) or watched_active
+    return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking)]
+
+
+def _outputs(session: Session, panels: list[GeneratePanel]) -> list[Any]:
+    return [
+        *(panel.status for panel in panels),
+        session.active_rows,
+        session.shown,
+        session.history_changed,
+        session.timer,
+    ]
+
+
+def wire(ctx: Context, session: Session, panels: list[GeneratePanel]) -> None:
+    outputs = _outputs(session, panels)
+
+    async def tick(owner: str | None, watch: Watch) -> list[Any]:
+        return await look(ctx, owner, watch, False, panels)
+
+    session.timer.tick(
+        tick,
+        inputs_kwargs={"owner": session.owner, "watch": session.watch},
+        outputs=outputs,
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+
+def wire_load(demo: gr.Blocks, ctx: Context, session: Session, panels: list[GeneratePanel]) -> Any:
+    """demo.load: resolve the owner, then re-attach to running jobs. Returns the dependency
+    so other panels can chain their first fill after it."""
+    outputs = _outputs(session, panels)
+
+    def load_owner(request: gr.Request, browser_id: str | None) -> tuple[str | None, str | None]:
+        return owners.on_load(ctx.settings, request, browser_id)
+
+    async def attach(owner: str | None, watch: Watch) -> list[Any]:
+        return await look(ctx, owner, watch, True, panels)
+
+    return demo.load(
+        load_owner,
+        inputs_kwargs={"browser_id": session.browser_id},
+        outputs=[session.owner, session.browser_id],
+        **PRIVATE,
+    ).then(
+        attach,
+        inputs_kwargs={"owner": session.owner, "watch": session.watch},
+        outputs=outputs,
+        show_progress="hidden",
+        **PRIVATE,
+    )
