@@ -1,0 +1,306 @@
+"""The offline simulator: a Provider that needs no key and no network, and renders real video.
+
+It keeps the same lifecycle as the hosted APIs, so the whole app (queue positions, running,
+cancel rules, download, history) works and demos without an account: a job is queued for
+`queue_seconds` with a position counting down to 1, then runs for `run_seconds`, then
+succeeds with a `file://` URL of an H.264 MP4 (a prompt card, or a pan and zoom over the
+image). Like RunComfy, a job can be cancelled only while queued.
+
+State is derived from the clock and one small JSON file per job in `work_dir`, written
+atomically, so a new instance on the same folder (after a restart) carries on the same jobs.
+Rendering runs on worker threads, once per distinct request: outputs are cached by a content
+hash of everything that decides the pixels, so the same request with the same seed reuses
+its file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from providers import render
+from providers.base import CancelOutcome, ProviderError, ProviderName, ProviderStatus, Secret, SubmitRequest
+from providers.catalog import SEED_MAX, nominal_size
+
+_REQUEST_ID = re.compile(r"sim-[0-9a-f]{32}")
+# Two renders at once keep the CPU for the web server; x264 threads within each.
+_RENDER_WORKERS = 2
+
+
+class SimulatorProvider:
+    """Satisfies providers.base.Provider. `clock` is injectable so tests can step time."""
+
+    name: ProviderName = "simulator"
+
+    def __init__(
+        self,
+        work_dir: Path,
+        *,
+        queue_seconds: float = 3.0,
+        run_seconds: float = 6.0,
+        queue_length: int = 3,
+        max_side: int = 640,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.work_dir = Path(work_dir)
+        self.queue_seconds = max(0.0, queue_seconds)
+        self.run_seconds = max(0.0, run_seconds)
+        self.queue_length = max(1, queue_length)
+        self.max_side = max_side
+        self.clock = clock
+        # One in-flight render per output file, shared by every job and poll that needs it.
+        # concurrent.futures (not asyncio) futures: the engine may poll from another loop.
+        self._renders: dict[str, Future[Path]] = {}
+        self._lock = threading.RLock()  # re-entrant: a done-callback may run inside it
+        self._executor: ThreadPoolExecutor | None = None
+
+    def has_key(self) -> bool:
+        return True
+
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+        """Record the job (copying its image, so later edits or deletions of the original do
+        not change it) and return `sim-<32 hex digits>`."""
+        spec = request.spec
+        if spec.provider != "simulator":
+            raise ProviderError("validation", f"{spec.label} is not a simulator model.", field="model")
+        if spec.kind == "i2v" and request.image is None:
+            raise ProviderError("validation", "Image: choose an image to animate.", field="image")
+        request_id = f"sim-{secrets.token_hex(16)}"
+        await asyncio.to_thread(self._create, request, request_id)
+        return request_id
+
+    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+        job = self._load(request_id)
+        if job.get("cancelled_at") is not None:
+            return ProviderStatus(state="cancelled")
+        if job.get("error"):
+            return _failed(job["error"])
+        elapsed = max(0.0, self.clock() - job["submitted_at"])
+        queue_seconds = job["queue_seconds"]
+        if elapsed < queue_seconds:
+            position = math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds))
+            return ProviderStatus(state="queued", queue_position=max(1, position))
+        video = self._video_path(job)
+        if not video.exists():
+            future = self._start_render(job, video)
+            if future.done() and future.exception() is not None:
+                return self._fail(job, future)
+        if elapsed >= queue_seconds + job["run_seconds"] and video.exists():
+            return ProviderStatus(
+                state="succeeded",
+                video_url=video.as_uri(),
+                nsfw=False,
+                inference_seconds=float(job["run_seconds"]),
+            )
+        return ProviderStatus(state="running")
+
+    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+        """Only a queued job can be cancelled, as on RunComfy; asking again says cancelled."""
+        job = self._load(request_id)
+        if job.get("cancelled_at") is not None:
+            return "cancelled"
+        now = self.clock()
+        if job.get("error") or now - job["submitted_at"] >= job["queue_seconds"]:
+            return "not_cancellable"
+        job["cancelled_at"] = now
+        _write_json(self._job_path(request_id), job)
+        return "cancelled"
+
+    async def aclose(self) -> None:
+        """Let in-flight renders finish (they are short), so no thread writes after close."""
+        with self._lock:
+            pending = list(self._renders.values())
+            executor, self._executor = self._executor, None
+        for future in pending:
+            with contextlib.suppress(Exception):  # a failure is recorded by the next poll
+                await asyncio.wrap_future(future)
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+    # --- Records -------------------------------------------------------------------------
+
+    def _job_path(self, request_id: str) -> Path:
+        return self.work_dir / "jobs" / f"{request_id}.json"
+
+    def _video_path(self, job: dict[str, Any]) -> Path:
+        return self.work_dir / "videos" / f"{job['render']['key']}.mp4"
+
+    def _load(self, request_id: str) -> dict[str, Any]:
+        # The id becomes a file name: anything but our own shape is unknown, never a path.
+        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+            raise ProviderError("not_found", f"The simulator has no job {str(request_id)[:80]!r}.")
+        try:
+            data = json.loads(self._job_path(request_id).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ProviderError("not_found", f"The simulator has no job {request_id}.") from None
+        except (OSError, ValueError) as exc:
+            raise ProviderError(
+                "not_found", f"The simulator's record of {request_id} is unreadable."
+            ) from exc
+        if not isinstance(data, dict):
+            raise ProviderError("not_found", f"The simulator's record of {request_id} is unreadable.")
+        return data
+
+    def _create(self, request: SubmitRequest, request_id: str) -> None:
+        """Write the job's record (and its copy of the image): everything a later poll, in
+        this process or the next, needs to carry the job on."""
+        spec, options = request.spec, dict(request.options)
+        image_copy = image_hash = None
+        if spec.kind == "i2v" and request.image is not None:
+            image_copy, image_hash, size = self._keep_image(Path(request.image), request_id)
+            width, height = render.preview_size(*size, max_side=self.max_side)
+        else:
+            ratio = str(options.get("aspect_ratio") or "16:9")
+            try:
+                width, height = render.preview_size(
+                    *nominal_size(spec.resolution(options), ratio), max_side=self.max_side
+                )
+            except KeyError:
+                raise ProviderError(
+                    "validation", f"Aspect ratio: {ratio} is not allowed.", field="aspect_ratio"
+                ) from None
+        seed = _seed(options.get("seed"), request_id)
+        plan: dict[str, Any] = {
+            "kind": spec.kind,
+            "prompt": request.prompt,
+            "width": width,
+            "height": height,
+            "frames": spec.frame_count(options),
+            "seed": seed,
+            "image_sha256": image_hash,
+            "version": render.RENDER_VERSION,
+        }
+        plan["key"] = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()[:32]
+        job = {
+            "id": request_id,
+            "model": spec.id,
+            "prompt": request.prompt,
+            "options": options,
+            "image": str(image_copy) if image_copy else None,
+            "submitted_at": self.clock(),
+            "queue_seconds": self.queue_seconds,
+            "run_seconds": self.run_seconds,
+            "queue_length": self.queue_length,
+            "cancelled_at": None,
+            "error": None,
+            "render": plan,
+        }
+        _write_json(self._job_path(request_id), job)
+
+    def _keep_image(self, image: Path, request_id: str) -> tuple[Path, str, tuple[int, int]]:
+        """Copy the image into work_dir; return the copy, its content hash and its upright size."""
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(image) as opened:
+                width, height = opened.size
+                # EXIF orientations 5-8 are quarter turns: the upright picture is transposed.
+                if opened.getexif().get(0x0112) in (5, 6, 7, 8):
+                    width, height = height, width
+        except (OSError, UnidentifiedImageError) as exc:
+            raise ProviderError(
+                "validation",
+                "Image: the simulator could not read it as a picture. Use a JPEG or PNG.",
+                field="image",
+            ) from exc
+        folder = self.work_dir / "inputs"
+        folder.mkdir(parents=True, exist_ok=True)
+        copy = folder / f"{request_id}{image.suffix.lower()[:8]}"
+        part = copy.with_name(f".{copy.name}.part")
+        shutil.copyfile(image, part)
+        os.replace(part, copy)
+        digest = hashlib.sha256(copy.read_bytes()).hexdigest()
+        return copy, digest, (width, height)
+
+    # --- Rendering -----------------------------------------------------------------------
+
+    def _start_render(self, job: dict[str, Any], video: Path) -> Future[Path]:
+        """The render for this job's output: the one in flight, or a new one. Under a thread
+        lock, so concurrent polls (from any loop or thread) start it exactly once."""
+        plan = job["render"]
+        with self._lock:
+            future = self._renders.get(plan["key"])
+            if future is None or (future.done() and future.exception() is None and not video.exists()):
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        _RENDER_WORKERS, thread_name_prefix="simulator-render"
+                    )
+                future = self._executor.submit(_render, plan, job.get("image"), video)
+                self._renders[plan["key"]] = future
+                future.add_done_callback(functools.partial(self._forget, plan["key"]))
+            return future
+
+    def _forget(self, key: str, future: Future[Path]) -> None:
+        # A finished render's file speaks for it; a failed one is kept until a poll records
+        # the failure on its job (see _fail), so that poll can still see the error.
+        if future.exception() is None:
+            with self._lock:
+                if self._renders.get(key) is future:
+                    del self._renders[key]
+
+    def _fail(self, job: dict[str, Any], future: Future[Path]) -> ProviderStatus:
+        exc = future.exception()
+        detail = (
+            exc.detail if isinstance(exc, ProviderError) else f"The simulator could not render it ({exc})."
+        )
+        job["error"] = detail
+        _write_json(self._job_path(job["id"]), job)
+        with self._lock:
+            if self._renders.get(job["render"]["key"]) is future:
+                del self._renders[job["render"]["key"]]  # a new request may try again
+        return _failed(detail)
+
+
+def _render(plan: dict[str, Any], image: str | None, video: Path) -> Path:
+    """Runs on a worker thread. The renderer writes atomically, so a crash leaves no file."""
+    if video.exists():
+        return video
+    size = {"width": plan["width"], "height": plan["height"], "frames": plan["frames"], "seed": plan["seed"]}
+    if plan["kind"] == "i2v":
+        if not image or not Path(image).exists():
+            raise ProviderError("job_failed", "The simulator's copy of the input image is gone.")
+        return render.render_image_to_video(Path(image), dest=video, **size)
+    return render.render_text_to_video(plan["prompt"], dest=video, **size)
+
+
+def _failed(detail: str) -> ProviderStatus:
+    return ProviderStatus(state="failed", error=ProviderError("job_failed", detail))
+
+
+def _seed(value: object, request_id: str) -> int:
+    """The seed as sent; a random one (-1, missing) is derived from the request id, so it is
+    stable across polls and restarts (the engine normally resolves it before submit)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SEED_MAX:
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and int(value) <= SEED_MAX:
+        return int(value)
+    return int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) % (SEED_MAX + 1)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically (temp file, fsync, rename): a crash leaves the old record or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        with part.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(part, path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
