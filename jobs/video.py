@@ -163,6 +163,22 @@ def _transcode(source: Path, target: Path) -> None:
             out.mux(aout.encode(None))
 
 
+class _CannotCopy(Exception):
+    """The streams cannot be copied into MP4 as they are."""
+
+
+def _can_copy(path: Path, info: VideoInfo) -> bool:
+    """H.264 yuv420p (with AAC sound, if any) only needs a new box, not a new encode."""
+    import av
+
+    if info.codec != "h264" or info.pix_fmt != "yuv420p" or info.width % 2 or info.height % 2:
+        return False
+    if info.container not in ("mp4", "mov"):
+        return False  # e.g. Matroska leaves B-frame timestamps for the muxer to invent
+    with av.open(str(path)) as container:
+        return all(s.codec_context.name == "aac" for s in container.streams.audio)
+
+
 def _remux_faststart(source: Path, target: Path) -> None:
     import av
 
@@ -174,8 +190,10 @@ def _remux_faststart(source: Path, target: Path) -> None:
             s.index: out.add_stream_from_template(s) for s in inp.streams if s.type in ("video", "audio")
         }
         for packet in inp.demux([s for s in inp.streams if s.index in copies]):
-            if packet.dts is None:  # the demuxer's end-of-stream marker
+            if packet.size == 0:  # the demuxer's end-of-stream marker
                 continue
+            if packet.dts is None:
+                raise _CannotCopy  # an MP4 needs every decode timestamp; re-encode instead
             packet.stream = copies[packet.stream.index]
             out.mux(packet)
 
@@ -192,9 +210,11 @@ def ensure_browser_playable(path: Path) -> VideoInfo:
         return info
     temp = _temp_beside(path)
     try:
-        if info.browser_playable:
-            _remux_faststart(path, temp)  # only the box order is wrong: no quality lost
-        else:
+        try:
+            if not _can_copy(path, info):
+                raise _CannotCopy
+            _remux_faststart(path, temp)  # only the container is wrong: no quality lost
+        except _CannotCopy:
             _transcode(path, temp)
         _replace(temp, path)
     finally:

@@ -88,6 +88,7 @@ def test_probe_reads_an_h264_mp4(tmp_path: Path) -> None:
         ("mpeg4", "yuv420p", None, "clip.mp4"),
         ("libx264", "yuv444p", None, "clip.mp4"),
         ("libx264", "yuv420p", "matroska", "clip.mkv"),
+        ("libx264", "yuv420p", "mov", "clip.mov"),
     ],
 )
 def test_probe_tells_what_a_browser_cannot_play(
@@ -155,6 +156,25 @@ def test_a_playable_video_with_its_index_at_the_end_is_remuxed_not_reencoded(tmp
     with av.open(str(path)) as container:
         packets_after = [bytes(p) for p in container.demux(video=0) if p.size]
     assert packets_after == packets_before  # the very same compressed frames
+
+
+def test_h264_in_quicktime_is_moved_into_mp4_without_reencoding(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "clip.mov", container="mov")
+    assert probe(path).container == "mov"
+    with av.open(str(path)) as container:
+        packets_before = [bytes(p) for p in container.demux(video=0) if p.size]
+    info = ensure_browser_playable(path)
+    assert info.browser_playable and info.container == "mp4"
+    with av.open(str(path)) as container:
+        packets_after = [bytes(p) for p in container.demux(video=0) if p.size]
+    assert packets_after == packets_before
+
+
+def test_h264_in_matroska_is_reencoded_with_every_frame(tmp_path: Path) -> None:
+    path = make_clip(tmp_path / "clip.mkv", container="matroska")
+    info = ensure_browser_playable(path)
+    assert info.browser_playable and info.frames == 24
+    assert close_to(first_frame_rgb(path), RED)
 
 
 def test_ensure_on_a_broken_file_raises_and_leaves_it_untouched(tmp_path: Path) -> None:
