@@ -121,11 +121,12 @@ def _geometry(
         ratio = ratio_text(long, short)
         if mode == "crop":
             keep = math.floor(short * rules.max_ratio)
+            start = (long - keep) // 2  # whole pixels: a plain crop needs no resampling
             if width >= height:
-                box = ((width - keep) / 2, 0.0, (width + keep) / 2, float(height))
+                box = (float(start), 0.0, float(start + keep), float(height))
                 canvas = (keep, height)
             else:
-                box = (0.0, (height - keep) / 2, float(width), (height + keep) / 2)
+                box = (0.0, float(start), float(width), float(start + keep))
                 canvas = (width, keep)
             changes.append(f"Cropped to {rules.max_ratio:g}:1 from {ratio}")
         else:
@@ -140,8 +141,8 @@ def _geometry(
     factor = image.width / width
     real_box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
     if canvas == (width, height) or mode == "crop":
-        if final == (image.width, image.height) and real_box == (0, 0, image.width, image.height):
-            return image
+        if factor == 1 and final == canvas:
+            return image if canvas == image.size else image.crop(box)
         return image.resize(final, Image.Resampling.LANCZOS, box=real_box, reducing_gap=3.0)
     scale = final[0] / canvas[0]
     content = (min(final[0], round(width * scale)), min(final[1], round(height * scale)))

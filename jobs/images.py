@@ -121,40 +121,42 @@ def pixel_limit() -> int:
     return Image.MAX_IMAGE_PIXELS or 89_478_485
 
 
-def _refused(size: int, fmt: str | None, rule: Rule, message: str, **extra: object) -> PreflightReport:
-    issue = ImageIssue(rule, message, False)
-    return PreflightReport(False, None, None, size, fmt, (issue,), **extra)  # type: ignore[arg-type]
+def _refused(size: int, fmt: str | None, rule: Rule, message: str) -> PreflightReport:
+    return PreflightReport(False, None, None, size, fmt, (ImageIssue(rule, message, False),))
 
 
-def _sniff(head: bytes) -> ImageIssue | None:
+def _sniff(head: bytes, size: int) -> PreflightReport | None:
     """Kinds Pillow cannot open but a person may well pick, each with its own advice."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
-        return ImageIssue("format", "This is an SVG drawing; export it as PNG or JPEG.", False)
+        return _refused(size, "SVG", "format", "This is an SVG drawing; export it as PNG or JPEG.")
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         compatible = {head[i : i + 4] for i in range(16, min(len(head), 64), 4)}
         if brand in _HEIC_BRANDS or (brand in (b"mif1", b"msf1") and not compatible & {b"avif", b"avis"}):
-            return ImageIssue(
+            return _refused(
+                size,
+                "HEIC",
                 "format",
                 "HEIC photos aren't supported by the providers; export it as JPEG "
                 "(on an iPhone: Settings › Camera › Formats › Most Compatible).",
-                False,
             )
         if brand in _VIDEO_BRANDS:
-            return ImageIssue("not_image", "This is a video file, not an image; choose a still image.", False)
+            return _refused(
+                size, None, "not_image", "This is a video file, not an image; choose a still image."
+            )
     if head.startswith(b"%PDF"):
-        return ImageIssue("not_image", "This is a PDF document; export the page as PNG or JPEG.", False)
+        return _refused(size, "PDF", "not_image", "This is a PDF document; export the page as PNG or JPEG.")
     return None
 
 
-def _not_image(head: bytes) -> ImageIssue:
+def _not_image(head: bytes) -> str:
     try:
         head.decode("utf-8")
         looks_like = "it contains text"
     except UnicodeDecodeError:
         looks_like = "its contents are not a picture format the studio can read"
-    return ImageIssue("not_image", f"This file is not an image: {looks_like}.", False)
+    return f"This file is not an image: {looks_like}."
 
 
 def _is_png(head: bytes) -> bool:
@@ -200,7 +202,7 @@ def _rule_issues(report_bytes: int, fmt: str, width: int, height: int, rules: Im
     if fmt not in rules.formats:
         allowed = " or ".join(rules.formats)
         issues.append(
-            ImageIssue("format", f"The image is a {fmt} file; the providers take {allowed} only.", True)
+            ImageIssue("format", f"The image is in {fmt} format; the providers take {allowed} only.", True)
         )
     if report_bytes >= rules.max_bytes:
         issues.append(
@@ -275,10 +277,9 @@ def _preflight(path: Path, rules: ImageRules) -> PreflightReport:
         return _refused(0, None, "unreadable", f"The image file could not be opened ({exc.strerror}).")
     if size == 0:
         return _refused(0, None, "not_image", "The file is empty (0 bytes); choose an image.")
-    sniffed = _sniff(head)
+    sniffed = _sniff(head, size)
     if sniffed:
-        fmt = "SVG" if "SVG" in sniffed.message else "HEIC" if "HEIC" in sniffed.message else None
-        return PreflightReport(False, None, None, size, fmt, (sniffed,))
+        return sniffed
     if size > MAX_FILE_BYTES:
         return _refused(
             size,
@@ -298,7 +299,7 @@ def _preflight(path: Path, rules: ImageRules) -> PreflightReport:
             width, height = claimed or (None, None)
             return PreflightReport(False, width, height, size, "PNG" if claimed else None, (issue,))
         except UnidentifiedImageError:
-            return PreflightReport(False, None, None, size, None, (_not_image(head),))
+            return _refused(size, None, "not_image", _not_image(head))
         with image:
             return _inspect(image, path, head, size, rules)
 
@@ -324,21 +325,9 @@ def _inspect(image: Image.Image, path: Path, head: bytes, size: int, rules: Imag
     except Exception as exc:
         detail = str(exc) or type(exc).__name__
         what = "cut short (truncated)" if "truncat" in detail.lower() else "damaged"
-        return PreflightReport(
-            False,
-            width,
-            height,
-            size,
-            fmt,
-            (
-                ImageIssue(
-                    "unreadable",
-                    f"The image file is {what}: its picture data cannot be decoded ({detail}). "
-                    "Export or download it again.",
-                    False,
-                ),
-            ),
-        )
+        message = f"The image file is {what}: its picture data cannot be decoded ({detail}). "
+        issue = ImageIssue("unreadable", message + "Export or download it again.", False)
+        return PreflightReport(False, width, height, size, fmt, (issue,))
     orientation = 1
     try:
         orientation = int(image.getexif().get(ORIENTATION_TAG, 1) or 1)

@@ -76,6 +76,14 @@ def good_png(folder: Path, size: tuple[int, int] = (800, 600), name: str = "good
     return path
 
 
+def mpo_jpeg(folder: Path) -> Path:
+    """What many phones save: a JPEG with a second (preview or depth) picture appended."""
+    path = folder / "phone.jpg"
+    main = Image.fromarray(_photo_like(1024, 768))
+    main.save(path, "MPO", save_all=True, append_images=[_two_tone(320, 240)], quality=90)
+    return path
+
+
 def cmyk_jpeg(folder: Path) -> Path:
     path = folder / "print.jpg"
     Image.new("CMYK", (800, 600), (0, 200, 200, 0)).save(path, "JPEG", quality=90)
@@ -291,4 +299,5 @@ ODD_IMAGES: dict[str, Maker] = {
     **UNFIXABLE,
     "exif_rotated_jpeg": exif_rotated_jpeg,
     "opaque_rgba_png": opaque_rgba_png,
+    "mpo_jpeg": mpo_jpeg,
 }

@@ -73,6 +73,15 @@ def test_exif_rotation_gives_upright_sides_and_a_note_not_an_error(tmp_path: Pat
     assert "sends it upright" in report.summary()
 
 
+def test_a_camera_mpo_is_an_ordinary_jpeg(tmp_path: Path) -> None:
+    path = odd.mpo_jpeg(tmp_path)
+    with Image.open(path) as image:
+        assert image.format == "MPO" and getattr(image, "n_frames", 1) == 2
+    report = preflight(path)
+    assert report.ok and report.format == "JPEG"
+    assert prepare_input(path, RULES, tmp_path / "in", fit=False).changes == ()
+
+
 def test_a_jpeg_named_png_passes_with_a_note(tmp_path: Path) -> None:
     path = odd.good_jpeg(tmp_path, name="photo.png")
     report = preflight(path)
@@ -119,7 +128,7 @@ def test_ratio_just_over_the_limit_is_not_rounded_onto_it(tmp_path: Path) -> Non
 def test_format_rule_for_other_still_formats(tmp_path: Path, maker: odd.Maker, name: str) -> None:
     rule, message, fixable = only_issue(preflight(maker(tmp_path)))
     assert (rule, fixable) == ("format", True)
-    assert f"a {name} file" in message and "JPEG or PNG only" in message
+    assert message == f"The image is in {name} format; the providers take JPEG or PNG only."
 
 
 def test_animated_gif_breaks_format_and_animation_rules(tmp_path: Path) -> None:
@@ -316,6 +325,18 @@ def test_fit_applies_exif_orientation_and_drops_the_tag(tmp_path: Path) -> None:
         assert image.getexif().get(0x0112, 1) == 1
     assert result.report.orientation == 1
     assert "Turned it upright as its EXIF orientation says (rotate 90° clockwise)" in result.changes
+
+
+def test_fit_crops_the_middle_and_keeps_it_sharp(tmp_path: Path) -> None:
+    path = tmp_path / "banner.png"
+    banner = Image.new("RGB", (1600, 400), odd.BLUE)
+    banner.paste(odd.RED, (799, 0, 801, 400))  # a 2-pixel line at the very centre
+    banner.save(path)
+    result = fit_image(path, RULES, tmp_path / "out")
+    assert (result.report.width, result.report.height) == (1200, 400)
+    assert colour_at(result.path, (599, 200)) == odd.RED  # exact: a crop, not a resample
+    assert colour_at(result.path, (600, 200)) == odd.RED
+    assert colour_at(result.path, (602, 200)) == odd.BLUE
 
 
 def test_fit_can_pad_instead_of_crop(tmp_path: Path) -> None:
