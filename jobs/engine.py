@@ -9,6 +9,7 @@ every unfinished job from the store after a restart. A submit is never sent twic
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import secrets
@@ -18,8 +19,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
-from jobs import history as history_ops
-from jobs import media
+import jobs.history as history_ops
+import jobs.media as media
 from jobs.polling import next_poll_delay, transient_backoff
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
@@ -375,7 +376,7 @@ class Engine:
             return
         task = asyncio.get_running_loop().create_task(self._watch_job(job_id), name=f"watch-{job_id}")
         self._watchers[job_id] = task
-        task.add_done_callback(lambda t, jid=job_id: self._forget(jid, t))
+        task.add_done_callback(functools.partial(self._forget, job_id))
 
     def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
         if self._watchers.get(job_id) is task:

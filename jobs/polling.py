@@ -27,8 +27,8 @@ def next_poll_delay(
     if retry_after is not None:
         return max(retry_after, MIN_DELAY)
     if state == "queued":
-        # A queue moves slowly; back off from 1 s to the cap.
-        return min(MAX_DELAY, 1.0 + 0.5 * polls)
+        # Quick at first (a short queue clears fast), then back off to the cap.
+        return min(MAX_DELAY, 0.5 + 0.5 * polls)
     if eta is not None:
         remaining = eta - since_submit
         if remaining > 2.0:
