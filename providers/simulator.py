@@ -80,7 +80,10 @@ class SimulatorProvider:
         if spec.kind == "i2v" and request.image is None:
             raise ProviderError("validation", "Image: choose an image to animate.", field="image")
         request_id = f"sim-{secrets.token_hex(16)}"
-        await asyncio.to_thread(self._create, request, request_id)
+        try:
+            await asyncio.to_thread(self._create, request, request_id)
+        except OSError as exc:  # the record is written last: no record, no job
+            raise ProviderError("server", f"The simulator could not save the job ({exc}).") from exc
         return request_id
 
     async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:

@@ -338,3 +338,12 @@ def test_it_needs_no_key(tmp_path: Path) -> None:
     provider = SimulatorProvider(tmp_path)
     assert provider.name == "simulator" and provider.has_key()
     assert not tmp_path.joinpath("jobs").exists(), "constructing it touches no disk"
+
+
+async def test_a_job_that_cannot_be_saved_is_refused_not_half_made(tmp_path: Path, clock: Clock) -> None:
+    blocker = tmp_path / "sim"
+    blocker.write_text("a file where the folder should be")
+    provider = make(tmp_path, clock)
+    with pytest.raises(ProviderError) as raised:
+        await provider.submit(text_job())
+    assert raised.value.kind == "server"
