@@ -17,7 +17,7 @@ from typing import Literal
 from PIL import Image
 
 from jobs.download import copy_atomically, part_path, unguessable_name
-from jobs.images import ORIENTATIONS, PreflightReport, megabytes, preflight, ratio_text
+from jobs.images import ORIENTATIONS, PreflightReport, inspect_image, megabytes, preflight, ratio_text
 from providers.base import ValidationError
 from providers.catalog import ImageRules
 
@@ -255,11 +255,9 @@ def _draft_size(report: PreflightReport, rules: ImageRules, mode: FitMode) -> tu
     return math.ceil(report.width * scale), math.ceil(report.height * scale)
 
 
-def _fit(path: Path, report: PreflightReport, rules: ImageRules, dest: Path, mode: FitMode) -> FitResult:
-    changes: list[str] = []
-    assert report.width and report.height
+def _decode(path: Path, report: PreflightReport, rules: ImageRules, mode: FitMode) -> Image.Image:
+    """The first frame, decoded; a JPEG that will shrink a lot is decoded small."""
     with Image.open(path) as opened:
-        frames = int(getattr(opened, "n_frames", 1) or 1)
         opened.seek(0)
         draft = _draft_size(report, rules, mode) if report.format == "JPEG" else None
         if draft:
@@ -267,10 +265,23 @@ def _fit(path: Path, report: PreflightReport, rules: ImageRules, dest: Path, mod
             stored = draft if report.orientation in (1, 2, 3, 4) else (draft[1], draft[0])
             opened.draft(opened.mode, stored)
         opened.load()
-        image: Image.Image = opened.copy()
+        return opened.copy()
+
+
+def _fit(
+    path: Path,
+    report: PreflightReport,
+    rules: ImageRules,
+    dest: Path,
+    mode: FitMode,
+    decoded: Image.Image | None = None,
+) -> FitResult:
+    changes: list[str] = []
+    assert report.width and report.height
+    image = decoded if decoded is not None else _decode(path, report, rules, mode)
     if report.has("animated"):
         kind = "pages" if report.format == "TIFF" else "animation frames"
-        changes.append(f"Used the first of {frames} {kind}")
+        changes.append(f"Used the first of {report.frames} {kind}")
     if report.orientation in ORIENTATIONS:
         meaning, method = ORIENTATIONS[report.orientation]
         image = image.transpose(method)
@@ -306,12 +317,12 @@ def fit_image(
     already fine is copied unchanged, unless its EXIF orientation has to be applied.
     Raises ValidationError('image', ...) for an image that cannot be fixed.
     """
-    report = preflight(path, rules)
+    report, decoded = inspect_image(path, rules, keep_pixels=True)
     if report.ok and report.orientation == 1:
         return _copy(path, report, rules, dest)
     if not report.ok and not report.fixable:
         raise ValidationError("image", report.summary())
-    return _fit(path, report, rules, dest, mode)
+    return _fit(path, report, rules, dest, mode, decoded)
 
 
 def prepare_input(path: Path, rules: ImageRules, inputs_dir: Path, *, fit: bool) -> FitResult:
@@ -322,9 +333,9 @@ def prepare_input(path: Path, rules: ImageRules, inputs_dir: Path, *, fit: bool)
     and every issue is fixable. Otherwise raises ValidationError('image', summary).
     """
     inputs_dir.mkdir(parents=True, exist_ok=True)
-    report = preflight(path, rules)
+    report, decoded = inspect_image(path, rules, keep_pixels=fit)
     if report.ok and report.orientation == 1:
         return _copy(path, report, rules, inputs_dir)
     if report.ok or (fit and report.fixable):
-        return _fit(path, report, rules, inputs_dir, "crop")
+        return _fit(path, report, rules, inputs_dir, "crop", decoded)
     raise ValidationError("image", report.summary())

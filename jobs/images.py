@@ -74,6 +74,7 @@ class PreflightReport:
     # EXIF orientation (1 = as stored); the fit step and prepare_input apply it.
     orientation: int = 1
     limits: str = ""  # the rules in words, for the advice at the end of summary()
+    frames: int = 1  # animation frames or pages; only the first is ever sent
 
     @property
     def fixable(self) -> bool:
@@ -247,8 +248,17 @@ def preflight(path: Path, rules: ImageRules = IMAGE_RULES) -> PreflightReport:
     The pixel count is checked from the header before any decoding (decompression bombs);
     then the first frame is decoded so that truncated files and real transparency are found.
     """
+    return inspect_image(path, rules)[0]
+
+
+def inspect_image(
+    path: Path, rules: ImageRules = IMAGE_RULES, *, keep_pixels: bool = False
+) -> tuple[PreflightReport, Image.Image | None]:
+    """`preflight`, plus (with `keep_pixels`) the decoded first frame as stored, when it
+    was decoded at full size: fitting a big PNG then costs one decode, not two."""
+    kept: list[Image.Image] | None = [] if keep_pixels else None
     try:
-        report = _preflight(Path(path), rules)
+        report = _preflight(Path(path), rules, kept)
     except Exception as exc:  # the promise: any input gives a report, never a crash
         report = _refused(
             _size_or_zero(path),
@@ -256,7 +266,7 @@ def preflight(path: Path, rules: ImageRules = IMAGE_RULES) -> PreflightReport:
             "unreadable",
             f"The studio could not read this image ({type(exc).__name__}: {exc}).",
         )
-    return replace(report, limits=rules.describe())
+    return replace(report, limits=rules.describe()), (kept[0] if kept else None)
 
 
 def _size_or_zero(path: Path) -> int:
@@ -266,7 +276,7 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
-def _preflight(path: Path, rules: ImageRules) -> PreflightReport:
+def _preflight(path: Path, rules: ImageRules, kept: list[Image.Image] | None) -> PreflightReport:
     try:
         size = os.stat(path).st_size
         with open(path, "rb") as handle:
@@ -301,10 +311,12 @@ def _preflight(path: Path, rules: ImageRules) -> PreflightReport:
         except UnidentifiedImageError:
             return _refused(size, None, "not_image", _not_image(head))
         with image:
-            return _inspect(image, path, head, size, rules)
+            return _inspect(image, path, head, size, rules, kept)
 
 
-def _inspect(image: Image.Image, path: Path, head: bytes, size: int, rules: ImageRules) -> PreflightReport:
+def _inspect(
+    image: Image.Image, path: Path, head: bytes, size: int, rules: ImageRules, kept: list[Image.Image] | None
+) -> PreflightReport:
     # MPO is how Pillow names a camera JPEG with an extra preview frame: to a provider
     # it is an ordinary JPEG, and its second frame is not an animation.
     fmt = "JPEG" if image.format == "MPO" else (image.format or "unknown")
@@ -328,6 +340,8 @@ def _inspect(image: Image.Image, path: Path, head: bytes, size: int, rules: Imag
         message = f"The image file is {what}: its picture data cannot be decoded ({detail}). "
         issue = ImageIssue("unreadable", message + "Export or download it again.", False)
         return PreflightReport(False, width, height, size, fmt, (issue,))
+    if kept is not None and fmt != "JPEG":
+        kept.append(image.copy())  # closing the file would free the decoded pixels
     orientation = 1
     try:
         orientation = int(image.getexif().get(ORIENTATION_TAG, 1) or 1)
@@ -369,7 +383,15 @@ def _inspect(image: Image.Image, path: Path, head: bytes, size: int, rules: Imag
     if named and named != fmt:
         notes.append(f"The file is named .{suffix} but is really a {fmt}.")
     return PreflightReport(
-        not issues, width, height, size, fmt, tuple(_ordered(issues)), tuple(notes), orientation
+        not issues,
+        width,
+        height,
+        size,
+        fmt,
+        tuple(_ordered(issues)),
+        tuple(notes),
+        orientation,
+        frames=frames,
     )
 
 
