@@ -22,7 +22,6 @@ import os
 import random
 import secrets
 from collections.abc import Iterable, Iterator
-from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +85,8 @@ def encode_frames(
     A frame is an RGB array (H, W, 3), an I420 array (H*3/2, W) as PyAV lays out yuv420p, a
     Pillow image, or an av.VideoFrame. Every frame must be `width`x`height`.
     """
+    from fractions import Fraction
+
     import av
 
     dest = Path(dest)

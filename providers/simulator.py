@@ -32,7 +32,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from providers import render
 from providers.base import CancelOutcome, ProviderError, ProviderName, ProviderStatus, Secret, SubmitRequest
 from providers.catalog import SEED_MAX, nominal_size
 
@@ -161,6 +160,8 @@ class SimulatorProvider:
     def _create(self, request: SubmitRequest, request_id: str) -> None:
         """Write the job's record (and its copy of the image): everything a later poll, in
         this process or the next, needs to carry the job on."""
+        from providers import render  # not at import: it is only needed once a job exists
+
         spec, options = request.spec, dict(request.options)
         image_copy = image_hash = None
         if spec.kind == "i2v" and request.image is not None:
@@ -270,6 +271,8 @@ class SimulatorProvider:
 
 def _render(plan: dict[str, Any], image: str | None, video: Path) -> Path:
     """Runs on a worker thread. The renderer writes atomically, so a crash leaves no file."""
+    from providers import render
+
     if video.exists():
         return video
     size = {"width": plan["width"], "height": plan["height"], "frames": plan["frames"], "seed": plan["seed"]}
