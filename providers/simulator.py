@@ -55,7 +55,8 @@ class SimulatorProvider:
         max_side: int = 640,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.work_dir = Path(work_dir)
+        # Absolute now (no disk access): a file:// URL cannot be made from a relative path.
+        self.work_dir = Path(work_dir).absolute()
         self.queue_seconds = max(0.0, queue_seconds)
         self.run_seconds = max(0.0, run_seconds)
         self.queue_length = max(1, queue_length)
@@ -131,7 +132,7 @@ class SimulatorProvider:
             with contextlib.suppress(Exception):  # a failure is recorded by the next poll
                 await asyncio.wrap_future(future)
         if executor is not None:
-            executor.shutdown(wait=True)
+            await asyncio.to_thread(executor.shutdown, wait=True)
 
     # --- Records -------------------------------------------------------------------------
 

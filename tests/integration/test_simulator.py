@@ -334,6 +334,24 @@ async def test_bad_requests_are_refused_at_submit(tmp_path: Path, sim: Simulator
     assert raised.value.field == "model"
 
 
+async def test_a_relative_work_dir_still_gives_an_absolute_file_url(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    provider = SimulatorProvider(
+        Path("data/simulator"), queue_seconds=0, run_seconds=0, max_side=160, clock=clock
+    )
+    try:
+        request_id = await provider.submit(text_job())
+        status = await settle(provider, request_id)
+        assert (
+            video_of(status)["path"]
+            == tmp_path / "data" / "simulator" / "videos" / Path(status.video_url or "").name
+        )
+    finally:
+        await provider.aclose()
+
+
 def test_it_needs_no_key(tmp_path: Path) -> None:
     provider = SimulatorProvider(tmp_path)
     assert provider.name == "simulator" and provider.has_key()
