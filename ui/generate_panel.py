@@ -290,11 +290,12 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         owner: str | None,
         keys: Any,
         watch: Watch,
+        request: gr.Request,
         image: str | None = None,
         fit_image: bool = False,
         **values: Any,
     ) -> Any:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         spec = catalog.get_model(model)
         yield _sending(spec), gr.skip()
         try:

@@ -135,7 +135,8 @@ def page_updates(page: HistoryPage, cursors: list[str | None], filtered: bool) -
     number = len(cursors)
     pages = max(1, math.ceil(total / PAGE_SIZE))
     noun = "job" if total == 1 else "jobs"
-    text = f'<div class="pager-text">Page {number} of {pages} · {total} {noun}</div>' if total else ""
+    words = f"Page {number} of {pages} · {total} {noun}" if total else ""
+    text = f'<div class="pager-text" data-total="{total}">{words}</div>'
     has_items = bool(page.items)
     return [
         gr.update(value=[tile(r) for r in page.items], visible=has_items, selected_index=None),

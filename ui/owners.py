@@ -138,10 +138,14 @@ def on_load(settings: Settings, request: gr.Request, browser_id: str | None) -> 
         return None, browser_id
 
 
-def require(owner: str | None, settings: Settings) -> str:
-    """The owner a handler acts for, or a friendly error when there is none yet."""
+def require(owner: str | None, settings: Settings, request: gr.Request | None = None) -> str:
+    """The owner a handler acts for, or a friendly error when there is none yet. A click
+    that beats the page's load event still knows its owner unless the demo is public
+    (where the browser id arrives with the load)."""
     if owner:
         return owner
+    if request is not None and not settings.public:
+        return owner_for_browser(settings, request, None)
     if settings.allowed_users:
         raise SignInRequired("Sign in with Hugging Face to make videos in this studio.")
     raise SignInRequired("The page is still loading; try again in a moment.")
