@@ -22,14 +22,15 @@ import os
 import random
 import secrets
 from collections.abc import Iterable, Iterator
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from providers import render_text
 
 if TYPE_CHECKING:
     import av
     import numpy as np
-    from PIL import Image, ImageFont
+    from PIL import Image
 
 # Bump when the pixels of either renderer change: cached renders are keyed on it.
 RENDER_VERSION = 1
@@ -38,14 +39,6 @@ BADGE_TEXT = "SIMULATED · Dreamina 3.0"
 # a 2-second GOP keeps scrubbing in the browser responsive.
 _X264_OPTIONS = {"preset": "ultrafast", "crf": "23"}
 _GOP_SECONDS = 2
-_FONT_FILES = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "LiberationSans-Bold.ttf", "Arial.ttf")
-_CJK_FONT_FILES = (
-    "NotoSansCJK-Bold.ttc",
-    "NotoSansCJK-Regular.ttc",
-    "wqy-microhei.ttc",
-    "DroidSansFallbackFull.ttf",
-)
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
 
 def preview_size(width: int, height: int, max_side: int = 640) -> tuple[int, int]:
@@ -203,96 +196,6 @@ class _Sprite:
             dst[...] = (colour[:rows, :cols] + dst * inverse[:rows, :cols]) >> 8
 
 
-@cache
-def _font_path(names: tuple[str, ...]) -> str | None:
-    """The first of `names` installed on this machine (searched once per process)."""
-    found: dict[str, str] = {}
-    for root in _FONT_DIRS:
-        for folder, _dirs, files in os.walk(root):
-            for name in set(names) & set(files):
-                found.setdefault(name, os.path.join(folder, name))
-    return next((found[name] for name in names if name in found), None)
-
-
-def _font(px: int, text: str) -> ImageFont.FreeTypeFont:
-    """A bold sans font at `px` pixels; a CJK font for CJK text when one is installed;
-    Pillow's built-in font on a machine with none (slim containers)."""
-    from PIL import ImageFont
-
-    cjk = any(
-        0x2E80 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7AF or 0xF900 <= ord(c) <= 0xFFEF for c in text
-    )
-    path = _font_path(_CJK_FONT_FILES + _FONT_FILES if cjk else _FONT_FILES)
-    if path:
-        try:
-            return ImageFont.truetype(path, px)
-        except OSError:
-            pass
-    return ImageFont.load_default(size=px)  # type: ignore[return-value]
-
-
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Greedy word wrap; a word wider than a line (a URL, CJK without spaces) breaks anywhere."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if font.getlength(candidate) <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        line = ""
-        for char in word:
-            if line and font.getlength(line + char) > width:
-                lines.append(line)
-                line = ""
-            line += char
-    return [*lines, line] if line else lines
-
-
-def _fit_text(text: str, box_w: int, box_h: int, max_px: int, min_px: int) -> tuple[Any, list[str], int]:
-    """The largest font size at which the text fits the box, down to `min_px`; below that,
-    as many lines as fit, the last one ending in an ellipsis."""
-    px = max_px
-    while True:
-        font, line_h = _font(px, text), round(px * 1.3)
-        lines = _wrap(text, font, box_w)
-        if len(lines) * line_h <= box_h or px <= min_px:
-            break
-        px = max(min_px, int(px * 0.9))
-    keep = max(1, box_h // line_h)
-    if len(lines) > keep:
-        last = lines[keep - 1]
-        while last and font.getlength(last + "…") > box_w:
-            last = last[:-1]
-        lines = [*lines[: keep - 1], last.rstrip() + "…"]
-    return font, lines, line_h
-
-
-def _label(text: str, px: int, dot: tuple[float, ...] | None = None) -> Image.Image:
-    """White text with a soft shadow, legible on any background; or, given a `dot` colour,
-    on a dark pill after a coloured dot (the badge)."""
-    from PIL import Image as PILImage
-    from PIL import ImageDraw
-
-    font = _font(px, text)
-    pad = px // 2 if dot else 1
-    indent = px // 2 + pad if dot else 0
-    image = PILImage.new("RGBA", (math.ceil(font.getlength(text)) + 2 * pad + indent + 1, round(px * 1.6)))
-    draw, mid = ImageDraw.Draw(image), image.height / 2
-    if dot:
-        draw.rounded_rectangle(
-            (0, 0, image.width - 1, image.height - 1), image.height // 2, fill=(0, 0, 0, 165)
-        )
-        r = max(2, px // 4)
-        draw.ellipse((pad, mid - r, pad + 2 * r, mid + r), fill=(*(round(c) for c in dot), 255))
-    else:
-        draw.text((pad + 1, mid + 1), text, font=font, fill=(0, 0, 0, 170), anchor="lm")
-    draw.text((pad + indent, mid), text, font=font, fill=(255, 255, 255, 255), anchor="lm")
-    return image
-
-
 def _clock(seconds: float) -> str:
     return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
 
@@ -309,12 +212,12 @@ class _Chrome:
         margin, px = _even(10 * unit), max(8, round(12 * unit))
         self.width, self.frames, self.fps = width, frames, fps
         self.bar_y = height - _even(max(2.0, 5 * unit))
-        self.badge = _Sprite(_label(BADGE_TEXT, px, dot=accent), margin, margin)
+        self.badge = _Sprite(render_text.label(BADGE_TEXT, px, dot=accent), margin, margin)
         total = (frames - 1) / fps
-        stamps = [_label(f"{_clock(s)} / {_clock(total)}", px) for s in range(int(total) + 1)]
+        stamps = [render_text.label(f"{_clock(s)} / {_clock(total)}", px) for s in range(int(total) + 1)]
         label_y = self.bar_y - _even(4 * unit) - stamps[0].height
         self.times = [_Sprite(image, width - margin - image.width, label_y) for image in stamps]
-        self.seed = _Sprite(_label(f"seed {seed}", px), margin, label_y)
+        self.seed = _Sprite(render_text.label(f"seed {seed}", px), margin, label_y)
         self.accent = [round(float(c)) for c in _yuv(np.array(accent, np.float32))]
         self.top, self.bottom = self.badge.y + self.badge.height + margin, label_y - margin
 
@@ -411,7 +314,7 @@ class _Card:
         pad, card_w, room = _even(14 * unit), w - 2 * _even(w * 0.07), chrome.bottom - chrome.top
         text = " ".join(prompt.split()) or "(no prompt)"
         max_px, min_px = max(10, round(30 * unit)), max(8, round(11 * unit))
-        font, lines, line_h = _fit_text(text, card_w - 2 * pad, room - 2 * pad, max_px, min_px)
+        font, lines, line_h = render_text.fit_text(text, card_w - 2 * pad, room - 2 * pad, max_px, min_px)
         card_h = max(2, min(room, _even(len(lines) * line_h + 2 * pad)))
         x, y = (w - card_w) // 2 // 2 * 2, _even(chrome.top + (room - card_h) / 2)
         layer = PILImage.new("L", (card_w, card_h))
