@@ -411,7 +411,8 @@ class Engine:
                     state="failed",
                     error_kind="timeout",
                     error_message=ProviderError(
-                        "timeout", f"Still unfinished after {self.settings.job_deadline_seconds / 60:.0f} minutes."
+                        "timeout",
+                        f"Still unfinished after {self.settings.job_deadline_seconds / 60:.0f} minutes.",
                     ).message,
                     finished_at=now,
                 )
@@ -501,8 +502,10 @@ class Engine:
         now = self._clock()
         # The local file name is fixed before the download starts, so a download cut off by
         # a crash resumes into the same partial file after a restart.
-        video_path = Path(record.video_path) if record.video_path else (
-            self.settings.videos_dir / media.unguessable_name(".mp4")
+        video_path = (
+            Path(record.video_path)
+            if record.video_path
+            else (self.settings.videos_dir / media.unguessable_name(".mp4"))
         )
         record = self._save(
             job_id,
@@ -521,7 +524,10 @@ class Engine:
         for round_number in range(1, DOWNLOAD_ROUNDS + 1):
             try:
                 await media.download(
-                    status.video_url, video_path, client=self._http, max_bytes=self.settings.download_max_bytes
+                    status.video_url,
+                    video_path,
+                    client=self._http,
+                    max_bytes=self.settings.download_max_bytes,
                 )
                 break
             except ProviderError as exc:
@@ -536,7 +542,9 @@ class Engine:
             await asyncio.to_thread(media.make_poster, video_path, poster)
         except Exception as exc:
             log.exception("could not read the video of job %s", job_id)
-            self._fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))
+            self._fail(
+                job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc}).")
+            )
             return
         self._save(
             job_id,

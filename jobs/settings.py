@@ -113,7 +113,9 @@ class Settings:
             runcomfy_key=_secret(env, "RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY"),
             wavespeed_key=_secret(env, "WAVESPEED_API_KEY"),
             runcomfy_base_url=(env.get("RUNCOMFY_BASE_URL", "").strip() or RUNCOMFY_DEFAULT_URL).rstrip("/"),
-            wavespeed_base_url=(env.get("WAVESPEED_BASE_URL", "").strip() or WAVESPEED_DEFAULT_URL).rstrip("/"),
+            wavespeed_base_url=(env.get("WAVESPEED_BASE_URL", "").strip() or WAVESPEED_DEFAULT_URL).rstrip(
+                "/"
+            ),
             sim_queue_seconds=_float(env, "STUDIO_SIM_QUEUE_SECONDS", 3.0),
             sim_run_seconds=_float(env, "STUDIO_SIM_RUN_SECONDS", 6.0),
             job_deadline_seconds=_float(env, "STUDIO_JOB_DEADLINE_SECONDS", 45 * 60),

@@ -144,8 +144,7 @@ PIXELS_1080P: dict[str, tuple[int, int]] = {
 }
 # 720P is two thirds of 1080P, on the 16-pixel grid video encoders want.
 PIXELS_720P: dict[str, tuple[int, int]] = {
-    ratio: (round(w * 2 / 3 / 16) * 16, round(h * 2 / 3 / 16) * 16)
-    for ratio, (w, h) in PIXELS_1080P.items()
+    ratio: (round(w * 2 / 3 / 16) * 16, round(h * 2 / 3 / 16) * 16) for ratio, (w, h) in PIXELS_1080P.items()
 }
 PIXELS_720P["16:9"] = (1280, 720)
 PIXELS_720P["9:16"] = (720, 1280)
@@ -387,9 +386,7 @@ def get_model(model_id: str) -> ModelSpec:
 
 def models(kind: Kind | None = None, provider: ProviderName | None = None) -> list[ModelSpec]:
     return [
-        m
-        for m in MODELS
-        if (kind is None or m.kind == kind) and (provider is None or m.provider == provider)
+        m for m in MODELS if (kind is None or m.kind == kind) and (provider is None or m.provider == provider)
     ]
 
 
@@ -416,14 +413,11 @@ def validate_prompt(prompt: object, limit: int = PROMPT_MAX_CHARS) -> str:
             "prompt", "Prompt: contains invisible control characters; retype it or paste it as plain text."
         )
     if not _INVISIBLE.sub("", prompt):
-        raise ValidationError(
-            "prompt", f"Prompt: describe the video you want (1 to {limit} characters)."
-        )
+        raise ValidationError("prompt", f"Prompt: describe the video you want (1 to {limit} characters).")
     if len(prompt) > limit:
         raise ValidationError(
             "prompt",
-            f"Prompt: {len(prompt)} characters; the limit is {limit}. "
-            f"Shorten it by {len(prompt) - limit}.",
+            f"Prompt: {len(prompt)} characters; the limit is {limit}. Shorten it by {len(prompt) - limit}.",
         )
     return prompt.strip()
 

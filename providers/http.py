@@ -36,7 +36,9 @@ class RetryPolicy:
     jitter: float = 0.25  # fraction of the delay added at random, so clients spread out
     max_retry_after: float = 120.0
 
-    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+    def delay(
+        self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
@@ -110,6 +112,5 @@ async def send_idempotent(
         return response
     raise ProviderError(
         "network",
-        f"No answer from {httpx.URL(url).host} after {policy.attempts} tries "
-        f"({type(last_exc).__name__}).",
+        f"No answer from {httpx.URL(url).host} after {policy.attempts} tries ({type(last_exc).__name__}).",
     )
