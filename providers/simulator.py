@@ -10,7 +10,9 @@ State is derived from the clock and one small JSON file per job in `work_dir`, w
 atomically, so a new instance on the same folder (after a restart) carries on the same jobs.
 Rendering runs on worker threads, once per distinct request: outputs are cached by a content
 hash of everything that decides the pixels, so the same request with the same seed reuses
-its file.
+its file. Like WaveSpeed's outputs, the simulator's files are kept `retention_seconds`
+(7 days) and then pruned, so its folder does not grow without bound; the engine has long
+since copied each video into the studio's own videos folder.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from providers.catalog import SEED_MAX, nominal_size
 _REQUEST_ID = re.compile(r"sim-[0-9a-f]{32}")
 # Two renders at once keep the CPU for the web server; x264 threads within each.
 _RENDER_WORKERS = 2
+RETENTION_SECONDS = 7 * 24 * 3600
+_PRUNE_EVERY_SECONDS = 3600
 
 
 class SimulatorProvider:
@@ -54,6 +58,7 @@ class SimulatorProvider:
         queue_length: int = 3,
         max_side: int = 640,
         clock: Callable[[], float] = time.time,
+        retention_seconds: float = RETENTION_SECONDS,
     ) -> None:
         # Absolute now (no disk access): a file:// URL cannot be made from a relative path.
         self.work_dir = Path(work_dir).absolute()
@@ -62,6 +67,8 @@ class SimulatorProvider:
         self.queue_length = max(1, queue_length)
         self.max_side = max_side
         self.clock = clock
+        self.retention_seconds = retention_seconds
+        self._last_prune = float("-inf")
         # One in-flight render per output file, shared by every job and poll that needs it.
         # concurrent.futures (not asyncio) futures: the engine may poll from another loop.
         self._renders: dict[str, Future[Path]] = {}
@@ -80,6 +87,10 @@ class SimulatorProvider:
         if spec.kind == "i2v" and request.image is None:
             raise ProviderError("validation", "Image: choose an image to animate.", field="image")
         request_id = f"sim-{secrets.token_hex(16)}"
+        now = self.clock()
+        if now - self._last_prune >= _PRUNE_EVERY_SECONDS:
+            self._last_prune = now
+            await asyncio.to_thread(self.prune, now)
         try:
             await asyncio.to_thread(self._create, request, request_id)
         except OSError as exc:  # the record is written last: no record, no job
@@ -133,6 +144,24 @@ class SimulatorProvider:
                 await asyncio.wrap_future(future)
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete job records, input copies and rendered videos older than the retention
+        period (by modification time). Returns how many files went."""
+        cutoff = (self.clock() if now is None else now) - self.retention_seconds
+        removed = 0
+        with self._lock:
+            in_flight = {self.work_dir / "videos" / f"{key}.mp4" for key in self._renders}
+        for folder in ("jobs", "inputs", "videos"):
+            directory = self.work_dir / folder
+            if not directory.is_dir():
+                continue
+            for path in directory.iterdir():
+                with contextlib.suppress(OSError):
+                    if path.is_file() and path not in in_flight and path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+        return removed
 
     # --- Records -------------------------------------------------------------------------
 

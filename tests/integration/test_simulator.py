@@ -365,3 +365,18 @@ async def test_a_job_that_cannot_be_saved_is_refused_not_half_made(tmp_path: Pat
     with pytest.raises(ProviderError) as raised:
         await provider.submit(text_job())
     assert raised.value.kind == "server"
+
+
+async def test_files_older_than_the_retention_period_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    provider = SimulatorProvider(tmp_path, queue_seconds=0, run_seconds=0, retention_seconds=100)
+    old = tmp_path / "videos" / "old.mp4"
+    fresh = tmp_path / "jobs" / "sim-fresh.json"
+    for path in (old, fresh):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    os.utime(old, (1_000.0, 1_000.0))
+    assert provider.prune(now=fresh.stat().st_mtime + 50) == 1
+    assert not old.exists() and fresh.exists()
+    await provider.aclose()
