@@ -97,7 +97,9 @@ def delete_job(store: JobStore, settings: Settings, owner: str, job_id: str) -> 
                 f"This job is still {still_there.state}. Cancel it first, then delete it once it has stopped."
             )
         return False
-    for path in (removed.video_path, removed.poster_path, removed.input_image):
+    # A job that failed mid-download may have left its partial file beside the video's name.
+    partial = f"{removed.video_path}.part" if removed.video_path else None
+    for path in (removed.video_path, partial, removed.poster_path, removed.input_image):
         _remove_file(store, settings, path)
     return True
 

@@ -96,6 +96,14 @@ def test_delete_removes_the_row_and_its_files(store: JobStore, settings: Setting
     assert delete_job(store, settings, "alice", "a") is False
 
 
+def test_delete_also_removes_a_partial_download(store: JobStore, settings: Settings) -> None:
+    record = add_job(store, settings, "a", state="failed")
+    partial = Path(f"{record.video_path}.part")
+    partial.write_bytes(b"half a video")
+    assert delete_job(store, settings, "alice", "a") is True
+    assert not partial.exists()
+
+
 def test_delete_of_another_owners_job_does_nothing(store: JobStore, settings: Settings) -> None:
     record = add_job(store, settings, "a", owner="alice")
     assert delete_job(store, settings, "mallory", "a") is False
