@@ -132,7 +132,9 @@ def error_html(message: str) -> str:
 
 
 def _mb(size: int | None) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size else "–"
+    if not size:
+        return "–"
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1000))} KB"
 
 
 def details_html(record: JobRecord) -> str:

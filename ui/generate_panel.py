@@ -53,10 +53,14 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     provider = controls.default_provider(ready)
     spec = catalog.get_model(controls.default_model(kind, ready))
     picker = gr.Radio(
-        controls.provider_choices(ready), value=provider, label="Provider", elem_classes="provider-picker"
+        controls.provider_choices(ready), value=provider, label="Provider", elem_id=f"{kind}-provider"
     )
     model = gr.Dropdown(
-        controls.model_choices(kind, provider), value=spec.id, label="Model", interactive=True
+        controls.model_choices(kind, provider),
+        value=spec.id,
+        label="Model",
+        interactive=True,
+        elem_id=f"{kind}-model",
     )
     model_info = gr.HTML(controls.model_info_html(spec, ready(provider)))
     image = preflight = fit = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,18 @@ EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches th
 
 
 @dataclass
+class HistoryView:
+    """What this page's history shows. Mutated in place, never returned as an output:
+    when two fetches overlap (a filter changed while another was loading), only the newest
+    one may draw, so a slow stale answer cannot overwrite a fresh one."""
+
+    cursors: list[str | None] = field(default_factory=lambda: [None])  # one per page shown so far
+    ids: list[str] = field(default_factory=list)  # the jobs of the tiles, in order
+    next: str | None = None
+    seq: int = 0  # the latest fetch started
+
+
+@dataclass
 class HistoryPanel:
     provider: gr.Dropdown
     model: gr.Dropdown
@@ -44,13 +56,13 @@ class HistoryPanel:
     prev: gr.Button
     next: gr.Button
     page_text: gr.HTML
-    page: gr.State  # {"cursors": [cursor of each page shown so far], "ids": [...], "next": str|None}
+    view: gr.State  # HistoryView
 
     def filters(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model, "state": self.state, "search": self.search}
 
     def outputs(self) -> list[Any]:
-        return [self.gallery, self.empty, self.page_text, self.prev, self.next, self.page]
+        return [self.gallery, self.empty, self.page_text, self.prev, self.next]
 
 
 def model_filter_choices(provider: str | None) -> list[tuple[str, str]]:
@@ -107,8 +119,8 @@ def render() -> HistoryPanel:
         prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
         next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
-    page = gr.State({"cursors": [None], "ids": [], "next": None})
-    return HistoryPanel(provider, model, state, search, gallery, empty, prev, next_, page_text, page)
+    view = gr.State(HistoryView())
+    return HistoryPanel(provider, model, state, search, gallery, empty, prev, next_, page_text, view)
 
 
 def placeholder(state: str) -> str:
@@ -144,16 +156,19 @@ def page_updates(page: HistoryPage, cursors: list[str | None], filtered: bool) -
         text,
         gr.update(interactive=number > 1),
         gr.update(interactive=page.next_cursor is not None),
-        {"cursors": cursors, "ids": [r.id for r in page.items], "next": page.next_cursor},
     ]
 
 
 def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
     studio = ctx.studio
 
-    async def fetch(owner: str | None, cursors: list[str | None], filters: dict[str, Any]) -> list[Any]:
+    async def fetch(
+        owner: str | None, view: HistoryView, cursors: list[str | None], filters: dict[str, Any]
+    ) -> list[Any]:
         if not owner:
-            return [gr.skip()] * 6
+            return [gr.skip()] * 5
+        view.seq += 1
+        mine = view.seq
         query = HistoryQuery(
             limit=PAGE_SIZE,
             before=cursors[-1],
@@ -163,27 +178,30 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             text=(filters.get("search") or "").strip() or None,
         )
         result = await studio.history(owner, query)
+        if mine != view.seq:
+            return [gr.skip()] * 5  # a newer fetch started meanwhile; it will draw
+        view.cursors, view.ids, view.next = cursors, [r.id for r in result.items], result.next_cursor
         filtered = (
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
         return page_updates(result, cursors, filtered)
 
-    inputs = {"owner": session.owner, "page": panel.page, **panel.filters()}
+    inputs = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
-    async def reload(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
-        return await fetch(owner, page["cursors"], filters)
+    async def reload(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, view.cursors, filters)
 
-    async def first_page(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
-        return await fetch(owner, [None], filters)
+    async def first_page(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, [None], filters)
 
-    async def older(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
-        if not page.get("next"):
-            return [gr.skip()] * 6
-        return await fetch(owner, [*page["cursors"], page["next"]], filters)
+    async def older(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
+        if not view.next:
+            return [gr.skip()] * 5
+        return await fetch(owner, view, [*view.cursors, view.next], filters)
 
-    async def newer(owner: str | None, page: dict[str, Any], **filters: Any) -> list[Any]:
-        return await fetch(owner, page["cursors"][:-1] or [None], filters)
+    async def newer(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, view.cursors[:-1] or [None], filters)
 
     common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
     session.history_changed.change(reload, **common)
@@ -191,7 +209,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
     panel.prev.click(newer, **common)
     for trigger in (panel.model.input, panel.state.input):
         trigger(first_page, **common)
-    panel.search.input(first_page, trigger_mode="always_last", **common)
+    panel.search.change(first_page, trigger_mode="always_last", **common)
 
     def on_provider(provider: str) -> Any:
         return gr.update(choices=model_filter_choices(provider), value="")
@@ -200,11 +218,11 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE
     ).then(first_page, **common)
 
-    def on_select(page: dict[str, Any], evt: gr.SelectData) -> Any:
-        ids = page.get("ids") or []
+    def on_select(view: HistoryView, evt: gr.SelectData) -> Any:
+        ids = view.ids
         index = evt.index if isinstance(evt.index, int) else None
         if index is None or index >= len(ids):
             return gr.skip()
         return ids[index]
 
-    panel.gallery.select(on_select, inputs=[panel.page], outputs=[session.shown], **PRIVATE)
+    panel.gallery.select(on_select, inputs=[panel.view], outputs=[session.shown], **PRIVATE)

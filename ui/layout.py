@@ -60,11 +60,8 @@ def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
 
 
 def credits_notice(settings: Settings) -> str:
-    limit = (
-        f" Each visitor can make {settings.max_jobs_per_hour} videos per hour."
-        if settings.max_jobs_per_hour
-        else ""
-    )
+    count = settings.max_jobs_per_hour
+    limit = f" Each visitor can make {count} video{'' if count == 1 else 's'} per hour." if count else ""
     return (
         '<div class="banner credits" id="credits-notice"><b>This public demo spends the owner\'s credits.</b> '
         f"Please make only what you need.{limit} Your videos are private to this browser.</div>"

@@ -47,6 +47,7 @@ def render() -> ResultPanel:
     empty = gr.HTML(EMPTY)
     video = gr.Video(
         label="Result",
+        show_label=False,
         autoplay=True,
         loop=True,
         interactive=False,

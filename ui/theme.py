@@ -93,7 +93,7 @@ CSS = """
 .seed-buttons { gap: 6px !important; justify-content: flex-end; }
 .section-title { font-weight: 600; font-size: 1.02rem; margin: 4px 0 0; }
 .pager-text { text-align: center; color: var(--body-text-color-subdued); font-size: 0.86rem; padding-top: 8px; }
-.details-table { width: 100%; font-size: 0.86rem; border-collapse: collapse; }
+.details-table { width: 100%; font-size: 0.86rem; border-collapse: collapse; border: none !important; }
 .details-table th { text-align: left; white-space: nowrap; width: 1%; padding: 5px 14px 5px 2px;
   color: var(--body-text-color-subdued); font-weight: 500; vertical-align: top; }
 .details-table td { padding: 5px 2px; word-break: break-word; }

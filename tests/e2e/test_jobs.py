@@ -15,6 +15,7 @@ from tests.e2e.studio_page import (
     LONG,
     expect_video_playing,
     generate,
+    history_total,
     open_studio,
     prompt_box,
     running_job_row,
@@ -141,3 +142,43 @@ def test_a_key_typed_in_settings_stays_in_the_session(page: Page, app: RunningAp
     for path in app.data_dir.rglob("*"):
         if path.is_file():
             assert canary.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_history_filters_and_delete(page: Page, app: RunningApp, tmp_path: Path) -> None:
+    client = Client(app.url, verbose=False)
+    picture = tmp_path / "tree.png"
+    Image.new("RGB", (640, 640), (90, 60, 30)).save(picture)
+    client.predict(
+        prompt="Filter me: a kite at dusk",
+        model="simulator/dreamina-3-0/text-to-video",
+        api_name="/text_to_video",
+    )
+    client.predict(
+        prompt="Filter me: a swaying tree",
+        image=handle_file(str(picture)),
+        model="simulator/dreamina-3-0/image-to-video",
+        api_name="/image_to_video",
+    )
+    open_studio(page, app.url)
+    tiles = page.locator("#history-gallery .gallery-item")
+    total = history_total(page)
+    assert total >= 2
+
+    page.locator("#history-model input").click()
+    page.get_by_role("option", name="Simulator (offline) · Simulated Dreamina 3.0 · image-to-video").click()
+    expect(tiles.filter(has_text="kite")).to_have_count(0)
+    expect(tiles.filter(has_text="a swaying tree")).to_have_count(1)
+
+    page.locator("#history-model input").click()
+    page.get_by_role("option", name="All models").click()
+    page.get_by_role("textbox", name="Search prompts").fill("kite at dusk")
+    expect(tiles).to_have_count(1)
+    expect(tiles.first).to_contain_text("a kite at dusk")
+
+    tiles.first.click()
+    expect(page.locator("#result-details")).to_contain_text("a kite at dusk")
+    page.locator("#result-delete").click()
+    expect(page.locator("#history-empty")).to_contain_text("Nothing matches")
+    expect(page.locator("#result-empty")).to_be_visible()
+    page.get_by_role("textbox", name="Search prompts").fill("")
+    expect(page.locator(".pager-text")).to_have_attribute("data-total", str(total - 1))
