@@ -169,22 +169,19 @@ async def _stream_once(
             raise _status_error(response)
         if total is not None and total > max_bytes:
             raise _too_big(max_bytes)
-        # Network reads are small; gather them and write in large blocks. Whatever arrived
-        # is written even when the connection drops, so a resume starts at the true offset.
-        pending = bytearray()
-        try:
-            async for chunk in response.aiter_raw():
-                pending += chunk
-                have += len(chunk)
-                if have > max_bytes:
-                    raise _too_big(max_bytes)
-                if len(pending) >= CHUNK_BYTES:
-                    handle.write(pending)
-                    pending.clear()
-                    if on_progress:
-                        on_progress(have, total)
-        finally:
-            handle.write(pending)
+        # Each network read (64 KiB) goes straight to the file: gathering reads into a
+        # bytearray first copied every byte twice and halved throughput (bench/download.py).
+        # Whatever arrived is written even when the connection drops, so a resume starts at
+        # the true offset. Progress is reported once per CHUNK_BYTES.
+        reported = have
+        async for chunk in response.aiter_raw():
+            handle.write(chunk)
+            have += len(chunk)
+            if have > max_bytes:
+                raise _too_big(max_bytes)
+            if on_progress and have - reported >= CHUNK_BYTES:
+                reported = have
+                on_progress(have, total)
         if on_progress:
             on_progress(have, total)
         return have, total, None
