@@ -38,11 +38,27 @@ class SignInRequired(gr.Error):
 
 
 def login_mode(settings: Settings) -> LoginMode:
+    """Password sign-in when STUDIO_AUTH is set; Hugging Face sign-in for an allow-list on a
+    Space (Gradio's OAuth needs the Space's OAuth app; locally it would need an HF login)."""
     if settings.auth:
         return "password"
-    if settings.allowed_users:
+    if settings.allowed_users and settings.public:
         return "huggingface"
     return "none"
+
+
+def sign_in_hint(settings: Settings) -> str | None:
+    """What a page without an owner should say, when a sign-in is what is missing."""
+    return _sign_in_message(settings) if settings.allowed_users else None
+
+
+def _sign_in_message(settings: Settings) -> str:
+    if login_mode(settings) == "huggingface":
+        return "Sign in with Hugging Face to make videos in this studio."
+    return (
+        "This studio has an allow-list (STUDIO_ALLOWED_USERS) but no way to sign in: "
+        "set STUDIO_AUTH for a local run, or run it as a Hugging Face Space."
+    )
 
 
 def new_browser_id() -> str:
@@ -105,7 +121,7 @@ def owner_for_browser(settings: Settings, request: gr.Request | None, browser_id
     if user:
         return _check_allowed(settings, user)
     if settings.allowed_users:
-        raise SignInRequired("Sign in with Hugging Face to make videos in this studio.")
+        raise SignInRequired(_sign_in_message(settings))
     if not settings.public:
         return LOCAL_OWNER
     if not browser_id or not _BROWSER_ID.match(browser_id):
@@ -147,5 +163,5 @@ def require(owner: str | None, settings: Settings, request: gr.Request | None = 
     if request is not None and not settings.public:
         return owner_for_browser(settings, request, None)
     if settings.allowed_users:
-        raise SignInRequired("Sign in with Hugging Face to make videos in this studio.")
+        raise SignInRequired(_sign_in_message(settings))
     raise SignInRequired("The page is still loading; try again in a moment.")

@@ -67,16 +67,39 @@ def render() -> ResultPanel:
     return ResultPanel(empty, video, details, download, reuse, recheck, delete)
 
 
+DOWNLOAD_LINK_AGE = 24 * 3600
+
+
+def downloads_root() -> Path:
+    return Path(tempfile.gettempdir()) / "dreamina-studio-downloads"
+
+
+def forget_download(job_id: str) -> None:
+    """Remove a job's download-named link (a deleted video must not live on through it)."""
+    shutil.rmtree(downloads_root() / job_id, ignore_errors=True)
+
+
+def _prune_downloads(now: float) -> None:
+    for folder in downloads_root().iterdir():
+        try:
+            if now - folder.stat().st_mtime > DOWNLOAD_LINK_AGE:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def named_video(record: JobRecord) -> Path | None:
     """The video under its download name (a hard link where the disk allows, else a copy),
     so both the player's and the button's downloads save as e.g.
-    dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4."""
+    dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. Links live a day; Gradio
+    serves its own cached copy of the file."""
     if not record.video_path or not Path(record.video_path).is_file():
         return None
-    folder = Path(tempfile.gettempdir()) / "dreamina-studio-downloads" / record.id
+    folder = downloads_root() / record.id
     target = folder / download_name(record)
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        _prune_downloads(time.time())
         try:
             os.link(record.video_path, target)
         except OSError:
@@ -168,6 +191,7 @@ def wire(
         except StudioError as error:
             raise gr.Error(error.message, print_exception=False) from None
         if removed:
+            forget_download(shown)
             gr.Info("Deleted the video and its files.")
         return [None, time.time()]
 

@@ -16,7 +16,7 @@ import gradio as gr
 
 from jobs.records import JobRecord
 from ui import owners
-from ui.format import status_html
+from ui.format import error_html, status_html
 from ui.generate_panel import GeneratePanel
 from ui.session import Context, Session, Watch
 
@@ -43,9 +43,10 @@ async def look(
     """One look at the owner's jobs. Outputs: each panel's status, the active rows, the job
     to show, the history-changed mark, the timer."""
     studio = ctx.studio
-    skip_all = [gr.skip() for _ in panels] + [gr.skip(), gr.skip(), gr.skip()]
     if not owner:
-        return [*skip_all, gr.Timer(active=False)]
+        hint = owners.sign_in_hint(ctx.settings)
+        statuses = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
+        return [*statuses, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)]
     active = await studio.active_jobs(owner)
     active_ids = {record.id for record in active}
     if attach:

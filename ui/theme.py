@@ -97,8 +97,9 @@ CSS = """
 .details-table th { text-align: left; white-space: nowrap; width: 1%; padding: 5px 14px 5px 2px;
   color: var(--body-text-color-subdued); font-weight: 500; vertical-align: top; }
 .details-table td { padding: 5px 2px; word-break: break-word; }
-.details-table th, .details-table td { border: none !important; background: none !important; }
-.details-table tr + tr { border-top: 1px solid var(--border-color-primary); }
+.details-table, .details-table tr, .details-table th, .details-table td { border: 0 !important;
+  background: none !important; }
+.details-table tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
 #history-gallery .grid-wrap.fixed-height { min-height: 0; max-height: none; }
 .keys-status { font-size: 0.88rem; }
 @media (max-width: 720px) {
