@@ -4,7 +4,7 @@
     client = Client("http://127.0.0.1:7860/")
     video, job = client.predict(prompt="A paper boat in the rain", model="simulator/dreamina-3-0/text-to-video",
                                 api_name="/text_to_video")
-    video, job = client.predict(prompt="Slow push-in", image=handle_file("photo.png"),
+    video, job = client.predict(prompt="Slow push-in", image=handle_file("photo.png"), fit_image=True,
                                 model="simulator/dreamina-3-0/image-to-video", api_name="/image_to_video")
     client.predict(job_id=job["id"], api_name="/job")       # one job, as JSON
     client.predict(job_id=job["id"], api_name="/cancel")    # cancel at the provider
@@ -12,7 +12,9 @@
 
 The two generate endpoints stream the job record at every change and end with the video
 file (under its download name) and the final record. A parameter the chosen model does not
-take must be left empty, or the call fails naming it. They use the server's keys only.
+take must be left empty, or the call fails naming it. `/image_to_video` also takes
+`fit_image` (default False): bring the image within the model's limits instead of refusing
+it. They use the server's keys only.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _generate(ctx: Context, kind: Kind) -> Any:
         resolution: str | None = None,
         duration: float | None = None,
         seed: float | None = None,
+        fit_image: bool = False,
     ) -> Any:
         owner = owners.owner_for_api(settings, request)
         values = {
@@ -62,6 +65,7 @@ def _generate(ctx: Context, kind: Kind) -> Any:
             prompt=prompt or "",
             options={name: value for name, value in values.items() if value not in (None, "")},
             image=image or None,
+            fit_image=bool(fit_image),
         )
         try:
             record = await studio.submit(owner, generation)
@@ -97,6 +101,9 @@ def render_and_wire(ctx: Context) -> None:
                 "duration": gr.Number(None, precision=0, label="duration"),
                 "seed": gr.Number(None, precision=0, label="seed"),
             }
+            if kind == "i2v":
+                # Accept the preflight's offer: scale, crop or convert instead of refusing.
+                fields["fit_image"] = gr.Checkbox(False, label="fit_image")
             video = gr.File(label="video")
             job = gr.JSON(label="job")
             trigger = gr.Button(name)

@@ -44,19 +44,11 @@ def test_the_api_page_lists_exactly_the_five_named_endpoints(client: Client) -> 
     api = client.view_api(return_format="dict", print_info=False)
     assert set(api["named_endpoints"]) == NAMED
     assert api["unnamed_endpoints"] == {}
-    for name in ("/text_to_video", "/image_to_video"):
+    common = ["prompt", "model", "image", "aspect_ratio", "frames", "resolution", "duration", "seed"]
+    for name, expected in (("/text_to_video", common), ("/image_to_video", [*common, "fit_image"])):
         params = api["named_endpoints"][name]["parameters"]
         names = [p["parameter_name"] for p in params]
-        assert names == [
-            "prompt",
-            "model",
-            "image",
-            "aspect_ratio",
-            "frames",
-            "resolution",
-            "duration",
-            "seed",
-        ]
+        assert names == expected
         optional = {p["parameter_name"] for p in params if p["parameter_has_default"]}
         assert optional == set(names) - {"prompt"}
     # With a RunComfy key configured, RunComfy (not the simulator) is the default model.
@@ -107,6 +99,24 @@ def test_image_to_video_takes_an_uploaded_image(client: Client, tmp_path: Path) 
     assert Path(video).name.startswith("dreamina_sim-i2v_")
     assert job["kind"] == "i2v" and job["options"]["frames"] == 241
     assert job["video_duration"] == pytest.approx(10, abs=0.5)
+
+
+def test_image_to_video_fits_an_image_when_asked(client: Client, tmp_path: Path) -> None:
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (5000, 1000), (20, 90, 160)).save(wide)
+    with pytest.raises(Exception, match=r"3:1.*Turn on 'Fit image'"):
+        client.predict(
+            prompt="Pan across", image=handle_file(str(wide)), model=I2V, api_name="/image_to_video"
+        )
+    _, job = client.predict(
+        prompt="Pan across",
+        image=handle_file(str(wide)),
+        fit_image=True,
+        model=I2V,
+        api_name="/image_to_video",
+    )
+    assert job["state"] == "succeeded"
+    assert job["video_width"] <= 3 * job["video_height"]
 
 
 def test_job_returns_one_record_and_refuses_unknown_ids(client: Client) -> None:
