@@ -3,22 +3,19 @@ and, where a page must be looked at, Debian's Chromium through Playwright.
 
 `canary_studio` is shared by the bad-input, fault and secrets tests: one fake and one app,
 both using a canary API key, so that the secrets test searches the logs and files of a run
-that also went through every refusal and failure the other files provoke.
+that also went through every refusal and failure the other files provoke. Pages are looked
+at through tests/reliability/browser.py.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from tests.reliability.harness import AppProcess, FakeProcess, app_env, fake_process, running_app
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @dataclass(frozen=True)
@@ -48,32 +45,3 @@ def canary_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CanarySt
         env = app_env(root / "app", fake_url=fake.url, runcomfy_key=canary, wavespeed_key=canary)
         with running_app(root / "app", env) as app:
             yield CanaryStudio(fake, app, canary, session_canary)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Headless Chromium, or a skip when it is not installed (a failure when
-    STUDIO_REQUIRE_BROWSER=1, as in CI)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: install Debian's chromium package for the page checks"
-        if os.environ.get("STUDIO_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1320, "height": 1000})  # type: ignore[attr-defined]
-    context.set_default_timeout(30_000)
-    yield context.new_page()
-    context.close()
