@@ -14,6 +14,10 @@ pytest_plugins = ["tests.fakes.fixture"]
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def runs_in_browser(item: pytest.Item) -> bool:
-        return "tests/e2e/" in item.nodeid.replace("\\", "/") or item.get_closest_marker("e2e") is not None
+        return (
+            "tests/e2e/" in item.nodeid.replace("\\", "/")
+            or item.get_closest_marker("e2e") is not None
+            or "browser" in getattr(item, "fixturenames", ())
+        )
 
     items.sort(key=runs_in_browser)  # stable: keeps the order within each group
