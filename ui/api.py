@@ -19,6 +19,7 @@ it. They use the server's keys only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import gradio as gr
@@ -29,7 +30,15 @@ from ui import controls, owners
 from ui.result_panel import named_video
 from ui.session import Context
 
-OPTION_PARAMS = ("aspect_ratio", "frames", "resolution", "duration", "seed")
+WHOLE_NUMBER_PARAMS = ("frames", "duration", "seed")
+_WHOLE = re.compile(r"\s*([-+]?\d{1,12})(\.0*)?\s*")
+
+
+def _whole_number(value: Any) -> Any:
+    """'121' or '121.0' (the text fields' form of 121) -> 121; anything else unchanged, for
+    the catalog to accept or refuse by name ('1.5', 'abc')."""
+    match = _WHOLE.fullmatch(value) if isinstance(value, str) else None
+    return int(match.group(1)) if match else value
 
 
 def _fail(error: StudioError) -> gr.Error:
@@ -45,10 +54,10 @@ def _generate(ctx: Context, kind: Kind) -> Any:
         model: str = "",
         image: str | None = None,
         aspect_ratio: str | None = None,
-        frames: float | None = None,
+        frames: str | int | None = None,
         resolution: str | None = None,
-        duration: float | None = None,
-        seed: float | None = None,
+        duration: str | int | None = None,
+        seed: str | int | None = None,
         fit_image: bool = False,
     ) -> Any:
         owner = owners.owner_for_api(settings, request)
@@ -63,7 +72,11 @@ def _generate(ctx: Context, kind: Kind) -> Any:
             kind=kind,
             model=(model or "").strip() or controls.default_model(kind, ctx.readiness(None)),
             prompt=prompt or "",
-            options={name: value for name, value in values.items() if value not in (None, "")},
+            options={
+                name: _whole_number(value) if name in WHOLE_NUMBER_PARAMS else value
+                for name, value in values.items()
+                if value not in (None, "")
+            },
             image=image or None,
             fit_image=bool(fit_image),
         )
@@ -91,15 +104,19 @@ def render_and_wire(ctx: Context) -> None:
     studio, settings = ctx.studio, ctx.settings
     for kind, name in (("t2v", "text_to_video"), ("i2v", "image_to_video")):
         with gr.Column(visible=False):
+            # Numbers arrive as text fields and the image as a plain file on purpose: Gradio's
+            # Number would round 1.5 to 2 (and crash on 'abc'), and its Image would open the
+            # upload with Pillow before the handler; the catalog and the image preflight
+            # refuse such values by name instead.
             fields = {
                 "prompt": gr.Textbox(label="prompt"),
                 "model": gr.Textbox(controls.default_model(kind, ctx.readiness(None)), label="model"),  # type: ignore[arg-type]
-                "image": gr.Image(None, type="filepath", image_mode=None, label="image"),
+                "image": gr.File(None, type="filepath", label="image"),
                 "aspect_ratio": gr.Textbox(None, label="aspect_ratio"),
-                "frames": gr.Number(None, precision=0, label="frames"),
+                "frames": gr.Textbox(None, label="frames"),
                 "resolution": gr.Textbox(None, label="resolution"),
-                "duration": gr.Number(None, precision=0, label="duration"),
-                "seed": gr.Number(None, precision=0, label="seed"),
+                "duration": gr.Textbox(None, label="duration"),
+                "seed": gr.Textbox(None, label="seed"),
             }
             if kind == "i2v":
                 # Accept the preflight's offer: scale, crop or convert instead of refusing.
@@ -112,7 +129,11 @@ def render_and_wire(ctx: Context) -> None:
             inputs_kwargs=fields,
             outputs=[video, job],
             api_name=name,
-            api_description=f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job).",
+            api_description=(
+                f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job). "
+                "frames, duration and seed are whole numbers (121 or '121'); leave empty what the model "
+                "does not take."
+            ),
             concurrency_limit=None,
         )
 

@@ -163,6 +163,24 @@ def test_bad_input_is_refused_with_the_field_and_the_limit(client: Client) -> No
         client.predict(prompt="Odd frames", model=T2V, frames=100, api_name="/text_to_video")
     with pytest.raises(Exception, match="Image: this model animates an image"):
         client.predict(prompt="No image", model=I2V, api_name="/image_to_video")
+    for seed in (1.5, "abc"):  # refused by name, never rounded into a different paid job
+        with pytest.raises(Exception, match=r"Seed: .* is not allowed\. Allowed: a whole number"):
+            client.predict(prompt="Odd seed", model=T2V, seed=seed, api_name="/text_to_video")
+    assert (
+        client.predict(prompt="Whole seed as text", model=T2V, seed="12", api_name="/text_to_video")[1][
+            "seed"
+        ]
+        == 12
+    )
+
+
+def test_a_file_that_is_not_an_image_gets_the_preflight_message(client: Client, tmp_path: Path) -> None:
+    fake = tmp_path / "notes.png"
+    fake.write_text("these are not pixels")
+    with pytest.raises(Exception, match=r"not an image.*Choose a JPEG or PNG"):
+        client.predict(
+            prompt="Not a picture", image=handle_file(str(fake)), model=I2V, api_name="/image_to_video"
+        )
 
 
 def test_a_provider_failure_reads_plainly_and_never_shows_the_key(client: Client, app: RunningApp) -> None:
