@@ -4,7 +4,6 @@ check a timed-out job again)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -89,10 +88,10 @@ def _prune_downloads(now: float) -> None:
 
 
 def named_video(record: JobRecord) -> Path | None:
-    """The video under its download name (a hard link where the disk allows, else a copy),
-    so both the player's and the button's downloads save as e.g.
-    dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. Links live a day; Gradio
-    serves its own cached copy of the file."""
+    """The video under its download name, so both the player's and the button's downloads
+    save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. A symbolic link:
+    Gradio serves its own cached copy, and a link holds no bytes, so deleting the video
+    (or the size cap dropping it) frees the disk at once. Links live a day."""
     if not record.video_path or not Path(record.video_path).is_file():
         return None
     folder = downloads_root() / record.id
@@ -100,9 +99,10 @@ def named_video(record: JobRecord) -> Path | None:
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _prune_downloads(time.time())
+        target.unlink(missing_ok=True)  # a link left dangling by an earlier file
         try:
-            os.link(record.video_path, target)
-        except OSError:
+            target.symlink_to(Path(record.video_path).resolve())
+        except OSError:  # a file system without symbolic links
             shutil.copyfile(record.video_path, target)
     return target
 
