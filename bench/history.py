@@ -1,0 +1,301 @@
+"""History at scale: 10,000 jobs (each with a small WebP poster) against 10 jobs.
+
+Both histories are written straight through jobs.store.JobStore into two data folders.
+Measured side by side, interleaved: the first history page through the Studio facade (the
+engine on its own thread, as the web layer calls it), the `/history` endpoint through
+gradio_client, and the page load in Chromium (Playwright + /usr/bin/chromium): from
+navigation to the history gallery showing its poster images, which covers GET /, the
+page's load events and the history fill they trigger. Memory: the RSS of the app serving
+10,000 jobs minus the RSS of the app serving 10, after the same requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+import time
+from pathlib import Path
+
+from bench.harness import (
+    App,
+    BenchResult,
+    Figure,
+    fmt_list,
+    gradio_client,
+    launch_app,
+    log,
+    median,
+    rss_mb,
+    temp_dir,
+)
+
+BIG = 10_000
+SMALL = 10
+OWNER = "local"  # a local run without login: every job belongs to "local"
+MODELS = (
+    "simulator/dreamina-3-0/text-to-video",
+    "runcomfy/bytedance/dreamina-3-0/pro/text-to-video",
+    "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p",
+)
+CHROMIUM = Path("/usr/bin/chromium")
+UI_PAGE = 12  # what the history panel asks for
+
+
+def poster_bytes() -> bytes:
+    from PIL import Image
+
+    image = Image.linear_gradient("L").resize((480, 270)).convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP", quality=60)
+    return buffer.getvalue()
+
+
+def populate(data_dir: Path, count: int) -> float:
+    """`count` finished jobs with posters, inserted through JobStore; returns seconds."""
+    from jobs.download import unguessable_name
+    from jobs.records import JobRecord
+    from jobs.settings import Settings
+    from jobs.store import JobStore
+
+    settings = Settings(data_dir=data_dir)
+    for folder in settings.media_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+    store = JobStore(settings.db_path)
+    store.open()
+    poster = poster_bytes()
+    rng = random.Random(count)
+    start = time.perf_counter()
+    now = time.time() - count * 60
+    try:
+        for n in range(count):
+            model = MODELS[n % len(MODELS)]
+            state = "failed" if n % 10 == 9 else "succeeded"
+            poster_path = None
+            if state == "succeeded":
+                poster_path = settings.posters_dir / unguessable_name(".webp")
+                poster_path.write_bytes(poster)
+            created = now + n * 60
+            store.insert(
+                JobRecord(
+                    id=f"bench{n:06d}{rng.randrange(16**6):06x}",
+                    owner=OWNER,
+                    kind="t2v",
+                    model=model,
+                    provider=model.split("/")[0],
+                    prompt=f"Bench history job {n}: a paper boat on a rainy street, take {rng.randrange(1000)}",
+                    options={"aspect_ratio": "16:9", "seed": n},
+                    request_id=f"req-{n}",
+                    state=state,  # type: ignore[arg-type]
+                    error_kind="job_failed" if state == "failed" else None,
+                    error_message="Video generation failed." if state == "failed" else None,
+                    video_path=str(settings.videos_dir / f"missing-{n}.mp4")
+                    if state == "succeeded"
+                    else None,
+                    poster_path=str(poster_path) if poster_path else None,
+                    video_duration=5.0,
+                    video_width=1280,
+                    video_height=720,
+                    video_bytes=2_000_000,
+                    video_codec="h264",
+                    seed=n,
+                    created_at=created,
+                    submitted_at=created + 0.2,
+                    started_at=created + 3,
+                    finished_at=created + 40,
+                    saved_at=created + 41,
+                    simulated=model.startswith("simulator"),
+                )
+            )
+    finally:
+        store.close()
+    return time.perf_counter() - start
+
+
+def engine_history_times(small: Path, big: Path, reps: int) -> tuple[dict[str, list[float]], str]:
+    """First page through Studio.history (facade -> engine thread -> store), interleaved."""
+    from jobs.records import HistoryQuery
+    from jobs.service import Studio
+    from jobs.settings import Settings
+
+    studios = {"small": Studio(Settings(data_dir=small), {}), "big": Studio(Settings(data_dir=big), {})}
+    for studio in studios.values():
+        studio.start()
+    queries = {
+        "ui": HistoryQuery(limit=UI_PAGE, state="succeeded"),  # the panel's first page
+        "api": HistoryQuery(limit=24),  # /history's default
+    }
+    times: dict[str, list[float]] = {f"{q}-{s}": [] for q in queries for s in studios}
+    totals = ""
+
+    async def measure() -> None:
+        nonlocal totals
+        for r in range(reps):
+            order = ("small", "big") if r % 2 == 0 else ("big", "small")
+            for name in order:
+                for qname, query in queries.items():
+                    start = time.perf_counter()
+                    page = await studios[name].history(OWNER, query)
+                    times[f"{qname}-{name}"].append(time.perf_counter() - start)
+                    if r == 0 and qname == "api":
+                        totals += f"{name}: total {page.total}, {len(page.items)} items; "
+
+    try:
+        asyncio.run(measure())
+    finally:
+        for studio in studios.values():
+            studio.stop()
+    return times, totals
+
+
+def api_history_times(apps: dict[str, App], tmp: Path, reps: int) -> dict[str, list[float]]:
+    clients = {name: gradio_client(app.url, tmp / f"hist-client-{name}") for name, app in apps.items()}
+    for client in clients.values():
+        client.predict(limit=24, api_name="/history")  # session set-up, first-call imports
+    times: dict[str, list[float]] = {name: [] for name in apps}
+    for r in range(reps):
+        order = ("small", "big") if r % 2 == 0 else ("big", "small")
+        for name in order:
+            start = time.perf_counter()
+            result = clients[name].predict(limit=24, api_name="/history")
+            times[name].append(time.perf_counter() - start)
+            if not result.get("items"):
+                raise RuntimeError(f"/history on {name} returned no items")
+    return times
+
+
+GALLERY_READY = """(want) => {
+  const gallery = document.querySelector('#history-gallery');
+  if (!gallery) return false;
+  const images = [...gallery.querySelectorAll('img')];
+  return images.length >= want && images.every((img) => img.complete && img.naturalWidth > 0);
+}"""
+
+
+def page_load_times(apps: dict[str, App], wants: dict[str, int], reps: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    times: dict[str, list[float]] = {name: [] for name in apps}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+        )
+        try:
+            for r in range(reps + 1):  # round 0 warms both apps and the browser
+                order = ("small", "big") if r % 2 == 0 else ("big", "small")
+                for name in order:
+                    context = browser.new_context(viewport={"width": 1320, "height": 1000})
+                    page = context.new_page()
+                    start = time.perf_counter()
+                    page.goto(apps[name].url, wait_until="commit")
+                    page.wait_for_function(GALLERY_READY, arg=wants[name], timeout=60_000, polling=20)
+                    elapsed = time.perf_counter() - start
+                    context.close()
+                    if r:
+                        times[name].append(elapsed)
+        finally:
+            browser.close()
+    return times
+
+
+def run(quick: bool = False) -> BenchResult:
+    engine_reps = 30 if quick else 100
+    api_reps = 10 if quick else 30
+    page_reps = 3 if quick else 7
+    figures: list[Figure] = []
+    notes: list[str] = []
+    with temp_dir("bench-history-") as tmp:
+        small, big = tmp / "small", tmp / "big"
+        log(f"history: inserting {SMALL} and {BIG} jobs through JobStore")
+        populate(small, SMALL)
+        seconds = populate(big, BIG)
+        notes.append(f"Inserting {BIG} jobs one by one through JobStore.insert took {seconds:.1f} s.")
+
+        times, totals = engine_history_times(small, big, engine_reps)
+        for qname, label in (
+            ("ui", f"panel's first page ({UI_PAGE}, state=succeeded)"),
+            ("api", "24 newest"),
+        ):
+            ratio = median(times[f"{qname}-big"]) / median(times[f"{qname}-small"])
+            figures.append(
+                Figure(
+                    "history",
+                    f"Studio.history first page, {label}: {BIG} jobs / {SMALL} jobs",
+                    ratio,
+                    "x",
+                    "<= 1.5x",
+                    ratio <= 1.5,
+                    f"median ms {BIG}: {median(times[qname + '-big']) * 1000:.2f}, {SMALL}: "
+                    f"{median(times[qname + '-small']) * 1000:.2f} ({engine_reps} calls each, interleaved)",
+                )
+            )
+        notes.append(f"Pages returned: {totals.strip()}")
+
+        with launch_app(small) as app_small, launch_app(big) as app_big:
+            apps = {"small": app_small, "big": app_big}
+            rss_start = {name: rss_mb(app.pid) for name, app in apps.items()}
+            api = api_history_times(apps, tmp, api_reps)
+            ratio = median(api["big"]) / median(api["small"])
+            figures.append(
+                Figure(
+                    "history",
+                    f"/history endpoint (gradio_client, limit 24): {BIG} jobs / {SMALL} jobs",
+                    ratio,
+                    "x",
+                    "<= 1.5x",
+                    ratio <= 1.5,
+                    f"ms {BIG}: {fmt_list([t * 1000 for t in api['big']])}; {SMALL}: "
+                    f"{fmt_list([t * 1000 for t in api['small']])}",
+                )
+            )
+            if CHROMIUM.exists():
+                wants = {"small": min(UI_PAGE, SMALL - SMALL // 10), "big": UI_PAGE}
+                pages = page_load_times(apps, wants, page_reps)
+                ratio = median(pages["big"]) / median(pages["small"])
+                figures.append(
+                    Figure(
+                        "history",
+                        f"page load to history gallery with posters (Chromium): {BIG} jobs / {SMALL} jobs",
+                        ratio,
+                        "x",
+                        "<= 1.5x",
+                        ratio <= 1.5,
+                        f"s {BIG}: {fmt_list(pages['big'])}; {SMALL}: {fmt_list(pages['small'])}",
+                    )
+                )
+            else:
+                notes.append(f"{CHROMIUM} is missing: the page-load figure was not measured.")
+            rss_end = {name: rss_mb(app.pid) for name, app in apps.items()}
+        growth = rss_end["big"] - rss_end["small"]
+        figures.append(
+            Figure(
+                "history",
+                f"app memory with {BIG} jobs minus with {SMALL} (RSS after the same requests)",
+                growth,
+                "MB",
+                "<= 50 MB",
+                growth <= 50,
+                f"RSS MB at start {BIG}: {rss_start['big']:.0f}, {SMALL}: {rss_start['small']:.0f}; after "
+                f"{BIG}: {rss_end['big']:.0f}, {SMALL}: {rss_end['small']:.0f}",
+            )
+        )
+    how = (
+        f"Two data folders, {SMALL} and {BIG} finished jobs (9 in 10 succeeded with a 480x270 WebP poster "
+        "file each, 1 in 10 failed), inserted through `JobStore.insert`. Engine: two `Studio` facades "
+        "(engine thread each, no providers) called from one asyncio loop, small and big alternating, "
+        f"{engine_reps} calls each for the panel's query (limit {UI_PAGE}, state=succeeded) and /history's "
+        "(limit 24). Endpoint: two `python app.py` processes, one gradio_client each, `/history` (limit 24) "
+        f"{api_reps} times each, alternating, after one untimed call. Page load: Chromium via Playwright, a "
+        "fresh browser context per load, from `page.goto` to the `#history-gallery` element holding its "
+        f"poster images all decoded (12 for {BIG}, 9 for {SMALL}); one untimed round, then "
+        f"{page_reps} each, alternating. Ratios are of medians. Memory: VmRSS of the two app processes after "
+        "the same requests."
+    )
+    return BenchResult(figures, how, notes)
+
+
+if __name__ == "__main__":
+    for fig in run(quick=True).figures:
+        print(fig)
