@@ -14,11 +14,9 @@ from typing import Any
 import gradio as gr
 
 from ui import owners
+from ui.controls import KIND_WORDS
 from ui.format import STATE_WORDS, model_name
-from ui.session import Context, Session
-
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
-KIND_WORDS = {"t2v": "Text to video", "i2v": "Image to video"}
+from ui.session import PRIVATE, Context, Session
 
 
 def row_html(row: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ import gradio as gr
 
 from jobs.records import GenerationRequest
 from providers import catalog
-from providers.base import Kind, ValidationError
+from providers.base import Kind
 from providers.catalog import ModelSpec, ParamSpec
 from ui.format import choice_label
 
@@ -69,13 +69,6 @@ def model_label(spec: ModelSpec) -> str:
 
 def model_choices(kind: Kind, provider: str) -> list[tuple[str, str]]:
     return [(model_label(m), m.id) for m in catalog.models(kind, provider)]  # type: ignore[arg-type]
-
-
-def provider_of(model_id: str | None) -> str | None:
-    try:
-        return catalog.get_model(model_id or "").provider
-    except ValidationError:
-        return None
 
 
 def picker_updates(kind: Kind, provider: str, model: str | None, ready: Readiness) -> tuple[Any, Any]:

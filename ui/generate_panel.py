@@ -16,10 +16,8 @@ from providers import catalog
 from providers.base import Kind, StudioError, ValidationError
 from ui import controls, owners
 from ui.format import counter_html, error_html, status_html
-from ui.session import Context, Session, Watch
+from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
-
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
 
 
 @dataclass

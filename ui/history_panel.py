@@ -16,9 +16,8 @@ from PIL import Image, ImageDraw
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers import catalog
 from ui.format import caption
-from ui.session import Context, Session
+from ui.session import PRIVATE, Context, Session
 
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
 PAGE_SIZE = 12
 STATE_CHOICES = [
     ("Videos", "succeeded"),

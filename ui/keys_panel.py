@@ -16,9 +16,8 @@ import gradio as gr
 
 from providers import catalog
 from providers.base import Secret
-from ui.session import Context, Session, SessionKeys
+from ui.session import PRIVATE, Context, Session, SessionKeys
 
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
 ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
 
 

@@ -23,9 +23,8 @@ from ui import (
     theme,
 )
 from ui import session as session_module
-from ui.session import Context, SessionKeys
+from ui.session import PRIVATE, Context, SessionKeys
 
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
 TITLE = "Dreamina Studio"
 LOGO = (
     '<svg class="logo" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">'

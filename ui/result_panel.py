@@ -18,9 +18,8 @@ from providers.base import StudioError
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
-from ui.session import Context, Session
+from ui.session import PRIVATE, Context, Session
 
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
 EMPTY = (
     '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
     "Your video will play here.<br>Generate one, or pick one from your history below.</div>"

@@ -16,6 +16,10 @@ from jobs.settings import Settings
 from providers.base import Secret
 from ui import owners
 
+# Every UI event: hidden from the API page and gradio_client, and never queued behind other
+# users' events (Gradio's default concurrency is 1, shared by everyone).
+PRIVATE: dict[str, object] = {"api_visibility": "private", "concurrency_limit": None}
+
 
 @dataclass(frozen=True)
 class Context:

@@ -18,9 +18,7 @@ from jobs.records import JobRecord
 from ui import owners
 from ui.format import error_html, status_html
 from ui.generate_panel import GeneratePanel
-from ui.session import Context, Session, Watch
-
-PRIVATE: dict[str, Any] = {"api_visibility": "private", "concurrency_limit": None}
+from ui.session import PRIVATE, Context, Session, Watch
 
 
 def active_row(record: JobRecord) -> dict[str, Any]:
