@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from jobs.records import GenerationRequest
 from providers import catalog
-from providers.base import Kind
+from providers.base import Kind, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from ui.format import choice_label
 
@@ -192,3 +194,23 @@ def request_from_form(
         image=image if kind == "i2v" else None,
         fit_image=bool(fit_image),
     )
+
+
+def uploaded_path(payload: Any) -> str | None:
+    """The local path of the image the browser uploaded, from the raw event payload.
+
+    The image events skip Gradio's preprocessing on purpose: gr.Image's would open the file
+    with Pillow and fail with a generic error on a HEIC photo or a mislabelled file, where
+    the preflight names the problem. The payload comes from the browser, so only a file
+    inside Gradio's upload folder is accepted (the check Gradio's preprocessing makes)."""
+    if payload is None or payload == "":
+        return None
+    path = payload.get("path") if isinstance(payload, dict) else None
+    again = ValidationError("image", "Image: the upload did not arrive; upload the file again.")
+    if not isinstance(path, str) or not path:
+        raise again
+    folder = Path(get_upload_folder()).resolve()
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(folder) or not resolved.is_file():
+        raise again
+    return str(resolved)

@@ -247,14 +247,24 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
 
     if panel.image is not None and panel.preflight is not None and panel.fit_image is not None:
 
-        def on_image(model: str, image: str | None, fit_image: bool) -> str:
-            if not image:
+        def on_image(model: str, image: Any, fit_image: bool) -> str:
+            try:
+                path = controls.uploaded_path(image)
+            except ValidationError as error:
+                return error_html(error.message)
+            if not path:
                 return preflight_html(None)
-            return preflight_html(studio.preflight(model, image), fit_image)
+            return preflight_html(studio.preflight(model, path), fit_image)
 
         image_inputs = {"model": panel.model, "image": panel.image, "fit_image": panel.fit_image}
         for trigger in (panel.image.change, panel.fit_image.change, panel.model.change):
-            trigger(on_image, inputs_kwargs=image_inputs, outputs=[panel.preflight], **PRIVATE)
+            trigger(
+                on_image,
+                inputs_kwargs=image_inputs,
+                outputs=[panel.preflight],
+                preprocess=False,  # see controls.uploaded_path
+                **PRIVATE,
+            )
 
     form: dict[str, Any] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
     if panel.image is not None and panel.fit_image is not None:
@@ -262,11 +272,12 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
 
     def check_form(
-        prompt: str, model: str, image: str | None = None, fit_image: bool = False, **values: Any
+        prompt: str, model: str, image: Any = None, fit_image: bool = False, **values: Any
     ) -> list[Any]:
         """Runs before the job is queued: marks the field at fault, names the limit."""
         inputs = {**form, **state_inputs}
         try:
+            image = controls.uploaded_path(image)
             request = controls.request_from_form(kind, model, prompt, values, image, fit_image)
             spec = catalog.get_model(request.model)
             catalog.validate_prompt(request.prompt, spec.prompt_max)
@@ -293,7 +304,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         keys: Any,
         watch: Watch,
         request: gr.Request,
-        image: str | None = None,
+        image: Any = None,
         fit_image: bool = False,
         **values: Any,
     ) -> Any:
@@ -301,8 +312,9 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         spec = catalog.get_model(model)
         yield _sending(spec), gr.skip()
         try:
-            request = controls.request_from_form(kind, model, prompt, values, image, fit_image)
-            record = await studio.submit(owner, request, keys)
+            path = controls.uploaded_path(image)
+            generation = controls.request_from_form(kind, model, prompt, values, path, fit_image)
+            record = await studio.submit(owner, generation, keys)
         except StudioError as error:
             gr.Warning(error.message, title="Could not start the video")
             yield error_html(error.message), gr.skip()
@@ -319,6 +331,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         validator=check_form,
         trigger_mode="multiple",
         show_progress="hidden",
+        preprocess=panel.image is None,  # raw image payload: see controls.uploaded_path
         **PRIVATE,
     )
 

@@ -99,3 +99,15 @@ def test_image_to_video_with_an_image_that_needs_fitting(
     expect_video_playing(page, r"dreamina_sim-i2v_.*\.mp4")
     expect(details_of(page, job_id)).to_contain_text("image-to-video")
     shot(page, artifacts / "image-to-video-result.png")
+
+
+def test_a_file_that_is_not_an_image_is_explained_not_crashed_on(
+    page: Page, app: RunningApp, tmp_path: Path
+) -> None:
+    fake = tmp_path / "holiday.png"
+    fake.write_text("this is a text file with an image's name")
+    open_studio(page, app.url)
+    open_tab(page, "Image to video")
+    page.locator("#i2v-image input[type=file]").set_input_files(str(fake))
+    expect(page.locator("#i2v-preflight")).to_contain_text("not an image", timeout=LONG)
+    expect(page.locator("#i2v-preflight")).to_contain_text("JPEG or PNG")
