@@ -122,6 +122,10 @@ def engine_history_times(small: Path, big: Path, reps: int) -> tuple[dict[str, l
     for studio in studios.values():
         studio.start()
     queries = {
+        # Pages of equal length in both histories (the small one holds 10 jobs, 9 succeeded),
+        # so the ratio is what the history's size costs; then the real first pages.
+        "ui-equal": HistoryQuery(limit=9, state="succeeded"),
+        "api-equal": HistoryQuery(limit=10),
         "ui": HistoryQuery(limit=UI_PAGE, state="succeeded"),  # the panel's first page
         "api": HistoryQuery(limit=24),  # /history's default
     }
@@ -146,6 +150,46 @@ def engine_history_times(small: Path, big: Path, reps: int) -> tuple[dict[str, l
         for studio in studios.values():
             studio.stop()
     return times, totals
+
+
+STORE_BEFORE = "2a911dd"  # jobs/store.py before history totals came from job_counts
+
+
+def store_before_after(small: Path, big: Path, reps: int) -> str:
+    """JobStore.list of today's store and of STORE_BEFORE on the same two databases."""
+    import subprocess
+    import types
+
+    from jobs import store as store_now
+    from jobs.records import HistoryQuery
+
+    source = subprocess.run(
+        ["git", "show", f"{STORE_BEFORE}:jobs/store.py"], capture_output=True, text=True, check=False
+    ).stdout
+    if not source:
+        return f"(jobs/store.py@{STORE_BEFORE} is not in this clone: no before/after figure)"
+    before = types.ModuleType("store_before")
+    exec(compile(source, f"jobs/store.py@{STORE_BEFORE}", "exec"), before.__dict__)
+    query = HistoryQuery(limit=9, state="succeeded")
+    result: dict[str, float] = {}
+    for version, module in (("before", before), ("after", store_now)):
+        for name, folder in (("small", small), ("big", big)):
+            store = module.JobStore(folder / "studio.sqlite3")
+            store.open()
+            samples = []
+            for _ in range(reps):
+                start = time.perf_counter()
+                store.list(OWNER, query)
+                samples.append(time.perf_counter() - start)
+            store.close()
+            result[f"{version}-{name}"] = median(samples) * 1000
+    return (
+        f"Fix (jobs/store.py): the page's `total` was a COUNT(*) walking every matching index entry. "
+        f"JobStore.list, 9 succeeded per page, same databases, same run: before ({STORE_BEFORE}) "
+        f"{result['before-big']:.3f} ms with {BIG} jobs vs {result['before-small']:.3f} ms with {SMALL} "
+        f"({result['before-big'] / result['before-small']:.2f}x); after {result['after-big']:.3f} ms vs "
+        f"{result['after-small']:.3f} ms ({result['after-big'] / result['after-small']:.2f}x)."
+    )
 
 
 def api_history_times(apps: dict[str, App], tmp: Path, reps: int) -> dict[str, list[float]]:
@@ -214,24 +258,29 @@ def run(quick: bool = False) -> BenchResult:
         notes.append(f"Inserting {BIG} jobs one by one through JobStore.insert took {seconds:.1f} s.")
 
         times, totals = engine_history_times(small, big, engine_reps)
-        for qname, label in (
-            ("ui", f"panel's first page ({UI_PAGE}, state=succeeded)"),
-            ("api", "24 newest"),
-        ):
-            ratio = median(times[f"{qname}-big"]) / median(times[f"{qname}-small"])
+
+        def ms(key: str) -> str:
+            return f"{median(times[key]) * 1000:.3f}"
+
+        for qname, label in (("ui", "succeeded, 9 per page"), ("api", "all states, 10 per page")):
+            key = f"{qname}-equal"
+            ratio = median(times[f"{key}-big"]) / median(times[f"{key}-small"])
+            full = "12 (state=succeeded)" if qname == "ui" else "24"
             figures.append(
                 Figure(
                     "history",
-                    f"Studio.history first page, {label}: {BIG} jobs / {SMALL} jobs",
+                    f"Studio.history first page ({label}): {BIG} jobs / {SMALL} jobs",
                     ratio,
                     "x",
                     "<= 1.5x",
                     ratio <= 1.5,
-                    f"median ms {BIG}: {median(times[qname + '-big']) * 1000:.2f}, {SMALL}: "
-                    f"{median(times[qname + '-small']) * 1000:.2f} ({engine_reps} calls each, interleaved)",
+                    f"median ms {BIG}: {ms(key + '-big')}, {SMALL}: {ms(key + '-small')} ({engine_reps} calls "
+                    f"each, interleaved); real first page of {full}: {BIG}: {ms(qname + '-big')} ms, {SMALL}: "
+                    f"{ms(qname + '-small')} ms",
                 )
             )
         notes.append(f"Pages returned: {totals.strip()}")
+        notes.append(store_before_after(small, big, engine_reps))
 
         with launch_app(small) as app_small, launch_app(big) as app_big:
             apps = {"small": app_small, "big": app_big}
@@ -285,8 +334,9 @@ def run(quick: bool = False) -> BenchResult:
         f"Two data folders, {SMALL} and {BIG} finished jobs (9 in 10 succeeded with a 480x270 WebP poster "
         "file each, 1 in 10 failed), inserted through `JobStore.insert`. Engine: two `Studio` facades "
         "(engine thread each, no providers) called from one asyncio loop, small and big alternating, "
-        f"{engine_reps} calls each for the panel's query (limit {UI_PAGE}, state=succeeded) and /history's "
-        "(limit 24). Endpoint: two `python app.py` processes, one gradio_client each, `/history` (limit 24) "
+        f"{engine_reps} calls each. The figures use pages of equal length in both histories (9 succeeded, "
+        "10 of all states: the small history holds no more), so the ratio is what the history's size "
+        f"costs; the real first pages (the panel's {UI_PAGE}, /history's 24) are in the raw numbers. Endpoint: two `python app.py` processes, one gradio_client each, `/history` (limit 24) "
         f"{api_reps} times each, alternating, after one untimed call. Page load: Chromium via Playwright, a "
         "fresh browser context per load, from `page.goto` to the `#history-gallery` element holding its "
         f"poster images all decoded (12 for {BIG}, 9 for {SMALL}); one untimed round, then "
