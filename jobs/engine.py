@@ -560,4 +560,4 @@ class Engine:
             error_message=None,
         )
         if self.settings.max_data_bytes:
-            await asyncio.to_thread(history_ops.enforce_size_cap, self._store, self.settings)
+            await asyncio.to_thread(history_ops.enforce_size_cap, self._store, self.settings, {job_id})

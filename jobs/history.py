@@ -14,7 +14,7 @@ import secrets
 import shutil
 import time
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -207,11 +207,12 @@ def data_dir_bytes(settings: Settings) -> int:
     return total
 
 
-def enforce_size_cap(store: JobStore, settings: Settings) -> list[str]:
+def enforce_size_cap(store: JobStore, settings: Settings, keep: Collection[str] = ()) -> list[str]:
     """Keep the media folders under `settings.max_data_bytes` by removing the files of the
     oldest finished jobs first. Rows stay in history with their paths cleared and a note.
     Returns the ids of the jobs whose files were removed; [] when no cap is set or it is met.
-    Jobs that are still running are never touched.
+    Jobs that are still running, and the jobs in `keep` (the one that just finished: a person
+    told "done" must find their video), are never touched.
     """
     cap = settings.max_data_bytes
     if cap is None:
@@ -219,9 +220,9 @@ def enforce_size_cap(store: JobStore, settings: Settings) -> list[str]:
     total = data_dir_bytes(settings)
     affected: list[str] = []
     while total > cap:
-        batch = store.finished_with_files_oldest_first(limit=50)
+        batch = [r for r in store.finished_with_files_oldest_first(limit=50 + len(keep)) if r.id not in keep]
         if not batch:
-            break  # what is left belongs to running jobs (or lives outside the media folders)
+            break  # what is left belongs to running or kept jobs (or lives outside the media folders)
         for record in batch:
             if total <= cap:
                 break

@@ -146,12 +146,6 @@ def test_the_data_folder_stays_under_its_cap_oldest_videos_first(capped: CappedS
     assert {r["id"] for r in records} <= history_ids, "a capped job vanished from history"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/engine.py + ui/result_panel.py: the size cap unlinks the data-folder video, but the "
-    "download-named hard link the app made in <TMPDIR>/dreamina-studio-downloads/<job id> keeps the bytes "
-    "on disk for up to a day (forget_download runs on delete, not on the cap)",
-)
 def test_the_size_cap_frees_the_disk_space_of_the_videos_it_drops(capped: CappedStudio) -> None:
     app, client = capped.app, capped.app.client()
     first = client.predict(prompt="soon dropped", model=MODELS["ws_t2v"], api_name="/text_to_video")[1]
@@ -196,12 +190,6 @@ def test_the_engine_applies_the_cap_after_each_saved_video(tmp_path: Path) -> No
     assert all(CAP_NOTE in (r.note or "") for r in records[:3])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/engine.py: after saving a video the engine runs enforce_size_cap, which also drops the "
-    "video that just finished when one video is larger than STUDIO_MAX_DATA_MB: the person is told "
-    "'succeeded' and the paid video is already deleted",
-)
 def test_the_cap_never_deletes_the_video_that_just_finished(tmp_path: Path) -> None:
     video = noisy_video(tmp_path / "out.mp4", frames=VIDEO_FRAMES)
 

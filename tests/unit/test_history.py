@@ -308,6 +308,16 @@ def test_size_cap_never_touches_running_jobs_even_when_over(store: JobStore, set
     assert not any(path.exists() for path in files_of(done))
 
 
+def test_size_cap_never_removes_a_kept_job_even_alone_over_the_cap(store: JobStore, settings: Settings) -> None:
+    older = add_job(store, settings, "older", created_at=1.0, size=1000)
+    just_done = add_job(store, settings, "just-done", created_at=2.0, size=5000)
+    capped = dataclasses.replace(settings, max_data_bytes=100)
+    assert enforce_size_cap(store, capped, keep={"just-done"}) == ["older"]
+    assert all(path.exists() for path in files_of(just_done))
+    assert not any(path.exists() for path in files_of(older))
+    assert enforce_size_cap(store, capped, keep={"just-done"}) == []  # and it stops, not loops
+
+
 def test_no_cap_means_nothing_is_removed(store: JobStore, settings: Settings) -> None:
     record = add_job(store, settings, "a", size=10_000)
     assert settings.max_data_bytes is None
