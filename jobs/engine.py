@@ -9,6 +9,7 @@ every unfinished job from the store after a restart. A submit is never sent twic
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import random
@@ -73,6 +74,8 @@ class Engine:
         self._listeners: dict[str, set[Listener]] = {}
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
+        # Submit times per quota key (a public visitor's address), last hour only, in memory.
+        self._recent_submits: dict[str, collections.deque[float]] = {}
         self._http = make_client()
         self._started = False
 
@@ -143,9 +146,18 @@ class Engine:
     # --- submit ------------------------------------------------------------------------
 
     async def submit(
-        self, owner: str, request: GenerationRequest, keys: Mapping[str, Secret] | None = None
+        self,
+        owner: str,
+        request: GenerationRequest,
+        keys: Mapping[str, Secret] | None = None,
+        *,
+        quota_key: str | None = None,
     ) -> JobRecord:
         """Validate, prepare the image, write the row, submit to the provider, start watching.
+
+        `quota_key` names who pays the hourly limit besides the owner, for visitors whose
+        owner id is cheap to renew (a public demo's browser or API session): e.g. their
+        address. It is kept in memory only.
 
         Raises ValidationError (with .field) before anything is sent, QuotaError, or
         ProviderError when the provider definitely refused (then no row is left behind).
@@ -162,7 +174,7 @@ class Engine:
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
-        self._check_quota(owner)
+        self._check_quota(owner, quota_key)
 
         if options.get("seed") == catalog.RANDOM_SEED:
             # Pick the random seed here so the job records the seed actually used.
@@ -182,6 +194,8 @@ class Engine:
             simulated=spec.provider == "simulator",
         )
         self._store.insert(record)
+        if quota_key:
+            self._recent_submits.setdefault(quota_key, collections.deque()).append(now)
         try:
             request_id = await adapter.submit(
                 SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
@@ -238,11 +252,19 @@ class Engine:
         )
         return fitted.path
 
-    def _check_quota(self, owner: str) -> None:
+    def _check_quota(self, owner: str, quota_key: str | None) -> None:
         limit = self.settings.max_jobs_per_hour
         if limit is None:
             return
-        used = self._store.count_created_since(owner, self._clock() - 3600)
+        since = self._clock() - 3600
+        used = self._store.count_created_since(owner, since)
+        for key, times in list(self._recent_submits.items()):
+            while times and times[0] < since:
+                times.popleft()
+            if not times:
+                del self._recent_submits[key]
+        if quota_key:
+            used = max(used, len(self._recent_submits.get(quota_key, ())))
         if used >= limit:
             raise QuotaError(
                 f"This studio allows {limit} videos per hour per person, and you have made {used}. "

@@ -123,9 +123,14 @@ class Studio:
         return media.preflight(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
 
     async def submit(
-        self, owner: str, request: GenerationRequest, keys: Mapping[str, Secret] | None = None
+        self,
+        owner: str,
+        request: GenerationRequest,
+        keys: Mapping[str, Secret] | None = None,
+        *,
+        quota_key: str | None = None,
     ) -> JobRecord:
-        return await self._run(lambda: self.engine.submit(owner, request, keys))
+        return await self._run(lambda: self.engine.submit(owner, request, keys, quota_key=quota_key))
 
     async def cancel(self, owner: str, job_id: str) -> JobRecord:
         return await self._run(lambda: self.engine.cancel(owner, job_id))

@@ -343,3 +343,18 @@ async def test_eta_is_the_median_of_past_runs_of_the_model(engine: Engine) -> No
         await engine.wait("alice", record.id, timeout=30)
     eta = engine.eta_seconds(RC_PRO_T2V)
     assert eta is not None and 0.2 < eta < 10
+
+
+async def test_the_hourly_limit_also_binds_a_visitor_who_renews_their_owner_id(
+    tmp_path: Path, fake_providers: FakeProviders
+) -> None:
+    eng = await started(make_settings(tmp_path / "data", fake_providers, max_jobs_per_hour=2))
+    try:
+        await eng.submit("browser-1", t2v(), quota_key="ip:203.0.113.7")
+        await eng.submit("browser-2", t2v(), quota_key="ip:203.0.113.7")
+        with pytest.raises(QuotaError):
+            await eng.submit("browser-3", t2v(), quota_key="ip:203.0.113.7")
+        await eng.submit("browser-4", t2v(), quota_key="ip:198.51.100.1")  # another visitor
+        assert len(fake_providers.submits()) == 3
+    finally:
+        await eng.close()
