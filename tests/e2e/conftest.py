@@ -46,8 +46,10 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[object]:
+    # Module scope on purpose: while a sync Playwright is alive, the main thread's event
+    # loop counts as running, which would break the async tests that run after these.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
