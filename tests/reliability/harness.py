@@ -10,6 +10,7 @@ fails the test with the process's log instead of hanging it.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import signal
@@ -390,6 +391,31 @@ def wait_for_job(client: Any, job_id: str, timeout: float = 90) -> dict[str, Any
             return record
         time.sleep(0.3)
     raise AssertionError(f"job {job_id} still {last.get('state')} after {timeout:.0f} s: {last}")
+
+
+def call_api(url: str, name: str, *data: Any, session: httpx.Client | None = None) -> Any:
+    """One call of a named endpoint over Gradio's plain HTTP API (POST, then read the result),
+    outside gradio_client and its shared per-session event stream. Positional `data`."""
+    http = session or httpx.Client(timeout=60)
+    try:
+        posted = http.post(f"{url}gradio_api/call/{name}", json={"data": list(data)})
+        posted.raise_for_status()
+        answer = http.get(f"{url}gradio_api/call/{name}/{posted.json()['event_id']}")
+        answer.raise_for_status()
+    finally:
+        if session is None:
+            http.close()
+    event = re.search(r"event: (\w+)\ndata: (.*)", answer.text)
+    assert event, answer.text
+    payload = json.loads(event.group(2))
+    if event.group(1) != "complete":
+        raise AssertionError(f"/{name} answered {event.group(1)}: {payload}")
+    return payload[0] if len(payload) == 1 else payload
+
+
+def history_total(url: str, state: str = "") -> int:
+    """How many jobs /history holds for a local (no sign-in) studio, read over plain HTTP."""
+    return int(call_api(url, "history", "", 1, "", "", state, "")["total"])
 
 
 def all_history(client: Any, **filters: Any) -> list[dict[str, Any]]:

@@ -26,21 +26,10 @@ from providers.base import ValidationError
 from tests.fakes import FakeProviders
 from tests.fakes.media import sample_video
 from tests.reliability.engine_kit import run_async, settings_for, started_engine
-from tests.reliability.harness import MODELS, endpoint, refusal
+from tests.reliability.harness import MODELS, endpoint, history_total, refusal
 
 LIMITS = "JPEG or PNG, under 4.7 MB, each side 320–4096 px, long:short at most 3:1"
 FIT = "Turn on 'Fit image'"
-GRADIO_IMAGE_GAP = (
-    "ui/api.py: /image_to_video's `image` is a gr.Image, whose preprocess opens the upload with "
-    "Pillow before the handler runs; a file Pillow cannot open (or a bomb it refuses) fails there "
-    "with Gradio's generic 'The upstream Gradio app has raised an exception' instead of preflight's "
-    "message naming the image and the limits"
-)
-NUMBER_GAP = (
-    "ui/api.py: the API's gr.Number(precision=0) fields round 1.5 to 2 and submit a paid job, "
-    "and a non-number like 'abc' crashes Gradio's preprocess with a generic error; the catalog, "
-    "which names the field and the limit, never sees either value"
-)
 
 
 @dataclass(frozen=True)
@@ -106,8 +95,8 @@ CASES: tuple[Case, ...] = (
     _t2v("seed -2", "seed", (*SEED_RANGE, "-2 is not allowed"), seed=-2),
     _t2v("seed 2^31", "seed", (*SEED_RANGE, "2147483648 is not allowed"), seed=2**31),
     _t2v("seed -2^63", "seed", SEED_RANGE, seed=-(2**63)),
-    _t2v("seed 1.5", "seed", (*SEED_RANGE, "1.5"), gap=NUMBER_GAP, seed=1.5),
-    _t2v("seed 'abc'", "seed", (*SEED_RANGE, "'abc'"), gap=NUMBER_GAP, seed="abc"),
+    _t2v("seed 1.5", "seed", (*SEED_RANGE, "1.5"), seed=1.5),
+    _t2v("seed 'abc'", "seed", (*SEED_RANGE, "'abc'"), seed="abc"),
     # models
     _t2v("unknown model", "model", ("Model:", "'runcomfy/nope'", "Pick one of"), model="runcomfy/nope"),
     _t2v("path as a model", "model", ("Model:", "Pick one of"), model="../../etc/passwd"),
@@ -217,15 +206,11 @@ CASES: tuple[Case, ...] = (
     _i2v("image under 320 px", "too_small", ("300×200 px", "at least 320 px", FIT)),
     _i2v("image wider than 3:1", "too_wide", ("4:1", "the limit is 3:1", FIT)),
     _i2v("image taller than 3:1", "too_tall", ("4:1", "the limit is 3:1", FIT)),
-    _i2v(
-        "text file named .png", "text_as_png", ("not an image", "contains text", LIMITS), gap=GRADIO_IMAGE_GAP
-    ),
-    _i2v("empty file", "empty_file", ("empty (0 bytes)",), gap=GRADIO_IMAGE_GAP),
+    _i2v("text file named .png", "text_as_png", ("not an image", "contains text", LIMITS)),
+    _i2v("empty file", "empty_file", ("empty (0 bytes)",)),
     _i2v("truncated PNG", "truncated_png", ("cut short (truncated)", LIMITS)),
     _i2v("truncated JPEG", "truncated_jpeg", ("cut short (truncated)", LIMITS)),
-    _i2v(
-        "decompression bomb", "decompression_bomb", ("decompression bomb", "megapixels"), gap=GRADIO_IMAGE_GAP
-    ),
+    _i2v("decompression bomb", "decompression_bomb", ("decompression bomb", "megapixels")),
     _i2v("CMYK JPEG", "cmyk_jpeg", ("CMYK", "need RGB", FIT)),
     _i2v("16-bit PNG", "png_16bit", ("16 bits per channel", "8-bit", FIT)),
     _i2v("16-bit greyscale PNG", "png_16bit_gray", ("16 bits per channel", FIT)),
@@ -236,8 +221,8 @@ CASES: tuple[Case, ...] = (
     _i2v("BMP", "bmp", ("BMP format", FIT)),
     _i2v("transparent PNG", "rgba_png", ("transparent areas", FIT)),
     _i2v("SVG", "svg_text", ("SVG drawing", "export it as PNG or JPEG", LIMITS)),
-    _i2v("HEIC photo", "fake_heic", ("HEIC", "export it as JPEG"), gap=GRADIO_IMAGE_GAP),
-    _i2v("video file as the image", "video", ("video file, not an image",), gap=GRADIO_IMAGE_GAP),
+    _i2v("HEIC photo", "fake_heic", ("HEIC", "export it as JPEG")),
+    _i2v("video file as the image", "video", ("video file, not an image",)),
 )
 
 
@@ -256,6 +241,11 @@ def make_image(name: str, folder: Path) -> Path:
 def _provider_traffic(fake: Any) -> int:
     """Submits and uploads: anything that sends the job or its image to a provider."""
     return sum(1 for r in fake.requests() if r["op"] in ("submit", "upload", "upload_put"))
+
+
+# The corpus runs its cases back to back and a refused case sends nothing, so each case's
+# "before" is the previous case's "after": the fake's (long) request log is read once a case.
+_last_traffic: dict[str, int] = {}
 
 
 @pytest.fixture(scope="module")
@@ -284,8 +274,10 @@ def test_the_api_refuses_bad_input_clearly_and_sends_nothing(
     params = dict(case.params)
     if case.image:
         params["image"] = handle_file(str(make_image(case.image, image_folder / case.name.replace(" ", "-"))))
-    jobs_before = client.predict(limit=1, state="", api_name="/history")["total"]
-    traffic_before = _provider_traffic(fake)
+    jobs_before = history_total(app.url)
+    traffic_before = _last_traffic.get("count")
+    if traffic_before is None:
+        traffic_before = _provider_traffic(fake)
     with _tried_lock:
         _tried["api"] += 1
     try:
@@ -294,8 +286,9 @@ def test_the_api_refuses_bad_input_clearly_and_sends_nothing(
         assert not missing, f"the message {message!r} lacks {missing}"
     finally:
         # Whatever the message, nothing may have reached the provider and no row may remain.
-        assert _provider_traffic(fake) == traffic_before, "the bad input reached the provider"
-        assert client.predict(limit=1, state="", api_name="/history")["total"] == jobs_before
+        traffic_after = _last_traffic["count"] = _provider_traffic(fake)
+        assert traffic_after == traffic_before, "the bad input reached the provider"
+        assert history_total(app.url) == jobs_before
     assert app.process.poll() is None
 
 
@@ -332,8 +325,8 @@ def engine_request(case: Case, folder: Path) -> GenerationRequest:
 
 
 def test_the_engine_refuses_the_whole_corpus_naming_the_field(tmp_path: Path) -> None:
-    """Straight to Engine.submit: every case (the API's gap cases included, which the engine
-    gets right) raises ValidationError for the right field before any request is made."""
+    """Straight to Engine.submit: every case raises ValidationError for the right field
+    before any request is made."""
     requests = [(case, engine_request(case, tmp_path / "images")) for case in CASES]
 
     async def scenario() -> list[str]:
@@ -524,3 +517,22 @@ def test_the_engine_fits_every_fixable_image_when_asked(tmp_path: Path) -> None:
 
     assert not run_async(scenario, timeout=300)
     print(f"\nfixable images fitted through the engine: {len(fixable)}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="jobs/image_fit.py: preflight calls a phone's MPO photo a JPEG and prepare_input copies it byte "
+    "for byte, MPF preview frame included; RunComfy's image check (as the fake applies the seed docs' "
+    "'Upload JPEG/PNG format') reads it as MPO and refuses the job with HTTP 422",
+)
+def test_a_phone_photo_with_a_preview_frame_is_sent_as_a_plain_jpeg(
+    canary_studio: Any, image_folder: Path
+) -> None:
+    from gradio_client import handle_file
+
+    client = canary_studio.app.client()
+    photo = handle_file(str(odd.mpo_jpeg(image_folder)))
+    _, record = client.predict(
+        prompt="a phone photo", image=photo, model=MODELS["rc_i2v"], api_name="/image_to_video"
+    )
+    assert record["state"] == "succeeded"
