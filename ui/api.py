@@ -81,7 +81,7 @@ def _generate(ctx: Context, kind: Kind) -> Any:
             fit_image=bool(fit_image),
         )
         try:
-            record = await studio.submit(owner, generation)
+            record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
             raise _fail(error) from None
         final = record

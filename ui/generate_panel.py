@@ -314,7 +314,9 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         try:
             path = controls.uploaded_path(image)
             generation = controls.request_from_form(kind, model, prompt, values, path, fit_image)
-            record = await studio.submit(owner, generation, keys)
+            record = await studio.submit(
+                owner, generation, keys, quota_key=owners.quota_key(settings, request)
+            )
         except StudioError as error:
             gr.Warning(error.message, title="Could not start the video")
             yield error_html(error.message), gr.skip()

@@ -13,6 +13,7 @@ Owner checks themselves live in the engine: every query is scoped to the owner g
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from pathlib import Path
@@ -142,6 +143,32 @@ def owner_for_api(settings: Settings, request: gr.Request | None) -> str:
     if not session:
         raise SignInRequired("Call this endpoint through gradio_client so it has a session.")
     return API_PREFIX + str(session)
+
+
+def _is_private(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return True  # e.g. "testclient": not a routable address
+    return address.is_private or address.is_loopback
+
+
+def quota_key(settings: Settings, request: gr.Request | None) -> str | None:
+    """Who else pays the hourly limit on a public demo: the visitor's address, since a
+    browser id or API session is free to renew. None when the owner is a signed-in user.
+
+    Behind a proxy (the app sees a private address, as on Spaces) the address is the last
+    X-Forwarded-For entry, the one the proxy itself added; a client reaching the app
+    directly cannot choose its key by sending that header."""
+    if not settings.public or request is None or signed_in_user(request):
+        return None
+    client = getattr(request, "client", None)
+    host = getattr(client, "host", None)
+    headers = getattr(request, "headers", None) or {}
+    forwarded = headers.get("x-forwarded-for") if hasattr(headers, "get") else None
+    if forwarded and (not host or _is_private(host)):
+        host = forwarded.split(",")[-1].strip() or host
+    return f"address:{host}" if host else None
 
 
 def on_load(settings: Settings, request: gr.Request, browser_id: str | None) -> tuple[str | None, str | None]:

@@ -56,5 +56,9 @@ def test_each_browser_owns_its_videos_within_the_hourly_limit(
         first.close()
         second.close()
 
-    api_view = Client(public_app.url, verbose=False).predict(api_name="/history")
-    assert api_view["total"] == 0  # an API client is an owner of its own
+    api_client = Client(public_app.url, verbose=False)
+    assert api_client.predict(api_name="/history")["total"] == 0  # an API client is an owner of its own
+    with pytest.raises(Exception, match="per hour"):  # but a new session does not renew the hour
+        api_client.predict(
+            prompt="A fresh session", model="simulator/dreamina-3-0/text-to-video", api_name="/text_to_video"
+        )
