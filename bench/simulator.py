@@ -23,6 +23,14 @@ PROMPT = (
 )
 
 
+def _cpu() -> float:
+    """CPU seconds of this process, every thread (x264's included)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def codec_settings() -> tuple[dict[str, str], int]:
     """The renderer's x264 options and GOP, read from it so the baseline always matches."""
     from providers import render
@@ -92,16 +100,19 @@ def run(quick: bool = False) -> BenchResult:
                 raise RuntimeError(f"{kind}: rendered {len(frames)} frames, expected {FRAMES}")
             ours: list[float] = []
             bare: list[float] = []
+            cpu: dict[str, list[float]] = {"ours": [], "bare": []}
             for r in range(rounds):
                 order = ("ours", "bare") if r % 2 == 0 else ("bare", "ours")
                 for which in order:
                     dest = tmp / f"{kind}-{which}-{r}.mp4"
+                    cpu_start = _cpu()
                     start = time.perf_counter()
                     if which == "ours":
                         make(dest)
                     else:
                         bare_encode(frames, width, height, dest)
                     (ours if which == "ours" else bare).append(time.perf_counter() - start)
+                    cpu[which].append(_cpu() - cpu_start)
                     dest.unlink(missing_ok=True)
             ratio = median(ours) / median(bare)
             per_round = [o / b for o, b in zip(ours, bare, strict=True)]
@@ -114,7 +125,9 @@ def run(quick: bool = False) -> BenchResult:
                     "x",
                     "<= 1.3x",
                     ratio <= 1.3,
-                    f"render s {fmt_list(ours)}; bare encode s {fmt_list(bare)}; per-round {fmt_list(per_round)}",
+                    f"render s {fmt_list(ours)}; bare encode s {fmt_list(bare)}; per-round {fmt_list(per_round)}; "
+                    f"CPU seconds (all threads) render {fmt_list(cpu['ours'])}, bare {fmt_list(cpu['bare'])}, "
+                    f"ratio of medians {median(cpu['ours']) / median(cpu['bare']):.2f}x",
                 )
             )
     options, gop = codec_settings()
