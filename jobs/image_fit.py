@@ -299,6 +299,16 @@ def _fit(
     return FitResult(target, tuple(changes), fitted)
 
 
+def _is_multi_picture(path: Path) -> bool:
+    """A phone JPEG carrying a second, preview picture (Pillow says MPO). Providers that
+    read the container see MPO, not JPEG, and refuse it; re-encoding drops the extra picture."""
+    try:
+        with Image.open(path) as image:
+            return image.format == "MPO"
+    except Exception:
+        return False
+
+
 def _copy(path: Path, report: PreflightReport, rules: ImageRules, dest: Path) -> FitResult:
     target = _output_path(dest, report.format or "PNG")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -334,8 +344,13 @@ def prepare_input(path: Path, rules: ImageRules, inputs_dir: Path, *, fit: bool)
     """
     inputs_dir.mkdir(parents=True, exist_ok=True)
     report, decoded = inspect_image(path, rules, keep_pixels=fit)
-    if report.ok and report.orientation == 1:
+    multi_picture = _is_multi_picture(path)
+    if report.ok and report.orientation == 1 and not multi_picture:
         return _copy(path, report, rules, inputs_dir)
     if report.ok or (fit and report.fixable):
-        return _fit(path, report, rules, inputs_dir, "crop", decoded)
+        result = _fit(path, report, rules, inputs_dir, "crop", decoded)
+        if multi_picture:
+            note = "Saved as a plain JPEG without the camera's extra preview picture (MPO)"
+            result = FitResult(result.path, (*result.changes, note), result.report)
+        return result
     raise ValidationError("image", report.summary())

@@ -519,12 +519,6 @@ def test_the_engine_fits_every_fixable_image_when_asked(tmp_path: Path) -> None:
     print(f"\nfixable images fitted through the engine: {len(fixable)}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jobs/image_fit.py: preflight calls a phone's MPO photo a JPEG and prepare_input copies it byte "
-    "for byte, MPF preview frame included; RunComfy's image check (as the fake applies the seed docs' "
-    "'Upload JPEG/PNG format') reads it as MPO and refuses the job with HTTP 422",
-)
 def test_a_phone_photo_with_a_preview_frame_is_sent_as_a_plain_jpeg(
     canary_studio: Any, image_folder: Path
 ) -> None:
