@@ -301,13 +301,9 @@ def test_the_public_hourly_limit_applies_per_visitor(deployments: Deployments) -
     assert len(deployments.fake.submits()) - before == made, "the refused job reached the provider"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ui/api.py + ui/generate_panel.py: on a public demo the hourly limit counts per owner, and every "
-    "new gradio_client session (or browser with cleared storage) is a new owner; Engine.submit now takes a "
-    "quota_key (b5ebaeb) but the handlers do not pass the visitor's address yet",
-)
 def test_a_new_session_does_not_reset_the_public_hourly_limit(deployments: Deployments) -> None:
+    """A visitor cannot renew the limit with a fresh gradio_client session (a new owner id):
+    their address pays it too."""
     app = deployments.public
     until_refused(app, app.client(), "burst")  # this address has now used its hour
     assert "per hour" in refusal(

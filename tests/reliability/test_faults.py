@@ -547,7 +547,7 @@ def test_every_provider_fault_ends_in_the_right_state_with_a_clear_message(tmp_p
     image = good_png(tmp_path)
 
     async def run_all() -> dict[str, list[str]]:
-        gate = asyncio.Semaphore(8)  # two cores: a few scenarios at a time
+        gate = asyncio.Semaphore(12)  # two cores: a dozen scenarios at a time
 
         async def one(index: int, case: Scenario) -> tuple[str, list[str]]:
             async with gate:
@@ -586,9 +586,9 @@ def test_faults_through_the_app_end_right_and_explain_themselves(canary_studio: 
     before = len(fake.submits())
     for op, kind, options in (
         ("status", "status", {"status": 429, "retry_after": 0.3, "times": 6}),
-        ("result", "status", {"status": 503, "times": 4}),
+        ("result", "status", {"status": 503, "times": 2}),
         ("download", "reset", {"after_bytes": 5000}),
-        ("status", "malformed_json", {"times": 2}),
+        ("status", "malformed_json", {"times": 1}),
     ):
         fake.fault(op, kind, provider="runcomfy", **options)
         video, job = client.predict(prompt=f"fault {op} {kind}", model=model, api_name="/text_to_video")
