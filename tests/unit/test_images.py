@@ -79,7 +79,11 @@ def test_a_camera_mpo_is_an_ordinary_jpeg(tmp_path: Path) -> None:
         assert image.format == "MPO" and getattr(image, "n_frames", 1) == 2
     report = preflight(path)
     assert report.ok and report.format == "JPEG"
-    assert prepare_input(path, RULES, tmp_path / "in", fit=False).changes == ()
+    prepared = prepare_input(path, RULES, tmp_path / "in", fit=False)
+    # Sent as a plain single-picture JPEG: providers that read the container refuse MPO.
+    with Image.open(prepared.path) as sent:
+        assert sent.format == "JPEG" and getattr(sent, "n_frames", 1) == 1
+    assert any("MPO" in change for change in prepared.changes)
 
 
 def test_a_jpeg_named_png_passes_with_a_note(tmp_path: Path) -> None:
