@@ -383,12 +383,15 @@ class Engine:
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
         record = self._store.update(job_id, **changes)
-        for listener in list(self._listeners.get(job_id, ())):
+        self._publish(record)
+        return record
+
+    def _publish(self, record: JobRecord) -> None:
+        for listener in list(self._listeners.get(record.id, ())):
             try:
                 listener(record)
             except Exception:  # a broken subscriber must not stop the job
-                log.exception("update listener failed for job %s", job_id)
-        return record
+                log.exception("update listener failed for job %s", record.id)
 
     # --- watching ----------------------------------------------------------------------
 
@@ -582,4 +585,10 @@ class Engine:
             error_message=None,
         )
         if self.settings.max_data_bytes:
-            await asyncio.to_thread(history_ops.enforce_size_cap, self._store, self.settings, {job_id})
+            trimmed = await asyncio.to_thread(
+                history_ops.enforce_size_cap, self._store, self.settings, {job_id}
+            )
+            for other in trimmed:  # their rows changed too: tell anyone watching them
+                record = self._store.get(other)
+                if record is not None:
+                    self._publish(record)

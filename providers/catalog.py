@@ -503,10 +503,10 @@ def validate_options(spec: ModelSpec, options: Mapping[str, object]) -> dict[str
 
 def validate_kind(spec: ModelSpec, kind: Kind | None) -> None:
     if kind is not None and spec.kind != kind:
-        wanted = "text-to-video" if kind == "t2v" else "image-to-video"
+        wanted = "a text-to-video" if kind == "t2v" else "an image-to-video"
         raise ValidationError(
             "model",
-            f"Model: {spec.label} is not a {wanted} model. Pick a {wanted} model "
+            f"Model: {spec.label} is not {wanted} model. Pick {wanted} model "
             f"({', '.join(m.id for m in models(kind))}).",
         )
 

@@ -136,7 +136,11 @@ def owner_for_api(settings: Settings, request: gr.Request | None) -> str:
     if user:
         return _check_allowed(settings, user)
     if settings.allowed_users:
-        raise SignInRequired("This studio needs a signed-in user; call it with a Hugging Face token.")
+        raise SignInRequired(
+            "This studio needs a signed-in user; call it with a Hugging Face token."
+            if login_mode(settings) == "huggingface"
+            else _sign_in_message(settings)
+        )
     if not settings.public:
         return LOCAL_OWNER
     session = getattr(request, "session_hash", None) if request is not None else None

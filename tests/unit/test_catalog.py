@@ -254,8 +254,8 @@ def test_kind_mismatch_is_refused(model: str, wrong_kind: str) -> None:
     with pytest.raises(ValidationError) as info:
         validate_kind(get_model(model), wrong_kind)  # type: ignore[arg-type]
     assert info.value.field == "model"
-    wanted = "text-to-video" if wrong_kind == "t2v" else "image-to-video"
-    assert f"not a {wanted} model" in info.value.message
+    wanted = "a text-to-video" if wrong_kind == "t2v" else "an image-to-video"
+    assert f"not {wanted} model" in info.value.message
 
 
 def test_matching_kind_passes() -> None:
