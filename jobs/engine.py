@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import functools
 import logging
 import random
@@ -45,6 +46,7 @@ NOT_CANCELLABLE_NOTE = (
     "billed. It will still be saved to your history."
 )
 KEY_ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
+EXPORT_TTL_SECONDS = 3600
 # How often a finished download is retried after transient failures before giving up.
 DOWNLOAD_ROUNDS = 4
 
@@ -332,8 +334,15 @@ class Engine:
         return history_ops.delete_job(self._store, self.settings, owner, job_id)
 
     def export(self, owner: str, job_ids: Sequence[str] | None = None) -> Path:
-        """A zip of the jobs' videos, posters and a metadata JSON per job."""
-        dest = Path(tempfile.mkdtemp(prefix="studio-export-"))
+        """A zip of the jobs' videos, posters and a metadata JSON per job, in a temp folder
+        whose files older than EXPORT_TTL_SECONDS are removed (the web layer serves its copy)."""
+        dest = Path(tempfile.gettempdir()) / "dreamina-studio-exports"
+        cutoff = self._clock() - EXPORT_TTL_SECONDS
+        if dest.is_dir():
+            for old in dest.iterdir():
+                with contextlib.suppress(OSError):
+                    if old.stat().st_mtime < cutoff:
+                        old.unlink()
         return history_ops.export_jobs(self._store, self.settings, owner, job_ids, dest)
 
     # --- updates -----------------------------------------------------------------------

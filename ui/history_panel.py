@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers import catalog
+from providers.base import StudioError
 from ui.format import caption
 from ui.session import PRIVATE, Context, Session
 
@@ -56,6 +57,8 @@ class HistoryPanel:
     next: gr.Button
     page_text: gr.HTML
     view: gr.State  # HistoryView
+    export: gr.Button
+    export_file: gr.File
 
     def filters(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model, "state": self.state, "search": self.search}
@@ -118,8 +121,20 @@ def render() -> HistoryPanel:
         prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
         next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
+    with gr.Row(equal_height=True):
+        export = gr.Button(
+            "Export this page (.zip)", size="sm", variant="secondary", elem_id="history-export"
+        )
+    export_file = gr.File(
+        label="Videos, posters and settings of this page",
+        visible=False,
+        interactive=False,
+        elem_id="history-export-file",
+    )
     view = gr.State(HistoryView())
-    return HistoryPanel(provider, model, state, search, gallery, empty, prev, next_, page_text, view)
+    return HistoryPanel(
+        provider, model, state, search, gallery, empty, prev, next_, page_text, view, export, export_file
+    )
 
 
 def placeholder(state: str) -> str:
@@ -201,6 +216,22 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
 
     async def newer(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
         return await fetch(owner, view, view.cursors[:-1] or [None], filters)
+
+    async def export_page(owner: str | None, view: HistoryView) -> Any:
+        if not owner or not view.ids:
+            raise gr.Error("There is nothing on this page to export.", print_exception=False)
+        try:
+            archive = await studio.export(owner, list(view.ids))
+        except StudioError as error:
+            raise gr.Error(error.message, print_exception=False) from None
+        return gr.update(value=str(archive), visible=True)
+
+    panel.export.click(
+        export_page,
+        inputs_kwargs={"owner": session.owner, "view": panel.view},
+        outputs=[panel.export_file],
+        **PRIVATE,  # type: ignore[arg-type]
+    )
 
     common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
     session.history_changed.change(reload, **common)

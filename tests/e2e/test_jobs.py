@@ -182,3 +182,28 @@ def test_history_filters_and_delete(page: Page, app: RunningApp, tmp_path: Path)
     expect(page.locator("#result-empty")).to_be_visible()
     page.get_by_role("textbox", name="Search prompts").fill("")
     expect(page.locator(".pager-text")).to_have_attribute("data-total", str(total - 1))
+
+
+def test_export_downloads_the_pages_videos_posters_and_settings(page: Page, app: RunningApp) -> None:
+    import json
+    import zipfile
+
+    client = Client(app.url, verbose=False)
+    _video, job = client.predict(
+        prompt="Export me: a lantern on a lake",
+        model="simulator/dreamina-3-0/text-to-video",
+        api_name="/text_to_video",
+    )
+    open_studio(page, app.url)
+    page.locator("#history-export").click()
+    link = page.locator("#history-export-file a[download]").first
+    expect(link).to_be_visible(timeout=60_000)
+    with page.expect_download() as download_info:
+        link.click()
+    archive = download_info.value.path()
+    with zipfile.ZipFile(archive) as zipped:
+        names = zipped.namelist()
+        assert f"videos/{job['id']}.mp4" in names
+        assert f"posters/{job['id']}.webp" in names
+        metadata = json.loads(zipped.read(f"metadata/{job['id']}.json"))
+    assert metadata["prompt"] == "Export me: a lantern on a lake" and metadata["seed"] == job["seed"]
