@@ -36,6 +36,96 @@ BENCHES: dict[str, str] = {
     "image_fit": "8. Image fit: 4096x4096 PNG under 4.7 MB",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
+
+# Causes found by profiling in files the benchmarks' author may not change, with the patch
+# proposed to their owners. Kept here so every rewrite of BENCHMARKS.md keeps them.
+PROPOSALS = """## Proposed patches for files outside bench/ (not applied)
+
+**1. `ui/layout.py`, `launch_options`: raise Gradio's cap on events in progress** (concurrency, idle).
+Gradio runs at most `max_threads` events at once (default 40) whatever their `concurrency_limit`
+(`gradio/queueing.py`: `active_jobs = [None] * max_thread_count`), and a `/text_to_video` call holds
+one for its job's whole life. Measured: 50 calls from 5 gradio_clients (fake jobs of 60 s): 40 jobs
+reached the provider and it was still 40 after 20 s; the same with `max_threads=400` passed to launch
+(through a wrapper script): all 50 within a second. Until then the 41st call and every page event
+(status timer, history, page load) wait. (bench/idle.py closes each call once its job is at the
+provider, so its 50 jobs are in flight either way.)
+
+```diff
+     options: dict[str, Any] = {
+         "server_name": settings.server_name,
+         "server_port": settings.server_port,
++        # Gradio runs at most max_threads events at once (default 40), whatever their
++        # concurrency_limit, and a generate call holds one for its job's whole life.
++        # The handlers that wait are async, so this is not a thread count in practice.
++        "max_threads": 400,
+```
+
+**2. `app.py`: Gradio's idle polling** (idle target < 1%). Gradio 6.31's queue loop sleeps 1 ms
+between checks when idle, its progress loop 10 ms: a minimal `gr.Blocks` app idles at ~3% of a core,
+the studio the same. The `idle` section shows app.py with this change, measured in the same run.
+It sets private attributes (STYLE.md says to leave Gradio internals alone), so the alternatives are
+to accept Gradio's floor and restate the target, or to take it upstream (an asyncio.Event instead
+of polling).
+
+```diff
+         demo.queue(default_concurrency_limit=None)
++        # Gradio polls its queue every 1 ms while idle (~3% of a core); 20 ms delays an
++        # event's start by at most 20 ms. Private attributes: re-check on each Gradio upgrade.
++        demo._queue.sleep_when_free = 0.02
++        demo._queue.progress_update_sleep_when_free = 0.1
+```
+
+**3. `ui/result_panel.py`, `_prune_downloads`: not on every finished job** (concurrency).
+`named_video` runs on Gradio's event loop and, for each new video, stats every folder in the
+downloads directory (a day of jobs): 1,224 folders on this machine took 5 ms per finished job,
+growing with use. Prune at most hourly, remembered by a marker file (no process-global state):
+
+```diff
+ def _prune_downloads(now: float) -> None:
++    marker = downloads_root() / ".pruned"
++    try:
++        if now - marker.stat().st_mtime < 3600:
++            return
++    except OSError:
++        pass
++    marker.touch()
+     for folder in downloads_root().iterdir():
+```
+
+**4. `docs/architecture.md`: the store's durability changed** (jobs/store.py, 9ac4089).
+
+```diff
+-  store.py          SQLite (WAL, synchronous=FULL, migrations by user_version); history paging
++  store.py          SQLite (WAL; new rows, request ids and deletions fsynced), history paging with trigger-kept totals
+-- SQLite runs in WAL mode with `synchronous=FULL`: a lost commit could be a lost request id.
++- SQLite runs in WAL mode. A new row, a request id and a deletion are fsynced before the call
++  returns (a lost request id is a billed job nobody knows about); progress and outcomes are
++  not: a power cut can roll back only the latest of them, and the engine re-derives them by
++  polling from the request id. A process crash loses nothing either way.
+```
+
+**5. `jobs/engine.py`, `submit`: the two fsyncs of a submit block the engine loop** (not measured
+separately). The insert and the request-id update are still fsynced on the engine's event loop, so
+a burst of submits delays every watcher by a few milliseconds each. Running the two writes in a
+thread keeps the ordering (the submit awaits them) and frees the loop:
+
+```diff
+-        self._store.insert(record)
++        await asyncio.to_thread(self._store.insert, record)  # fsync off the event loop
+```
+
+**6. `app.py`: INFO logging of every httpx request.** `logging.basicConfig(level=logging.INFO)`
+logs each provider poll (one line per request, ~1 a second per job); with 50 jobs that is 50 lines
+a second of formatting and writing. `logging.getLogger("httpx").setLevel(logging.WARNING)`.
+
+**7. `providers/render.py` (allowed to the bench's author, not done: its owner is reworking it).**
+Generate frames on a worker thread feeding the encoder through a small queue (swscale, large numpy
+copies and x264 release the GIL), and keep one `VideoReformatter` for the Ken Burns crops. A
+prototype cut wall time 6-13% on this loaded machine; it cannot reach 1.3x for image-to-video,
+whose per-frame rescale alone costs about 60% of an ultrafast encode at 600x340: that target wants
+restating for a zooming renderer (or a cheaper effect, such as a pan without zoom, which is pure
+copies from four pre-scaled phases of the picture).
+"""
 DATA_MARK = "bench-data"
 
 
@@ -89,7 +179,7 @@ def render(data: dict[str, Any]) -> str:
                 f"| {name} | {escape(fig.name)} | {fig.value_text()} | {escape(fig.target)} | {verdict} "
                 f"| {escape(fig.raw)} | `{fig.command}` | {entry['date']} |"
             )
-    lines += ["", "## How each figure was measured", ""]
+    lines += ["", PROPOSALS, "## How each figure was measured", ""]
     for name, title in BENCHES.items():
         entry = data.get(name)
         if not entry:
