@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from ui.layout import build_demo, launch_options
+from ui.layout import build_demo, launch_options, quiet_idle_queue
 
 __all__ = ["build_demo", "main"]
 
@@ -21,12 +21,15 @@ def main() -> None:
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO: one line per poll per job is noise, not news.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
     studio = Studio(settings, build_providers(settings))
     studio.start()
     demo = build_demo(settings, studio)
     try:
         demo.queue(default_concurrency_limit=None)
+        quiet_idle_queue(demo)
         _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
         print(f"Dreamina Studio is running at {url}", flush=True)
         demo.block_thread()

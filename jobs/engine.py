@@ -195,7 +195,7 @@ class Engine:
             created_at=now,
             simulated=spec.provider == "simulator",
         )
-        self._store.insert(record)
+        await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
         if quota_key:
             self._recent_submits.setdefault(quota_key, collections.deque()).append(now)
         try:

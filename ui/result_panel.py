@@ -78,7 +78,18 @@ def forget_download(job_id: str) -> None:
 
 
 def _prune_downloads(now: float) -> None:
+    """Drop download links older than a day; at most hourly (a marker file remembers when),
+    because this runs on the event loop and stats a day of folders."""
+    marker = downloads_root() / ".pruned"
+    try:
+        if now - marker.stat().st_mtime < 3600:
+            return
+    except OSError:
+        pass
+    marker.touch()
     for folder in downloads_root().iterdir():
+        if folder == marker:
+            continue
         try:
             if now - folder.stat().st_mtime > DOWNLOAD_LINK_AGE:
                 shutil.rmtree(folder, ignore_errors=True)
