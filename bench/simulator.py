@@ -76,6 +76,26 @@ def photo(path: Path, width: int = 1920, height: int = 1080) -> Path:
     return path
 
 
+RENDER_BEFORE = "2988d14"  # providers/render.py before frames were drawn on a worker thread
+
+
+def render_before() -> Any:
+    """providers/render.py as of RENDER_BEFORE, as a module, or None outside a git clone."""
+    import subprocess
+    import sys
+    import types
+
+    source = subprocess.run(
+        ["git", "show", f"{RENDER_BEFORE}:providers/render.py"], capture_output=True, text=True, check=False
+    ).stdout
+    if not source:
+        return None
+    module = types.ModuleType("render_before")
+    sys.modules["render_before"] = module  # dataclass-free, but annotations resolve by module name
+    exec(compile(source, f"providers/render.py@{RENDER_BEFORE}", "exec"), module.__dict__)
+    return module
+
+
 def profile(kind: str, make: Any, dest: Path) -> str:
     """Where one render's time goes (cProfile, by own time; cProfile inflates Python-heavy
     parts, so read the shares, not the absolute numbers)."""
@@ -109,15 +129,22 @@ def run(quick: bool = False) -> BenchResult:
     notes: list[str] = []
     with temp_dir("bench-sim-") as tmp:
         image = photo(tmp / "start.jpg")
-        kinds = {
-            "text-to-video": lambda dest: render.render_text_to_video(
-                PROMPT, width=width, height=height, frames=FRAMES, seed=1234, dest=dest, fps=FPS
-            ),
-            "image-to-video": lambda dest: render.render_image_to_video(
-                image, width=width, height=height, frames=FRAMES, seed=1234, dest=dest, fps=FPS
-            ),
-        }
+        old = render_before()
+
+        def makers(module: Any) -> dict[str, Any]:
+            return {
+                "text-to-video": lambda dest: module.render_text_to_video(
+                    PROMPT, width=width, height=height, frames=FRAMES, seed=1234, dest=dest, fps=FPS
+                ),
+                "image-to-video": lambda dest: module.render_image_to_video(
+                    image, width=width, height=height, frames=FRAMES, seed=1234, dest=dest, fps=FPS
+                ),
+            }
+
+        kinds = makers(render)
+        befores = makers(old) if old is not None else {}
         for kind, make in kinds.items():
+            before_times: list[float] = []
             sample = make(tmp / f"{kind}-sample.mp4")
             frames = decode_frames(sample)
             if len(frames) != FRAMES:
@@ -126,18 +153,29 @@ def run(quick: bool = False) -> BenchResult:
             bare: list[float] = []
             cpu: dict[str, list[float]] = {"ours": [], "bare": []}
             for r in range(rounds):
-                order = ("ours", "bare") if r % 2 == 0 else ("bare", "ours")
-                for which in order:
+                order = ["ours", "bare"] + (["before"] if kind in befores else [])
+                for which in order if r % 2 == 0 else reversed(order):
                     dest = tmp / f"{kind}-{which}-{r}.mp4"
                     cpu_start = _cpu()
                     start = time.perf_counter()
                     if which == "ours":
                         make(dest)
+                    elif which == "before":
+                        befores[kind](dest)
                     else:
                         bare_encode(frames, width, height, dest)
-                    (ours if which == "ours" else bare).append(time.perf_counter() - start)
-                    cpu[which].append(_cpu() - cpu_start)
+                    elapsed = time.perf_counter() - start
+                    {"ours": ours, "bare": bare, "before": before_times}[which].append(elapsed)
+                    if which in cpu:
+                        cpu[which].append(_cpu() - cpu_start)
                     dest.unlink(missing_ok=True)
+            if before_times:
+                notes.append(
+                    f"Fix (providers/render.py, frames drawn on a worker thread while x264 encodes): {kind} "
+                    f"before ({RENDER_BEFORE}) {median(before_times) / median(bare):.2f}x "
+                    f"(s {fmt_list(before_times)}), after {median(ours) / median(bare):.2f}x, same run, same "
+                    "bare encode."
+                )
             notes.append(profile(kind, make, tmp / f"{kind}-profile.mp4"))
             ratio = median(ours) / median(bare)
             per_round = [o / b for o, b in zip(ours, bare, strict=True)]

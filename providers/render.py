@@ -94,8 +94,7 @@ def encode_frames(
             stream.codec_context.thread_count = 0  # x264 picks the thread count
             stream.options = dict(_X264_OPTIONS)
             time_base = Fraction(1, fps)
-            for item in frames:
-                frame = _video_frame(item, width, height)
+            for frame in _drawn_ahead(frames, width, height):
                 frame.pts, frame.time_base = count, time_base
                 container.mux(stream.encode(frame))
                 count += 1
@@ -109,6 +108,53 @@ def encode_frames(
         part.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _drawn_ahead(frames: Iterable[Any], width: int, height: int, depth: int = 4) -> Iterator[av.VideoFrame]:
+    """The frames as VideoFrames, drawn on a worker thread while the caller encodes earlier ones.
+
+    Drawing (numpy copies, swscale) and x264 both release the GIL, so with two cores a frame
+    is drawn while the one before it is encoded (bench/simulator.py); the order, and so the
+    video, is unchanged. An error while drawing is raised here; if the caller stops early,
+    the worker stops too.
+    """
+    import queue
+    import threading
+
+    end = object()
+    ready: queue.Queue[Any] = queue.Queue(depth)
+    stop = threading.Event()
+    failure: list[BaseException] = []
+
+    def hand_over(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def draw() -> None:
+        try:
+            for item in frames:
+                if not hand_over(_video_frame(item, width, height)):
+                    return
+        except BaseException as exc:  # handed to the encoding thread, which raises it
+            failure.append(exc)
+        finally:
+            hand_over(end)
+
+    worker = threading.Thread(target=draw, name="render-frames", daemon=True)
+    worker.start()
+    try:
+        while (frame := ready.get()) is not end:
+            yield frame
+        if failure:
+            raise failure[0]
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _video_frame(item: Any, width: int, height: int) -> av.VideoFrame:
