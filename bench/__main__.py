@@ -118,13 +118,12 @@ thread keeps the ordering (the submit awaits them) and frees the loop:
 logs each provider poll (one line per request, ~1 a second per job); with 50 jobs that is 50 lines
 a second of formatting and writing. `logging.getLogger("httpx").setLevel(logging.WARNING)`.
 
-**7. `providers/render.py` (allowed to the bench's author, not done: its owner is reworking it).**
-Generate frames on a worker thread feeding the encoder through a small queue (swscale, large numpy
-copies and x264 release the GIL), and keep one `VideoReformatter` for the Ken Burns crops. A
-prototype cut wall time 6-13% on this loaded machine; it cannot reach 1.3x for image-to-video,
-whose per-frame rescale alone costs about 60% of an ultrafast encode at 600x340: that target wants
-restating for a zooming renderer (or a cheaper effect, such as a pan without zoom, which is pure
-copies from four pre-scaled phases of the picture).
+**7. The simulator's image-to-video target.** Done here: frames are drawn on a worker thread while
+x264 encodes (providers/render.py), 13-26% less wall time in A/B runs on this machine. What is left
+is CPU: the Ken Burns zoom rescales every frame with swscale, which alone costs about 60% of an
+ultrafast encode at 600x340, so 1.3x cannot hold for a zooming renderer whatever else is trimmed.
+Either restate that target (CPU time, or 2x), or choose a cheaper effect: a pan without zoom is
+pure copies from four pre-scaled phases of the picture (half-pixel steps, no per-frame scaling).
 """
 DATA_MARK = "bench-data"
 

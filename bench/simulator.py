@@ -209,9 +209,9 @@ def run(quick: bool = False) -> BenchResult:
         "the bar). Image-to-video rescales a zooming crop every frame with swscale (~0.3 ms a frame, "
         "output-bound: a smaller source barely helps, and the crop size changes every frame, so the "
         "scaler is set up anew each time) after loading the picture (~27 ms: JPEG decode, RGB to YUV). "
-        "Not fixed here: see the proposal below the table (generate frames on a worker thread, which "
-        "swscale, numpy copies and x264 all allow by releasing the GIL; measured 6-13% less wall time "
-        "on this loaded machine, more on an idle one), and the target itself for image-to-video."
+        "The fix above overlaps drawing with encoding, which only helps while the second core is free: "
+        "on this shared machine it rarely is (see the CPU ratios, which no overlap can improve). For "
+        "image-to-video the per-frame rescale alone is ~60% of an encode: see proposal 7."
     )
     return BenchResult(figures, how, notes)
 
