@@ -54,46 +54,22 @@ def open_page(url: str) -> Iterator[Any]:
             browser.close()
 
 
-# What the proposed app.py change would give (BENCHMARKS.md, proposals): Gradio's queue
-# loop polls every 1 ms while it has nothing to do; here it is set to 20 ms after queue().
-# A preview run from the bench, not a change to the app.
-PROPOSED_QUEUE_SETTING = """
-import runpy
-import sys
-
-import gradio as gr
-
-_queue = gr.Blocks.queue
-
-
-def queue(self, *args, **kwargs):
-    result = _queue(self, *args, **kwargs)
-    self._queue.sleep_when_free = 0.02
-    self._queue.progress_update_sleep_when_free = 0.1
-    return result
-
-
-gr.Blocks.queue = queue
-sys.argv = ["app.py"]
-runpy.run_path("app.py", run_name="__main__")
-"""
-
-
-def proposed_idle(tmp: Path, settle: float, window: float) -> tuple[float, list[float]]:
-    script = tmp / "app_with_queue_setting.py"
-    script.write_text(PROPOSED_QUEUE_SETTING)
-    with launch_app(tmp / "data-proposed", argv=(str(script),)) as proposed:
-        time.sleep(settle)
-        return cpu_percent(proposed.pid, window)
-
-
-def minimal_gradio_idle(tmp: Path, settle: float, window: float) -> tuple[float, list[float]]:
-    """Gradio's own floor: the idle CPU of gr.Blocks with one Textbox, launched as app.py is."""
+def minimal_gradio_idle(tmp: Path, settle: float, window: float, quiet: bool) -> tuple[float, list[float]]:
+    """Gradio's own floor: the idle CPU of gr.Blocks with one Textbox, launched as app.py is;
+    `quiet`: with the same queue settings app.py applies (ui.layout.quiet_idle_queue)."""
     from bench.startup import MINIMAL_APP
 
-    script = tmp / "minimal_app.py"
-    script.write_text(MINIMAL_APP)
-    with launch_app(tmp / "data-minimal", argv=(str(script),)) as minimal:
+    source = MINIMAL_APP
+    if quiet:
+        from ui.layout import quiet_idle_queue  # noqa: F401 - fails loudly if it is renamed
+
+        source = source.replace(
+            "    demo.block_thread()",
+            "    from ui.layout import quiet_idle_queue\n\n    quiet_idle_queue(demo)\n    demo.block_thread()",
+        )
+    script = tmp / f"minimal_app_{'quiet' if quiet else 'stock'}.py"
+    script.write_text(source)
+    with launch_app(tmp / f"data-minimal-{quiet}", argv=(str(script),)) as minimal:
         time.sleep(settle)
         return cpu_percent(minimal.pid, window)
 
@@ -118,14 +94,19 @@ def run(quick: bool = False) -> BenchResult:
                 idle_page, idle_page_steps = cpu_percent(app.pid, window)
             else:
                 idle_page, idle_page_steps = float("nan"), []
-        minimal, minimal_steps = minimal_gradio_idle(tmp, settle, window)
-        proposed, proposed_steps = proposed_idle(tmp, settle, window)
+        minimal, minimal_steps = minimal_gradio_idle(tmp, settle, window, quiet=False)
+        floor, floor_steps = minimal_gradio_idle(tmp, settle, window, quiet=True)
         notes.append(
-            "Cause: Gradio 6's queue loop (gradio/queueing.py, start_processing) sleeps 1 ms between "
-            "checks while it has nothing to do, and its progress loop 10 ms: about 1,100 wake-ups a second "
-            f"in any Gradio app with the queue on (the minimal app above idles at {minimal:.2f}%). With the "
-            "proposed app.py change (queue loop 20 ms, progress 100 ms; see the proposals below the table), "
-            f"app.py idles at {proposed:.2f}% {fmt_list(proposed_steps, 2)} in the same run."
+            "Cause of the earlier miss: Gradio 6's queue loop (gradio/queueing.py, start_processing) sleeps "
+            "1 ms between checks while it has nothing to do, and its progress loop 10 ms: about 1,100 "
+            f"wake-ups a second in any Gradio app with the queue on (the minimal app idles at {minimal:.2f}% "
+            "in this run). Before 2224943 (proposal 2, now `ui.layout.quiet_idle_queue`: 20 ms and 100 ms) "
+            "app.py idled at 3.52% with no page and 3.32% with one (full run of 11:18 the same day). What "
+            "is left is Gradio's and uvicorn's own: `strace -c -f` on the idle app counted 688 epoll_wait "
+            "wake-ups of the server loop in 5 s (the queue loop at 20 ms, progress at 100 ms, uvicorn's "
+            "0.1 s tick, ...) and 50 sleeps of block_thread's 0.1 s loop, and py-spy found 4 samples of "
+            "Python work in 8 s; sleeping the queue 100 ms and progress 500 ms changed nothing measurable "
+            "(1.07-1.47% in an A/B). The quieted minimal app above is that floor."
         )
         figures.append(
             Figure(
@@ -135,8 +116,9 @@ def run(quick: bool = False) -> BenchResult:
                 "%",
                 "< 1%",
                 idle < 1,
-                f"per-second % {fmt_list(idle_steps, 2)}; a minimal gr.Blocks app (one Textbox, queue on) "
-                f"idles at {minimal:.2f}% {fmt_list(minimal_steps, 2)} in the same run",
+                f"per-second % {fmt_list(idle_steps, 2)}; in the same run a minimal gr.Blocks app (one Textbox, "
+                f"queue on) idles at {minimal:.2f}%, and at {floor:.2f}% {fmt_list(floor_steps, 2)} with the "
+                "same quieter queue settings as app.py: Gradio's own floor",
             )
         )
         if idle_page_steps:
@@ -153,24 +135,19 @@ def run(quick: bool = False) -> BenchResult:
             )
 
         log(f"idle: submitting {JOBS} jobs of {QUEUE_SECONDS + RUN_SECONDS:.0f} s")
-        # Gradio runs at most `max_threads` (40) events at once, whatever their concurrency
-        # limit, and a generate call is an event for its job's whole life: 50 open calls would
-        # leave 10 waiting. So each call is closed once its job reached the provider; the
-        # engine, not the call, watches the job, and the page below follows all 50.
-        client = gradio_client(app.url, tmp / "client")
-        for wave in range(0, JOBS, 10):
-            calls = [
-                client.submit(
-                    prompt=f"bench idle job {i}", model=T2V_MODELS[i % 2], api_name="/text_to_video"
-                )
-                for i in range(wave, wave + 10)
-            ]
-            deadline = time.monotonic() + 60
-            while len(fake.jobs()) < wave + 10 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            for call in calls:
-                with contextlib.suppress(Exception):
-                    call.cancel()
+        # Every call stays open for its job's life, as 50 waiting clients would. (Gradio runs at
+        # most `max_threads` events at once, 40 by default; app.py raises it since 2224943.
+        # gradio_client runs at most 40 calls per Client, hence 5 clients.)
+        clients = [gradio_client(app.url, tmp / f"client-{i}") for i in range(5)]
+        calls = [
+            clients[i % 5].submit(
+                prompt=f"bench idle job {i}", model=T2V_MODELS[i % 2], api_name="/text_to_video"
+            )
+            for i in range(JOBS)
+        ]
+        deadline = time.monotonic() + 60
+        while len(fake.jobs()) < JOBS and time.monotonic() < deadline:
+            time.sleep(0.2)
         submitted_at = time.monotonic()
         in_flight = len(fake.jobs())
         time.sleep(settle)
@@ -182,6 +159,9 @@ def run(quick: bool = False) -> BenchResult:
             else:
                 busy_page, busy_page_steps = float("nan"), []
         sampled_until = time.monotonic() - submitted_at
+        for call in calls:  # the app stops with them; the fake jobs are forgotten with it
+            with contextlib.suppress(Exception):
+                call.cancel()
         states = [job["state"] for job in fake.jobs()]
         still_running = sum(state in ("queued", "running") for state in states)
         notes.append(
@@ -217,7 +197,8 @@ def run(quick: bool = False) -> BenchResult:
         f"one core. Idle: {settle:g} s after the first 200, {window:.0f} s with no page, then {window:.0f} s "
         "with one headless Chromium page open (Playwright) after it loaded. Busy: "
         f"{JOBS} `/text_to_video` calls through 5 gradio_clients (fake jobs queued {QUEUE_SECONDS:g} s + "
-        f"running {RUN_SECONDS:g} s), sampled once all {JOBS} exist at the fake, without and then with a "
+        f"running {RUN_SECONDS:g} s; every call stays open), sampled once all {JOBS} exist at the fake, "
+        "without and then with a "
         "page open (the page's owner is the jobs' owner, so its running-jobs timer ticks each second)."
     )
     return BenchResult(figures, how, notes)
