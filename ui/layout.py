@@ -117,16 +117,16 @@ def _banner_args(ctx: Context) -> dict[str, Any]:
     return {"value": update["value"], "visible": update["visible"]}
 
 
-IDLE_QUEUE_SLEEP = 0.02  # seconds; Gradio's own choice on Windows is 0.05
-IDLE_PROGRESS_SLEEP = 0.1
+IDLE_QUEUE_SLEEP = 0.05  # seconds: the value Gradio itself uses on Windows
+IDLE_PROGRESS_SLEEP = 0.2
 
 
 def quiet_idle_queue(demo: gr.Blocks) -> bool:
-    """Let Gradio's queue check for work every 20 ms instead of every 1 ms when idle.
+    """Let Gradio's queue check for work every 50 ms instead of every 1 ms when idle.
 
     Gradio 6.31 polls its queue (and its progress updates) in busy little sleeps, which
-    costs about 3% of a core on a machine doing nothing; at 20 ms an event starts at most
-    20 ms later. These are private attributes: when a Gradio upgrade renames them this does
+    costs about 3% of a core on a machine doing nothing; at 50 ms an event starts at most
+    50 ms later (jobs take seconds to minutes). These are private attributes: when a Gradio upgrade renames them this does
     nothing and returns False (tests/unit/test_gradio_queue.py notices).
     """
     queue = getattr(demo, "_queue", None)
