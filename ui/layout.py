@@ -126,8 +126,9 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
 
     Gradio 6.31 polls its queue (and its progress updates) in busy little sleeps, which
     costs about 3% of a core on a machine doing nothing; at 50 ms an event starts at most
-    50 ms later (jobs take seconds to minutes). These are private attributes: when a Gradio upgrade renames them this does
-    nothing and returns False (tests/unit/test_gradio_queue.py notices).
+    50 ms later (jobs take seconds to minutes). These are private attributes: when a
+    Gradio upgrade renames them this does nothing and returns False
+    (tests/unit/test_gradio_queue.py notices).
     """
     queue = getattr(demo, "_queue", None)
     if queue is None or not hasattr(queue, "sleep_when_free"):
