@@ -245,9 +245,9 @@ def page_load_times(apps: dict[str, App], wants: dict[str, int], reps: int) -> d
 
 
 def run(quick: bool = False) -> BenchResult:
-    engine_reps = 30 if quick else 100
+    engine_reps = 30 if quick else 300
     api_reps = 10 if quick else 30
-    page_reps = 3 if quick else 7
+    page_reps = 3 if quick else 11
     figures: list[Figure] = []
     notes: list[str] = []
     with temp_dir("bench-history-") as tmp:
