@@ -35,10 +35,10 @@ from providers.errors import (
     wire_body,
     wire_field_names,
 )
-from providers.http import RetryPolicy, Sleep, make_client, send_idempotent
+from providers.hosted import HostedProvider
+from providers.http import send_idempotent
 
 LABEL = "RunComfy"
-DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
 
 # Every spelling either endpoint uses; /status says `completed`, /result `succeeded`.
 STATES: dict[str, RemoteState] = {
@@ -85,50 +85,14 @@ def _is_error_body(body: Mapping[str, Any]) -> bool:
     return "request_id" not in body and any(body.get(name) for name in ("error", "message", "detail"))
 
 
-class RunComfyProvider:
+class RunComfyProvider(HostedProvider):
     """Talks to RunComfy's Model API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each poll, result and cancel request (None: the client's
     own timeouts, which make_client sets on every phase)."""
 
     name: ProviderName = "runcomfy"
-
-    def __init__(
-        self,
-        base_url: str,
-        key: Secret | None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        submit_timeout: float = 60.0,
-        request_timeout: float | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._key = key if key else None
-        self._own_client = client is None
-        self._client = client or make_client()
-        self._retry = retry
-        self._sleep = sleep
-        self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
-        self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)
-
-    def __repr__(self) -> str:
-        return f"RunComfyProvider(base_url={self._base!r}, key={'set' if self._key else 'none'})"
-
-    def has_key(self) -> bool:
-        return self._key is not None
-
-    def _secret(self, key: Secret | None) -> Secret:
-        secret = key if key else self._key
-        if secret is None:
-            raise ProviderError(
-                "auth", "No RunComfy API key: set RUNCOMFY_API_TOKEN or enter a key in Settings."
-            )
-        return secret
-
-    @staticmethod
-    def _headers(secret: Secret) -> dict[str, str]:
-        return {"Authorization": f"Bearer {secret.reveal()}", "Accept": "application/json"}
+    label = "RunComfy"
+    key_env = "RUNCOMFY_API_TOKEN"
 
     async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
         """POST the job once and return RunComfy's request_id.
@@ -238,10 +202,6 @@ class RunComfyProvider:
             return "cancelled"
         # Anything else (not_cancellable, or a word we do not know) means it may still run.
         return "not_cancellable"
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
 
 
 def _failure_text(result: Mapping[str, Any]) -> str:

@@ -37,10 +37,10 @@ from providers.errors import (
     wire_body,
     wire_field_names,
 )
-from providers.http import RetryPolicy, Sleep, make_client, send_idempotent
+from providers.hosted import HostedProvider
+from providers.http import send_idempotent
 
 LABEL = "WaveSpeedAI"
-DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
 
 # Documented: created, processing, completed, failed; the SDKs add pending, cancelled and
 # timeout. `timeout` is WaveSpeed giving up on the job: it is over, as a failure.
@@ -64,49 +64,13 @@ def normalise_state(word: object) -> RemoteState:
     return STATES.get(str(word or "").strip().lower(), "running")
 
 
-class WaveSpeedProvider:
+class WaveSpeedProvider(HostedProvider):
     """Talks to WaveSpeedAI's v3 API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
 
     name: ProviderName = "wavespeed"
-
-    def __init__(
-        self,
-        base_url: str,
-        key: Secret | None,
-        *,
-        client: httpx.AsyncClient | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        submit_timeout: float = 60.0,
-        request_timeout: float | None = None,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._base = base_url.rstrip("/")
-        self._key = key if key else None
-        self._own_client = client is None
-        self._client = client or make_client()
-        self._retry = retry
-        self._sleep = sleep
-        self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
-        self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)
-
-    def __repr__(self) -> str:
-        return f"WaveSpeedProvider(base_url={self._base!r}, key={'set' if self._key else 'none'})"
-
-    def has_key(self) -> bool:
-        return self._key is not None
-
-    def _secret(self, key: Secret | None) -> Secret:
-        secret = key if key else self._key
-        if secret is None:
-            raise ProviderError(
-                "auth", "No WaveSpeedAI API key: set WAVESPEED_API_KEY or enter a key in Settings."
-            )
-        return secret
-
-    @staticmethod
-    def _headers(secret: Secret) -> dict[str, str]:
-        return {"Authorization": f"Bearer {secret.reveal()}", "Accept": "application/json"}
+    label = "WaveSpeedAI"
+    key_env = "WAVESPEED_API_KEY"
 
     def _data(
         self, response: httpx.Response, secret: Secret, fields: Mapping[str, str] | None = None
@@ -202,10 +166,6 @@ class WaveSpeedProvider:
         """Always `not_cancellable`, without a request: WaveSpeed documents no cancel
         endpoint, so a submitted task runs to the end and is billed."""
         return "not_cancellable"
-
-    async def aclose(self) -> None:
-        if self._own_client:
-            await self._client.aclose()
 
 
 def _status(data: Mapping[str, Any], secret: Secret) -> ProviderStatus:
