@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
-import threading
 from pathlib import Path
 
-from tests.fakes.server import FakeProviders
+from tests.fakes.server import FakeProviders, serve_until_terminated
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -33,15 +31,8 @@ def main(argv: list[str] | None = None) -> None:
         output_video=args.output_video,
     ).start()
     served = [fake.serve_file(path) for path in args.serve]
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print("READY " + json.dumps({"url": fake.base_url, "served": served}), flush=True)
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_terminated(fake)
 
 
 if __name__ == "__main__":

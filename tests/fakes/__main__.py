@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 
-from tests.fakes.server import FakeProviders
+from tests.fakes.server import FakeProviders, serve_until_terminated
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,8 +22,6 @@ def main(argv: list[str] | None = None) -> None:
         run_seconds=args.run_seconds,
         queue_length=args.queue_length,
     ).start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"Fake providers at {fake.base_url}", flush=True)
     print(f"  RUNCOMFY_BASE_URL={fake.base_url}  RUNCOMFY_API_TOKEN={fake.RUNCOMFY_KEY}", flush=True)
     print(f"  WAVESPEED_BASE_URL={fake.base_url}  WAVESPEED_API_KEY={fake.WAVESPEED_KEY}", flush=True)
@@ -33,12 +29,7 @@ def main(argv: list[str] | None = None) -> None:
         "  control: POST /__fake__/config|faults|outcome|expire|reset, GET /__fake__/requests|jobs",
         flush=True,
     )
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_terminated(fake)
 
 
 if __name__ == "__main__":

@@ -212,3 +212,17 @@ class FakeProviders:
 
 
 __all__ = ["FakeProviders", "FakeJob", "RecordedRequest", "json_reply"]
+
+
+def serve_until_terminated(fake: FakeProviders) -> None:
+    """Block until SIGTERM or Ctrl-C, then stop the fake (for the fake run as its own process)."""
+    import signal
+
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()

@@ -12,11 +12,9 @@ are never printed.
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from pathlib import Path
 
-from tests.fakes.server import FakeProviders
+from tests.fakes.server import FakeProviders, serve_until_terminated
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,15 +49,8 @@ def main(argv: list[str] | None = None) -> None:
         queue_length=args.queue_length,
         output_video=args.output_video,
     ).start()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
     print(f"Fake providers at {fake.base_url}", flush=True)
-    try:
-        done.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
+    serve_until_terminated(fake)
 
 
 if __name__ == "__main__":
