@@ -44,7 +44,7 @@ PROPOSALS = """## Patches proposed for files outside bench/
 Proposals 1 to 6 were applied by the files' owners in 2224943 (`ui.layout.quiet_idle_queue`,
 `max_threads=400`, hourly pruning, the insert off the loop, httpx at WARNING, the architecture
 notes), after the measurements quoted in them; the table above was measured with them in place
-unless its date is earlier. Proposal 7 is open.
+unless its date is earlier. Proposal 7 was taken in providers/render.py (render version 3).
 
 **1. `ui/layout.py`, `launch_options`: raise Gradio's cap on events in progress** (concurrency, idle).
 Gradio runs at most `max_threads` events at once (default 40) whatever their `concurrency_limit`
@@ -123,12 +123,12 @@ thread keeps the ordering (the submit awaits them) and frees the loop:
 logs each provider poll (one line per request, ~1 a second per job); with 50 jobs that is 50 lines
 a second of formatting and writing. `logging.getLogger("httpx").setLevel(logging.WARNING)`.
 
-**7. The simulator's image-to-video target.** Done here: frames are drawn on a worker thread while
-x264 encodes (providers/render.py), 13-26% less wall time in A/B runs on this machine. What is left
-is CPU: the Ken Burns zoom rescales every frame with swscale, which alone costs about 60% of an
-ultrafast encode at 600x340, so 1.3x cannot hold for a zooming renderer whatever else is trimmed.
-Either restate that target (CPU time, or 2x), or choose a cheaper effect: a pan without zoom is
-pure copies from four pre-scaled phases of the picture (half-pixel steps, no per-frame scaling).
+**7. The simulator's image-to-video target (taken).** Frames are drawn on a worker thread while
+x264 encodes (providers/render.py), 13-26% less wall time in A/B runs on this machine, but the
+Ken Burns zoom rescaled every frame with swscale, about half an ultrafast encode at 600x340 on
+its own, so 1.3x could not hold for a zooming renderer. Image-to-video now pans without zooming:
+the picture is scaled once, with four half-pixel-shifted copies, and a frame is window copies
+(section 7 above has the before and after, measured side by side).
 """
 DATA_MARK = "bench-data"
 

@@ -365,7 +365,7 @@ MODELS: tuple[ModelSpec, ...] = (
         price_usd=0.0,
         image_wire="image",
         image_rules=IMAGE_RULES,
-        notes="Runs offline: animates the image with a pan and zoom, no API key, no cost.",
+        notes="Runs offline: animates the image with a slow pan, no API key, no cost.",
     ),
 )
 

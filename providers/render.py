@@ -1,4 +1,4 @@
-"""The simulator's renderer: a prompt card or a Ken Burns pan, encoded as real H.264 MP4.
+"""The simulator's renderer: a prompt card or a pan across a picture, encoded as real H.264 MP4.
 
 Output is what the real providers send and what `gr.Video` plays without ffmpeg: libx264,
 yuv420p, 24 fps, `+faststart`, exactly the requested number of frames. Pixels depend only on
@@ -9,7 +9,7 @@ Making a frame must cost far less than encoding it (the benchmark allows 1.3x a 
 So every layer (background, text card, badge, labels) is drawn once with Pillow and numpy,
 and a frame is only a few slice copies written straight into the encoder's YUV 4:2:0 planes:
 no per-frame Pillow work and no per-frame RGB-to-YUV conversion. The image-to-video pan
-converts the picture to YUV once; each frame is a crop that swscale scales.
+converts and scales the picture once; each frame is a window copied out of it.
 
 av, numpy and Pillow are imported inside functions, so `import providers.simulator` stays cheap.
 """
@@ -17,6 +17,7 @@ av, numpy and Pillow are imported inside functions, so `import providers.simulat
 from __future__ import annotations
 
 import colorsys
+import functools
 import math
 import os
 import random
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 # Bump when the pixels of either renderer change: cached renders are keyed on it.
-RENDER_VERSION = 2
+RENDER_VERSION = 3  # 3: image-to-video pans (no zoom)
 BADGE_TEXT = "SIMULATED · Dreamina 3.0"
 # ultrafast is about 3x quicker than veryfast here and still crisp at preview sizes;
 # a 2-second GOP keeps scrubbing in the browser responsive.
@@ -76,7 +77,9 @@ def encode_frames(
     """Encode frames to an H.264 yuv420p MP4 at `dest`, written atomically; returns `dest`.
 
     A frame is an RGB array (H, W, 3), an I420 array (H*3/2, W) as PyAV lays out yuv420p, a
-    Pillow image, or an av.VideoFrame. Every frame must be `width`x`height`.
+    Pillow image, or an av.VideoFrame. Every frame must be `width`x`height`. `frames` is
+    iterated on a worker thread from the start, so a lazy generator's setup (fonts, the
+    picture) runs while x264 opens.
     """
     from fractions import Fraction
 
@@ -87,14 +90,18 @@ def encode_frames(
     part = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
     count = 0
     try:
-        with av.open(str(part), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
+        with (
+            _FramesAhead(frames, width, height) as drawn,
+            av.open(str(part), mode="w", format="mp4", options={"movflags": "+faststart"}) as container,
+        ):
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.codec_context.gop_size = fps * _GOP_SECONDS
             stream.codec_context.thread_count = 0  # x264 picks the thread count
             stream.options = dict(_X264_OPTIONS)
+            stream.codec_context.open()  # now, while the first frames are drawn
             time_base = Fraction(1, fps)
-            for frame in _drawn_ahead(frames, width, height):
+            for frame in drawn:
                 frame.pts, frame.time_base = count, time_base
                 container.mux(stream.encode(frame))
                 count += 1
@@ -110,51 +117,61 @@ def encode_frames(
     return dest
 
 
-def _drawn_ahead(frames: Iterable[Any], width: int, height: int, depth: int = 4) -> Iterator[av.VideoFrame]:
+class _FramesAhead:
     """The frames as VideoFrames, drawn on a worker thread while the caller encodes earlier ones.
 
-    Drawing (numpy copies, swscale) and x264 both release the GIL, so with two cores a frame
-    is drawn while the one before it is encoded (bench/simulator.py); the order, and so the
-    video, is unchanged. An error while drawing is raised here; if the caller stops early,
-    the worker stops too.
+    Drawing (numpy copies) and x264 both release the GIL, so with two cores a frame is drawn
+    while the one before it is encoded (bench/simulator.py); the order, and so the video, is
+    unchanged. Drawing starts when this is made. An error while drawing is raised to the
+    caller; leaving the `with` block early stops the worker too.
     """
-    import queue
-    import threading
 
-    end = object()
-    ready: queue.Queue[Any] = queue.Queue(depth)
-    stop = threading.Event()
-    failure: list[BaseException] = []
+    _END = object()
 
-    def hand_over(item: Any) -> bool:
-        while not stop.is_set():
+    def __init__(self, frames: Iterable[Any], width: int, height: int, depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self._frames, self._size = frames, (width, height)
+        self._ready: queue.Queue[Any] = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._failure: list[BaseException] = []
+        self._worker = threading.Thread(target=self._draw, name="render-frames", daemon=True)
+        self._worker.start()
+
+    def _hand_over(self, item: Any) -> bool:
+        import queue
+
+        while not self._stop.is_set():
             try:
-                ready.put(item, timeout=0.1)
+                self._ready.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def draw() -> None:
+    def _draw(self) -> None:
         try:
-            for item in frames:
-                if not hand_over(_video_frame(item, width, height)):
+            for item in self._frames:
+                if not self._hand_over(_video_frame(item, *self._size)):
                     return
         except BaseException as exc:  # handed to the encoding thread, which raises it
-            failure.append(exc)
+            self._failure.append(exc)
         finally:
-            hand_over(end)
+            self._hand_over(self._END)
 
-    worker = threading.Thread(target=draw, name="render-frames", daemon=True)
-    worker.start()
-    try:
-        while (frame := ready.get()) is not end:
+    def __iter__(self) -> Iterator[av.VideoFrame]:
+        while (frame := self._ready.get()) is not self._END:
             yield frame
-        if failure:
-            raise failure[0]
-    finally:
-        stop.set()
-        worker.join()
+        if self._failure:
+            raise self._failure[0]
+
+    def __enter__(self) -> _FramesAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._worker.join()
 
 
 def _video_frame(item: Any, width: int, height: int) -> av.VideoFrame:
@@ -215,9 +232,31 @@ def _planes(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class _Sprite:
-    """A small RGBA overlay, premultiplied in YUV, blended at an even position (clipped)."""
+    """A small overlay, premultiplied in YUV, blended at an even position, clipped to a frame
+    of `size`. Where it lands is worked out once: a frame is drawn 121 times."""
 
-    def __init__(self, image: Image.Image, x: int, y: int) -> None:
+    def __init__(self, layers: _Layers, x: int, y: int, size: tuple[int, int]) -> None:
+        self.x, self.y = x, y = max(0, x - x % 2), max(0, y - y % 2)
+        self.width, self.height = layers.width, layers.height
+        self.parts = []
+        for colour, inverse, s in zip(layers.colour, layers.inverse, (1, 2, 2), strict=True):
+            rows = max(0, min(colour.shape[0], size[1] // s - y // s))
+            cols = max(0, min(colour.shape[1], size[0] // s - x // s))
+            where = (slice(y // s, y // s + rows), slice(x // s, x // s + cols))
+            self.parts.append((where, colour[:rows, :cols], inverse[:rows, :cols]))
+
+    def draw(self, planes: tuple[np.ndarray, ...]) -> None:
+        for plane, (where, colour, inverse) in zip(planes, self.parts, strict=True):
+            dst = plane[where]
+            dst[...] = (colour + dst * inverse) >> 8
+
+
+class _Layers:
+    """An RGBA image as what a blend needs: premultiplied Y, U, V and 256 - alpha, x256 in
+    uint16, so a blend is a multiply-add and a shift. Read-only once made (some are cached
+    and shared between render threads)."""
+
+    def __init__(self, image: Image.Image) -> None:
         import numpy as np
 
         if image.width % 2 or image.height % 2:
@@ -225,21 +264,22 @@ class _Sprite:
         rgba = np.asarray(image.convert("RGBA"), np.float32)
         alpha = rgba[..., 3] / 255
         luma, cb, cr = _yuv(rgba[..., :3])
-        self.x, self.y, self.height = max(0, x - x % 2), max(0, y - y % 2), image.height
-        # Premultiplied and x256, so a blend is a multiply-add and a shift in uint16; chroma
-        # is averaged after premultiplying, so the 2x2 mean of the blend stays exact.
+        self.width, self.height = image.width, image.height
+        # Chroma is averaged after premultiplying, so the 2x2 mean of the blend stays exact.
         self.colour = [
             np.rint(p * 256).astype(np.uint16) for p in (luma * alpha, _half(cb * alpha), _half(cr * alpha))
         ]
         self.inverse = [np.rint(256 - a * 256).astype(np.uint16) for a in (alpha, _half(alpha), _half(alpha))]
+        for array in (*self.colour, *self.inverse):
+            array.flags.writeable = False
 
-    def draw(self, planes: tuple[np.ndarray, ...]) -> None:
-        for plane, colour, inverse, s in zip(planes, self.colour, self.inverse, (1, 2, 2), strict=True):
-            dst = plane[
-                self.y // s : self.y // s + colour.shape[0], self.x // s : self.x // s + colour.shape[1]
-            ]
-            rows, cols = dst.shape
-            dst[...] = (colour[:rows, :cols] + dst * inverse[:rows, :cols]) >> 8
+
+@functools.lru_cache(maxsize=256)
+def _clock_label(text: str, px: int) -> _Layers:
+    """A clock label's layers, made once per process: "0:03 / 0:05" recurs in every render
+    of that length, and drawing text with FreeType costs more than a whole frame. (The badge
+    and the seed label depend on the seed, so they are drawn every time.)"""
+    return _Layers(render_text.label(text, px))
 
 
 def _clock(seconds: float) -> str:
@@ -258,12 +298,13 @@ class _Chrome:
         margin, px = _even(10 * unit), max(8, round(12 * unit))
         self.width, self.frames, self.fps = width, frames, fps
         self.bar_y = height - _even(max(2.0, 5 * unit))
-        self.badge = _Sprite(render_text.label(BADGE_TEXT, px, dot=accent), margin, margin)
+        size = (width, height)
+        self.badge = _Sprite(_Layers(render_text.label(BADGE_TEXT, px, dot=accent)), margin, margin, size)
         total = (frames - 1) / fps
-        stamps = [render_text.label(f"{_clock(s)} / {_clock(total)}", px) for s in range(int(total) + 1)]
+        stamps = [_clock_label(f"{_clock(s)} / {_clock(total)}", px) for s in range(int(total) + 1)]
         label_y = self.bar_y - _even(4 * unit) - stamps[0].height
-        self.times = [_Sprite(image, width - margin - image.width, label_y) for image in stamps]
-        self.seed = _Sprite(render_text.label(f"seed {seed}", px), margin, label_y)
+        self.times = [_Sprite(layers, width - margin - layers.width, label_y, size) for layers in stamps]
+        self.seed = _Sprite(_Layers(render_text.label(f"seed {seed}", px)), margin, label_y, size)
         self.accent = [round(float(c)) for c in _yuv(np.array(accent, np.float32))]
         self.top, self.bottom = self.badge.y + self.badge.height + margin, label_y - margin
 
@@ -296,9 +337,21 @@ def render_text_to_video(
     prompt: str, *, width: int, height: int, frames: int, seed: int, dest: Path, fps: int = 24
 ) -> Path:
     """Render the prompt as an animated card, `frames` frames of `width`x`height`, to `dest`."""
+    frames_drawn = text_to_video_frames(prompt, width=width, height=height, frames=frames, seed=seed, fps=fps)
+    return encode_frames(frames_drawn, width=width, height=height, dest=dest, fps=fps)
+
+
+def text_to_video_frames(
+    prompt: str, *, width: int, height: int, frames: int, seed: int, fps: int = 24
+) -> Iterator[av.VideoFrame]:
+    """The frames render_text_to_video encodes, as yuv420p VideoFrames. Checks its arguments
+    now; draws lazily, so the card is made on encode_frames' worker while x264 opens."""
     _check(width, height, frames)
-    card = _Card(prompt, width, height, frames, fps, seed)
-    return encode_frames(card.frames(), width=width, height=height, dest=dest, fps=fps)
+    return _card_frames(prompt, width, height, frames, fps, seed)
+
+
+def _card_frames(prompt: str, w: int, h: int, frames: int, fps: int, seed: int) -> Iterator[av.VideoFrame]:
+    yield from _Card(prompt, w, h, frames, fps, seed).frames()
 
 
 def _check(width: int, height: int, frames: int) -> None:
@@ -311,12 +364,12 @@ def _check(width: int, height: int, frames: int) -> None:
 def _background(w: int, h: int, rng: random.Random, palette: list[Any]) -> list[np.ndarray]:
     """Y, U, V of a canvas a quarter larger than the frame: a gradient with soft glowing blobs.
     Frames are windows into it, so the background drifts at the cost of a copy. It is smooth,
-    so it is drawn on a grid 8x coarser and scaled up: two milliseconds, not fifty."""
+    so it is drawn on a grid 8x coarser and scaled up: a millisecond, not fifty."""
+    import av
     import numpy as np
-    from PIL import Image as PILImage
 
     cw, ch = w + _even(w / 4), h + _even(h / 4)
-    gw, gh = cw // 8 + 2, ch // 8 + 2
+    gw, gh = _even(cw / 8) + 2, _even(ch / 8) + 2
     yy, xx = np.ogrid[0:gh, 0:gw]
     angle = rng.uniform(0, 2 * math.pi)
     ramp = (xx * math.cos(angle) + yy * math.sin(angle)).astype(np.float32)
@@ -328,11 +381,13 @@ def _background(w: int, h: int, rng: random.Random, palette: list[Any]) -> list[
         glow = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (radius * radius)).astype(np.float32)
         colour = np.array(palette[rng.choice((1, 2, 3))], np.float32)
         rgb += (rng.uniform(0.35, 0.7) * glow)[..., None] * (colour - rgb)
-    sizes = ((cw, ch), (cw // 2, ch // 2), (cw // 2, ch // 2))
-    return [
-        np.asarray(PILImage.fromarray(_u8(p), "L").resize(size, PILImage.Resampling.BICUBIC))
-        for p, size in zip(_yuv(rgb), sizes, strict=True)
-    ]
+    luma, cb, cr = _yuv(rgb)
+    coarse = av.VideoFrame(gw, gh, "yuv420p")
+    for plane, values in zip(_planes(coarse), (luma, _half(cb), _half(cr)), strict=True):
+        plane[...] = _u8(values)
+    # swscale scales all three planes in one call, several times quicker than Pillow here.
+    canvas = coarse.reformat(width=cw, height=ch, interpolation="BICUBIC")
+    return [plane.copy() for plane in _planes(canvas)]
 
 
 class _Card:
@@ -371,9 +426,10 @@ class _Card:
         self.text = np.rint(np.asarray(layer, np.float32) * (235 / 255)).astype(np.uint8)
         self.card, self.rule_h = (x, y, card_w, card_h), _even(max(2.0, 3 * unit))
         by = chrome.bar_y
-        # (y0, y1, x0, x1, canvas): all even, so the chroma bands are exact halves.
-        self.bands = [(0, y, 0, w, 0), (y, y + card_h, 0, x, 0), (y, y + card_h, x, x + card_w, 1)]
-        self.bands += [(y, y + card_h, x + card_w, w, 0), (y + card_h, by, 0, w, 0), (by, h, 0, w, 1)]
+        # (y0, y1, x0, x1, canvas), painted in order: the whole frame, then the glass over it.
+        # All even, so the chroma rectangles are exact halves. Copying the card's pixels twice
+        # costs less than cutting the frame into six bands (fewer numpy calls).
+        self.rects = [(0, h, 0, w, 0), (y, y + card_h, x, x + card_w, 1), (by, h, 0, w, 1)]
 
     def frames(self) -> Iterator[av.VideoFrame]:
         import av
@@ -387,7 +443,7 @@ class _Card:
             ox, oy = round(span_x * (x0 + (x1 - x0) * ease)), round(span_y * (y0 + (y1 - y0) * ease))
             frame = av.VideoFrame(w, h, "yuv420p")
             planes = _planes(frame)
-            for top, bottom, left, right, which in self.bands:
+            for top, bottom, left, right, which in self.rects:
                 # Chroma takes the luma offset halved: an odd offset shifts it by half a
                 # chroma pixel, which a smooth background hides.
                 for plane, source, s in zip(planes, self.canvases[which], (1, 2, 2), strict=True):
@@ -403,73 +459,119 @@ class _Card:
             yield frame
 
 
-# --- Image-to-video: a Ken Burns pan and zoom ------------------------------------------------
+# --- Image-to-video: a slow pan across the picture --------------------------------------------
 
 
 def render_image_to_video(
     image: Path, *, width: int, height: int, frames: int, seed: int, dest: Path, fps: int = 24
 ) -> Path:
-    """Animate `image` with a smooth pan and zoom whose direction comes from the seed.
+    """Animate `image` with a smooth pan whose direction comes from the seed.
 
     The image is centre-cropped to `width`:`height` if its ratio differs: pass
     `preview_size(*image size)` to keep all of it.
     """
+    frames_drawn = image_to_video_frames(image, width=width, height=height, frames=frames, seed=seed, fps=fps)
+    return encode_frames(frames_drawn, width=width, height=height, dest=dest, fps=fps)
+
+
+def image_to_video_frames(
+    image: Path, *, width: int, height: int, frames: int, seed: int, fps: int = 24
+) -> Iterator[av.VideoFrame]:
+    """The frames render_image_to_video encodes, as yuv420p VideoFrames. Checks its arguments
+    now; loads the picture lazily, on encode_frames' worker while x264 opens."""
     _check(width, height, frames)
-    source = _load_source(Path(image), width, height)
-    rng = random.Random(seed)
-    chrome = _Chrome(width, height, frames, fps, seed, _palette(rng)[3])
-    return encode_frames(
-        _ken_burns(source, width, height, frames, rng, chrome), width=width, height=height, dest=dest, fps=fps
-    )
+    return _pan(Path(image), width, height, frames, fps, seed)
+
+
+# The picture is scaled once to this many times the output; frames are windows into it. A
+# zoom would look livelier, but it needs a rescale per frame, and at preview sizes swscale
+# costs about half an ultrafast x264 encode (BENCHMARKS.md, simulator): a pan is copies only.
+_PAN_ROOM = 1.2
+_EXIF_ORIENTATION = 0x0112
+_QUARTER_TURNS = {5, 6, 7, 8}  # orientations that transpose the picture
 
 
 def _load_source(path: Path, width: int, height: int) -> list[np.ndarray]:
-    """Y, U, V of the image upright, centre-cropped to the output's ratio, at up to 1.3 times
-    the output's size (even sides): enough that the deepest zoom (1.25) never upscales, and
-    crop boxes move in sub-pixel steps of the output, so the pan glides. Not more: every frame
-    copies and scales its crop, and that is most of what a frame costs. Converted to YUV once."""
+    """Y, U, V of the image upright, centre-cropped to the output's ratio and scaled to
+    _PAN_ROOM times the output's size (even sides). Converted to YUV once."""
     import av
     from PIL import Image as PILImage
     from PIL import ImageOps
 
+    room_w, room_h = _even(width * _PAN_ROOM), _even(height * _PAN_ROOM)
     with PILImage.open(path) as opened:
-        side = 2 * max(width, height)
-        opened.draft("RGB", (side, side))  # JPEG: decode at a reduced scale, much faster
+        # JPEG: decode at 1/2, 1/4 or 1/8 scale when every side stays at least the room's:
+        # several times faster than a full decode.
+        need = (room_w, room_h)
+        if opened.getexif().get(_EXIF_ORIENTATION, 1) in _QUARTER_TURNS:
+            need = (room_h, room_w)  # stored sideways: exif_transpose swaps the sides
+        opened.draft("RGB", need)
         upright = ImageOps.exif_transpose(opened).convert("RGB")
     keep = min(upright.width / width, upright.height / height)
     crop_w, crop_h = round(width * keep), round(height * keep)
     left, top = (upright.width - crop_w) // 2, (upright.height - crop_h) // 2
     cropped = upright.crop((left, top, left + crop_w, top + crop_h))
-    scale = max(1.0, min(1.3, keep))
+    # AREA when shrinking (no aliasing); a picture smaller than the room is enlarged smoothly.
+    interpolation = "AREA" if keep >= _PAN_ROOM else "BICUBIC"
     frame = av.VideoFrame.from_image(cropped).reformat(
-        width=_even(width * scale), height=_even(height * scale), format="yuv420p", interpolation="AREA"
+        width=room_w, height=room_h, format="yuv420p", interpolation=interpolation
     )
     return [plane.copy() for plane in _planes(frame)]
 
 
-def _ken_burns(
-    source: list[np.ndarray], w: int, h: int, frames: int, rng: random.Random, chrome: _Chrome
-) -> Iterator[av.VideoFrame]:
+def _half_pixel_phases(source: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """For each plane, four copies: as is, and shifted half a pixel right, down, and both
+    (each pixel the rounded mean of its neighbours; the last row and column repeat). A window
+    cut from the right copy at a whole-pixel offset is the picture at a half-pixel offset, so
+    the pan moves in half-pixel steps and glides even where the easing makes it slow."""
+
+    def mean(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return (a | b) - ((a ^ b) >> 1)  # rounded mean of uint8s without overflow
+
+    def right(plane: np.ndarray) -> np.ndarray:
+        out = plane.copy()
+        out[:, :-1] = mean(plane[:, :-1], plane[:, 1:])
+        return out
+
+    def down(plane: np.ndarray) -> np.ndarray:
+        out = plane.copy()
+        out[:-1] = mean(plane[:-1], plane[1:])
+        return out
+
+    phases = []
+    for plane in source:
+        shifted = right(plane)
+        phases.append([plane, shifted, down(plane), down(shifted)])
+    return phases
+
+
+def _pan(image: Path, w: int, h: int, frames: int, fps: int, seed: int) -> Iterator[av.VideoFrame]:
+    """The pan's frames. A generator: the picture is loaded on encode_frames' worker while
+    x264 opens."""
     import av
     import numpy as np
 
-    zoom, zoom_in = rng.uniform(1.15, 1.25), rng.random() < 0.5
+    phases = _half_pixel_phases(_load_source(image, w, h))
+    rng = random.Random(seed)
+    chrome = _Chrome(w, h, frames, fps, seed, _palette(rng)[3])
     angle = rng.randrange(8) * math.pi / 4
-    # Anchors place the window in the room the zoom leaves: 0 = left/top edge, 1 = right/bottom.
+    # Anchors place the window in the room: 0 = left/top edge, 1 = right/bottom edge.
     ax0, ay0 = 0.5 - math.cos(angle) / 2, 0.5 - math.sin(angle) / 2
     ax1, ay1 = 1 - ax0, 1 - ay0
-    src_h, src_w = source[0].shape
+    room_h, room_w = phases[0][0].shape
     for i in range(frames):
         t = i / max(1, frames - 1)
         ease = t * t * (3 - 2 * t)
-        z = 1 + (zoom - 1) * (ease if zoom_in else 1 - ease)
-        crop_w, crop_h = min(src_w, _even(src_w / z)), min(src_h, _even(src_h / z))
-        x = round((ax0 + (ax1 - ax0) * ease) * (src_w - crop_w))
-        y = round((ay0 + (ay1 - ay0) * ease) * (src_h - crop_h))
-        crop = av.VideoFrame(crop_w, crop_h, "yuv420p")
-        # Chroma starts at the halved offset: at most a quarter of an output chroma pixel off.
-        for plane, full, s in zip(_planes(crop), source, (1, 2, 2), strict=True):
-            np.copyto(plane, full[y // s : y // s + crop_h // s, x // s : x // s + crop_w // s])
-        frame = crop.reformat(width=w, height=h, interpolation="BILINEAR")  # swscale: fast, SIMD
-        chrome.draw(i, _planes(frame), track=True)
+        # The window's offset in luma pixels; each plane takes it at its own resolution,
+        # rounded to half a pixel of that plane.
+        x = (ax0 + (ax1 - ax0) * ease) * (room_w - w)
+        y = (ay0 + (ay1 - ay0) * ease) * (room_h - h)
+        frame = av.VideoFrame(w, h, "yuv420p")
+        planes = _planes(frame)
+        for plane, copies, s in zip(planes, phases, (1, 2, 2), strict=True):
+            left, half_x = divmod(round(2 * x / s), 2)
+            top, half_y = divmod(round(2 * y / s), 2)
+            rows, cols = plane.shape
+            np.copyto(plane, copies[half_x + 2 * half_y][top : top + rows, left : left + cols])
+        chrome.draw(i, planes, track=True)
         yield frame

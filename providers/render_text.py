@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import os
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -52,22 +52,30 @@ def font_for(px: int, text: str) -> ImageFont.FreeTypeFont:
 
 
 def wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    """Greedy word wrap; a word wider than a line (a URL, CJK without spaces) breaks anywhere."""
+    """Greedy word wrap; a word wider than a line (a URL, CJK without spaces) breaks anywhere.
+
+    Each word is measured once and a line's width is the sum of its words and spaces: much
+    quicker than measuring every candidate line, and the same but for kerning across a space."""
     lines: list[str] = []
-    line = ""
+    line, used = "", 0.0
+    space = font.getlength(" ")
     for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if font.getlength(candidate) <= width:
-            line = candidate
+        size = font.getlength(word)
+        if line and used + space + size <= width:
+            line, used = f"{line} {word}", used + space + size
             continue
         if line:
             lines.append(line)
+        if size <= width:
+            line, used = word, size
+            continue
         line = ""
         for char in word:
             if line and font.getlength(line + char) > width:
                 lines.append(line)
                 line = ""
             line += char
+        used = font.getlength(line)
     return [*lines, line] if line else lines
 
 
@@ -93,20 +101,36 @@ def fit_text(text: str, box_w: int, box_h: int, max_px: int, min_px: int) -> tup
 def label(text: str, px: int, dot: tuple[float, ...] | None = None) -> Image.Image:
     """White text with a soft shadow, legible on any background; or, given a `dot` colour,
     on a dark pill after a coloured dot (the badge)."""
+    from PIL import ImageDraw
+
+    if dot is None:
+        return _draw_label(text, px, pill=False)
+    # The pill and its text are the same for every seed; only the dot's colour changes.
+    image = _pill(text, px).copy()
+    pad, r, mid = px // 2, max(2, px // 4), image.height / 2
+    ImageDraw.Draw(image).ellipse((pad, mid - r, pad + 2 * r, mid + r), fill=(*(round(c) for c in dot), 255))
+    return image
+
+
+@lru_cache(maxsize=16)
+def _pill(text: str, px: int) -> Image.Image:
+    """Made once per process (never handed out: callers get a copy)."""
+    return _draw_label(text, px, pill=True)
+
+
+def _draw_label(text: str, px: int, *, pill: bool) -> Image.Image:
     from PIL import Image as PILImage
     from PIL import ImageDraw
 
     font = font_for(px, text)
-    pad = px // 2 if dot else 1
-    indent = px // 2 + pad if dot else 0
+    pad = px // 2 if pill else 1
+    indent = px // 2 + pad if pill else 0
     image = PILImage.new("RGBA", (math.ceil(font.getlength(text)) + 2 * pad + indent + 1, round(px * 1.6)))
     draw, mid = ImageDraw.Draw(image), image.height / 2
-    if dot:
+    if pill:
         draw.rounded_rectangle(
             (0, 0, image.width - 1, image.height - 1), image.height // 2, fill=(0, 0, 0, 165)
         )
-        r = max(2, px // 4)
-        draw.ellipse((pad, mid - r, pad + 2 * r, mid + r), fill=(*(round(c) for c in dot), 255))
     else:
         draw.text((pad + 1, mid + 1), text, font=font, fill=(0, 0, 0, 170), anchor="lm")
     draw.text((pad + indent, mid), text, font=font, fill=(255, 255, 255, 255), anchor="lm")

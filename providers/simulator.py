@@ -3,7 +3,7 @@
 It keeps the same lifecycle as the hosted APIs, so the whole app (queue positions, running,
 cancel rules, download, history) works and demos without an account: a job is queued for
 `queue_seconds` with a position counting down to 1, then runs for `run_seconds`, then
-succeeds with a `file://` URL of an H.264 MP4 (a prompt card, or a pan and zoom over the
+succeeds with a `file://` URL of an H.264 MP4 (a prompt card, or a slow pan across the
 image). Like RunComfy, a job can be cancelled only while queued.
 
 State is derived from the clock and one small JSON file per job in `work_dir`, written

@@ -4,6 +4,8 @@ reproducible per seed."""
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -166,7 +168,7 @@ def test_an_image_is_animated_at_its_own_aspect_ratio(tmp_path: Path, image_size
     assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p"
     assert info["size"] == size and Fraction(*size) == Fraction(*image_size)
     hashes: list[str] = info["hashes"]  # type: ignore[assignment]
-    assert len(hashes) == 121 and len(set(hashes)) > 100, "the picture pans and zooms"
+    assert len(hashes) == 121 and len(set(hashes)) > 100, "the picture pans"
     assert top_level_boxes(path).index("moov") < top_level_boxes(path).index("mdat")
 
 
@@ -181,6 +183,68 @@ def test_the_pan_is_reproducible_per_seed(tmp_path: Path) -> None:
 
     assert frames(1, "a.mp4") == frames(1, "b.mp4")
     assert frames(1, "a.mp4") != frames(2, "c.mp4")
+
+
+def halves_image(path: Path, upright: tuple[int, int], orientation: int) -> Path:
+    """A JPEG whose upright picture is red above and blue below, stored turned so that its
+    EXIF orientation tag is needed to show it upright."""
+    picture = Image.new("RGB", upright, (220, 30, 30))
+    ImageDraw.Draw(picture).rectangle((0, upright[1] // 2, upright[0], upright[1]), fill=(30, 30, 220))
+    stored = {1: picture, 6: picture.transpose(Image.Transpose.ROTATE_90)}[orientation]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(path, "JPEG", quality=92, exif=exif.tobytes())
+    return path
+
+
+@pytest.mark.parametrize("orientation", [1, 6], ids=["stored-upright", "stored-sideways"])
+def test_a_large_jpeg_is_shown_upright_at_the_pan_room_size(tmp_path: Path, orientation: int) -> None:
+    # 2400x3200 upright: decoded at a reduced JPEG scale (draft), turned by its EXIF tag.
+    image = halves_image(tmp_path / "in.jpg", (2400, 3200), orientation)
+    width, height = render.preview_size(2400, 3200)
+    planes = render._load_source(image, width, height)
+    assert planes[0].shape == (
+        render._even(height * render._PAN_ROOM),
+        render._even(width * render._PAN_ROOM),
+    )
+    frame = next(iter(render.image_to_video_frames(image, width=width, height=height, frames=2, seed=3)))
+    rgb = frame.to_ndarray(format="rgb24").astype(int)
+    top, bottom = rgb[height // 8 : height // 3], rgb[2 * height // 3 : 7 * height // 8]
+    assert top[..., 0].mean() > 150 > top[..., 2].mean(), "red on top, as the EXIF tag says"
+    assert bottom[..., 2].mean() > 150 > bottom[..., 0].mean()
+
+
+def test_a_picture_smaller_than_the_video_is_enlarged_and_still_pans(tmp_path: Path) -> None:
+    image = grid_image(tmp_path / "small.png", (200, 120))
+    path = render.render_image_to_video(
+        image, width=320, height=192, frames=24, seed=4, dest=tmp_path / "o.mp4"
+    )
+    hashes: list[str] = probe(path)["hashes"]  # type: ignore[assignment]
+    assert len(hashes) == 24 and len(set(hashes)) > 20
+
+
+def test_half_pixel_phases_are_the_picture_shifted_by_half_a_pixel() -> None:
+    plane = (np.arange(6 * 8, dtype=np.uint8) * 5).reshape(6, 8)
+    as_is, right, down, both = render._half_pixel_phases([plane, plane[::2, ::2], plane[::2, ::2]])[0]
+    wide = plane.astype(int)
+    assert (as_is == plane).all()
+    assert (right[:, :-1] == (wide[:, :-1] + wide[:, 1:] + 1) // 2).all() and (
+        right[:, -1] == plane[:, -1]
+    ).all()
+    assert (down[:-1] == (wide[:-1] + wide[1:] + 1) // 2).all()
+    expected = (
+        ((wide[:-1, :-1] + wide[:-1, 1:] + 1) // 2) + ((wide[1:, :-1] + wide[1:, 1:] + 1) // 2) + 1
+    ) // 2
+    assert (both[:-1, :-1] == expected).all()
+
+
+def test_an_unreadable_picture_fails_the_render_and_leaves_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "not-an-image.jpg"
+    bad.write_bytes(b"this is not a JPEG")
+    out = tmp_path / "out"
+    with pytest.raises(OSError):
+        render.render_image_to_video(bad, width=320, height=192, frames=24, seed=1, dest=out / "o.mp4")
+    assert not out.exists() or list(out.iterdir()) == []
 
 
 # --- encode_frames ---------------------------------------------------------------------------
@@ -202,6 +266,22 @@ def test_a_failed_encode_leaves_no_file_behind(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         render.encode_frames([], width=160, height=96, dest=tmp_path / "y.mp4")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_while_drawing_reaches_the_caller_and_stops_the_encode(tmp_path: Path) -> None:
+    drawn: list[int] = []
+
+    def frames() -> Iterator[np.ndarray]:
+        for n in range(10):
+            if n == 5:
+                raise RuntimeError("drawing broke at frame 5")
+            drawn.append(n)
+            yield np.zeros((96, 160, 3), np.uint8)
+
+    with pytest.raises(RuntimeError, match="frame 5"):
+        render.encode_frames(frames(), width=160, height=96, dest=tmp_path / "x.mp4")
+    assert drawn == [0, 1, 2, 3, 4] and list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "render-frames"], "the worker has stopped"
 
 
 def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
