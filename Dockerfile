@@ -8,6 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# Fonts the simulator draws prompts with: the slim image has none, and without a CJK font a
+# Chinese, Japanese or Korean prompt would show as boxes. The same list is packages.txt,
+# which a Gradio Space installs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 # The data folder must exist and belong to the app user even when nothing is mounted.
 RUN useradd --create-home --uid 1000 user \
     && mkdir -p /data \

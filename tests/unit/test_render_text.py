@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from providers import render_text
@@ -38,3 +41,16 @@ def test_fit_text_keeps_the_largest_size_when_it_fits_and_shrinks_when_it_does_n
     assert 10 < font.size < 40
     assert len(lines) * line_h <= 200 and all(font.getlength(line) <= 401 for line in lines)
     assert " ".join(lines) == TEXT, "it fits whole, so nothing is cut"
+
+
+def test_a_cjk_prompt_is_drawn_with_a_font_that_has_its_glyphs() -> None:
+    if render_text.font_path(render_text.CJK_FONT_FILES) is None:
+        if os.environ.get("STUDIO_REQUIRE_FONTS") == "1":
+            pytest.fail("no CJK font installed (apt-get install fonts-wqy-microhei); CI installs one")
+        pytest.skip("no CJK font installed: apt-get install fonts-wqy-microhei")
+    font = render_text.font_for(24, "一只猫在屋顶上")
+    assert Path(font.path).name in render_text.CJK_FONT_FILES
+    # A missing glyph is drawn as the same empty box for every character.
+    cat, roof, unassigned = (font.getmask(c).getbbox() for c in ("猫", "屋", "\U000f0000"))
+    assert cat and roof and cat != unassigned
+    assert bytes(font.getmask("猫")) != bytes(font.getmask("屋"))
