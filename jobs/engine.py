@@ -557,12 +557,7 @@ class Engine:
             return
         for round_number in range(1, DOWNLOAD_ROUNDS + 1):
             try:
-                await media.download(
-                    status.video_url,
-                    video_path,
-                    client=self._http,
-                    max_bytes=self.settings.download_max_bytes,
-                )
+                await media.download(status.video_url, video_path, max_bytes=self.settings.download_max_bytes)
                 break
             except ProviderError as exc:
                 if exc.retryable and round_number < DOWNLOAD_ROUNDS:

@@ -64,6 +64,9 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+USER_AGENT = "dreamina-studio/0.1"
+
+
 def make_client(
     timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, *, max_connections: int = 100
 ) -> httpx.AsyncClient:
@@ -72,8 +75,13 @@ def make_client(
         timeout=timeout,
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
         follow_redirects=True,
-        headers={"User-Agent": "dreamina-studio/0.1"},
+        headers={"User-Agent": USER_AGENT},
     )
+
+
+def make_blocking_client(timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> httpx.Client:
+    """The same, blocking: for one long transfer on its own thread (jobs/download.py)."""
+    return httpx.Client(timeout=timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT})
 
 
 Sleep = Callable[[float], Awaitable[None]]

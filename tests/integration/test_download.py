@@ -4,6 +4,7 @@ never shows (no Content-Length, a server that ignores Range), a tiny stdlib serv
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import threading
@@ -218,15 +219,28 @@ async def test_other_schemes_are_refused(dest: Path) -> None:
 # --- behaviours the fake does not show -------------------------------------------------
 
 
+STALL_AFTER = 1024 * 1024
+MANY = 33  # more than any default thread pool (min(32, cores + 4))
+
+
 class _Odd(BaseHTTPRequestHandler):
-    """'chunked': no Content-Length at all. 'ignore-range': always 200 with the whole body."""
+    """'chunked': no Content-Length at all. 'ignore-range': always 200 with the whole body.
+    'stall': the first STALL_AFTER bytes, then nothing until `release` is set (a Range
+    request is answered at once). 'together': nothing until MANY requests are waiting."""
 
     body = b""
     mode = "chunked"
     ranges: list[str | None] = []
+    release = threading.Event()
+    together = threading.Barrier(MANY, timeout=20)
 
     def do_GET(self) -> None:
         type(self).ranges.append(self.headers.get("Range"))
+        if self.mode == "stall":
+            self._stall()
+            return
+        if self.mode == "together":
+            self.together.wait()
         self.send_response(200)
         if self.mode == "chunked":
             self.send_header("Transfer-Encoding", "chunked")
@@ -240,19 +254,46 @@ class _Odd(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(self.body)
 
+    def _stall(self) -> None:
+        asked = self.headers.get("Range")
+        start = int(asked.removeprefix("bytes=").rstrip("-")) if asked else 0
+        self.send_response(206 if asked else 200)
+        if asked:
+            self.send_header("Content-Range", f"bytes {start}-{len(self.body) - 1}/{len(self.body)}")
+        self.send_header("Content-Length", str(len(self.body) - start))
+        self.end_headers()
+        if asked:
+            self.wfile.write(self.body[start:])
+            return
+        self.wfile.write(self.body[:STALL_AFTER])
+        self.wfile.flush()
+        self.release.wait(timeout=20)
+        self.wfile.write(self.body[STALL_AFTER:])
+
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
 
 
 @pytest.fixture
 def odd_server(source: Path) -> Iterator[tuple[str, type[_Odd]]]:
-    handler = type("Handler", (_Odd,), {"body": source.read_bytes(), "ranges": []})
+    handler = type(
+        "Handler",
+        (_Odd,),
+        {
+            "body": source.read_bytes(),
+            "ranges": [],
+            "release": threading.Event(),
+            "together": threading.Barrier(MANY, timeout=20),
+        },
+    )
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/video.mp4", handler
     finally:
+        handler.release.set()
+        handler.together.abort()
         server.shutdown()
         server.server_close()
 
@@ -292,3 +333,52 @@ async def test_a_server_that_ignores_range_makes_the_download_start_over(
 
     assert sha256(dest) == sha256(source)
     assert handler.ranges == ["bytes=33000-"]
+
+
+def download_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "video-download"]
+
+
+async def test_a_cancelled_download_stops_at_once_writes_nothing_more_and_the_next_resumes(
+    odd_server: tuple[str, type[_Odd]], source: Path, dest: Path
+) -> None:
+    url, handler = odd_server
+    handler.mode = "stall"
+    task = asyncio.create_task(download(url, dest, policy=FAST))
+    part = part_path(dest)
+    for _ in range(1000):
+        if part.exists() and part.stat().st_size >= STALL_AFTER:
+            break
+        await asyncio.sleep(0.01)
+    assert part.stat().st_size == STALL_AFTER, "the first megabyte arrived, then the server stalled"
+
+    task.cancel()
+    # Returns although the download thread is still blocked reading from the stalled server.
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, timeout=5)
+    handler.release.set()  # the old connection now gets the rest of the body...
+    for _ in range(500):
+        if not download_threads():
+            break
+        await asyncio.sleep(0.01)
+    assert not download_threads(), "the stopped download's thread has ended"
+    assert part.stat().st_size == STALL_AFTER, "...and none of it was written after the cancel"
+
+    assert await download(url, dest, policy=FAST) == SIZE
+    assert sha256(dest) == sha256(source)
+    assert handler.ranges == [None, f"bytes={STALL_AFTER}-"]
+    assert not part.exists()
+
+
+async def test_downloads_run_side_by_side_however_many_there_are(
+    odd_server: tuple[str, type[_Odd]], source: Path, tmp_path: Path
+) -> None:
+    # The server answers nobody until all MANY requests are waiting: downloads sharing a
+    # small thread pool (one user's waiting for another's to end) never get there.
+    url, handler = odd_server
+    handler.mode = "together"
+    saved = await asyncio.gather(
+        *(download(url, tmp_path / "many" / f"{n}.mp4", policy=FAST) for n in range(MANY))
+    )
+    assert saved == [SIZE] * MANY
+    assert sha256(tmp_path / "many" / "7.mp4") == sha256(source)
