@@ -223,3 +223,16 @@ async def test_refused_connection_raises_a_network_error() -> None:
             )
     assert info.value.kind == "network"
     assert "127.0.0.1" in info.value.message
+
+
+def test_blocking_clients_share_one_tls_context_that_verifies_servers() -> None:
+    import ssl
+
+    from providers.http import make_blocking_client, tls_context
+
+    context = tls_context()
+    assert context is tls_context(), "the CA bundle is loaded once"
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0
+    with make_blocking_client() as client:
+        assert client.headers["User-Agent"].startswith("dreamina-studio/")
