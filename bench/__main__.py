@@ -1,6 +1,6 @@
 """Run the benchmarks and write BENCHMARKS.md.
 
-    python -m bench                          # all of them (about 20 minutes)
+    python -m bench                          # all of them (about 10 minutes here)
     python -m bench --only download,image_fit
     python -m bench --quick                  # fewer rounds: a smoke run, noisier figures
 
