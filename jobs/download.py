@@ -15,7 +15,7 @@ import re
 import secrets
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -145,6 +145,21 @@ class _Transfer:
         if self.stopped.is_set():
             raise _Stopped
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the guard for a write to the `.part`; raises _Stopped if stopped already."""
+        with self.guard:
+            self.check()
+            yield
+
+
+def _rewind(handle: BinaryIO, transfer: _Transfer) -> int:
+    """Empty the `.part` to start the body again from byte zero; returns 0, the bytes held."""
+    with transfer.writing():
+        handle.seek(0)
+        handle.truncate()
+    return 0
+
 
 def _stream_once(
     client: httpx.Client,
@@ -182,11 +197,7 @@ def _stream_once(
             total = content_range[1] if content_range[1] is not None else total
         elif code in (200, 206):
             # A 200 to a Range request means the server ignored it: this body starts at zero.
-            with transfer.guard:
-                transfer.check()
-                handle.seek(0)
-                handle.truncate()
-            have = 0
+            have = _rewind(handle, transfer)
             length = response.headers.get("Content-Length", "")
             total = int(length) if length.isdigit() else None
             if code == 206:
@@ -201,8 +212,7 @@ def _stream_once(
         # the true offset. Progress is reported once per CHUNK_BYTES.
         reported = have
         for chunk in response.iter_raw():
-            with transfer.guard:
-                transfer.check()
+            with transfer.writing():
                 handle.write(chunk)
             have += len(chunk)
             if have > max_bytes:
@@ -252,11 +262,7 @@ def _download_http(
                         raise ProviderError(
                             "network", "The video host kept sending byte ranges that were not asked for."
                         ) from None
-                    with transfer.guard:
-                        transfer.check()
-                        handle.seek(0)
-                        handle.truncate()
-                    have, total = 0, None
+                    have, total = _rewind(handle, transfer), None
                     continue
                 except httpx.TransportError as exc:
                     # The bytes that did arrive were written; pick up where they stop.
@@ -280,8 +286,7 @@ def _download_http(
                     )
                 if transfer.stopped.wait(policy.delay(max(failures, 1), retry[1] if retry else None)):
                     raise _Stopped
-        with transfer.guard:
-            transfer.check()
+        with transfer.writing():
             _finish(handle, part, dest)
         return have
     except BaseException:

@@ -37,7 +37,6 @@ from providers.base import (
     SubmitRequest,
     ValidationError,
 )
-from providers.http import make_client
 
 log = logging.getLogger("studio.engine")
 
@@ -55,6 +54,15 @@ Listener = Callable[[JobRecord], None]
 
 class QuotaError(StudioError):
     """The owner has used up STUDIO_MAX_JOBS_PER_HOUR."""
+
+
+async def until_terminal(queue: asyncio.Queue[JobRecord]) -> AsyncIterator[JobRecord]:
+    """The records put on `queue`, one by one, ending after the first terminal one."""
+    while True:
+        record = await queue.get()
+        yield record
+        if record.terminal:
+            return
 
 
 class Engine:
@@ -78,7 +86,6 @@ class Engine:
         self._session_keys: dict[str, Secret] = {}
         # Submit times per quota key (a public visitor's address), last hour only, in memory.
         self._recent_submits: dict[str, collections.deque[float]] = {}
-        self._http = make_client()
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -113,7 +120,6 @@ class Engine:
             task.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
         self._watchers.clear()
-        await self._http.aclose()
         for provider in self._providers.values():
             await provider.aclose()
         if self._started:
@@ -373,11 +379,8 @@ class Engine:
         if unsubscribe is None:
             return
         try:
-            while True:
-                record = await queue.get()
+            async for record in until_terminal(queue):
                 yield record
-                if record.terminal:
-                    return
         finally:
             unsubscribe()
 

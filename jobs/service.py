@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jobs import media
-from jobs.engine import Engine
+from jobs.engine import Engine, until_terminal
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from providers import catalog
@@ -169,11 +169,8 @@ class Studio:
         if unsubscribe is None:
             return
         try:
-            while True:
-                record = await queue.get()
+            async for record in until_terminal(queue):
                 yield record
-                if record.terminal:
-                    return
         finally:
             assert self._loop is not None
             self._loop.call_soon_threadsafe(unsubscribe)

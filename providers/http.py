@@ -79,6 +79,7 @@ def make_client(
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=20),
         follow_redirects=True,
         headers={"User-Agent": USER_AGENT},
+        verify=tls_context(),
     )
 
 
@@ -92,7 +93,7 @@ def make_blocking_client(timeout: httpx.Timeout | float = DEFAULT_TIMEOUT) -> ht
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """The CA bundle httpx would load (SSL_CERT_FILE/SSL_CERT_DIR, else certifi's), loaded
-    once: it costs ~20 ms, paid by every client that is made without it."""
+    once for every client the studio makes: it costs ~20 ms each time otherwise."""
     import certifi
 
     return ssl.create_default_context(
