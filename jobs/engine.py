@@ -24,7 +24,7 @@ from pathlib import Path
 import jobs.history as history_ops
 import jobs.media as media
 from jobs.polling import next_poll_delay, transient_backoff
-from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import catalog
@@ -40,16 +40,42 @@ from providers.base import (
 
 log = logging.getLogger("studio.engine")
 
-NOT_CANCELLABLE_NOTE = (
-    "The provider says this job can no longer be cancelled: it will run to the end and be "
-    "billed. It will still be saved to your history."
-)
+# After this many failed polls in a row the job's note says the provider is failing. Each
+# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
+FAILING_NOTE_AFTER = 1
+# The ETA: the lower median of the model's latest runs, so one slow run among few does not
+# set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
+ETA_SAMPLES = 20
+
+
+def cannot_cancel_note(provider: str, can_cancel: bool) -> str:
+    """Why a job runs on after Cancel, per the provider's cancel rule and price."""
+    label = catalog.PROVIDER_LABELS.get(provider, provider)
+    free = provider == "simulator"
+    ends = "it will run to the end (free: the simulator bills nothing)" if free else (
+        "it will run to the end and be billed"
+    )
+    if can_cancel:
+        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
+    else:
+        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
+    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
 KEY_ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
 EXPORT_TTL_SECONDS = 3600
 # How often a finished download is retried after transient failures before giving up.
 DOWNLOAD_ROUNDS = 4
 
 Listener = Callable[[JobRecord], None]
+
+
+def failing_note(provider: str, error: ProviderError) -> str:
+    """What a person reads while the provider keeps failing to answer about a job."""
+    label = catalog.PROVIDER_LABELS.get(provider, provider)
+    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
+    return (
+        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    )
 
 
 class QuotaError(StudioError):
@@ -136,7 +162,7 @@ class Engine:
         if adapter.has_key() or (keys and keys.get(provider)):
             return None
         env = KEY_ENV_NAMES.get(provider, "an API key")
-        return f"Needs {env} in the environment or a key in Settings."
+        return f"Needs {env} in the environment or a key in the API keys tab."
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
         return self._store.get(job_id, owner=owner)
@@ -148,8 +174,8 @@ class Engine:
         return self._store.list(owner, query or HistoryQuery())
 
     def eta_seconds(self, model: str) -> float | None:
-        durations = self._store.run_durations(model)
-        return statistics.median(durations) if durations else None
+        durations = self._store.run_durations(model, ETA_SAMPLES)
+        return statistics.median_low(durations) if durations else None
 
     # --- submit ------------------------------------------------------------------------
 
@@ -290,6 +316,8 @@ class Engine:
         if record.state == "submitting" or not record.request_id:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
+        if not adapter.can_cancel:
+            return self._save(job_id, note=cannot_cancel_note(record.provider, False))
         outcome = await adapter.cancel(record.request_id, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
@@ -302,7 +330,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=NOT_CANCELLABLE_NOTE)
+        return self._save(job_id, note=cannot_cancel_note(record.provider, True))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
@@ -394,6 +422,8 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
+        if changes.get("state") in TERMINAL_STATES and "note" not in changes:
+            changes["note"] = None  # a note about a running job (cancel, provider failing) is over
         record = self._store.update(job_id, **changes)
         self._publish(record)
         return record
@@ -457,11 +487,15 @@ class Engine:
             try:
                 status = await adapter.poll(request_id, key=self._session_keys.get(job_id))
                 polls += 1
+                if failures >= FAILING_NOTE_AFTER:
+                    self._save(job_id, note=None)  # the provider answers again
                 failures = 0
                 retry_after = status.retry_after
             except ProviderError as exc:
                 if exc.retryable:
                     failures += 1
+                    if failures == FAILING_NOTE_AFTER:
+                        self._save(job_id, note=failing_note(record.provider, exc))
                     await asyncio.sleep(transient_backoff(failures, exc.retry_after))
                     continue
                 if exc.kind == "auth" and job_id not in self._session_keys and not adapter.has_key():
@@ -470,7 +504,7 @@ class Engine:
                     self._save(
                         job_id,
                         note=f"Waiting for a {catalog.PROVIDER_LABELS[record.provider]} key to check this job: "
-                        "enter it in Settings and press 'Check again'.",
+                        "enter it in the API keys tab and press 'Check again'.",
                     )
                     return
                 self._fail(job_id, exc)

@@ -69,6 +69,7 @@ class WaveSpeedProvider(HostedProvider):
     one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
 
     name: ProviderName = "wavespeed"
+    can_cancel = False
     label = "WaveSpeedAI"
     key_env = "WAVESPEED_API_KEY"
 
