@@ -45,7 +45,7 @@ def clock(seconds: float | None) -> str:
 def choice_label(param: ParamSpec, value: Any) -> str:
     """How a choice reads in the form: frames carry the seconds they mean."""
     if param.name == "frames":
-        return f"{value} frames (≈{(int(value) - 1) / FPS:.0f} s)"
+        return f"{value} (≈{(int(value) - 1) / FPS:.0f} s)"  # under the label "Frames"
     if param.name == "duration":
         return f"{value} s"
     return str(value)
@@ -60,7 +60,8 @@ def settings_line(record: JobRecord) -> str:
             continue
         param = spec.param(name) if spec else None
         value = record.options[name]
-        parts.append(choice_label(param, value) if param else str(value))
+        text = choice_label(param, value) if param else str(value)
+        parts.append(f"{value} frames{text[len(str(value)):]}" if name == "frames" else text)
     if spec and "resolution" not in record.options and spec.fixed_resolution:
         parts.append(spec.fixed_resolution)
     return " · ".join(parts) or "defaults"
@@ -70,34 +71,53 @@ def model_name(model_id: str) -> str:
     spec = spec_or_none(model_id)
     if spec is None:
         return model_id
-    return f"{spec.label} ({spec.provider_label})"
+    return f"{spec.label} · {spec.provider_label}"
 
 
 def elapsed_seconds(record: JobRecord, now: float | None = None) -> float:
+    """From pressing Generate to now, or to the end: for a video, when it was saved (the
+    details' "total" measures the same span)."""
     start = record.created_at or record.submitted_at or 0.0
-    end = record.finished_at if record.terminal and record.finished_at else (now or time.time())
-    return max(0.0, end - start)
+    end = (record.saved_at or record.finished_at) if record.terminal else None
+    return max(0.0, (end or now or time.time()) - start)
+
+
+def overdue_grace(eta: float) -> float:
+    """How far past its estimate a job may run before it counts as slow: a quarter of the
+    estimate, at least 5 s (estimates are medians of whole seconds; a job is never exact)."""
+    return max(5.0, eta / 4)
+
+
+def queue_words(position: int | None) -> str:
+    if position is None:
+        return ""
+    return " · next in the provider's queue" if position <= 1 else f" · {position} in the provider's queue"
 
 
 def status_html(record: JobRecord | None, eta: float | None = None, now: float | None = None) -> str:
     """The live status panel for one job."""
     if record is None:
         return (
-            '<div class="status-card idle">Ready. Your video will appear on the right when '
-            "it is done; you can start more while one runs.</div>"
+            '<div class="status-card idle">Ready. The video appears beside the form when done; '
+            "start more while one runs.</div>"
         )
     elapsed = elapsed_seconds(record, now)
     state = record.state
     headline = STATE_WORDS.get(state, state)
-    if state == "queued" and record.queue_position is not None:
-        headline += f" · position {record.queue_position} in the provider's queue"
+    if state == "queued":
+        headline += queue_words(record.queue_position)
     detail: list[str] = []
     progress = ""
     if record.active:
         detail.append(f"{clock(elapsed)} elapsed")
-        if eta:
+        if eta and not record.note:
             left = eta - elapsed
-            detail.append(f"about {clock(left)} left" if left > 0 else "taking longer than usual")
+            if left >= 1:
+                detail.append(f"about {clock(left)} left")
+            elif -left < overdue_grace(eta):
+                detail.append("almost done")
+            else:
+                detail.append("taking longer than usual")
             share = min(0.97, elapsed / eta) if eta > 0 else 0.0
             progress = f'<div class="progress"><div style="width:{share * 100:.0f}%"></div></div>'
         else:
@@ -111,7 +131,7 @@ def status_html(record: JobRecord | None, eta: float | None = None, now: float |
     body = ""
     if state in ("failed", "cancelled") and record.error_message:
         body = f'<div class="status-message">{html.escape(record.error_message)}</div>'
-    if record.note:
+    if record.note and record.active:
         body += f'<div class="status-note">{html.escape(record.note)}</div>'
     meta = [html.escape(model_name(record.model))]
     if record.request_id:
@@ -127,8 +147,14 @@ def status_html(record: JobRecord | None, eta: float | None = None, now: float |
     )
 
 
-def error_html(message: str) -> str:
-    return f'<div class="status-card state-failed"><div class="status-message">{html.escape(message)}</div></div>'
+def error_html(message: str, field: str | None = None) -> str:
+    """A refusal or error in a status line. `field` names the form control at fault; the
+    page's CSS outlines that control while this card is shown (theme.field_error_css)."""
+    mark = f' data-field="{html.escape(field)}"' if field else ""
+    return (
+        f'<div class="status-card state-failed refusal" role="alert"{mark}>'
+        f'<div class="status-message">{html.escape(message)}</div></div>'
+    )
 
 
 def _mb(size: int | None) -> str:
@@ -212,6 +238,8 @@ def counter_html(count: int, limit: int = catalog.PROMPT_MAX_CHARS) -> str:
     return f'<div class="char-count{over}">{count} / {limit}</div>'
 
 
-def caption(record: JobRecord) -> str:
-    text = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "…"
+def caption(record: JobRecord, limit: int = 140) -> str:
+    """A history tile's words: the prompt (up to about three lines; the rest is in the
+    details) and the model's short name."""
+    text = record.prompt if len(record.prompt) <= limit else record.prompt[: limit - 1].rstrip() + "…"
     return f"{text} · {model_short(record.model)}"

@@ -107,17 +107,17 @@ def render() -> HistoryPanel:
     gallery = gr.Gallery(
         label="History",
         show_label=False,
-        columns=3,
+        columns=4,
         height="auto",
         fit_columns=False,
-        object_fit="cover",
+        object_fit="contain",  # a 21:9 poster whole, not cropped to a square
         allow_preview=False,
         buttons=[],
         interactive=False,
         visible=False,
         elem_id="history-gallery",
     )
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False, elem_classes="pager"):
         prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
         next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
