@@ -30,6 +30,12 @@ EMPTY_FIRST = (
     '<div class="empty-state" id="history-empty"><div class="big">▦</div>'
     "No videos yet — your first one will appear here.</div>"
 )
+# The export's link appears below the button, at the foot of the page: bring it into view
+# (after the browser has drawn it).
+SHOW_EXPORT_JS = """() => { setTimeout(() => {
+  const link = document.querySelector("#history-export-file");
+  if (link) link.scrollIntoView({ block: "nearest" });
+}, 150); }"""
 EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches these filters.</div>'
 
 
@@ -231,7 +237,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         inputs_kwargs={"owner": session.owner, "view": panel.view},
         outputs=[panel.export_file],
         **PRIVATE,  # type: ignore[arg-type]
-    )
+    ).success(None, js=SHOW_EXPORT_JS, **PRIVATE)
 
     common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
     session.history_changed.change(reload, **common)

@@ -183,7 +183,11 @@ def test_at_1440_by_900_generate_status_and_result_are_in_view_together(desk: Pa
     desk.locator("#history-export").click()
     link = desk.locator("#history-export-file a").first
     expect(link).to_be_visible(timeout=LONG)
-    assert fully_in_view(desk, "#history-export-file a"), "the export link appears in view"
+    desk.wait_for_function(  # the page brings it into view once drawn
+        """() => { const b = document.querySelector('#history-export-file a').getBoundingClientRect();
+                   return b.top >= 0 && b.bottom <= window.innerHeight; }""",
+        timeout=10_000,
+    )
 
 
 # --- 15, 17: words --------------------------------------------------------------------

@@ -48,7 +48,7 @@ def desk(browser: Any, fake: FakeProviders) -> Iterator[Page]:
 
 
 def choose(page: Page, provider_label: str, model_label: str) -> None:
-    page.locator("#tab-t2v").get_by_text(provider_label, exact=True).click()
+    page.locator("#t2v-provider").get_by_text(provider_label, exact=True).click()
     page.locator("#t2v-model input").click()
     page.get_by_role("option", name=re.compile(re.escape(model_label))).first.click()
 
