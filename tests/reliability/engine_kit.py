@@ -67,8 +67,12 @@ def settings_for(
 def providers_for(settings: Settings) -> dict[str, Provider]:
     options: dict[str, Any] = dict(retry=FAST, submit_timeout=SUBMIT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
     return {
-        "runcomfy": RunComfyProvider(settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), **options),
-        "wavespeed": WaveSpeedProvider(settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), **options),
+        "runcomfy": RunComfyProvider(
+            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), **options
+        ),
+        "wavespeed": WaveSpeedProvider(
+            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), **options
+        ),
         "simulator": SimulatorProvider(
             settings.provider_dir("simulator"),
             queue_seconds=settings.sim_queue_seconds,
