@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from jobs import side_by_side
+from jobs.grid import Cell
 from jobs.side_by_side import CellLabel, render_side_by_side
 from jobs.video import is_faststart, probe
 from tests.clips import BLUE, COLOURS, GREEN, RED, frames_rgb, solid_clip
@@ -32,7 +33,7 @@ def mixed(tmp_path: Path) -> list[Path]:
     ]
 
 
-def centre(frame: np.ndarray, cell: side_by_side.Cell) -> np.ndarray:
+def centre(frame: np.ndarray, cell: Cell) -> np.ndarray:
     return frame[cell.y + cell.height // 2, cell.x + cell.width // 2].astype(int)
 
 
@@ -54,12 +55,14 @@ def test_output_is_browser_safe_h264_as_long_as_the_longest_member(tmp_path: Pat
     with av.open(str(result.path)) as container:
         stream = container.streams.video[0]
         times = [float(frame.time) for frame in container.decode(stream)]
-    steps = {round(b - a, 6) for a, b in zip(times, times[1:])}
+    steps = {round(b - a, 6) for a, b in zip(times, times[1:], strict=False)}
     assert steps == {round(1 / 24, 6)}, "a constant frame rate"
     assert not list(tmp_path.glob("out/.*")), "no temporary file left behind"
 
 
-def test_each_member_fills_its_own_cell_at_a_common_height_with_its_shape(tmp_path: Path, mixed: list[Path]) -> None:
+def test_each_member_fills_its_own_cell_at_a_common_height_with_its_shape(
+    tmp_path: Path, mixed: list[Path]
+) -> None:
     result = render_side_by_side(mixed, LABELS, tmp_path / "side.mp4")
     cells = result.plan.grid.cells
     assert len({c.height for c in cells}) == 1, "one common height"
@@ -80,15 +83,23 @@ def test_every_cell_has_its_label_drawn_and_only_there(tmp_path: Path, mixed: li
         empty = unlabelled[top:bottom, left:right].max(axis=2)
         assert (text > 150).sum() > 150, f"the caption under the cell at x={cell.x} has text"
         assert (empty > 150).sum() == 0, "an empty label leaves the strip blank"
-        picture = (slice(cell.y + 10, cell.y + cell.height - 10), slice(cell.x + 10, cell.x + cell.width - 10))
-        assert np.abs(labelled[picture].astype(int) - unlabelled[picture]).max() <= 3, "text stays in the caption"
+        picture = (
+            slice(cell.y + 10, cell.y + cell.height - 10),
+            slice(cell.x + 10, cell.x + cell.width - 10),
+        )
+        assert np.abs(labelled[picture].astype(int) - unlabelled[picture]).max() <= 3, (
+            "text stays in the caption"
+        )
 
 
-def test_a_member_that_ends_early_holds_its_last_frame_dimmed_and_marked(tmp_path: Path, mixed: list[Path]) -> None:
+def test_a_member_that_ends_early_holds_its_last_frame_dimmed_and_marked(
+    tmp_path: Path, mixed: list[Path]
+) -> None:
     result = render_side_by_side(mixed, LABELS, tmp_path / "side.mp4")
     frames = frames_rgb(result.path)
     tall = result.plan.grid.cells[1]  # 1 s of 2 s
     assert close_to(centre(frames[12], tall), GREEN), "playing"
+
     # The white square moves a pixel a frame; once the member has ended it stays where its
     # last frame (23) left it.
     def square_at(frame: np.ndarray) -> float:
@@ -118,8 +129,8 @@ def test_two_to_six_members_each_get_a_cell_inside_the_frame(tmp_path: Path, cou
     first = frames_rgb(result.path)[0]
     boxes = []
     for cell, colour in zip(grid.cells, COLOURS, strict=False):
-        assert 0 <= cell.x and cell.x + cell.width <= grid.width
-        assert 0 <= cell.y and cell.caption_box[3] <= grid.height
+        assert cell.x >= 0 and cell.x + cell.width <= grid.width
+        assert cell.y >= 0 and cell.caption_box[3] <= grid.height
         assert all(v % 2 == 0 for v in (cell.x, cell.y, cell.width, cell.height, cell.caption_height))
         assert close_to(centre(first, cell), colour)
         boxes.append((cell.x, cell.y, cell.x + cell.width, cell.caption_box[3]))
@@ -196,7 +207,9 @@ def test_a_missing_or_unreadable_member_is_refused_by_number_and_name(tmp_path: 
     assert dest.read_bytes() == b"an earlier export", "nothing is written for refused input"
 
 
-def test_a_failure_while_encoding_leaves_no_file_and_stops_the_worker(tmp_path: Path, mixed: list[Path]) -> None:
+def test_a_failure_while_encoding_leaves_no_file_and_stops_the_worker(
+    tmp_path: Path, mixed: list[Path]
+) -> None:
     before = set(threading.enumerate())
     dest = tmp_path / "side.mp4"
 
