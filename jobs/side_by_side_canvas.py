@@ -65,12 +65,20 @@ def draw_canvas(grid: Grid, labels: Sequence[Captioned]) -> np.ndarray:
 
 def fit_line(text: str, px: int, width: int) -> tuple[Any, str]:
     """A font and the text for one line `width` px wide: at `px`, or smaller (down to 70%)
-    if that makes it fit, else cut with an ellipsis."""
+    if that makes it fit, else cut with an ellipsis. Text width grows in proportion to the
+    font size, so the size that fits is computed, not searched (loading a font costs ms)."""
     font = render_text.font_for(px, text)
-    for size in range(px, max(8, round(px * 0.7)) - 1, -1):
+    length = font.getlength(text)
+    if length <= width:
+        return font, text
+    smallest = max(8, round(px * 0.7))
+    size = max(smallest, int(px * width / length))
+    font = render_text.font_for(size, text)
+    while font.getlength(text) > width and size > smallest:  # glyph metrics round
+        size -= 1
         font = render_text.font_for(size, text)
-        if font.getlength(text) <= width:
-            return font, text
+    if font.getlength(text) <= width:
+        return font, text
     while text and font.getlength(text + "…") > width:
         text = text[:-1]
     return font, text.rstrip() + "…"

@@ -13,6 +13,7 @@ import pytest
 from jobs import side_by_side
 from jobs.grid import Cell
 from jobs.side_by_side import CellLabel, render_side_by_side
+from jobs.side_by_side_canvas import fit_line
 from jobs.video import is_faststart, probe
 from tests.clips import BLUE, COLOURS, GREEN, RED, frames_rgb, solid_clip
 
@@ -231,3 +232,14 @@ def test_labels_read_as_model_then_provider_time_and_price() -> None:
     assert CellLabel("M", "P", 125, 0.0825).lines() == ("M", "P · 2 min 05 s · $0.083")
     assert CellLabel("M").lines() == ("M", "")
     assert CellLabel().lines() == ("", "")
+
+
+def test_a_caption_line_shrinks_to_fit_then_is_cut_with_an_ellipsis() -> None:
+    font, text = fit_line("Dreamina 3.0 Pro", 20, 400)
+    assert (text, font.size) == ("Dreamina 3.0 Pro", 20), "fits as it is"
+    wide = font.getlength("Dreamina 3.0 Pro")
+    font, text = fit_line("Dreamina 3.0 Pro", 20, int(wide * 0.85))
+    assert text == "Dreamina 3.0 Pro" and 14 <= font.size < 20
+    assert font.getlength(text) <= wide * 0.85
+    font, text = fit_line("Dreamina 3.0 Pro image-to-video 1080p", 20, 120)
+    assert text.endswith("…") and text.startswith("Dream") and font.getlength(text) <= 120
