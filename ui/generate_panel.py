@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
+from gradio.components import Component
 
+from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
-from providers import catalog
 from providers.base import Kind, StudioError, ValidationError
+from providers.catalog import ModelSpec
 from ui import controls, image_check, owners
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
@@ -28,10 +31,7 @@ class GeneratePanel:
     model_info: gr.HTML
     prompt: gr.Textbox
     counter: gr.HTML
-    aspect_ratio: gr.Radio
-    frames: gr.Radio
-    resolution: gr.Radio
-    duration: gr.Radio
+    params: dict[str, Component]  # one control per option name (seed aside)
     seed: gr.Number
     random_seed: gr.Button
     last_seed: gr.Button
@@ -42,25 +42,29 @@ class GeneratePanel:
     preflight: gr.HTML | None = None
     fit_image: gr.Checkbox | None = None
 
-    def options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in controls.OPTION_NAMES}
+    def options(self) -> dict[str, Component]:
+        return dict(self.params)
 
 
 def render(kind: Kind, ctx: Context) -> GeneratePanel:
+    registry = ctx.registry
     ready = ctx.readiness(None)
-    provider = controls.default_provider(ready)
-    spec = catalog.get_model(controls.default_model(kind, ready))
+    spec = registry.model(controls.default_model(registry, kind, ready))
+    provider = spec.provider
     picker = gr.Radio(
-        controls.provider_choices(ready), value=provider, label="Provider", elem_id=f"{kind}-provider"
+        controls.provider_choices(registry, kind, ready),
+        value=provider,
+        label="Provider",
+        elem_id=f"{kind}-provider",
     )
     model = gr.Dropdown(
-        controls.model_choices(kind, provider),
+        controls.model_choices(registry, kind, provider),
         value=spec.id,
         label="Model",
         interactive=True,
         elem_id=f"{kind}-model",
     )
-    model_info = gr.HTML(controls.model_info_html(spec, ready(provider)))
+    model_info = gr.HTML(controls.model_info_html(registry, spec, ready(provider)))
     image = preflight = fit = None
     if kind == "i2v":
         with gr.Row(equal_height=False):
@@ -90,21 +94,10 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         lines=3, max_lines=12, label="Prompt", placeholder=placeholder, elem_id=f"{kind}-prompt"
     )
     counter = gr.HTML(counter_html(0), elem_id=f"{kind}-counter")
-    with gr.Row():
-        aspect_ratio = gr.Radio(
-            **controls.initial_option(spec, "aspect_ratio"), elem_id=f"{kind}-aspect_ratio"
-        )
-    with gr.Row():
-        frames = gr.Radio(**controls.initial_option(spec, "frames"), min_width=140, elem_id=f"{kind}-frames")
-        duration = gr.Radio(
-            **controls.initial_option(spec, "duration"), min_width=140, elem_id=f"{kind}-duration"
-        )
-        resolution = gr.Radio(
-            **controls.initial_option(spec, "resolution"), min_width=140, elem_id=f"{kind}-resolution"
-        )
+    params = _render_options(kind, ctx, spec)
     with gr.Row(equal_height=False, elem_classes="seed-row"):
         # No minimum/maximum here: Gradio would refuse an out-of-range seed with a bare
-        # "Error" toast; the catalog's check names the field and the range instead.
+        # "Error" toast; the engine's check names the field and the range instead.
         seed = gr.Number(
             -1,
             precision=0,
@@ -137,10 +130,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         model_info=model_info,
         prompt=prompt,
         counter=counter,
-        aspect_ratio=aspect_ratio,
-        frames=frames,
-        resolution=resolution,
-        duration=duration,
+        params=params,
         seed=seed,
         random_seed=random_seed,
         last_seed=last_seed,
@@ -153,17 +143,37 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     )
 
 
+def _render_options(kind: Kind, ctx: Context, spec: ModelSpec) -> dict[str, Component]:
+    """A control per option any model of this kind takes, shown for `spec`: wide choices
+    (many values) get a row each, the rest share one."""
+    found = controls.option_params(ctx.registry, kind)
+    wide = [p for p in found.values() if p.control == "choice" and len(p.choices or ()) > 4]
+    rest = [p for p in found.values() if p not in wide]
+    made: dict[str, Component] = {}
+    for param in wide:
+        with gr.Row():
+            made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    if rest:
+        with gr.Row():
+            for param in rest:
+                made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    return {name: made[name] for name in found}
+
+
 def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any) -> dict[Any, Any]:
     """Updates that put a past job's settings back into this form ('Reuse settings'). The
     model changes here by update, which does not fire the model's `input` listener, so the
     options set here are not reset to the new model's defaults."""
-    spec = catalog.get_model(record.model)
+    registry = ctx.registry
+    spec = registry.model(record.model)
     ready = ctx.readiness(keys)
-    provider_update, model_update = controls.picker_updates(panel.kind, spec.provider, spec.id, ready)
+    provider_update, model_update = controls.picker_updates(
+        registry, panel.kind, spec.provider, spec.id, ready
+    )
     updates: dict[Any, Any] = {
         panel.provider: provider_update,
         panel.model: model_update,
-        panel.model_info: controls.model_info_html(spec, ready(spec.provider)),
+        panel.model_info: controls.model_info_html(registry, spec, ready(spec.provider)),
         panel.prompt: record.prompt,
         panel.counter: counter_html(len(record.prompt)),
         panel.seed: controls.seed_update(spec, record.seed),
@@ -189,14 +199,15 @@ def refusal(error: StudioError) -> str:
 
 def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     kind = panel.kind
-    studio, settings = ctx.studio, ctx.settings
-    option_inputs = {**panel.options(), "seed": panel.seed}
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+
+    option_inputs: dict[str, Block] = {**panel.options(), "seed": panel.seed}
     # Whoever changes the model redraws what depends on it, in the same response: the
     # model's `input` (a person's pick), not `change`, which an update (Reuse settings) also
     # fires and which would reset the options that update just set.
     model_outputs = [panel.model_info, *panel.options().values(), panel.seed, panel.generate, panel.status]
 
-    async def ready_status(owner: str | None, watch: Watch, reason: str | None, spec: Any) -> Any:
+    async def ready_status(owner: str | None, watch: Watch, reason: str | None, spec: ModelSpec) -> Any:
         """The status line for the chosen model: why Generate is off, or the tab's job."""
         if reason:
             return refusal(ValidationError("model", f"{spec.provider_label}: {reason}"))
@@ -204,13 +215,14 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         record = await studio.get(owner, job_id) if owner and job_id else None
         if record is None:
             return status_html(None)
-        return status_html(record, await studio.eta_seconds(record.model) if record.active else None)
+        eta = await studio.eta_seconds(record.model) if record.active else None
+        return status_html(record, eta, registry=registry)
 
     async def for_model(model: str, keys: Any, owner: str | None, watch: Watch, current: dict) -> list[Any]:
-        spec = catalog.get_model(model)
+        spec = registry.model(model)
         reason = ctx.readiness(keys)(spec.provider)
-        info = controls.model_info_html(spec, reason)
-        options = [controls.option_update(spec, name, current.get(name)) for name in controls.OPTION_NAMES]
+        info = controls.model_info_html(registry, spec, reason)
+        options = [controls.option_update(spec, name, current.get(name)) for name in panel.params]
         return [
             info,
             *options,
@@ -224,7 +236,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     async def on_provider(
         provider: str, model: str, keys: Any, owner: Any, watch: Watch, **current: Any
     ) -> list[Any]:
-        model_update = controls.picker_updates(kind, provider, model, ctx.readiness(keys))[1]
+        model_update = controls.picker_updates(registry, kind, provider, model, ctx.readiness(keys))[1]
         return [model_update, *await for_model(model_update["value"], keys, owner, watch, current)]
 
     panel.provider.input(
@@ -248,11 +260,11 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
 
     async def on_keys(provider: str, model: str, keys: Any, owner: Any, watch: Watch) -> list[Any]:
         ready = ctx.readiness(keys)
-        spec = catalog.get_model(model)
+        spec = registry.model(model)
         reason = ready(spec.provider)
         return [
-            controls.picker_updates(kind, provider, model, ready)[0],
-            controls.model_info_html(spec, reason),
+            controls.picker_updates(registry, kind, provider, model, ready)[0],
+            controls.model_info_html(registry, spec, reason),
             gr.update(interactive=reason is None),
             await ready_status(owner, watch, reason, spec),
         ]
@@ -281,7 +293,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
 
     image_check.wire(panel.model, panel.image, panel.preflight, panel.fit_image, studio)
 
-    form: dict[str, Any] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
+    form: dict[str, Block] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
     if panel.image is not None and panel.fit_image is not None:
         form.update(image=panel.image, fit_image=panel.fit_image)
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
@@ -292,18 +304,12 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         """Why this form cannot start a job, before anything is sent; None when it can."""
         try:
             image = controls.uploaded_path(image)
-            request = controls.request_from_form(kind, model, prompt, values, image, fit_image)
-            spec = catalog.get_model(request.model)
-            catalog.validate_prompt(request.prompt, spec.prompt_max)
-            catalog.validate_options(spec, request.options)
+            request = controls.request_from_form(registry, kind, model, prompt, values, image, fit_image)
+            spec = rules.check_request(registry, request).spec  # the engine's own checks
             reason = ctx.readiness(keys)(spec.provider)
             if reason:
                 raise ValidationError("model", f"{spec.provider_label}: {reason}")
-            if kind == "i2v":
-                if not image:
-                    raise ValidationError(
-                        "image", f"Image: upload a start image ({catalog.IMAGE_RULES.describe()})."
-                    )
+            if image:
                 report = studio.preflight(spec.id, image)
                 if not report.ok and not (fit_image and report.fixable):
                     raise ValidationError("image", f"Image: {report.summary()}")
@@ -324,10 +330,9 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         error = form_error(prompt, model, **values)
         return gr.skip() if error is None else refusal(error)
 
-    refusal_inputs = {**form, "keys": session.keys}
     panel.generate.click(
         refuse_in_status,
-        inputs_kwargs=refusal_inputs,
+        inputs_kwargs={**form, "keys": session.keys},
         outputs=[panel.status],
         show_progress="hidden",
         preprocess=panel.image is None,  # raw image payload: see controls.uploaded_path
@@ -347,11 +352,11 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **values: Any,
     ) -> Any:
         owner = owners.require(owner, settings, request)
-        spec = catalog.get_model(model)
+        spec = registry.model(model)
         yield _sending(spec), gr.skip()
         try:
             path = controls.uploaded_path(image)
-            generation = controls.request_from_form(kind, model, prompt, values, path, fit_image)
+            generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
             record = await studio.submit(
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
             )
@@ -361,7 +366,8 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         watch.tabs[kind] = record.id
         if record.active:
             watch.seen.add(record.id)
-        yield status_html(record, await studio.eta_seconds(record.model)), gr.Timer(active=True)
+        eta = await studio.eta_seconds(record.model)
+        yield status_html(record, eta, registry=registry), gr.Timer(active=True)
 
     panel.generate.click(
         submit,
@@ -384,7 +390,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         record = await studio.cancel(owner, record.id)
         if record.note:
             gr.Warning(record.note, title="Not cancelled")
-        return status_html(record, await studio.eta_seconds(record.model))
+        return status_html(record, await studio.eta_seconds(record.model), registry=registry)
 
     panel.cancel.click(
         cancel,
@@ -395,7 +401,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     )
 
 
-def _sending(spec: catalog.ModelSpec) -> str:
+def _sending(spec: ModelSpec) -> str:
     return (
         f'<div class="status-card state-submitting" data-state="submitting"><div class="status-head">'
         f"<strong>Sending to {html.escape(spec.provider_label)}…</strong></div>"

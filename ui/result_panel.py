@@ -13,8 +13,10 @@ from typing import Any
 
 import gradio as gr
 
+from jobs import rules
 from jobs.records import JobRecord
 from providers.base import StudioError
+from providers.registry import Registry
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
@@ -24,7 +26,6 @@ EMPTY = (
     '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
     "Your video will play here.<br>Generate one, or pick one from your history below.</div>"
 )
-RECHECKABLE = {"timeout", "network", "server", "rate_limited", "auth", "expired", "not_found"}
 
 
 @dataclass
@@ -116,7 +117,7 @@ def _prune_downloads(now: float) -> None:
             continue
 
 
-def named_video(record: JobRecord) -> Path | None:
+def named_video(record: JobRecord, registry: Registry) -> Path | None:
     """The video under its download name, so both the player's and the button's downloads
     save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. A symbolic link:
     Gradio serves its own cached copy, and a link holds no bytes, so deleting the video
@@ -124,7 +125,7 @@ def named_video(record: JobRecord) -> Path | None:
     if not record.video_path or not Path(record.video_path).is_file():
         return None
     folder = downloads_root() / record.id
-    target = folder / download_name(record)
+    target = folder / download_name(record, registry=registry)
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _prune_downloads(time.time())
@@ -136,7 +137,7 @@ def named_video(record: JobRecord) -> Path | None:
     return target
 
 
-def show(record: JobRecord | None) -> list[Any]:
+def show(record: JobRecord | None, registry: Registry) -> list[Any]:
     """Updates for ResultPanel.outputs(): the job, or the empty state."""
     if record is None:
         hidden = gr.update(visible=False)
@@ -150,15 +151,14 @@ def show(record: JobRecord | None) -> list[Any]:
             hidden,
             hidden,
         ]
-    video = named_video(record) if record.state == "succeeded" else None
-    can_recheck = record.state == "failed" and bool(record.request_id) and record.error_kind in RECHECKABLE
+    video = named_video(record, registry) if record.state == "succeeded" else None
     return [
         gr.update(visible=video is None and record.state == "succeeded"),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(value=details_html(record), visible=True),
+        gr.update(value=details_html(record, registry=registry), visible=True),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(visible=True),
-        gr.update(visible=can_recheck),
+        gr.update(visible=rules.can_reuse(registry, record)),
+        gr.update(visible=rules.can_check_again(record)),
         gr.update(visible=not record.active),
         gr.update(visible=False),
     ]
@@ -171,8 +171,8 @@ def wire(
 
     async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
         if not owner or not shown:
-            return show(None)
-        return show(await studio.get(owner, shown))
+            return show(None, ctx.registry)
+        return show(await studio.get(owner, shown), ctx.registry)
 
     session.shown.change(
         on_shown,
