@@ -48,7 +48,7 @@ def header_html(settings: Settings) -> str:
         '<div id="studio-header">'
         f"<h1>{LOGO}{TITLE}</h1>"
         f'<div class="tagline">Dreamina 3.0 videos through {html.escape(_either(hosted))}. '
-        f"Unofficial: not affiliated with {html.escape(_either(['ByteDance', *hosted]))}.</div>"
+        "Unofficial: not affiliated with ByteDance or the providers.</div>"
         f'<span class="pill">{html.escape(who)}</span></div>'
     )
 

@@ -170,10 +170,12 @@ footer .divider:last-child { display: none; }
   #studio-side { position: sticky; top: 8px; align-self: flex-start; }
 }
 @media (min-width: 900px) and (min-height: 560px) {
-  .generate-dock { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
+  .generate-dock { position: sticky; bottom: 0; z-index: 200; background: var(--body-background-fill);
     padding: 6px 0 4px; box-shadow: 0 -10px 12px -12px rgba(15, 23, 42, 0.35); }
 }
-#result-video video { max-height: 420px; }
+/* The player as tall as its video (a fixed 420 px left bands around a 16:9 clip). */
+#result-video, #result-video > div, #result-video .wrap { height: auto !important; }
+#result-video video { height: auto !important; max-height: min(420px, 70vh); }
 .confirm-row { align-items: center !important; gap: 8px; }
 .confirm-text { font-size: 0.88rem; }
 .generate-row { align-items: stretch; }
@@ -194,9 +196,6 @@ textarea:focus-visible, [role="option"]:focus-visible {
 @media (max-width: 720px) {
   #studio-header h1 { font-size: 1.2rem; }
   .gradio-container { padding: 6px !important; }
-  /* The player as tall as its video (a fixed 420 px left bands around a 16:9 clip). */
-  #result-video, #result-video > div, #result-video .wrap { height: auto !important; }
-  #result-video video { height: auto !important; max-height: 70vh; }
   /* Two tiles a row: four (of at least 100 px each) made the page wider than a phone. */
   #history-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
 }
