@@ -15,7 +15,6 @@ import functools
 import logging
 import random
 import secrets
-import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -24,7 +23,7 @@ from pathlib import Path
 import jobs.history as history_ops
 import jobs.media as media
 from jobs import rules
-from jobs.polling import next_poll_delay, transient_backoff
+from jobs.polling import estimate_seconds, next_poll_delay, transient_backoff
 from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
@@ -45,8 +44,7 @@ log = logging.getLogger("studio.engine")
 # After this many failed polls in a row the job's note says the provider is failing. Each
 # poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
 FAILING_NOTE_AFTER = 1
-# The ETA: the lower median of the model's latest runs, so one slow run among few does not
-# set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
+# The ETA comes from this many of the model's latest runs (polling.estimate_seconds).
 ETA_SAMPLES = 20
 
 
@@ -181,8 +179,7 @@ class Engine:
         return self._store.list(owner, query or HistoryQuery())
 
     def eta_seconds(self, model: str) -> float | None:
-        durations = self._store.run_durations(model, ETA_SAMPLES)
-        return statistics.median_low(durations) if durations else None
+        return estimate_seconds(self._store.run_durations(model, ETA_SAMPLES))
 
     # --- submit ------------------------------------------------------------------------
 

@@ -7,8 +7,18 @@ second of its run (the benchmark checks requests per job <= job seconds + 5).
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
+
 MIN_DELAY = 0.25
 MAX_DELAY = 5.0
+
+
+def estimate_seconds(durations: Sequence[float]) -> float | None:
+    """The expected run time from a model's latest runs: their lower median, so one slow
+    run among few does not set it (the median of 12 s and 190 s is 101 s; this says 12 s).
+    None without history."""
+    return statistics.median_low(durations) if durations else None
 
 
 def next_poll_delay(

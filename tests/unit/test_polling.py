@@ -1,6 +1,6 @@
 """The poll schedule: few requests per job, quick detection near the expected finish."""
 
-from jobs.polling import MAX_DELAY, MIN_DELAY, next_poll_delay, transient_backoff
+from jobs.polling import MAX_DELAY, MIN_DELAY, estimate_seconds, next_poll_delay, transient_backoff
 
 
 def simulate(job_seconds: float, eta: float | None, queued_for: float = 0.0) -> tuple[int, float]:
@@ -67,3 +67,11 @@ def test_a_job_past_its_estimate_is_not_polled_in_a_burst() -> None:
 def test_the_polls_around_the_estimate_stay_dense_until_it_passes() -> None:
     assert next_poll_delay("running", 5, 9.5, eta=10.0) == MIN_DELAY
     assert next_poll_delay("running", 5, 10.5, eta=10.0) > MIN_DELAY
+
+
+def test_one_slow_run_does_not_set_the_estimate() -> None:
+    # Seen: "about 1:39 left" for 12 s jobs after one 190 s run (the median of two is their mean).
+    assert estimate_seconds([190.0, 12.0]) == 12.0
+    assert estimate_seconds([12.0, 190.0, 13.0]) == 13.0
+    assert estimate_seconds([190.0, 185.0, 12.0]) == 185.0  # most runs are slow now: so is the estimate
+    assert estimate_seconds([]) is None
