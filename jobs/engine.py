@@ -23,6 +23,7 @@ from pathlib import Path
 
 import jobs.history as history_ops
 import jobs.media as media
+from jobs.db_journal import choose_journal
 from jobs.polling import next_poll_delay, transient_backoff
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
@@ -37,6 +38,7 @@ from providers.base import (
     SubmitRequest,
     ValidationError,
 )
+from providers.scrub import Scrubber
 
 log = logging.getLogger("studio.engine")
 
@@ -79,7 +81,9 @@ class Engine:
         self.settings = settings
         self._providers = dict(providers)
         self._clock = clock
-        self._store = JobStore(settings.db_path)
+        journal = choose_journal(settings.data_dir, settings.db_journal)
+        log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
+        self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._listeners: dict[str, set[Listener]] = {}
         # Keys typed in a browser session, kept only in memory and only while the job runs.
@@ -87,6 +91,8 @@ class Engine:
         # Submit times per quota key (a public visitor's address), last hour only, in memory.
         self._recent_submits: dict[str, collections.deque[float]] = {}
         self._started = False
+        # Every configured and session key, masked in every form from whatever is stored.
+        self.scrubber = Scrubber([settings.runcomfy_key, settings.wavespeed_key])
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -179,6 +185,8 @@ class Engine:
 
         adapter = self._providers.get(spec.provider)
         session_key = (keys or {}).get(spec.provider) or None
+        for key in (keys or {}).values():
+            self.scrubber.add(key)
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
@@ -220,6 +228,8 @@ class Engine:
             self._store.delete(record.id, owner)
             if image:
                 image.unlink(missing_ok=True)
+            exc.message = self.scrubber.scrub(exc.message)
+            exc.args = (exc.message,)
             raise
         except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
             log.exception("unexpected error while submitting job %s", record.id)
@@ -313,6 +323,7 @@ class Engine:
         if record.state == "succeeded" or record.state == "cancelled":
             return record
         key = (keys or {}).get(record.provider)
+        self.scrubber.add(key)
         if key:
             self._session_keys[job_id] = key
         if record.terminal:
@@ -394,6 +405,9 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
+        for name in ("error_message", "note"):
+            if isinstance(changes.get(name), str):
+                changes[name] = self.scrubber.scrub(str(changes[name]))
         record = self._store.update(job_id, **changes)
         self._publish(record)
         return record

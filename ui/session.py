@@ -1,7 +1,8 @@
 """What every panel shares: the services (Context) and one browser session's state (Session).
 
-Per-session values live in gr.State (server memory, one per browser tab) and the per-browser
-owner id in gr.BrowserState; nothing per-user is held in module globals.
+Per-session values live in gr.State (server memory, one per browser tab); a public visitor's
+owner id comes from a signed HttpOnly cookie (ui/visitor_id.py); nothing per-user is held in
+module globals.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import gradio as gr
 from jobs.service import Studio
 from jobs.settings import Settings
 from providers.base import Secret
-from ui import owners
+from ui.gate import Guard
 
 # Every UI event: hidden from the API page and gradio_client, and never queued behind other
 # users' events (Gradio's default concurrency is 1, shared by everyone).
@@ -25,6 +26,7 @@ PRIVATE: dict[str, object] = {"api_visibility": "private", "concurrency_limit": 
 class Context:
     settings: Settings
     studio: Studio
+    guard: Guard  # issued media links, login throttle, upload caps (ui/gate.py)
 
     def readiness(self, keys: Mapping[str, Secret] | None) -> Callable[[str], str | None]:
         """provider -> None when it can take a job (env key or this session's key)."""
@@ -67,7 +69,6 @@ class Watch:
 @dataclass
 class Session:
     owner: gr.State  # str | None: who this page acts for (see ui/owners.py)
-    browser_id: gr.BrowserState  # the public demo's per-browser owner id
     keys: gr.State  # SessionKeys | None
     watch: gr.State  # Watch
     active_rows: gr.State  # list[dict]: the active-jobs list, re-rendered when it changes
@@ -79,7 +80,6 @@ class Session:
 def render(settings: Settings) -> Session:
     return Session(
         owner=gr.State(None),
-        browser_id=owners.render_browser_id(settings),
         keys=gr.State(None),
         watch=gr.State(Watch()),
         active_rows=gr.State([]),
