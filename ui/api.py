@@ -20,6 +20,7 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -67,6 +68,15 @@ def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[
     return data
 
 
+def _remove_upload(path: str | None) -> None:
+    """Delete an API caller's uploaded image from Gradio's upload folder (only there)."""
+    if not path:
+        return
+    upload = Path(path).resolve()
+    if upload.is_relative_to(Path(gr.utils.get_upload_folder()).resolve()):
+        upload.unlink(missing_ok=True)
+
+
 def _fail(error: StudioError) -> gr.Error:
     return gr.Error(error.message, print_exception=False)
 
@@ -110,6 +120,8 @@ def _generate(ctx: Context, kind: Kind) -> Any:
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
             raise _fail(error) from None
+        finally:
+            _remove_upload(image)  # the job has its own copy under inputs/ now
         final = record
         async for update in studio.updates(owner, record.id):
             final = update
