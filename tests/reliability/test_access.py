@@ -212,25 +212,29 @@ def _wait_items(client: Any, pick: Any, timeout: float = 30) -> list[dict[str, A
 
 
 def test_another_signed_in_user_cannot_fetch_a_video_even_with_its_url(deployments: Deployments) -> None:
-    """Media are owner-only (ui/media_links.py, ui/gate.py): alice's page link, her API
-    URL and the file's path on the server all answer 404 to bob, and work for alice."""
+    """Media are owner-only (ui/media_links.py, ui/gate.py): bob's page link, his API URL
+    and the file's path on the server all answer 404 to alice, and work for bob. (Bob
+    makes the video: alice has used her hour in the test above.)"""
     app = deployments.signed_in
-    video, job = as_user(app, "alice").predict(
-        prompt="alice's file", model=MODELS["rc_t2v"], api_name="/text_to_video"
+    video, job = as_user(app, "bob").predict(
+        prompt="bob's file", model=MODELS["rc_t2v"], api_name="/text_to_video"
     )
     files = stored_files(app, job["id"])
-    alice, bob = logged_in_http(app, "alice"), logged_in_http(app, "bob")
-    assert alice.get(video["url"]).status_code == 200
-    assert alice.get(job["video_url"]).status_code == 200 and alice.get(job["poster_url"]).status_code == 200
+    owner, intruder = logged_in_http(app, "bob"), logged_in_http(app, "alice")
+    assert owner.get(video["url"]).status_code == 200
+    assert owner.get(job["video_url"]).status_code == 200 and owner.get(job["poster_url"]).status_code == 200
     tried = {
-        "page link": bob.get(video["url"]).status_code,
-        "API video URL": bob.get(job["video_url"]).status_code,
-        "API poster URL": bob.get(job["poster_url"]).status_code,
-        "server path": bob.get("gradio_api/file=" + str(files["video_path"])).status_code,
-        "poster path": bob.get("gradio_api/file=" + str(files["poster_path"])).status_code,
-        "API URL, signature changed": bob.get(job["video_url"].replace(".", "0", 1)).status_code,
+        "page link": intruder.get(video["url"]).status_code,
+        "API video URL": intruder.get(job["video_url"]).status_code,
+        "API poster URL": intruder.get(job["poster_url"]).status_code,
+        "server path": intruder.get("gradio_api/file=" + str(files["video_path"])).status_code,
+        "poster path": intruder.get("gradio_api/file=" + str(files["poster_path"])).status_code,
+        "API URL, expiry changed": intruder.get(
+            job["video_url"].replace("/studio-media/", "/studio-media/9")
+        ).status_code,
     }
     assert all(code in (401, 403, 404) for code in tried.values()), tried
+    assert owner.get(job["video_url"].replace("/studio-media/", "/studio-media/9")).status_code == 404
 
 
 def test_the_hourly_limit_refuses_the_next_job_clearly(deployments: Deployments) -> None:

@@ -137,16 +137,18 @@ def test_api_answers_carry_no_owner_id_and_no_server_path(apps: Apps) -> None:
 
     app = apps.signed_in
     alice = studio_client(app.url, auth=("alice", USERS["alice"]))
-    image = good_png(app.workdir / "input.png")
+    image = good_png(app.workdir, name="input.png")
     answers: list[Any] = []
     job = alice.submit(
-        prompt="alice's answers",
+        prompt="a lighthouse's answers",
         image=handle_file(str(image)),
         model="simulator/dreamina-3-0/image-to-video",
         api_name="/image_to_video",
     )
     video, final = job.result(timeout=120)
-    answers += [output for output in job.outputs()] + [final]
+    # The job records: every update streamed, the final one, /job and /history. (The video
+    # itself comes as Gradio's file data, whose `path` is Gradio's cache copy.)
+    answers += [output[1] for output in job.outputs() if output and isinstance(output[1], dict)] + [final]
     answers.append(alice.predict(job_id=final["id"], api_name="/job"))
     answers.append(alice.predict(limit=50, state="", api_name="/history"))
     text = json.dumps(answers)
@@ -185,10 +187,13 @@ def test_a_visitors_id_stays_on_the_server_and_cannot_be_forged(apps: Apps, tmp_
         wait_until_done,
     )
 
-    url = apps.public.url
+    url = apps.proxied.url  # behind a trusted proxy: this visitor gets an hour of its own
 
-    def attack(page: Any) -> dict[str, Any]:
-        browser = page.context.browser
+    def attack(first: Any) -> dict[str, Any]:
+        browser = first.context.browser
+        first.context.close()
+        page = browser.new_context(extra_http_headers={"X-Forwarded-For": "198.51.100.200"}).new_page()
+        page.set_default_timeout(30_000)
         open_studio(page, url)
         job_id = generate(page, "t2v", "visitor A's secret lighthouse")
         wait_until_done(page, "t2v", job_id)
@@ -276,7 +281,8 @@ def test_wrong_passwords_lock_the_user_name_and_the_address(apps: Apps) -> None:
     spent = time.monotonic() - started
     checked, refused = answers.count(400), answers.count(429)
     print(f"\n20 wrong passwords in {spent:.1f} s: {checked} checked, {refused} refused while locked")
-    assert checked == 5 and refused == 15, answers
+    # Five are checked; then 2 s, 4 s, 8 s… locks (a slow machine may see the first expire).
+    assert answers[:6] == [400] * 5 + [429] and checked <= 7 and answers[-1] == 429, answers
     assert login(app, "alice", USERS["alice"], "198.51.100.10") == 429, (
         "the right password got through a lock"
     )
@@ -292,7 +298,13 @@ def test_wrong_passwords_lock_the_user_name_and_the_address(apps: Apps) -> None:
             verbose=False,
             headers={"X-Forwarded-For": "198.51.100.10"},
         )
-    time.sleep(2.5)  # the first lock is 2 s
+    locked = httpx.post(
+        app.url + "login",
+        data={"username": "alice", "password": USERS["alice"]},
+        headers={"X-Forwarded-For": "198.51.100.10"},
+    )
+    assert locked.status_code == 429 and "Try again in" in locked.json()["detail"]
+    time.sleep(float(locked.headers["retry-after"]))
     assert login(app, "alice", USERS["alice"], "198.51.100.10") == 200, "the right password after the wait"
     log = app.log()
     assert log.count("login refused") >= 15 and "guess-" not in log and USERS["alice"] not in log
