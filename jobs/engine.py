@@ -23,6 +23,7 @@ from pathlib import Path
 
 import jobs.history as history_ops
 import jobs.media as media
+from jobs import rules
 from jobs.db_journal import choose_journal
 from jobs.polling import next_poll_delay, transient_backoff
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
@@ -30,6 +31,7 @@ from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import catalog
 from providers.base import (
+    JobLocator,
     Provider,
     ProviderError,
     ProviderStatus,
@@ -46,7 +48,6 @@ NOT_CANCELLABLE_NOTE = (
     "The provider says this job can no longer be cancelled: it will run to the end and be "
     "billed. It will still be saved to your history."
 )
-KEY_ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
 EXPORT_TTL_SECONDS = 3600
 # How often a finished download is retried after transient failures before giving up.
 DOWNLOAD_ROUNDS = 4
@@ -79,6 +80,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.registry = settings.registry
         self._providers = dict(providers)
         self._clock = clock
         journal = choose_journal(settings.data_dir, settings.db_journal)
@@ -92,7 +94,7 @@ class Engine:
         self._recent_submits: dict[str, collections.deque[float]] = {}
         self._started = False
         # Every configured and session key, masked in every form from whatever is stored.
-        self.scrubber = Scrubber([settings.runcomfy_key, settings.wavespeed_key])
+        self.scrubber = Scrubber(settings.keys.values())
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -138,10 +140,11 @@ class Engine:
         """None when `provider` can take a job, else the reason in words."""
         adapter = self._providers.get(provider)
         if adapter is None:
-            return f"{catalog.PROVIDER_LABELS.get(provider, provider)} is not configured."
+            return f"{self.registry.label(provider)} is not configured."
         if adapter.has_key() or (keys and keys.get(provider)):
             return None
-        env = KEY_ENV_NAMES.get(provider, "an API key")
+        info = self.registry.get(provider)
+        env = info.key_env[0] if info and info.key_env else "an API key"
         return f"Needs {env} in the environment or a key in Settings."
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
@@ -177,10 +180,8 @@ class Engine:
         ProviderError when the provider definitely refused (then no row is left behind).
         Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'.
         """
-        spec = catalog.get_model(request.model)
-        catalog.validate_kind(spec, request.kind)
-        prompt = catalog.validate_prompt(request.prompt, spec.prompt_max)
-        options = catalog.validate_options(spec, request.options)
+        checked = rules.check_request(self.registry, request)
+        spec, prompt, options = checked.spec, checked.prompt, dict(checked.options)
         image = await self._prepare_image(spec, request)
 
         adapter = self._providers.get(spec.provider)
@@ -207,14 +208,16 @@ class Engine:
             input_image=str(image) if image else None,
             seed=int(options["seed"]) if "seed" in options else None,
             created_at=now,
-            simulated=spec.provider == "simulator",
+            simulated=self.registry.info(spec.provider).offline,
         )
         await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
         if quota_key:
             self._recent_submits.setdefault(quota_key, collections.deque()).append(now)
         try:
-            request_id = await adapter.submit(
-                SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
+            locator = JobLocator.of(
+                await adapter.submit(
+                    SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
+                )
             )
         except ProviderError as exc:
             if exc.kind == "submit_unknown":
@@ -242,22 +245,21 @@ class Engine:
             )
         if session_key:
             self._session_keys[record.id] = session_key
-        record = self._save(record.id, request_id=request_id, state="queued", submitted_at=self._clock())
+        record = self._save(
+            record.id,
+            request_id=locator.request_id,
+            locator=dict(locator.fields),
+            state="queued",
+            submitted_at=self._clock(),
+        )
         self._watch(record.id)
         return record
 
     async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
-        if spec.kind == "t2v":
-            if request.image:
-                raise ValidationError(
-                    "image", "Image: text-to-video models take no image; use the Image to video tab."
-                )
+        """The input image checked and, if asked, fitted into inputs/ (rules.check_request
+        has already refused a missing or unwanted one)."""
+        if spec.kind == "t2v" or not request.image:
             return None
-        if not request.image:
-            rules = spec.image_rules or catalog.IMAGE_RULES
-            raise ValidationError(
-                "image", f"Image: this model animates an image; upload one ({rules.describe()})."
-            )
         source = Path(request.image)
         if not source.is_file():
             raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
@@ -297,10 +299,11 @@ class Engine:
         record = self._require(owner, job_id)
         if record.terminal:
             return record
-        if record.state == "submitting" or not record.request_id:
+        locator = record.job_locator
+        if record.state == "submitting" or locator is None:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
-        outcome = await adapter.cancel(record.request_id, key=self._session_keys.get(job_id))
+        outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
             return self._save(
@@ -318,9 +321,7 @@ class Engine:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
         Its request id was kept, so nothing is resubmitted."""
         record = self._require(owner, job_id)
-        if not record.request_id or record.error_kind in ("submit_unknown", "moderation", "job_failed"):
-            return record
-        if record.state == "succeeded" or record.state == "cancelled":
+        if not rules.can_watch_again(record):
             return record
         key = (keys or {}).get(record.provider)
         self.scrubber.add(key)
@@ -443,13 +444,13 @@ class Engine:
 
     async def _watch_job(self, job_id: str) -> None:
         record = self._store.get(job_id)
-        if record is None or record.request_id is None:
+        locator = record.job_locator if record is not None else None
+        if record is None or locator is None:
             return
         adapter = self._providers.get(record.provider)
         if adapter is None:
             self._save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
             return
-        request_id = record.request_id
         deadline = (record.submitted_at or record.created_at) + self.settings.job_deadline_seconds
         eta = self.eta_seconds(record.model)
         polls = failures = 0
@@ -469,7 +470,7 @@ class Engine:
                 )
                 return
             try:
-                status = await adapter.poll(request_id, key=self._session_keys.get(job_id))
+                status = await adapter.poll(locator, key=self._session_keys.get(job_id))
                 polls += 1
                 failures = 0
                 retry_after = status.retry_after
@@ -483,7 +484,7 @@ class Engine:
                     # paid job and wait for the key instead of failing it.
                     self._save(
                         job_id,
-                        note=f"Waiting for a {catalog.PROVIDER_LABELS[record.provider]} key to check this job: "
+                        note=f"Waiting for a {self.registry.label(record.provider)} key to check this job: "
                         "enter it in Settings and press 'Check again'.",
                     )
                     return

@@ -1,20 +1,25 @@
 """The provider contract: request and status types, the error taxonomy, and the secret wrapper.
 
-Everything a job engine needs to know about a hosted video API is expressed here, so that
-RunComfy, WaveSpeedAI and the offline simulator are interchangeable behind one protocol.
+Everything a job engine needs to know about a video API is expressed here, so that every
+provider (the hosted ones and the offline simulator) is interchangeable behind one protocol.
+What each provider *is* (name, keys, models, abilities) is declared in its module's
+`PROVIDER` (see providers/registry.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NoReturn, Protocol
 
 if TYPE_CHECKING:
     from providers.catalog import ModelSpec
 
-ProviderName = Literal["runcomfy", "wavespeed", "simulator"]
+# A provider's registry name ("runcomfy", "simulator", ...): open, the registry knows them all.
+ProviderName = str
 Kind = Literal["t2v", "i2v"]
 
 # What a provider can say about a job it holds. The engine adds `submitting` before the
@@ -139,14 +144,50 @@ class ProviderError(StudioError):
         return f"ProviderError(kind={self.kind!r}, message={self.message!r})"
 
 
+class JobLocator(str):
+    """Where a submitted job can be found again: the provider's request id (the string
+    value itself, so logs, messages and URLs show the id) plus any fields the adapter chose
+    to keep from the submit reply (e.g. a status URL). Stored with the job as JSON and handed
+    back to `poll`, `cancel` and `result`; a job stored before locators existed has only
+    its request id, which is a complete locator for the adapters that need no more."""
+
+    fields: Mapping[str, str]
+
+    def __new__(cls, request_id: str, fields: Mapping[str, str] | None = None) -> JobLocator:
+        value = super().__new__(cls, request_id)
+        value.fields = MappingProxyType({str(k): str(v) for k, v in (fields or {}).items()})
+        return value
+
+    @property
+    def request_id(self) -> str:
+        return str.__str__(self)
+
+    @classmethod
+    def of(cls, value: str) -> JobLocator:
+        """`value` as a locator: a bare request id becomes one with no extra fields."""
+        return value if isinstance(value, JobLocator) else cls(value)
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+    def fields_json(self) -> str:
+        return json.dumps(dict(self.fields), sort_keys=True)
+
+    def __repr__(self) -> str:
+        return f"JobLocator({self.request_id!r}, {dict(self.fields)!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (JobLocator, (self.request_id, dict(self.fields)))
+
+
 @dataclass(frozen=True)
 class SubmitRequest:
-    """A validated, provider-neutral job: options are neutral names (aspect_ratio, frames,
-    resolution, duration, seed) with values already checked against `spec`."""
+    """A validated, provider-neutral job: options are the spec's neutral names (aspect_ratio,
+    frames, seed, or any a model declares) with values already checked against `spec`."""
 
     spec: ModelSpec
     prompt: str
-    options: Mapping[str, int | str] = field(default_factory=dict)
+    options: Mapping[str, int | str | bool] = field(default_factory=dict)
     image: Path | None = None
 
 
@@ -169,14 +210,15 @@ class Provider(Protocol):
 
     name: ProviderName
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
-        """Create the remote job and return the provider's request id. Never retried:
-        an ambiguous failure raises ProviderError('submit_unknown')."""
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
+        """Create the remote job and return its locator (the request id plus whatever the
+        adapter needs later). Never retried: an ambiguous failure raises
+        ProviderError('submit_unknown')."""
         ...
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus: ...
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus: ...
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome: ...
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome: ...
 
     def has_key(self) -> bool:
         """Whether a default key is configured (the simulator always says True)."""

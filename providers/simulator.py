@@ -34,8 +34,55 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from providers.base import CancelOutcome, ProviderError, ProviderName, ProviderStatus, Secret, SubmitRequest
-from providers.catalog import SEED_MAX, nominal_size
+from providers.base import (
+    CancelOutcome,
+    JobLocator,
+    ProviderError,
+    ProviderName,
+    ProviderStatus,
+    Secret,
+    SubmitRequest,
+)
+from providers.catalog import (
+    IMAGE_RULES,
+    RATIOS_7,
+    SEED_MAX,
+    ModelSpec,
+    aspect_param,
+    frames_param,
+    nominal_size,
+    resolution_param,
+    seed_param,
+)
+from providers.registry import ProviderConfig, ProviderInfo
+
+NAME = "simulator"
+LABEL = "Simulator (offline)"
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        provider="simulator",
+        provider_label=LABEL,
+        path="dreamina-3-0/text-to-video",
+        label="Simulated Dreamina 3.0 · text-to-video",
+        kind="t2v",
+        params=(aspect_param(RATIOS_7), frames_param("frames"), resolution_param(), seed_param()),
+        price_usd=0.0,
+        notes="Runs offline: renders a real video of the prompt, no API key, no cost.",
+    ),
+    ModelSpec(
+        provider="simulator",
+        provider_label=LABEL,
+        path="dreamina-3-0/image-to-video",
+        label="Simulated Dreamina 3.0 · image-to-video",
+        kind="i2v",
+        params=(frames_param("frames"), resolution_param(), seed_param()),
+        price_usd=0.0,
+        image_wire="image",
+        image_rules=IMAGE_RULES,
+        notes="Runs offline: animates the image with a slow pan, no API key, no cost.",
+    ),
+)
 
 _REQUEST_ID = re.compile(r"sim-[0-9a-f]{32}")
 # Two renders at once keep the CPU for the web server; x264 threads within each.
@@ -47,7 +94,7 @@ _PRUNE_EVERY_SECONDS = 3600
 class SimulatorProvider:
     """Satisfies providers.base.Provider. `clock` is injectable so tests can step time."""
 
-    name: ProviderName = "simulator"
+    name: ProviderName = NAME
 
     def __init__(
         self,
@@ -78,11 +125,11 @@ class SimulatorProvider:
     def has_key(self) -> bool:
         return True
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         """Record the job (copying its image, so later edits or deletions of the original do
         not change it) and return `sim-<32 hex digits>`."""
         spec = request.spec
-        if spec.provider != "simulator":
+        if spec.provider != NAME:
             raise ProviderError("validation", f"{spec.label} is not a simulator model.", field="model")
         if spec.kind == "i2v" and request.image is None:
             raise ProviderError("validation", "Image: choose an image to animate.", field="image")
@@ -95,9 +142,10 @@ class SimulatorProvider:
             await asyncio.to_thread(self._create, request, request_id)
         except OSError as exc:  # the record is written last: no record, no job
             raise ProviderError("server", f"The simulator could not save the job ({exc}).") from exc
-        return request_id
+        return JobLocator(request_id)
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+        request_id = JobLocator.of(locator).request_id
         job = self._load(request_id)
         if job.get("cancelled_at") is not None:
             return ProviderStatus(state="cancelled")
@@ -122,8 +170,9 @@ class SimulatorProvider:
             )
         return ProviderStatus(state="running")
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Only a queued job can be cancelled, as on RunComfy; asking again says cancelled."""
+        request_id = JobLocator.of(locator).request_id
         job = self._load(request_id)
         if job.get("cancelled_at") is not None:
             return "cancelled"
@@ -340,3 +389,21 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+
+
+def build(config: ProviderConfig) -> SimulatorProvider:
+    return SimulatorProvider(
+        config.files_dir, queue_seconds=config.queue_seconds, run_seconds=config.run_seconds
+    )
+
+
+PROVIDER = ProviderInfo(
+    name=NAME,
+    label=LABEL,
+    models=MODELS,
+    build=build,
+    cancel="queued",
+    image_transport="local",
+    offline=True,
+    short_name="sim",
+)

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
+from gradio.components import Component
 
+from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
 from providers import catalog
 from providers.base import Kind, StudioError, ValidationError
+from providers.catalog import ModelSpec
 from ui import controls, owners
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
@@ -29,10 +33,7 @@ class GeneratePanel:
     model_info: gr.HTML
     prompt: gr.Textbox
     counter: gr.HTML
-    aspect_ratio: gr.Radio
-    frames: gr.Radio
-    resolution: gr.Radio
-    duration: gr.Radio
+    params: dict[str, Component]  # one control per option name (seed aside)
     seed: gr.Number
     random_seed: gr.Button
     last_seed: gr.Button
@@ -43,25 +44,29 @@ class GeneratePanel:
     preflight: gr.HTML | None = None
     fit_image: gr.Checkbox | None = None
 
-    def options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in controls.OPTION_NAMES}
+    def options(self) -> dict[str, Component]:
+        return dict(self.params)
 
 
 def render(kind: Kind, ctx: Context) -> GeneratePanel:
+    registry = ctx.registry
     ready = ctx.readiness(None)
-    provider = controls.default_provider(ready)
-    spec = catalog.get_model(controls.default_model(kind, ready))
+    spec = registry.model(controls.default_model(registry, kind, ready))
+    provider = spec.provider
     picker = gr.Radio(
-        controls.provider_choices(ready), value=provider, label="Provider", elem_id=f"{kind}-provider"
+        controls.provider_choices(registry, kind, ready),
+        value=provider,
+        label="Provider",
+        elem_id=f"{kind}-provider",
     )
     model = gr.Dropdown(
-        controls.model_choices(kind, provider),
+        controls.model_choices(registry, kind, provider),
         value=spec.id,
         label="Model",
         interactive=True,
         elem_id=f"{kind}-model",
     )
-    model_info = gr.HTML(controls.model_info_html(spec, ready(provider)))
+    model_info = gr.HTML(controls.model_info_html(registry, spec, ready(provider)))
     image = preflight = fit = None
     if kind == "i2v":
         with gr.Row(equal_height=False):
@@ -91,14 +96,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         lines=4, max_lines=12, label="Prompt", placeholder=placeholder, elem_id=f"{kind}-prompt"
     )
     counter = gr.HTML(counter_html(0), elem_id=f"{kind}-counter")
-    with gr.Row():
-        aspect_ratio = gr.Radio(
-            **controls.initial_option(spec, "aspect_ratio"), elem_id=f"{kind}-aspect_ratio"
-        )
-    with gr.Row():
-        frames = gr.Radio(**controls.initial_option(spec, "frames"), elem_id=f"{kind}-frames")
-        duration = gr.Radio(**controls.initial_option(spec, "duration"), elem_id=f"{kind}-duration")
-        resolution = gr.Radio(**controls.initial_option(spec, "resolution"), elem_id=f"{kind}-resolution")
+    params = _render_options(kind, ctx, spec)
     with gr.Row(equal_height=False, elem_classes="seed-row"):
         seed = gr.Number(
             -1,
@@ -124,10 +122,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         model_info=model_info,
         prompt=prompt,
         counter=counter,
-        aspect_ratio=aspect_ratio,
-        frames=frames,
-        resolution=resolution,
-        duration=duration,
+        params=params,
         seed=seed,
         random_seed=random_seed,
         last_seed=last_seed,
@@ -140,10 +135,27 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     )
 
 
+def _render_options(kind: Kind, ctx: Context, spec: ModelSpec) -> dict[str, Component]:
+    """A control per option any model of this kind takes, shown for `spec`: wide choices
+    (many values) get a row each, the rest share one."""
+    found = controls.option_params(ctx.registry, kind)
+    wide = [p for p in found.values() if p.control == "choice" and len(p.choices or ()) > 4]
+    rest = [p for p in found.values() if p not in wide]
+    made: dict[str, Component] = {}
+    for param in wide:
+        with gr.Row():
+            made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    if rest:
+        with gr.Row():
+            for param in rest:
+                made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    return {name: made[name] for name in found}
+
+
 def preflight_html(report: Any | None, fit: bool = False) -> str:
     if report is None:
-        rules = catalog.IMAGE_RULES.describe()
-        return f'<div class="preflight">Upload a start image: {html.escape(rules)}.</div>'
+        limits = catalog.IMAGE_RULES.describe()
+        return f'<div class="preflight">Upload a start image: {html.escape(limits)}.</div>'
     if report.ok:
         css = "ok"
     elif report.fixable:
@@ -161,13 +173,16 @@ def preflight_html(report: Any | None, fit: bool = False) -> str:
 
 def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any) -> dict[Any, Any]:
     """Updates that put a past job's settings back into this form ('Reuse settings')."""
-    spec = catalog.get_model(record.model)
+    registry = ctx.registry
+    spec = registry.model(record.model)
     ready = ctx.readiness(keys)
-    provider_update, model_update = controls.picker_updates(panel.kind, spec.provider, spec.id, ready)
+    provider_update, model_update = controls.picker_updates(
+        registry, panel.kind, spec.provider, spec.id, ready
+    )
     updates: dict[Any, Any] = {
         panel.provider: provider_update,
         panel.model: model_update,
-        panel.model_info: controls.model_info_html(spec, ready(spec.provider)),
+        panel.model_info: controls.model_info_html(registry, spec, ready(spec.provider)),
         panel.prompt: record.prompt,
         panel.counter: counter_html(len(record.prompt)),
         panel.seed: controls.seed_update(spec, record.seed),
@@ -190,10 +205,10 @@ def _validation(inputs: dict[str, Any], error: ValidationError) -> list[Any]:
 
 def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     kind = panel.kind
-    studio, settings = ctx.studio, ctx.settings
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
     def on_provider(provider: str, model: str, keys: Any) -> Any:
-        return controls.picker_updates(kind, provider, model, ctx.readiness(keys))[1]
+        return controls.picker_updates(registry, kind, provider, model, ctx.readiness(keys))[1]
 
     panel.provider.input(
         on_provider,
@@ -203,13 +218,13 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    option_inputs = {**panel.options(), "seed": panel.seed}
+    option_inputs: dict[str, Block] = {**panel.options(), "seed": panel.seed}
     model_outputs = [panel.model_info, *panel.options().values(), panel.seed]
 
     def on_model(model: str, keys: Any, **current: Any) -> list[Any]:
-        spec = catalog.get_model(model)
-        info = controls.model_info_html(spec, ctx.readiness(keys)(spec.provider))
-        options = [controls.option_update(spec, name, current.get(name)) for name in controls.OPTION_NAMES]
+        spec = registry.model(model)
+        info = controls.model_info_html(registry, spec, ctx.readiness(keys)(spec.provider))
+        options = [controls.option_update(spec, name, current.get(name)) for name in panel.params]
         return [info, *options, controls.seed_update(spec, current.get("seed"))]
 
     panel.model.change(
@@ -222,9 +237,9 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
 
     def on_keys(provider: str, model: str, keys: Any) -> tuple[Any, str]:
         ready = ctx.readiness(keys)
-        spec = catalog.get_model(model)
-        return controls.picker_updates(kind, provider, model, ready)[0], controls.model_info_html(
-            spec, ready(spec.provider)
+        spec = registry.model(model)
+        return controls.picker_updates(registry, kind, provider, model, ready)[0], controls.model_info_html(
+            registry, spec, ready(spec.provider)
         )
 
     session.keys.change(
@@ -260,7 +275,11 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
                 return preflight_html(None)
             return preflight_html(studio.preflight(model, path), fit_image)
 
-        image_inputs = {"model": panel.model, "image": panel.image, "fit_image": panel.fit_image}
+        image_inputs: dict[str, Block] = {
+            "model": panel.model,
+            "image": panel.image,
+            "fit_image": panel.fit_image,
+        }
         for trigger in (panel.image.change, panel.fit_image.change, panel.model.change):
             trigger(
                 on_image,
@@ -270,7 +289,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
                 **PRIVATE,
             )
 
-    form: dict[str, Any] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
+    form: dict[str, Block] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
     if panel.image is not None and panel.fit_image is not None:
         form.update(image=panel.image, fit_image=panel.fit_image)
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
@@ -282,18 +301,12 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         inputs = {**form, **state_inputs}
         try:
             image = controls.uploaded_path(image)
-            request = controls.request_from_form(kind, model, prompt, values, image, fit_image)
-            spec = catalog.get_model(request.model)
-            catalog.validate_prompt(request.prompt, spec.prompt_max)
-            catalog.validate_options(spec, request.options)
+            request = controls.request_from_form(registry, kind, model, prompt, values, image, fit_image)
+            spec = rules.check_request(registry, request).spec  # the engine's own checks
             reason = ctx.readiness(values.get("keys"))(spec.provider)
             if reason:
                 raise ValidationError("model", f"{spec.provider_label}: {reason}")
-            if kind == "i2v":
-                if not image:
-                    raise ValidationError(
-                        "image", f"Image: upload a start image ({catalog.IMAGE_RULES.describe()})."
-                    )
+            if image:
                 report = studio.preflight(spec.id, image)
                 if not report.ok and not (fit_image and report.fixable):
                     raise ValidationError("image", f"Image: {report.summary()}")
@@ -313,11 +326,11 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **values: Any,
     ) -> Any:
         owner = owners.require(owner, settings, request)
-        spec = catalog.get_model(model)
+        spec = registry.model(model)
         yield _sending(spec), gr.skip()
         try:
             path = controls.uploaded_path(image)
-            generation = controls.request_from_form(kind, model, prompt, values, path, fit_image)
+            generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
             record = await studio.submit(
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
             )
@@ -328,7 +341,8 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         watch.tabs[kind] = record.id
         if record.active:
             watch.seen.add(record.id)
-        yield status_html(record, await studio.eta_seconds(record.model)), gr.Timer(active=True)
+        eta = await studio.eta_seconds(record.model)
+        yield status_html(record, eta, registry=registry), gr.Timer(active=True)
 
     panel.generate.click(
         submit,
@@ -351,7 +365,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         record = await studio.cancel(owner, record.id)
         if record.note:
             gr.Warning(record.note, title="Not cancelled")
-        return status_html(record, await studio.eta_seconds(record.model))
+        return status_html(record, await studio.eta_seconds(record.model), registry=registry)
 
     panel.cancel.click(
         cancel,
@@ -362,7 +376,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     )
 
 
-def _sending(spec: catalog.ModelSpec) -> str:
+def _sending(spec: ModelSpec) -> str:
     return (
         f'<div class="status-card state-submitting" data-state="submitting"><div class="status-head">'
         f"<strong>Sending to {html.escape(spec.provider_label)}…</strong></div>"

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 from PIL import Image, ImageDraw
 
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
-from providers import catalog
 from providers.base import StudioError
+from providers.registry import Registry
 from ui.format import caption
 from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
@@ -68,25 +69,25 @@ class HistoryPanel:
         return [self.gallery, self.empty, self.page_text, self.prev, self.next]
 
 
-def model_filter_choices(provider: str | None) -> list[tuple[str, str]]:
+def model_filter_choices(registry: Registry, provider: str | None) -> list[tuple[str, str]]:
     choices = [("All models", "")]
-    for spec in catalog.models(provider=provider or None):  # type: ignore[arg-type]
+    for spec in registry.models(provider=provider or None):
         choices.append((spec.label if provider else f"{spec.provider_label} · {spec.label}", spec.id))
     return choices
 
 
-def render() -> HistoryPanel:
+def render(registry: Registry) -> HistoryPanel:
     gr.HTML('<div class="section-title">History</div>')
     with gr.Row(equal_height=True, elem_classes="history-filters"):
         provider = gr.Dropdown(
-            [("All providers", ""), *((label, name) for name, label in catalog.PROVIDER_LABELS.items())],
+            [("All providers", ""), *((info.label, info.name) for info in registry)],
             value="",
             label="Provider",
             min_width=170,
             elem_id="history-provider",
         )
         model = gr.Dropdown(
-            model_filter_choices(None),
+            model_filter_choices(registry, None),
             value="",
             label="Model",
             min_width=240,
@@ -151,17 +152,17 @@ def placeholder(state: str) -> str:
     return str(path)
 
 
-def tile(record: JobRecord, links: MediaLinks) -> tuple[str, str]:
+def tile(record: JobRecord, registry: Registry, links: MediaLinks) -> tuple[str, str]:
     """(image, caption): the poster as a link only its owner can fetch, or a placeholder."""
     suffix = Path(record.poster_path).suffix if record.poster_path else ".webp"
     poster = links.page_file(record.owner, record.poster_path, f"dreamina-poster_{record.id}{suffix}")
     if poster:
-        return poster, caption(record)
-    return placeholder(record.state), f"{record.state} · {caption(record)}"
+        return poster, caption(record, registry=registry)
+    return placeholder(record.state), f"{record.state} · {caption(record, registry=registry)}"
 
 
 def page_updates(
-    page: HistoryPage, cursors: list[str | None], filtered: bool, links: MediaLinks
+    page: HistoryPage, cursors: list[str | None], filtered: bool, registry: Registry, links: MediaLinks
 ) -> list[Any]:
     total = page.total or 0
     number = len(cursors)
@@ -171,7 +172,9 @@ def page_updates(
     text = f'<div class="pager-text" data-total="{total}">{words}</div>'
     has_items = bool(page.items)
     return [
-        gr.update(value=[tile(r, links) for r in page.items], visible=has_items, selected_index=None),
+        gr.update(
+            value=[tile(r, registry, links) for r in page.items], visible=has_items, selected_index=None
+        ),
         gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
         text,
         gr.update(interactive=number > 1),
@@ -205,9 +208,9 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
-        return page_updates(result, cursors, filtered, ctx.guard.links)
+        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links)
 
-    inputs = {"owner": session.owner, "view": panel.view, **panel.filters()}
+    inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
     async def reload(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
         return await fetch(owner, view, view.cursors, filters)
@@ -240,20 +243,29 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         **PRIVATE,  # type: ignore[arg-type]
     )
 
-    common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
-    session.history_changed.change(reload, **common)
-    panel.next.click(older, **common)
-    panel.prev.click(newer, **common)
+    outputs = panel.outputs()
+    session.history_changed.change(
+        reload, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE
+    )
+    panel.next.click(older, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    panel.prev.click(newer, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
     for trigger in (panel.model.input, panel.state.input):
-        trigger(first_page, **common)
-    panel.search.change(first_page, trigger_mode="always_last", **common)
+        trigger(first_page, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    panel.search.change(
+        first_page,
+        inputs_kwargs=inputs,
+        outputs=outputs,
+        show_progress="hidden",
+        trigger_mode="always_last",
+        **PRIVATE,
+    )
 
     def on_provider(provider: str) -> Any:
-        return gr.update(choices=model_filter_choices(provider), value="")
+        return gr.update(choices=model_filter_choices(ctx.registry, provider), value="")
 
     panel.provider.input(
         on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE
-    ).then(first_page, **common)
+    ).then(first_page, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
 
     def on_select(view: HistoryView, evt: gr.SelectData) -> Any:
         ids = view.ids

@@ -11,8 +11,10 @@ from typing import Any
 
 import gradio as gr
 
+from jobs import rules
 from jobs.records import JobRecord
 from providers.base import StudioError
+from providers.registry import Registry
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
@@ -23,7 +25,6 @@ EMPTY = (
     '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
     "Your video will play here.<br>Generate one, or pick one from your history below.</div>"
 )
-RECHECKABLE = {"timeout", "network", "server", "rate_limited", "auth", "expired", "not_found"}
 
 
 @dataclass
@@ -64,16 +65,16 @@ def render() -> ResultPanel:
     return ResultPanel(empty, video, details, download, reuse, recheck, delete)
 
 
-def named_video(record: JobRecord, links: MediaLinks) -> Path | None:
+def named_video(record: JobRecord, registry: Registry, links: MediaLinks) -> Path | None:
     """The video under its download name, so both the player's and the button's downloads
     save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4: a symbolic link
     (it holds no bytes; Gradio serves its own cached copy) issued to the record's owner
     alone (ui/media_links.py)."""
-    served = links.page_file(record.owner, record.video_path, download_name(record))
+    served = links.page_file(record.owner, record.video_path, download_name(record, registry=registry))
     return Path(served) if served else None
 
 
-def show(record: JobRecord | None, links: MediaLinks) -> list[Any]:
+def show(record: JobRecord | None, registry: Registry, links: MediaLinks) -> list[Any]:
     """Updates for ResultPanel.outputs(): the job, or the empty state."""
     if record is None:
         hidden = gr.update(visible=False)
@@ -86,15 +87,14 @@ def show(record: JobRecord | None, links: MediaLinks) -> list[Any]:
             hidden,
             hidden,
         ]
-    video = named_video(record, links) if record.state == "succeeded" else None
-    can_recheck = record.state == "failed" and bool(record.request_id) and record.error_kind in RECHECKABLE
+    video = named_video(record, registry, links) if record.state == "succeeded" else None
     return [
         gr.update(visible=video is None and record.state == "succeeded"),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(value=details_html(record), visible=True),
+        gr.update(value=details_html(record, registry=registry), visible=True),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(visible=True),
-        gr.update(visible=can_recheck),
+        gr.update(visible=rules.can_reuse(registry, record)),
+        gr.update(visible=rules.can_check_again(record)),
         gr.update(visible=not record.active),
     ]
 
@@ -106,8 +106,8 @@ def wire(
 
     async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
         if not owner or not shown:
-            return show(None, ctx.guard.links)
-        return show(await studio.get(owner, shown), ctx.guard.links)
+            return show(None, ctx.registry, ctx.guard.links)
+        return show(await studio.get(owner, shown), ctx.registry, ctx.guard.links)
 
     session.shown.change(
         on_shown,

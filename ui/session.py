@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import gradio as gr
 
 from jobs.service import Studio
 from jobs.settings import Settings
 from providers.base import Secret
+from providers.registry import Registry
 from ui.gate import Guard
+
+
+class EventOptions(TypedDict):
+    """The keyword arguments every UI event listener gets (typed, so mypy checks them)."""
+
+    api_visibility: Literal["private"]
+    concurrency_limit: None
+
 
 # Every UI event: hidden from the API page and gradio_client, and never queued behind other
 # users' events (Gradio's default concurrency is 1, shared by everyone).
-PRIVATE: dict[str, object] = {"api_visibility": "private", "concurrency_limit": None}
+PRIVATE: EventOptions = {"api_visibility": "private", "concurrency_limit": None}
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,11 @@ class Context:
     settings: Settings
     studio: Studio
     guard: Guard  # issued media links, login throttle, upload caps (ui/gate.py)
+
+    @property
+    def registry(self) -> Registry:
+        """Every provider and model this studio offers."""
+        return self.settings.registry
 
     def readiness(self, keys: Mapping[str, Secret] | None) -> Callable[[str], str | None]:
         """provider -> None when it can take a job (env key or this session's key)."""

@@ -26,13 +26,16 @@ SIM_T2V = "simulator/dreamina-3-0/text-to-video"
 
 
 def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: object) -> Settings:
+    """Settings against the fake; `runcomfy_key=` / `wavespeed_key=` override one key (None: no key)."""
     base = fake.base_url if fake else "http://127.0.0.1:9"
+    keys: dict[str, object] = {
+        "runcomfy": overrides.pop("runcomfy_key", Secret(FakeProviders.RUNCOMFY_KEY)),
+        "wavespeed": overrides.pop("wavespeed_key", Secret(FakeProviders.WAVESPEED_KEY)),
+    }
     values: dict[str, object] = dict(
         data_dir=data_dir,
-        runcomfy_key=Secret(FakeProviders.RUNCOMFY_KEY),
-        wavespeed_key=Secret(FakeProviders.WAVESPEED_KEY),
-        runcomfy_base_url=base,
-        wavespeed_base_url=base,
+        keys={name: key for name, key in keys.items() if key},
+        base_urls={"runcomfy": base, "wavespeed": base},
         sim_queue_seconds=0.2,
         sim_run_seconds=0.3,
     )
@@ -42,10 +45,16 @@ def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: objec
 
 def make_providers(settings: Settings) -> dict[str, object]:
     return {
-        "runcomfy": RunComfyProvider(settings.runcomfy_base_url, settings.runcomfy_key, retry=FAST, submit_timeout=5),
-        "wavespeed": WaveSpeedProvider(settings.wavespeed_base_url, settings.wavespeed_key, retry=FAST, submit_timeout=5),
+        "runcomfy": RunComfyProvider(
+            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), retry=FAST, submit_timeout=5
+        ),
+        "wavespeed": WaveSpeedProvider(
+            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), retry=FAST, submit_timeout=5
+        ),
         "simulator": SimulatorProvider(
-            settings.simulator_dir, queue_seconds=settings.sim_queue_seconds, run_seconds=settings.sim_run_seconds
+            settings.provider_dir("simulator"),
+            queue_seconds=settings.sim_queue_seconds,
+            run_seconds=settings.sim_run_seconds,
         ),
     }
 
