@@ -26,7 +26,7 @@ import jobs.media as media
 from jobs import rules
 from jobs.db_journal import choose_journal
 from jobs.polling import next_poll_delay, transient_backoff
-from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import catalog
@@ -44,15 +44,45 @@ from providers.scrub import Scrubber
 
 log = logging.getLogger("studio.engine")
 
-NOT_CANCELLABLE_NOTE = (
-    "The provider says this job can no longer be cancelled: it will run to the end and be "
-    "billed. It will still be saved to your history."
-)
+# After this many failed polls in a row the job's note says the provider is failing. Each
+# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
+FAILING_NOTE_AFTER = 1
+# The ETA: the lower median of the model's latest runs, so one slow run among few does not
+# set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
+ETA_SAMPLES = 20
+
+
+def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
+    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
+    and whether it bills (an offline provider does not)."""
+    ends = (
+        "it will run to the end (free: the simulator bills nothing)"
+        if offline
+        else "it will run to the end and be billed"
+    )
+    if cancel == "none":
+        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
+    elif cancel == "queued":
+        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
+    else:
+        why = f"{label} says this job can no longer be cancelled"
+    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
+
+
 EXPORT_TTL_SECONDS = 3600
 # How often a finished download is retried after transient failures before giving up.
 DOWNLOAD_ROUNDS = 4
 
 Listener = Callable[[JobRecord], None]
+
+
+def failing_note(label: str, error: ProviderError) -> str:
+    """What a person reads while the provider keeps failing to answer about a job."""
+    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
+    return (
+        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    )
 
 
 class QuotaError(StudioError):
@@ -145,7 +175,7 @@ class Engine:
             return None
         info = self.registry.get(provider)
         env = info.key_env[0] if info and info.key_env else "an API key"
-        return f"Needs {env} in the environment or a key in Settings."
+        return f"Needs {env} in the environment or a key in the API keys tab."
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
         return self._store.get(job_id, owner=owner)
@@ -157,8 +187,8 @@ class Engine:
         return self._store.list(owner, query or HistoryQuery())
 
     def eta_seconds(self, model: str) -> float | None:
-        durations = self._store.run_durations(model)
-        return statistics.median(durations) if durations else None
+        durations = self._store.run_durations(model, ETA_SAMPLES)
+        return statistics.median_low(durations) if durations else None
 
     # --- submit ------------------------------------------------------------------------
 
@@ -303,6 +333,9 @@ class Engine:
         if record.state == "submitting" or locator is None:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
+        info = self.registry.info(record.provider)
+        if info.cancel == "none":
+            return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
@@ -315,7 +348,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=NOT_CANCELLABLE_NOTE)
+        return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
@@ -406,6 +439,8 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
+        if changes.get("state") in TERMINAL_STATES and "note" not in changes:
+            changes["note"] = None  # a note about a running job (cancel, provider failing) is over
         for name in ("error_message", "note"):
             if isinstance(changes.get(name), str):
                 changes[name] = self.scrubber.scrub(str(changes[name]))
@@ -472,11 +507,15 @@ class Engine:
             try:
                 status = await adapter.poll(locator, key=self._session_keys.get(job_id))
                 polls += 1
+                if failures >= FAILING_NOTE_AFTER:
+                    self._save(job_id, note=None)  # the provider answers again
                 failures = 0
                 retry_after = status.retry_after
             except ProviderError as exc:
                 if exc.retryable:
                     failures += 1
+                    if failures == FAILING_NOTE_AFTER:
+                        self._save(job_id, note=failing_note(self.registry.label(record.provider), exc))
                     await asyncio.sleep(transient_backoff(failures, exc.retry_after))
                     continue
                 if exc.kind == "auth" and job_id not in self._session_keys and not adapter.has_key():
@@ -485,7 +524,7 @@ class Engine:
                     self._save(
                         job_id,
                         note=f"Waiting for a {self.registry.label(record.provider)} key to check this job: "
-                        "enter it in Settings and press 'Check again'.",
+                        "enter it in the API keys tab and press 'Check again'.",
                     )
                     return
                 self._fail(job_id, exc)
