@@ -14,20 +14,32 @@ from typing import Any
 
 import gradio as gr
 
-from providers import catalog
 from providers.base import Secret
+from providers.registry import ProviderInfo
 from ui.session import PRIVATE, Context, Session, SessionKeys
-
-ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
 
 
 @dataclass
 class KeysPanel:
-    runcomfy: gr.Textbox
-    wavespeed: gr.Textbox
+    boxes: dict[str, gr.Textbox]  # provider name -> its password box
     save: gr.Button
     forget: gr.Button
     status: gr.HTML
+
+
+def _env_names(ctx: Context) -> str:
+    return ", ".join(f"`{info.key_env[0]}`" for info in ctx.registry.hosted() if info.key_env)
+
+
+def _box(info: ProviderInfo) -> gr.Textbox:
+    where = f" (get one at {info.key_url})" if info.key_url else ""
+    return gr.Textbox(
+        type="password",
+        label=f"{info.label} {info.key_label}",
+        placeholder=f"paste a {info.label} {info.key_label.removeprefix('API ')}",
+        info=where.strip(" ()") or None,
+        elem_id=f"key-{info.name}",
+    )
 
 
 def render(ctx: Context) -> KeysPanel:
@@ -35,65 +47,59 @@ def render(ctx: Context) -> KeysPanel:
         "Paste a key to use a provider **in this browser tab only**. It is kept in the server's memory "
         "for this session, never saved to disk or history, and forgotten when you close or reload the "
         "page. To set keys for everyone, put them in the environment or a `.env` file "
-        f"(`{ENV_NAMES['runcomfy']}`, `{ENV_NAMES['wavespeed']}`)."
+        f"({_env_names(ctx)})."
     )
-    runcomfy = gr.Textbox(
-        type="password",
-        label="RunComfy API token",
-        placeholder="paste a RunComfy token",
-        elem_id="key-runcomfy",
-    )
-    wavespeed = gr.Textbox(
-        type="password",
-        label="WaveSpeedAI API key",
-        placeholder="paste a WaveSpeedAI key",
-        elem_id="key-wavespeed",
-    )
+    boxes = {info.name: _box(info) for info in ctx.registry.hosted() if info.needs_key}
     with gr.Row():
         save = gr.Button("Use these keys", variant="primary", elem_id="keys-save")
         forget = gr.Button("Forget typed keys", elem_id="keys-forget")
     status = gr.HTML(status_html(ctx, None), elem_classes="keys-status", elem_id="keys-status")
-    return KeysPanel(runcomfy, wavespeed, save, forget, status)
+    return KeysPanel(boxes, save, forget, status)
 
 
 def status_html(ctx: Context, keys: SessionKeys | None) -> str:
     lines = []
-    for provider in ENV_NAMES:
-        label = catalog.PROVIDER_LABELS[provider]
-        if keys and provider in keys:
+    for info in ctx.registry.hosted():
+        if not info.needs_key:
+            continue
+        if keys and info.name in keys:
             where = "✓ key typed in this session"
-        elif ctx.settings.key_for(provider):
+        elif ctx.settings.key_for(info.name):
             where = "✓ key from the environment"
         else:
             where = "no key: the simulator stands in"
-        lines.append(f"<li><b>{html.escape(label)}</b>: {where}</li>")
+        lines.append(f"<li><b>{html.escape(info.label)}</b>: {where}</li>")
     return f"<ul>{''.join(lines)}</ul>"
 
 
 def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
-    def save(runcomfy: str, wavespeed: str, keys: SessionKeys | None) -> list[Any]:
-        typed = {"runcomfy": Secret(runcomfy or ""), "wavespeed": Secret(wavespeed or "")}
+    names = list(panel.boxes)
+    boxes = list(panel.boxes.values())
+    cleared = [""] * len(boxes)
+
+    def save(keys: SessionKeys | None, *texts: str) -> list[Any]:
+        typed = {name: Secret(text or "") for name, text in zip(names, texts, strict=True)}
         merged = SessionKeys({**dict(keys or {}), **{k: v for k, v in typed.items() if v}})
         if not any(typed.values()):
             gr.Info("Paste a key first.")
-            return [gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+            return [gr.skip() for _ in range(len(boxes) + 2)]
         gr.Info("Keys set for this session. Pick the provider in the Text or Image tab.")
-        return ["", "", merged, status_html(ctx, merged)]
+        return [*cleared, merged, status_html(ctx, merged)]
 
     panel.save.click(
         save,
-        inputs_kwargs={"runcomfy": panel.runcomfy, "wavespeed": panel.wavespeed, "keys": session.keys},
-        outputs=[panel.runcomfy, panel.wavespeed, session.keys, panel.status],
+        inputs=[session.keys, *boxes],
+        outputs=[*boxes, session.keys, panel.status],
         show_progress="hidden",
         **PRIVATE,
     )
 
     def forget() -> list[Any]:
-        return ["", "", None, status_html(ctx, None)]
+        return [*cleared, None, status_html(ctx, None)]
 
     panel.forget.click(
         forget,
-        outputs=[panel.runcomfy, panel.wavespeed, session.keys, panel.status],
+        outputs=[*boxes, session.keys, panel.status],
         show_progress="hidden",
         **PRIVATE,
     )
