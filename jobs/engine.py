@@ -23,6 +23,7 @@ from pathlib import Path
 import jobs.history as history_ops
 import jobs.media as media
 from jobs import rules
+from jobs.db_journal import choose_journal
 from jobs.polling import estimate_seconds, next_poll_delay, transient_backoff
 from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
@@ -38,6 +39,7 @@ from providers.base import (
     SubmitRequest,
     ValidationError,
 )
+from providers.scrub import Scrubber
 
 log = logging.getLogger("studio.engine")
 
@@ -109,7 +111,9 @@ class Engine:
         self.registry = settings.registry
         self._providers = dict(providers)
         self._clock = clock
-        self._store = JobStore(settings.db_path)
+        journal = choose_journal(settings.data_dir, settings.db_journal)
+        log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
+        self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._listeners: dict[str, set[Listener]] = {}
         # Keys typed in a browser session, kept only in memory and only while the job runs.
@@ -117,6 +121,8 @@ class Engine:
         # Submit times per quota key (a public visitor's address), last hour only, in memory.
         self._recent_submits: dict[str, collections.deque[float]] = {}
         self._started = False
+        # Every configured and session key, masked in every form from whatever is stored.
+        self.scrubber = Scrubber(settings.keys.values())
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -207,6 +213,8 @@ class Engine:
 
         adapter = self._providers.get(spec.provider)
         session_key = (keys or {}).get(spec.provider) or None
+        for key in (keys or {}).values():
+            self.scrubber.add(key)
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
@@ -250,6 +258,8 @@ class Engine:
             self._store.delete(record.id, owner)
             if image:
                 image.unlink(missing_ok=True)
+            exc.message = self.scrubber.scrub(exc.message)
+            exc.args = (exc.message,)
             raise
         except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
             log.exception("unexpected error while submitting job %s", record.id)
@@ -344,6 +354,7 @@ class Engine:
         if not rules.can_watch_again(record):
             return record
         key = (keys or {}).get(record.provider)
+        self.scrubber.add(key)
         if key:
             self._session_keys[job_id] = key
         if record.terminal:
@@ -427,6 +438,9 @@ class Engine:
     def _save(self, job_id: str, **changes: object) -> JobRecord:
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
             changes["note"] = None  # a note about a running job (cancel, provider failing) is over
+        for name in ("error_message", "note"):
+            if isinstance(changes.get(name), str):
+                changes[name] = self.scrubber.scrub(str(changes[name]))
         record = self._store.update(job_id, **changes)
         self._publish(record)
         return record
