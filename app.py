@@ -21,8 +21,10 @@ def main() -> None:
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request at INFO: one line per poll per job is noise, not news.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The studio's own lines (studio.jobs: one per job state change, studio.retry: one per
+    # retry) are the news; libraries log every request or connection at INFO: noise.
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
     studio = Studio(settings, build_providers(settings))
     studio.start()

@@ -142,10 +142,10 @@ class Studio:
         return await self._call(self.engine.history, owner, query)
 
     async def delete(self, owner: str, job_id: str) -> bool:
-        return await self._call(self.engine.delete, owner, job_id)
+        return await self._run(lambda: self.engine.delete(owner, job_id))
 
     async def export(self, owner: str, job_ids: list[str] | None = None) -> Path:
-        return await self._call(self.engine.export, owner, job_ids)
+        return await self._run(lambda: self.engine.export(owner, job_ids))
 
     async def eta_seconds(self, model: str) -> float | None:
         return await self._call(self.engine.eta_seconds, model)
