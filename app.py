@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from ui.layout import build_demo, launch_options, quiet_idle_queue
+from ui.gradio_internals import quiet_idle_queue
+from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
 
