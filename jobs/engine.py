@@ -29,7 +29,7 @@ import jobs.media as media
 from jobs import oplog, rules
 from jobs.desk import Desk
 from jobs.quota import HourlyQuota, QuotaError
-from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from jobs.updates import Listener, Updates, until_terminal
@@ -44,14 +44,31 @@ from providers.base import (
     ValidationError,
 )
 
-__all__ = ["NOT_CANCELLABLE_NOTE", "Engine", "QuotaError", "until_terminal"]
+__all__ = ["Engine", "QuotaError", "cannot_cancel_note", "until_terminal"]
 
 log = logging.getLogger("studio.engine")
 
-NOT_CANCELLABLE_NOTE = (
-    "The provider says this job can no longer be cancelled: it will run to the end and be "
-    "billed. It will still be saved to your history."
-)
+# The ETA: the lower median of the model's latest runs, so one slow run among few does not
+# set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
+ETA_SAMPLES = 20
+
+
+def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
+    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
+    and whether it bills (an offline provider does not)."""
+    ends = (
+        "it will run to the end (free: the simulator bills nothing)"
+        if offline
+        else "it will run to the end and be billed"
+    )
+    if cancel == "none":
+        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
+    elif cancel == "queued":
+        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
+    else:
+        why = f"{label} says this job can no longer be cancelled"
+    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
+
 # Writes that must be on disk before the call returns: a lost request id is a billed job
 # nobody knows about (jobs/store.py fsyncs these), so they go through a worker thread.
 DURABLE_FIELDS = frozenset({"request_id", "locator"})
@@ -135,7 +152,7 @@ class Engine:
             return None
         info = self.registry.get(provider)
         env = info.key_env[0] if info and info.key_env else "an API key"
-        return f"Needs {env} in the environment or a key in Settings."
+        return f"Needs {env} in the environment or a key in the API keys tab."
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
         return self._store.get(job_id, owner=owner)
@@ -147,8 +164,8 @@ class Engine:
         return self._store.list(owner, query or HistoryQuery())
 
     def eta_seconds(self, model: str) -> float | None:
-        durations = self._store.run_durations(model)
-        return statistics.median(durations) if durations else None
+        durations = self._store.run_durations(model, ETA_SAMPLES)
+        return statistics.median_low(durations) if durations else None
 
     # --- submit ------------------------------------------------------------------------
 
@@ -271,6 +288,9 @@ class Engine:
         if record.state == "submitting" or locator is None:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
+        info = self.registry.info(record.provider)
+        if info.cancel == "none":
+            return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
@@ -283,7 +303,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=NOT_CANCELLABLE_NOTE)
+        return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
@@ -360,7 +380,10 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
-        """Write a change (not fsynced: see jobs/store.py), log a state change, publish it."""
+        """Write a change (not fsynced: see jobs/store.py), log a state change, publish it.
+        A job's note (cancel, provider failing) ends with the job unless the change sets one."""
+        if changes.get("state") in TERMINAL_STATES and "note" not in changes:
+            changes["note"] = None
         record = self._store.update(job_id, **changes)
         self._after_save(record, changes)
         return record

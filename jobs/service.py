@@ -116,6 +116,12 @@ class Studio:
         spec = self.registry.model(model_id)
         return media.preflight(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
 
+    def fit_plan(self, model_id: str, image_path: str) -> tuple[str, ...]:
+        """What 'Fit image' will change in this image for this model (blocking: call from a
+        worker thread)."""
+        spec = self.registry.model(model_id)
+        return media.planned_changes(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
+
     async def submit(
         self,
         owner: str,

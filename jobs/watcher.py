@@ -24,6 +24,18 @@ log = logging.getLogger("studio.engine")
 
 # With the backoff capped at 30 s, about a quarter of an hour of a provider not answering.
 MAX_MISSED_POLLS = 40
+# After this many missed polls in a row the job's note says the provider is failing. Each
+# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
+FAILING_NOTE_AFTER = 1
+
+
+def failing_note(label: str, error: ProviderError) -> str:
+    """What a person reads while the provider keeps failing to answer about a job."""
+    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
+    return (
+        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    )
 
 
 async def watch_job(
@@ -53,6 +65,8 @@ async def watch_job(
         try:
             status = await adapter.poll(locator, key=session_keys.get(job_id))
             polls += 1
+            if missed >= FAILING_NOTE_AFTER:
+                desk.save(job_id, note=None)  # the provider answers again
             missed = 0
             retry_after = status.retry_after
         except ProviderError as exc:
@@ -61,6 +75,8 @@ async def watch_job(
                 if missed >= MAX_MISSED_POLLS:
                     desk.fail(job_id, exc)
                     return
+                if missed == FAILING_NOTE_AFTER:
+                    desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
                 wait = transient_backoff(missed, exc.retry_after)
                 oplog.retrying(f"poll of job {job_id}", exc.kind, wait)
                 await asyncio.sleep(wait)
@@ -71,7 +87,7 @@ async def watch_job(
                 desk.save(
                     job_id,
                     note=f"Waiting for a {desk.registry.label(record.provider)} key to check this job: "
-                    "enter it in Settings and press 'Check again'.",
+                    "enter it in the API keys tab and press 'Check again'.",
                 )
                 return
             desk.fail(job_id, exc)

@@ -91,8 +91,8 @@ class ValidationError(StudioError):
 
 # What the user should do next, per kind. A provider's own text is appended where it helps.
 _NEXT_STEP: dict[str, str] = {
-    "auth": "Check the API key in Settings or the environment; it may be missing, mistyped or revoked.",
-    "validation": "Change the highlighted setting and try again.",
+    "auth": "Check the API key in the API keys tab or the environment; it may be missing, mistyped or revoked.",
+    "validation": "Check the settings and try again.",
     "insufficient_balance": "Top up your balance with the provider, then try again.",
     "rate_limited": "The provider is busy; the studio retries polls by itself. Try a new job in a minute.",
     "moderation": "The provider's content filter refused this prompt or image. Rephrase it or use another image.",
@@ -101,10 +101,26 @@ _NEXT_STEP: dict[str, str] = {
     "server": "The provider had an internal error. Try again in a few minutes.",
     "network": "The provider could not be reached. Check the connection and try again.",
     "submit_unknown": "The job may or may not have been created (and billed). It was not sent again; check the provider's dashboard.",
-    "job_failed": "The provider could not make this video. Try again, or change the prompt or image.",
+    "job_failed": "Try again, or change the prompt or image.",
     "timeout": "The job took longer than the studio waits. It may still finish: use 'Check again' later.",
     "cancelled": "The job was cancelled.",
 }
+
+
+# What happened, for kinds whose next step does not say it, when the provider gave no detail.
+_DEFAULT_DETAIL: dict[str, str] = {"job_failed": "The provider could not make this video."}
+
+
+def field_label(field: str) -> str:
+    """A form field's name as a person reads it: 'aspect_ratio' -> 'the aspect ratio'."""
+    return "the " + field.replace("_", " ")
+
+
+def next_step(kind: ErrorKind, field: str | None = None) -> str:
+    """What to do next after an error of `kind`; a validation error names its field."""
+    if kind == "validation" and field:
+        return f"Change {field_label(field)} and try again."
+    return _NEXT_STEP[kind]
 
 
 class ProviderError(StudioError):
@@ -124,9 +140,9 @@ class ProviderError(StudioError):
         status_code: int | None = None,
         provider_code: int | str | None = None,
     ) -> None:
-        detail = detail.strip()
-        next_step = _NEXT_STEP[kind]
-        message = f"{detail} {next_step}".strip() if detail else next_step
+        detail = detail.strip() or _DEFAULT_DETAIL.get(kind, "")
+        step = next_step(kind, field)
+        message = f"{detail} {step}".strip() if detail else step
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.detail = detail
@@ -196,7 +212,7 @@ class ProviderStatus:
     """One poll's answer, normalised from either provider's vocabulary."""
 
     state: RemoteState
-    queue_position: int | None = None
+    queue_position: int | None = None  # 1 = next in line; never below 1
     video_url: str | None = None
     error: ProviderError | None = None
     nsfw: bool | None = None

@@ -238,7 +238,7 @@ class RunComfyProvider(HostedProvider):
             position = status.get("queue_position")
             return ProviderStatus(
                 state=normalise_state(word),
-                queue_position=_whole_number(position),
+                queue_position=_place_in_line(position),
             )
         _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret)
         return self._from_result(result, secret)
@@ -293,6 +293,13 @@ def _failure_text(result: Mapping[str, Any]) -> str:
 
 def _whole_number(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _place_in_line(value: object) -> int | None:
+    """RunComfy's `queue_position` as a place in line (1 = next). Its docs do not say where
+    the count starts, and 0 has been seen: anything below 1 means nobody is ahead."""
+    number = _whole_number(value)
+    return None if number is None else max(1, number)
 
 
 def build(config: ProviderConfig) -> RunComfyProvider:

@@ -120,6 +120,9 @@ class SimulatorProvider:
         self._renders: dict[str, Future[Path]] = {}
         self._lock = threading.RLock()  # re-entrant: a done-callback may run inside it
         self._executor: ThreadPoolExecutor | None = None
+        # Queued jobs this instance knows of: request id -> (submitted_at, queue_seconds).
+        # Each job's place in line counts the ones ahead of it, so no two share a place.
+        self._queued: dict[str, tuple[float, float]] = {}
 
     def has_key(self) -> bool:
         return True
@@ -141,6 +144,8 @@ class SimulatorProvider:
             await asyncio.to_thread(self._create, request, request_id)
         except OSError as exc:  # the record is written last: no record, no job
             raise ProviderError("server", f"The simulator could not save the job ({exc}).") from exc
+        with self._lock:
+            self._queued[request_id] = (self.clock(), self.queue_seconds)
         return JobLocator(request_id)
 
     async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
@@ -153,8 +158,9 @@ class SimulatorProvider:
         elapsed = max(0.0, self.clock() - job["submitted_at"])
         queue_seconds = job["queue_seconds"]
         if elapsed < queue_seconds:
-            position = math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds))
-            return ProviderStatus(state="queued", queue_position=max(1, position))
+            # Other people's jobs, leaving the queue evenly, then this studio's own earlier ones.
+            others = max(1, math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds)))
+            return ProviderStatus(state="queued", queue_position=others + self._queued_ahead(request_id, job))
         video = self._video_path(job)
         if not video.exists():
             future = self._start_render(job, video)
@@ -169,6 +175,17 @@ class SimulatorProvider:
             )
         return ProviderStatus(state="running")
 
+    def _queued_ahead(self, request_id: str, job: dict[str, Any]) -> int:
+        """How many of this instance's known jobs submitted before `job` are still queued."""
+        now = self.clock()
+        with self._lock:
+            self._queued[request_id] = (job["submitted_at"], job["queue_seconds"])
+            for other, (submitted, wait) in list(self._queued.items()):
+                if now - submitted >= wait:
+                    del self._queued[other]
+            mine = (job["submitted_at"], request_id)
+            return sum(1 for other, (submitted, _) in self._queued.items() if (submitted, other) < mine)
+
     async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Only a queued job can be cancelled, as on RunComfy; asking again says cancelled."""
         request_id = JobLocator.of(locator).request_id
@@ -180,6 +197,8 @@ class SimulatorProvider:
             return "not_cancellable"
         job["cancelled_at"] = now
         _write_json(self._job_path(request_id), job)
+        with self._lock:
+            self._queued.pop(request_id, None)
         return "cancelled"
 
     async def aclose(self) -> None:

@@ -45,13 +45,11 @@ def default_model(registry: Registry, kind: Kind, ready: Readiness) -> str:
 
 
 def short_reason(reason: str | None) -> str:
-    """'Needs SOME_API_KEY in the environment…' -> 'needs SOME_API_KEY'."""
+    """A provider choice's few words on why it cannot take a job ('no key'); the model's
+    notice below the picker gives the whole reason."""
     if not reason:
         return ""
-    words = reason.split()
-    if len(words) >= 2 and words[0].lower() == "needs":
-        return f"needs {words[1]}"
-    return reason
+    return "no key" if reason.lower().startswith("needs") else "unavailable"
 
 
 def provider_choices(registry: Registry, kind: Kind, ready: Readiness) -> list[tuple[str, str]]:
@@ -93,7 +91,7 @@ def picker_updates(
 
 def price_text(spec: ModelSpec) -> str:
     if spec.price_usd == 0:
-        return "free (offline)"
+        return "free"
     if spec.price_usd:
         return f"${spec.price_usd:.2f} per run"
     return "price not published by the provider"
@@ -109,19 +107,17 @@ def model_info_html(registry: Registry, spec: ModelSpec, reason: str | None) -> 
         facts.append(f"{spec.fixed_seconds:g} s clips")
     lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
     if offline:
-        lines.append(
-            '<div class="notice sim">Results are simulated: rendered offline, no API call, no cost.</div>'
-        )
+        facts.append("simulated offline, no API call")
+        lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
     if reason:
         lines.append(
             f'<div class="notice warn">{html.escape(reason)} Until then, Generate cannot use this provider.</div>'
         )
     if not spec.verified:
-        lines.append(
-            '<div class="notice">Unverified: the provider has not published this model\'s parameters; '
-            "the form shows the best guess.</div>"
-        )
-    if spec.notes and not offline:
+        # The model's own note says what is unverified, when it has one: say it once.
+        why = spec.notes or "the provider has not published this model's parameters; the form shows the best guess."
+        lines.append(f'<div class="notice">Unverified: {html.escape(why)}</div>')
+    elif spec.notes and not offline:
         lines.append(f'<div class="model-notes">{html.escape(spec.notes)}</div>')
     return "".join(lines)
 
@@ -203,7 +199,13 @@ def seed_update(spec: ModelSpec, current: Any) -> Any:
     if param is None:
         return gr.update(visible=False)
     value = current if isinstance(current, (int, float)) else param.default
-    return gr.update(visible=True, value=value, label=_param_label(param))
+    return gr.update(visible=True, value=value, label=seed_label(param))
+
+
+def seed_label(param: ParamSpec | None) -> str:
+    """The seed's label, with what -1 means (one line, no separate info line)."""
+    name = _param_label(param) if param else "Seed"
+    return f"{name} (-1 = random; the one used is saved)"
 
 
 def request_from_form(

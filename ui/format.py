@@ -69,13 +69,27 @@ def model_name(model_id: str, *, registry: Registry) -> str:
     spec = spec_or_none(registry, model_id)
     if spec is None:
         return model_id
-    return f"{spec.label} ({spec.provider_label})"
+    return f"{spec.label} · {spec.provider_label}"
 
 
 def elapsed_seconds(record: JobRecord, now: float | None = None) -> float:
+    """From pressing Generate to now, or to the end: for a video, when it was saved (the
+    details' "total" measures the same span)."""
     start = record.created_at or record.submitted_at or 0.0
-    end = record.finished_at if record.terminal and record.finished_at else (now or time.time())
-    return max(0.0, end - start)
+    end = (record.saved_at or record.finished_at) if record.terminal else None
+    return max(0.0, (end or now or time.time()) - start)
+
+
+def overdue_grace(eta: float) -> float:
+    """How far past its estimate a job may run before it counts as slow: a quarter of the
+    estimate, at least 5 s (estimates are medians of whole seconds; a job is never exact)."""
+    return max(5.0, eta / 4)
+
+
+def queue_words(position: int | None) -> str:
+    if position is None:
+        return ""
+    return " · next in the provider's queue" if position <= 1 else f" · {position} in the provider's queue"
 
 
 def status_html(
@@ -88,21 +102,26 @@ def status_html(
     """The live status panel for one job."""
     if record is None:
         return (
-            '<div class="status-card idle">Ready. Your video will appear on the right when '
-            "it is done; you can start more while one runs.</div>"
+            '<div class="status-card idle">Ready. The video appears beside the form when done; '
+            "start more while one runs.</div>"
         )
     elapsed = elapsed_seconds(record, now)
     state = record.state
     headline = STATE_WORDS.get(state, state)
-    if state == "queued" and record.queue_position is not None:
-        headline += f" · position {record.queue_position} in the provider's queue"
+    if state == "queued":
+        headline += queue_words(record.queue_position)
     detail: list[str] = []
     progress = ""
     if record.active:
         detail.append(f"{clock(elapsed)} elapsed")
-        if eta:
+        if eta and not record.note:
             left = eta - elapsed
-            detail.append(f"about {clock(left)} left" if left > 0 else "taking longer than usual")
+            if left >= 1:
+                detail.append(f"about {clock(left)} left")
+            elif -left < overdue_grace(eta):
+                detail.append("almost done")
+            else:
+                detail.append("taking longer than usual")
             share = min(0.97, elapsed / eta) if eta > 0 else 0.0
             progress = f'<div class="progress"><div style="width:{share * 100:.0f}%"></div></div>'
         else:
@@ -116,7 +135,7 @@ def status_html(
     body = ""
     if state in ("failed", "cancelled") and record.error_message:
         body = f'<div class="status-message">{html.escape(record.error_message)}</div>'
-    if record.note:
+    if record.note and record.active:
         body += f'<div class="status-note">{html.escape(record.note)}</div>'
     meta = [html.escape(model_name(record.model, registry=registry) if registry else record.model)]
     if record.request_id:
@@ -132,8 +151,14 @@ def status_html(
     )
 
 
-def error_html(message: str) -> str:
-    return f'<div class="status-card state-failed"><div class="status-message">{html.escape(message)}</div></div>'
+def error_html(message: str, field: str | None = None) -> str:
+    """A refusal or error in a status line. `field` names the form control at fault; the
+    page's CSS outlines that control while this card is shown (theme.field_error_css)."""
+    mark = f' data-field="{html.escape(field)}"' if field else ""
+    return (
+        f'<div class="status-card state-failed refusal" role="alert"{mark}>'
+        f'<div class="status-message">{html.escape(message)}</div></div>'
+    )
 
 
 def _mb(size: int | None) -> str:
@@ -220,6 +245,8 @@ def counter_html(count: int, limit: int = catalog.PROMPT_MAX_CHARS) -> str:
     return f'<div class="char-count{over}">{count} / {limit}</div>'
 
 
-def caption(record: JobRecord, *, registry: Registry) -> str:
-    text = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "…"
+def caption(record: JobRecord, *, registry: Registry, limit: int = 140) -> str:
+    """A history tile's words: the prompt (up to about three lines; the rest is in the
+    details) and the model's short name."""
+    text = record.prompt if len(record.prompt) <= limit else record.prompt[: limit - 1].rstrip() + "…"
     return f"{text} · {model_short(record.model, registry=registry)}"

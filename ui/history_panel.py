@@ -31,6 +31,12 @@ EMPTY_FIRST = (
     '<div class="empty-state" id="history-empty"><div class="big">▦</div>'
     "No videos yet — your first one will appear here.</div>"
 )
+# The export's link appears below the button, at the foot of the page: bring it into view
+# (after the browser has drawn it).
+SHOW_EXPORT_JS = """() => { setTimeout(() => {
+  const link = document.querySelector("#history-export-file");
+  if (link) link.scrollIntoView({ block: "nearest" });
+}, 150); }"""
 EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches these filters.</div>'
 
 
@@ -108,17 +114,17 @@ def render(registry: Registry) -> HistoryPanel:
     gallery = gr.Gallery(
         label="History",
         show_label=False,
-        columns=3,
+        columns=4,
         height="auto",
         fit_columns=False,
-        object_fit="cover",
+        object_fit="contain",  # a 21:9 poster whole, not cropped to a square
         allow_preview=False,
         buttons=[],
         interactive=False,
         visible=False,
         elem_id="history-gallery",
     )
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False, elem_classes="pager"):
         prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
         next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
@@ -234,7 +240,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         inputs_kwargs={"owner": session.owner, "view": panel.view},
         outputs=[panel.export_file],
         **PRIVATE,  # type: ignore[arg-type]
-    )
+    ).success(None, js=SHOW_EXPORT_JS, **PRIVATE)
 
     outputs = panel.outputs()
     session.history_changed.change(

@@ -37,9 +37,21 @@ class ResultPanel:
     reuse: gr.Button
     recheck: gr.Button
     delete: gr.Button
+    confirm_row: gr.Row  # "Delete this video for good?" with Delete / Keep it
+    confirm: gr.Button
+    keep: gr.Button
 
     def outputs(self) -> list[Any]:
-        return [self.empty, self.video, self.details, self.download, self.reuse, self.recheck, self.delete]
+        return [
+            self.empty,
+            self.video,
+            self.details,
+            self.download,
+            self.reuse,
+            self.recheck,
+            self.delete,
+            self.confirm_row,
+        ]
 
 
 def render() -> ResultPanel:
@@ -62,8 +74,15 @@ def render() -> ResultPanel:
         reuse = gr.Button("♻ Reuse settings", visible=False, elem_id="result-reuse")
         recheck = gr.Button("↻ Check again", visible=False)
         delete = gr.Button("✕ Delete", visible=False, variant="stop", elem_id="result-delete")
+    with gr.Row(visible=False, elem_id="result-confirm", elem_classes="confirm-row") as confirm_row:
+        gr.HTML(
+            '<div class="confirm-text" role="alert">Delete this video, its poster and its settings '
+            "for good? This cannot be undone.</div>"
+        )
+        confirm = gr.Button("Delete for good", variant="stop", size="sm", elem_id="result-delete-confirm")
+        keep = gr.Button("Keep it", size="sm", elem_id="result-delete-keep")
     details = gr.HTML(visible=False, elem_id="result-details")
-    return ResultPanel(empty, video, details, download, reuse, recheck, delete)
+    return ResultPanel(empty, video, details, download, reuse, recheck, delete, confirm_row, confirm, keep)
 
 
 DOWNLOAD_LINK_AGE = 24 * 3600
@@ -130,6 +149,7 @@ def show(record: JobRecord | None, registry: Registry) -> list[Any]:
             hidden,
             hidden,
             hidden,
+            hidden,
         ]
     video = named_video(record, registry) if record.state == "succeeded" else None
     return [
@@ -140,6 +160,7 @@ def show(record: JobRecord | None, registry: Registry) -> list[Any]:
         gr.update(visible=rules.can_reuse(registry, record)),
         gr.update(visible=rules.can_check_again(record)),
         gr.update(visible=not record.active),
+        gr.update(visible=False),
     ]
 
 
@@ -170,6 +191,7 @@ def wire(
             form.prompt,
             form.counter,
             form.seed,
+            form.generate,
             *form.options().values(),
         ]
         if form.image is not None and form.fit_image is not None:
@@ -195,7 +217,7 @@ def wire(
     async def delete(owner: str | None, shown: str | None) -> list[Any]:
         owner = owners.require(owner, settings)
         if not shown:
-            return [gr.skip(), gr.skip()]
+            return [gr.skip(), gr.skip(), *ask(False)]
         try:
             removed = await studio.delete(owner, shown)
         except StudioError as error:
@@ -203,12 +225,21 @@ def wire(
         if removed:
             forget_download(shown)
             gr.Info("Deleted the video and its files.")
-        return [None, time.time()]
+        return [None, time.time(), *ask(False)]
+
+    # Delete asks first (nothing is lost to a stray click); the question sits where the
+    # button was, and either answer puts the button back.
+    def ask(asking: bool) -> list[Any]:
+        return [gr.update(visible=asking), gr.update(visible=not asking)]
 
     panel.delete.click(
+        lambda: ask(True), outputs=[panel.confirm_row, panel.delete], queue=False, **PRIVATE
+    )
+    panel.keep.click(lambda: ask(False), outputs=[panel.confirm_row, panel.delete], queue=False, **PRIVATE)
+    panel.confirm.click(
         delete,
         inputs_kwargs={"owner": session.owner, "shown": session.shown},
-        outputs=[session.shown, session.history_changed],
+        outputs=[session.shown, session.history_changed, panel.confirm_row, panel.delete],
         show_progress="hidden",
         **PRIVATE,
     )

@@ -47,7 +47,7 @@ class Context:
 
 
 class SessionKeys(Mapping[str, Secret]):
-    """API keys typed into the Settings tab: this browser session only, in server memory.
+    """API keys typed into the API keys tab: this browser session only, in server memory.
     Never written to disk, never logged (its repr hides them), never sent back to a page."""
 
     def __init__(self, keys: Mapping[str, Secret | None]) -> None:
