@@ -44,34 +44,13 @@ from providers.base import (
     ValidationError,
 )
 
-__all__ = ["Engine", "QuotaError", "cannot_cancel_note", "until_terminal"]
+__all__ = ["Engine", "QuotaError", "until_terminal"]
 
 log = logging.getLogger("studio.engine")
 
 # The ETA: the lower median of the model's latest runs, so one slow run among few does not
 # set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
 ETA_SAMPLES = 20
-
-
-def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
-    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
-    and whether it bills (an offline provider does not)."""
-    ends = (
-        "it will run to the end (free: the simulator bills nothing)"
-        if offline
-        else "it will run to the end and be billed"
-    )
-    if cancel == "none":
-        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
-    elif cancel == "queued":
-        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
-    else:
-        why = f"{label} says this job can no longer be cancelled"
-    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
-
-# Writes that must be on disk before the call returns: a lost request id is a billed job
-# nobody knows about (jobs/store.py fsyncs these), so they go through a worker thread.
-DURABLE_FIELDS = frozenset({"request_id", "locator"})
 
 
 class Engine:
@@ -290,7 +269,7 @@ class Engine:
         adapter = self._providers[record.provider]
         info = self.registry.info(record.provider)
         if info.cancel == "none":
-            return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
+            return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
@@ -303,7 +282,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
+        return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
