@@ -149,8 +149,3 @@ def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
     else:
         why = f"{label} says this job can no longer be cancelled"
     return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
-
-
-# Writes that must be on disk before the call returns: a lost request id is a billed job
-# nobody knows about (jobs/store.py fsyncs these), so they go through a worker thread.
-DURABLE_FIELDS = frozenset({"request_id", "locator"})
