@@ -27,6 +27,7 @@ from pathlib import Path
 import jobs.history as history_ops
 import jobs.media as media
 from jobs import oplog, rules
+from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.quota import HourlyQuota, QuotaError
 from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
@@ -43,6 +44,7 @@ from providers.base import (
     SubmitRequest,
     ValidationError,
 )
+from providers.scrub import Scrubber
 
 __all__ = ["Engine", "QuotaError", "until_terminal"]
 
@@ -68,7 +70,9 @@ class Engine:
         self.registry = settings.registry
         self._providers = dict(providers)
         self._clock = clock
-        self._store = JobStore(settings.db_path)
+        journal = choose_journal(settings.data_dir, settings.db_journal)
+        log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
+        self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
@@ -77,6 +81,8 @@ class Engine:
         self._states: dict[str, str] = {}  # last logged state per active job
         self._desk = Desk(settings, self.registry, self._store, self._save, self._updates.publish, clock)
         self._started = False
+        # Every configured and session key, masked in every form from whatever is stored.
+        self.scrubber = Scrubber(settings.keys.values())
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -172,6 +178,8 @@ class Engine:
 
         adapter = self._providers.get(spec.provider)
         session_key = (keys or {}).get(spec.provider) or None
+        for key in (keys or {}).values():
+            self.scrubber.add(key)
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
@@ -216,6 +224,8 @@ class Engine:
             self._states.pop(record.id, None)
             if image:
                 image.unlink(missing_ok=True)
+            exc.message = self.scrubber.scrub(exc.message)
+            exc.args = (exc.message,)
             raise
         except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
             log.exception("unexpected error while submitting job %s", record.id)
@@ -291,6 +301,7 @@ class Engine:
         if not rules.can_watch_again(record):
             return record
         key = (keys or {}).get(record.provider)
+        self.scrubber.add(key)
         if key:
             self._session_keys[job_id] = key
         if record.terminal:
@@ -362,7 +373,10 @@ class Engine:
         """Write a change (not fsynced: see jobs/store.py), log a state change, publish it.
         A job's note (cancel, provider failing) ends with the job unless the change sets one."""
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
-            changes["note"] = None
+            changes["note"] = None  # a note about a running job (cancel, provider failing) is over
+        for name in ("error_message", "note"):
+            if isinstance(changes.get(name), str):
+                changes[name] = self.scrubber.scrub(str(changes[name]))
         record = self._store.update(job_id, **changes)
         self._after_save(record, changes)
         return record
