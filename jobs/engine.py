@@ -9,7 +9,6 @@ every unfinished job from the store after a restart. A submit is never sent twic
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import logging
@@ -23,7 +22,12 @@ from pathlib import Path
 
 import jobs.history as history_ops
 import jobs.media as media
+from jobs import spend as spend_report
+from jobs.ledger import Ledger
+from jobs.limits import Budget, Limits, QuotaError
 from jobs.polling import next_poll_delay, transient_backoff
+from jobs.pricing import Pricer, key_id
+from jobs.rate_gate import RateGates
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
@@ -33,10 +37,12 @@ from providers.base import (
     ProviderError,
     ProviderStatus,
     Secret,
-    StudioError,
     SubmitRequest,
     ValidationError,
 )
+from providers.money import KeyCheck, Price
+
+__all__ = ["Engine", "QuotaError", "until_terminal"]
 
 log = logging.getLogger("studio.engine")
 
@@ -50,10 +56,6 @@ EXPORT_TTL_SECONDS = 3600
 DOWNLOAD_ROUNDS = 4
 
 Listener = Callable[[JobRecord], None]
-
-
-class QuotaError(StudioError):
-    """The owner has used up STUDIO_MAX_JOBS_PER_HOUR."""
 
 
 async def until_terminal(queue: asyncio.Queue[JobRecord]) -> AsyncIterator[JobRecord]:
@@ -84,8 +86,12 @@ class Engine:
         self._listeners: dict[str, set[Listener]] = {}
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
-        # Submit times per quota key (a public visitor's address), last hour only, in memory.
-        self._recent_submits: dict[str, collections.deque[float]] = {}
+        # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
+        self._ledger = Ledger(settings.db_path)
+        self._limits = Limits(settings, self._ledger, clock)
+        self._pricer = Pricer(self._providers)
+        self._gates = RateGates(settings.provider_caps)
+        self._sending: dict[str, asyncio.Task[None]] = {}  # jobs waiting their turn to be sent
         self._started = False
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -95,6 +101,7 @@ class Engine:
         for folder in (*self.settings.media_dirs, self.settings.data_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self._store.open()
+        self._ledger.open()
         self._started = True
         for record in self._store.unfinished():
             if record.state == "submitting" or not record.request_id:
@@ -115,7 +122,7 @@ class Engine:
 
     async def close(self) -> None:
         """Stop watchers (their jobs stay resumable) and release connections."""
-        watchers = list(self._watchers.values())
+        watchers = [*self._watchers.values(), *self._sending.values()]
         for task in watchers:
             task.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
@@ -124,6 +131,7 @@ class Engine:
             await provider.aclose()
         if self._started:
             self._store.close()
+            self._ledger.close()
             self._started = False
 
     # --- queries -----------------------------------------------------------------------
@@ -182,14 +190,23 @@ class Engine:
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
-        self._check_quota(owner, quota_key)
+        price = await self._pricer.price(spec, options, session_key)
 
         if options.get("seed") == catalog.RANDOM_SEED:
             # Pick the random seed here so the job records the seed actually used.
             options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
         now = self._clock()
+        job_id = secrets.token_urlsafe(12)
+        try:  # checks every limit and reserves this job's price in one transaction
+            self._limits.reserve(
+                job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
+            )
+        except QuotaError:
+            if image:
+                image.unlink(missing_ok=True)
+            raise
         record = JobRecord(
-            id=secrets.token_urlsafe(12),
+            id=job_id,
             owner=owner,
             kind=spec.kind,
             model=spec.id,
@@ -201,40 +218,106 @@ class Engine:
             created_at=now,
             simulated=spec.provider == "simulator",
         )
-        await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
-        if quota_key:
-            self._recent_submits.setdefault(quota_key, collections.deque()).append(now)
         try:
-            request_id = await adapter.submit(
-                SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
-            )
-        except ProviderError as exc:
-            if exc.kind == "submit_unknown":
-                return self._save(
-                    record.id,
-                    state="failed",
-                    error_kind=exc.kind,
-                    error_message=exc.message,
-                    finished_at=self._clock(),
-                )
-            self._store.delete(record.id, owner)
-            if image:
-                image.unlink(missing_ok=True)
+            await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
+        except BaseException:
+            self._ledger.release(record.id)
             raise
-        except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
-            log.exception("unexpected error while submitting job %s", record.id)
-            return self._save(
-                record.id,
-                state="failed",
-                error_kind="submit_unknown",
-                error_message=ProviderError("submit_unknown", type(exc).__name__).message,
-                finished_at=self._clock(),
+        submit_request = SubmitRequest(spec=spec, prompt=prompt, options=options, image=image)
+        line = key_id(session_key)
+        if self._gates.is_open(spec.provider, line):
+            try:
+                request_id = await adapter.submit(submit_request, key=session_key)
+            except ProviderError as exc:
+                if exc.kind != "rate_limited":
+                    return self._submit_failed(record, exc, image, refuse=True)
+                self._gates.limited(spec.provider, line, exc.retry_after)
+            except Exception as exc:
+                return self._submit_crashed(record, exc)
+            else:
+                return self._accepted(record.id, request_id, session_key)
+        # Wait in this provider's line in the background, so the page shows the wait.
+        started = time.monotonic()
+        self._save(record.id, note=f"Waiting to send to {spec.provider_label}…")
+        task = asyncio.get_running_loop().create_task(
+            self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
+        )
+        self._sending[record.id] = task
+        task.add_done_callback(functools.partial(self._sent_or_dropped, record.id))
+        await asyncio.sleep(0)  # let it post its first "sending again in N s"
+        return self._store.get(record.id) or record
+
+    async def _send_in_turn(
+        self,
+        record: JobRecord,
+        adapter: Provider,
+        request: SubmitRequest,
+        session_key: Secret | None,
+        started: float,
+    ) -> None:
+        """Send a job whose provider is limiting requests, in its turn (jobs.rate_gate)."""
+        try:
+            request_id = await self._gates.send_in_turn(
+                adapter.name,
+                request.spec.provider_label,
+                key_id(session_key),
+                lambda: adapter.submit(request, key=session_key),
+                functools.partial(self._note, record.id),
+                started=started,
             )
+        except ProviderError as exc:  # (a cancel or shutdown raises CancelledError: row kept)
+            self._submit_failed(record, exc, request.image, refuse=False)
+            return
+        except Exception as exc:
+            self._submit_crashed(record, exc)
+            return
+        self._accepted(record.id, request_id, session_key)
+
+    def _sent_or_dropped(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._sending.get(job_id) is task:
+            del self._sending[job_id]
+
+    def _note(self, job_id: str, words: str) -> None:
+        self._save(job_id, note=words)
+
+    def _accepted(self, job_id: str, request_id: str, session_key: Secret | None) -> JobRecord:
+        self._ledger.charge(job_id, self._clock())
+        record = self._store.get(job_id)
+        if record is not None:
+            self._gates.sent(record.provider, job_id)
         if session_key:
-            self._session_keys[record.id] = session_key
-        record = self._save(record.id, request_id=request_id, state="queued", submitted_at=self._clock())
-        self._watch(record.id)
+            self._session_keys[job_id] = session_key
+        record = self._save(job_id, request_id=request_id, state="queued", submitted_at=self._clock(), note=None)
+        self._watch(job_id)
         return record
+
+    def _submit_failed(self, record: JobRecord, exc: ProviderError, image: Path | None, *, refuse: bool) -> JobRecord:
+        """An ambiguous outcome keeps the row and the reservation; a definite refusal frees
+        both (raised when the caller is waiting, else the row shows the failure)."""
+        now = self._clock()
+        if exc.kind == "submit_unknown":
+            self._ledger.keep_unknown(record.id, now, exc.message)
+            return self._save(
+                record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
+            )
+        self._ledger.release(record.id)
+        if image:
+            image.unlink(missing_ok=True)
+        if refuse:
+            self._store.delete(record.id, record.owner)
+            raise exc
+        return self._save(
+            record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
+        )
+
+    def _submit_crashed(self, record: JobRecord, exc: Exception) -> JobRecord:
+        """An adapter bug after the POST may have billed: keep the row and the reservation."""
+        log.error("unexpected error while submitting job %s: %s", record.id, type(exc).__name__, exc_info=exc)
+        message = ProviderError("submit_unknown", type(exc).__name__).message
+        self._ledger.keep_unknown(record.id, self._clock(), message)
+        return self._save(
+            record.id, state="failed", error_kind="submit_unknown", error_message=message, finished_at=self._clock()
+        )
 
     async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
         if spec.kind == "t2v":
@@ -260,24 +343,34 @@ class Engine:
         )
         return fitted.path
 
-    def _check_quota(self, owner: str, quota_key: str | None) -> None:
-        limit = self.settings.max_jobs_per_hour
-        if limit is None:
-            return
-        since = self._clock() - 3600
-        used = self._store.count_created_since(owner, since)
-        for key, times in list(self._recent_submits.items()):
-            while times and times[0] < since:
-                times.popleft()
-            if not times:
-                del self._recent_submits[key]
-        if quota_key:
-            used = max(used, len(self._recent_submits.get(quota_key, ())))
-        if used >= limit:
-            raise QuotaError(
-                f"This studio allows {limit} videos per hour per person, and you have made {used}. "
-                "Try again later."
-            )
+    # --- money -----------------------------------------------------------------------
+
+    async def price(
+        self, model: str, options: Mapping[str, object], keys: Mapping[str, Secret] | None = None
+    ) -> Price:
+        """The price of exactly this run (quote, catalog or estimate). Raises ValidationError."""
+        spec = catalog.get_model(model)
+        valid = catalog.validate_options(spec, options)
+        return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
+
+    def budget(self, owner: str, quota_key: str | None = None) -> Budget:
+        return self._limits.budget(owner, quota_key)
+
+    def spend(self, owner: str | None) -> dict[str, object]:
+        """The spend figures of `owner` (None: everyone) from the ledger."""
+        return spend_report.summarize(self._ledger.entries(owner), self._clock())
+
+    async def check_keys(self, keys: Mapping[str, Secret] | None = None) -> list[KeyCheck]:
+        """Ask each hosted provider, with a request that bills nothing, whether its key
+        (typed in `keys`, else the server's) works. Providers without a key are left out."""
+        checks = []
+        for name, adapter in self._providers.items():
+            check = getattr(adapter, "check_key", None)
+            key = (keys or {}).get(name) or None
+            if check is None or not (key or adapter.has_key()):
+                continue
+            checks.append(check(key))
+        return list(await asyncio.gather(*checks))
 
     # --- cancel / recheck --------------------------------------------------------------
 
@@ -287,12 +380,25 @@ class Engine:
         record = self._require(owner, job_id)
         if record.terminal:
             return record
+        sending = self._sending.pop(job_id, None)
+        if sending is not None and record.state == "submitting":
+            sending.cancel()  # still waiting its turn: it was never sent, so nothing is billed
+            self._ledger.release(job_id)
+            return self._save(
+                job_id,
+                state="cancelled",
+                error_kind="cancelled",
+                error_message="Cancelled while waiting to be sent; nothing was sent or billed.",
+                finished_at=self._clock(),
+                note=None,
+            )
         if record.state == "submitting" or not record.request_id:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
         outcome = await adapter.cancel(record.request_id, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
+            self._ledger.refund(job_id, self._clock(), "Cancelled before it started: the provider does not bill it.")
             return self._save(
                 job_id,
                 state="cancelled",
@@ -395,6 +501,8 @@ class Engine:
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
         record = self._store.update(job_id, **changes)
+        if record.terminal:
+            self._gates.finished(job_id)
         self._publish(record)
         return record
 
@@ -502,6 +610,9 @@ class Engine:
             if record.state != "running":
                 changes.update(state="running", queue_position=None, started_at=record.started_at or now)
         elif status.state == "failed":
+            refund_rule = getattr(self._providers.get(record.provider), "refund_rule", None)
+            if refund_rule:  # only where the provider documents a refund for a failed job
+                self._ledger.refund(job_id, now, refund_rule)
             error = status.error or ProviderError("job_failed")
             changes.update(
                 state="failed",

@@ -39,6 +39,7 @@ from providers.errors import (
 )
 from providers.hosted import HostedProvider
 from providers.http import send_idempotent
+from providers.key_checks import WaveSpeedMoney
 
 LABEL = "WaveSpeedAI"
 
@@ -64,7 +65,7 @@ def normalise_state(word: object) -> RemoteState:
     return STATES.get(str(word or "").strip().lower(), "running")
 
 
-class WaveSpeedProvider(HostedProvider):
+class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
     """Talks to WaveSpeedAI's v3 API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
 
