@@ -180,7 +180,12 @@ class Ledger:
         return Usage(int(row["jobs"]), float(row["usd"]))
 
     def oldest_since(
-        self, since: float, *, owner: str | None = None, quota_hash: str | None = None, conn: sqlite3.Connection
+        self,
+        since: float,
+        *,
+        owner: str | None = None,
+        quota_hash: str | None = None,
+        conn: sqlite3.Connection,
     ) -> float | None:
         """When the oldest entry of the window was made (the rolling hour renews from it)."""
         column, value = ("owner", owner) if owner is not None else ("quota_key", quota_hash)
@@ -235,7 +240,9 @@ class Ledger:
     def keep_unknown(self, job_id: str, now: float, note: str) -> None:
         """The submit's outcome is ambiguous: the reservation stays, as money maybe spent."""
         self._set(
-            job_id, "UPDATE spend SET state = 'unknown', settled_at = ?, note = ? WHERE job_id = ?", (now, note)
+            job_id,
+            "UPDATE spend SET state = 'unknown', settled_at = ?, note = ? WHERE job_id = ?",
+            (now, note),
         )
 
     def release(self, job_id: str) -> None:

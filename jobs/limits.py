@@ -71,14 +71,20 @@ class Limits:
         self._ledger = ledger
         self._clock = clock
 
-    def _person(self, since: float, owner: str, quota_hash: str | None, conn: object) -> tuple[Usage, str, str]:
+    def _person(
+        self, since: float, owner: str, quota_hash: str | None, conn: object
+    ) -> tuple[Usage, str, str]:
         """The person's usage since `since`: the larger of owner's and address's."""
         by_owner = self._ledger.usage(since, owner=owner, conn=conn)  # type: ignore[arg-type]
         if quota_hash is None:
             return by_owner, "owner", owner
         by_address = self._ledger.usage(since, quota_hash=quota_hash, conn=conn)  # type: ignore[arg-type]
         if by_address.jobs > by_owner.jobs or by_address.usd > by_owner.usd:
-            return Usage(max(by_owner.jobs, by_address.jobs), max(by_owner.usd, by_address.usd)), "quota", quota_hash
+            return (
+                Usage(max(by_owner.jobs, by_address.jobs), max(by_owner.usd, by_address.usd)),
+                "quota",
+                quota_hash,
+            )
         return by_owner, "owner", owner
 
     def reserve(

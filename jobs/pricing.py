@@ -21,6 +21,9 @@ from providers.money import Price, catalog_price
 log = logging.getLogger("studio.pricing")
 
 QUOTE_TTL_SECONDS = 600.0
+# After a failed quote the catalog answers for a while, so a provider that hangs does not
+# hold every form change and submit for QUOTE_TIMEOUT_SECONDS.
+FAILED_QUOTE_TTL_SECONDS = 60.0
 QUOTE_TIMEOUT_SECONDS = 5.0
 CACHE_LIMIT = 512
 
@@ -35,10 +38,12 @@ def key_id(key: Secret | None) -> str:
 class Pricer:
     """Prices runs for the form and for the limits; one per engine."""
 
-    def __init__(self, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._providers = providers
         self._clock = clock
-        self._cache: dict[tuple[Any, ...], tuple[float, Price]] = {}
+        self._cache: dict[tuple[Any, ...], tuple[float, Price]] = {}  # key -> (expires, price)
 
     async def price(
         self, spec: catalog.ModelSpec, options: Mapping[str, catalog.Value], key: Secret | None = None
@@ -53,16 +58,19 @@ class Pricer:
         cache_key = (spec.id, tuple(sorted(priced.items())), key_id(key))
         now = self._clock()
         cached = self._cache.get(cache_key)
-        if cached and now - cached[0] < QUOTE_TTL_SECONDS:
+        if cached and now < cached[0]:
             return cached[1]
         try:
             found: Price = await asyncio.wait_for(
-                quote(SubmitRequest(spec=spec, prompt="price", options=priced), key=key), QUOTE_TIMEOUT_SECONDS
+                quote(SubmitRequest(spec=spec, prompt="price", options=priced), key=key),
+                QUOTE_TIMEOUT_SECONDS,
             )
         except (ProviderError, StudioError, httpx.HTTPError, TimeoutError) as exc:
             log.info("no price quote from %s (%s); using the catalog", spec.provider, type(exc).__name__)
-            return fallback
+            found, ttl = fallback, FAILED_QUOTE_TTL_SECONDS
+        else:
+            ttl = QUOTE_TTL_SECONDS
         if len(self._cache) >= CACHE_LIMIT:
             self._cache.clear()
-        self._cache[cache_key] = (now, found)
+        self._cache[cache_key] = (now + ttl, found)
         return found

@@ -58,7 +58,10 @@ class Slots:
         while self.sent and self.sent[0] <= now - 60:
             self.sent.popleft()
         if self.max_running is not None and len(self.running) >= self.max_running:
-            return f"Waiting for a free slot at {label}: {len(self.running)} of {self.max_running} running.", None
+            return (
+                f"Waiting for a free slot at {label}: {len(self.running)} of {self.max_running} running.",
+                None,
+            )
         if self.max_per_minute is not None and len(self.sent) >= self.max_per_minute:
             wait = self.sent[0] + 60 - now
             return (

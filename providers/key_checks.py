@@ -71,7 +71,10 @@ class WaveSpeedMoney:
         inputs = to_wire(spec, request.prompt or "price", validate_options(spec, request.options))
         body = {"model_id": spec.path, "inputs": dict(inputs)}
         response = await self._client.post(
-            f"{self._base}/api/v3/model/price", json=body, headers=self._headers(secret), timeout=CHECK_TIMEOUT
+            f"{self._base}/api/v3/model/price",
+            json=body,
+            headers=self._headers(secret),
+            timeout=CHECK_TIMEOUT,
         )
         data = self._data(response, secret) or {}
         usd = _number(data.get("discounted_price"))
@@ -134,7 +137,9 @@ class RunComfyKeyCheck:
         made_up = quote(f"studio-key-check-{secrets.token_hex(8)}", safe="")
         try:
             response = await self._client.get(
-                f"{self._base}/v1/requests/{made_up}/status", headers=self._headers(secret), timeout=CHECK_TIMEOUT
+                f"{self._base}/v1/requests/{made_up}/status",
+                headers=self._headers(secret),
+                timeout=CHECK_TIMEOUT,
             )
         except httpx.HTTPError as exc:
             return _unreachable(self.name, self.label, type(exc).__name__)

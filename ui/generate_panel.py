@@ -14,7 +14,7 @@ import gradio as gr
 from jobs.records import HistoryQuery, JobRecord
 from providers import catalog
 from providers.base import Kind, StudioError, ValidationError
-from ui import controls, owners
+from ui import controls, owners, price_line
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
@@ -41,6 +41,7 @@ class GeneratePanel:
     image: gr.Image | None = None
     preflight: gr.HTML | None = None
     fit_image: gr.Checkbox | None = None
+    price: gr.HTML | None = None  # ui/price_line.py: this run's price, next to Generate
 
     def options(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in controls.OPTION_NAMES}
@@ -115,6 +116,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     with gr.Row():
         generate = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{kind}-generate")
         cancel = gr.Button("Cancel", variant="secondary", scale=1, elem_id=f"{kind}-cancel")
+    price = price_line.render(kind, ctx)
     status = gr.HTML(status_html(None), elem_id=f"{kind}-status")
     return GeneratePanel(
         kind=kind,
@@ -136,6 +138,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         image=image,
         preflight=preflight,
         fit_image=fit,
+        price=price,
     )
 
 

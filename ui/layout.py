@@ -18,7 +18,9 @@ from ui import (
     history_panel,
     keys_panel,
     owners,
+    price_line,
     result_panel,
+    spend_panel,
     status,
     theme,
 )
@@ -88,6 +90,8 @@ def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
                     i2v = generate_panel.render("i2v", ctx)
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
+                with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
+                    spend = spend_panel.render()
             with gr.Column(scale=6, min_width=340):
                 result = result_panel.render()
                 active_jobs.render(ctx, session)
@@ -97,7 +101,10 @@ def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
             generate_panel.wire(form, ctx, session)
+            if form.price is not None:
+                price_line.wire(form, form.price, ctx, session)
         keys_panel.wire(keys, ctx, session)
+        spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
         status.wire(ctx, session, list(forms.values()))

@@ -22,7 +22,9 @@ from tests.integration.test_engine import RC_PRO_T2V, WS_T2V_720, make_settings,
 WS_T2V_1080 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-1080p"
 
 
-def t2v(model: str = WS_T2V_720, prompt: str = "a lighthouse at dawn", **options: object) -> GenerationRequest:
+def t2v(
+    model: str = WS_T2V_720, prompt: str = "a lighthouse at dawn", **options: object
+) -> GenerationRequest:
     return GenerationRequest(kind="t2v", model=model, prompt=prompt, options=dict(options))
 
 
@@ -37,7 +39,10 @@ def ledger_entries(data_dir: Path) -> list:  # type: ignore[type-arg]
 
 async def submit_many(eng: Engine, count: int, **kwargs: object) -> tuple[int, list[QuotaError]]:
     results = await asyncio.gather(
-        *(eng.submit(str(kwargs.get("owner", "alice")), t2v(), quota_key=kwargs.get("quota_key")) for _ in range(count)),  # type: ignore[arg-type]
+        *(
+            eng.submit(str(kwargs.get("owner", "alice")), t2v(), quota_key=kwargs.get("quota_key"))
+            for _ in range(count)
+        ),  # type: ignore[arg-type]
         return_exceptions=True,
     )
     refused = [r for r in results if isinstance(r, QuotaError)]
@@ -188,14 +193,19 @@ async def test_the_price_shown_is_the_fakes_quote_for_exactly_this_run(
 async def test_a_wrong_key_is_reported_wrong_before_anything_is_submitted(
     tmp_path: Path, fake_providers: FakeProviders
 ) -> None:
-    eng = await started(make_settings(tmp_path / "data", fake_providers, runcomfy_key=None, wavespeed_key=None))
+    eng = await started(
+        make_settings(tmp_path / "data", fake_providers, runcomfy_key=None, wavespeed_key=None)
+    )
     try:
         assert await eng.check_keys() == []
         wrong = {"runcomfy": Secret("rc-wrong"), "wavespeed": Secret("ws-wrong")}
         checks = {c.provider: c for c in await eng.check_keys(wrong)}
         assert checks["runcomfy"].works is False and checks["wavespeed"].works is False
         assert "refused" in checks["wavespeed"].message
-        right = {"runcomfy": Secret(FakeProviders.RUNCOMFY_KEY), "wavespeed": Secret(FakeProviders.WAVESPEED_KEY)}
+        right = {
+            "runcomfy": Secret(FakeProviders.RUNCOMFY_KEY),
+            "wavespeed": Secret(FakeProviders.WAVESPEED_KEY),
+        }
         fake_providers.set_money(balances={FakeProviders.WAVESPEED_KEY: 12.5})
         checks = {c.provider: c for c in await eng.check_keys(right)}
         assert checks["runcomfy"].works is True and checks["wavespeed"].works is True
@@ -254,7 +264,9 @@ async def test_a_failed_job_is_refunded_only_where_the_provider_documents_it(
     finally:
         await eng.close()
     states = {e.provider: (e.state, e.note) for e in ledger_entries(data)}
-    assert states["wavespeed"][0] == "refunded" and "refunds failed requests" in (states["wavespeed"][1] or "")
+    assert states["wavespeed"][0] == "refunded" and "refunds failed requests" in (
+        states["wavespeed"][1] or ""
+    )
     assert states["runcomfy"] == ("charged", None)
     assert spend["total_usd"] == pytest.approx(0.60) and spend["refunded_usd"] == pytest.approx(0.30)
 
@@ -309,7 +321,9 @@ async def test_a_job_waiting_its_turn_can_be_cancelled_without_cost(
         record = await eng.submit("alice", t2v())
         assert record.state == "submitting"
         cancelled = await eng.cancel("alice", record.id)
-        assert cancelled.state == "cancelled" and "nothing was sent or billed" in (cancelled.error_message or "")
+        assert cancelled.state == "cancelled" and "nothing was sent or billed" in (
+            cancelled.error_message or ""
+        )
         assert eng.budget("alice").jobs_left == 1 and fake_providers.jobs == {}
     finally:
         await eng.close()
@@ -319,7 +333,9 @@ async def test_a_local_running_cap_holds_the_next_job_until_a_slot_frees(
     tmp_path: Path, fake_providers: FakeProviders
 ) -> None:
     fake_providers.set_timing(queue_seconds=0.2, run_seconds=1.0)
-    eng = await started(make_settings(tmp_path / "data", fake_providers, provider_caps={"wavespeed": (1, None)}))
+    eng = await started(
+        make_settings(tmp_path / "data", fake_providers, provider_caps={"wavespeed": (1, None)})
+    )
     try:
         first = await eng.submit("alice", t2v(prompt="first"))
         second = await eng.submit("alice", t2v(prompt="second"))
