@@ -214,6 +214,9 @@ def _stream_once(
         for chunk in response.iter_raw():
             with transfer.writing():
                 handle.write(chunk)
+                # A small read would otherwise wait in the file object's buffer until more
+                # arrives: a stalled server would leave bytes we hold off the .part.
+                handle.flush()
             have += len(chunk)
             if have > max_bytes:
                 raise _too_big(max_bytes)

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -265,7 +266,13 @@ class _Odd(BaseHTTPRequestHandler):
         if asked:
             self.wfile.write(self.body[start:])
             return
-        self.wfile.write(self.body[:STALL_AFTER])
+        # The megabyte ends in a small separate read, as a busy network delivers it: it
+        # must reach the .part too, not wait in a write buffer for more bytes.
+        tail = STALL_AFTER - 3072
+        self.wfile.write(self.body[:tail])
+        self.wfile.flush()
+        time.sleep(0.05)
+        self.wfile.write(self.body[tail:STALL_AFTER])
         self.wfile.flush()
         self.release.wait(timeout=20)
         self.wfile.write(self.body[STALL_AFTER:])
