@@ -34,6 +34,7 @@ BENCHES: dict[str, str] = {
     "idle": "6. Idle and busy CPU",
     "simulator": "7. Simulator: render vs bare PyAV encode",
     "image_fit": "8. Image fit: 4096x4096 PNG under 4.7 MB",
+    "reservation": "9. Reservation: what the spend limits add to a submit",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 

@@ -87,7 +87,7 @@ class Engine:
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
         # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
-        self._ledger = Ledger(settings.db_path)
+        self._ledger = Ledger(settings.ledger_path)
         self._limits = Limits(settings, self._ledger, clock)
         self._pricer = Pricer(self._providers)
         self._gates = RateGates(settings.provider_caps)
@@ -218,8 +218,10 @@ class Engine:
             created_at=now,
             simulated=spec.provider == "simulator",
         )
-        try:
-            await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
+        try:  # both fsyncs off the event loop, side by side: row and reservation durable first
+            await asyncio.gather(
+                asyncio.to_thread(self._store.insert, record), asyncio.to_thread(self._ledger.flush)
+            )
         except BaseException:
             self._ledger.release(record.id)
             raise

@@ -11,9 +11,12 @@ for one more. Then it becomes:
 A definite refusal (nothing created) removes the reservation. A reservation found on start
 belongs to a submit the process did not see end: it becomes `unknown`.
 
-Storage: a `spend` table in the studio's SQLite file, on a connection of its own. Commits
-do not fsync (synchronous=NORMAL); the job row's insert, which follows every reservation
-and fsyncs the shared WAL, makes the reservation durable with it. A visitor's address
+Storage: its own SQLite file (`spend.sqlite3`), so its writes never make the job store
+rebuild its derived counts (it does when another connection writes its file). Commits do
+not fsync (synchronous=NORMAL): the engine calls `flush()` off its event loop, alongside
+the job row's fsynced insert, before the submit is sent, so a reservation is on disk before
+the provider hears of the job. A later settlement lost to a power cut leaves the entry
+`reserved`, which the next start turns into `unknown`: still counted. A visitor's address
 (`quota_key`) is stored only as an HMAC under a random per-database salt.
 """
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
+import os
 import secrets
 import sqlite3
 import threading
@@ -35,6 +39,13 @@ from typing import Any, Literal
 EntryState = Literal["reserved", "charged", "unknown", "refunded"]
 # Entries that cost (or may cost) money. Refunded ones still count as jobs made.
 COSTING = ("reserved", "charged", "unknown")
+
+
+
+def _day(column: str) -> str:
+    """SQL for the UTC day a timestamp column falls in (SQLite's % works on integers)."""
+    return f"(CAST({column} AS INTEGER) - CAST({column} AS INTEGER) % 86400)"
+
 
 _SCHEMA = (
     """
@@ -56,6 +67,36 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS spend_owner_created ON spend (owner, created_at)",
     "CREATE INDEX IF NOT EXISTS spend_quota_created ON spend (quota_key, created_at)",
     "CREATE TABLE IF NOT EXISTS spend_meta (name TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)",
+    # The whole server's USD per UTC day, kept by triggers so the daily limit's check reads
+    # one row instead of summing a busy day's entries (bench/reservation.py). Derived data:
+    # rebuilt from `spend` on every open, so it cannot drift.
+    "CREATE TABLE IF NOT EXISTS spend_days (day REAL PRIMARY KEY NOT NULL, usd REAL NOT NULL) WITHOUT ROWID",
+    f"""
+    CREATE TRIGGER IF NOT EXISTS spend_days_insert AFTER INSERT ON spend
+    WHEN NEW.state IN {COSTING} BEGIN
+        INSERT INTO spend_days VALUES ({_day('NEW.created_at')}, NEW.usd)
+            ON CONFLICT (day) DO UPDATE SET usd = usd + NEW.usd;
+    END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS spend_days_delete AFTER DELETE ON spend
+    WHEN OLD.state IN {COSTING} BEGIN
+        UPDATE spend_days SET usd = usd - OLD.usd WHERE day = {_day('OLD.created_at')};
+    END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS spend_days_update AFTER UPDATE OF state ON spend
+    WHEN (OLD.state IN {COSTING}) IS NOT (NEW.state IN {COSTING}) BEGIN
+        UPDATE spend_days
+            SET usd = usd + CASE WHEN NEW.state IN {COSTING} THEN NEW.usd ELSE -OLD.usd END
+            WHERE day = {_day('OLD.created_at')};
+    END
+    """,
+)
+_REBUILD_DAYS = (
+    "DELETE FROM spend_days",
+    f"INSERT INTO spend_days SELECT {_day('created_at')} AS day, SUM(usd) FROM spend "
+    f"WHERE state IN {COSTING} GROUP BY day",
 )
 
 
@@ -109,7 +150,7 @@ class Ledger:
         conn.execute("PRAGMA synchronous=NORMAL")
         self._conn = conn
         with self.transaction() as tx:
-            for statement in _SCHEMA:
+            for statement in (*_SCHEMA, *_REBUILD_DAYS):
                 tx.execute(statement)
             row = tx.execute("SELECT value FROM spend_meta WHERE name = 'salt'").fetchone()
             if row is None:
@@ -123,6 +164,20 @@ class Ledger:
                 ("The studio stopped while this job was being sent; it may have been billed.",),
             )
         self._salt = bytes.fromhex(salt)
+
+    def flush(self) -> None:
+        """Make every commit so far durable: fsync the write-ahead log (committed pages live
+        there until a checkpoint, which syncs the database file itself before reusing it).
+        Blocking: call it off the event loop."""
+        wal = self._path.with_name(self._path.name + "-wal")
+        try:
+            fd = os.open(wal, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         with self._lock:
@@ -178,6 +233,11 @@ class Ledger:
             assert target is not None
             row = target.execute(sql, params).fetchone()
         return Usage(int(row["jobs"]), float(row["usd"]))
+
+    def server_usd_on(self, day: float, conn: sqlite3.Connection) -> float:
+        """The whole server's USD on the UTC day starting at `day` (see spend_days)."""
+        row = conn.execute("SELECT usd FROM spend_days WHERE day = ?", (day,)).fetchone()
+        return float(row["usd"]) if row else 0.0
 
     def oldest_since(
         self,

@@ -124,8 +124,7 @@ class Limits:
                         f"It renews at {renew_day}.",
                     )
             if s.max_usd_per_day is not None:
-                used = self._ledger.usage(today, conn=conn)
-                left = s.max_usd_per_day - used.usd
+                left = s.max_usd_per_day - self._ledger.server_usd_on(today, conn)
                 if price.usd > left + 1e-9:
                     raise QuotaError(
                         "STUDIO_MAX_USD_PER_DAY",
@@ -163,5 +162,5 @@ class Limits:
                 used, _, _ = self._person(today, owner, quota_hash, conn)
                 person_left = round(s.max_usd_per_person_per_day - used.usd, 4)
             if s.max_usd_per_day is not None:
-                server_left = round(s.max_usd_per_day - self._ledger.usage(today, conn=conn).usd, 4)
+                server_left = round(s.max_usd_per_day - self._ledger.server_usd_on(today, conn), 4)
         return Budget(jobs_left, person_left, server_left)

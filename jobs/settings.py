@@ -108,6 +108,11 @@ class Settings:
         return self.data_dir / "studio.sqlite3"
 
     @property
+    def ledger_path(self) -> Path:
+        """The spend ledger (jobs/ledger.py), apart from the job store."""
+        return self.data_dir / "spend.sqlite3"
+
+    @property
     def videos_dir(self) -> Path:
         return self.data_dir / "videos"
 

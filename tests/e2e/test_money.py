@@ -38,7 +38,7 @@ def paid_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> I
 
 
 def ledger_total(app: RunningApp) -> float:
-    with sqlite3.connect(app.data_dir / "studio.sqlite3") as conn:
+    with sqlite3.connect(app.data_dir / "spend.sqlite3") as conn:
         (total,) = conn.execute(
             "SELECT COALESCE(SUM(usd), 0) FROM spend WHERE state IN ('reserved','charged','unknown')"
         ).fetchone()

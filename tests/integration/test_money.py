@@ -29,7 +29,7 @@ def t2v(
 
 
 def ledger_entries(data_dir: Path) -> list:  # type: ignore[type-arg]
-    ledger = Ledger(data_dir / "studio.sqlite3")
+    ledger = Ledger(data_dir / "spend.sqlite3")
     ledger.open()
     try:
         return ledger.entries()
