@@ -63,6 +63,8 @@ def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
 def credits_notice(settings: Settings) -> str:
     count = settings.max_jobs_per_hour
     limit = f" Each visitor can make {count} video{'' if count == 1 else 's'} per hour." if count else ""
+    if settings.max_usd_per_person_per_day is not None:
+        limit += f" Each visitor can spend ${settings.max_usd_per_person_per_day:.2f} a day."
     return (
         '<div class="banner credits" id="credits-notice"><b>This public demo spends the owner\'s credits.</b> '
         f"Please make only what you need.{limit} Your videos are private to this browser.</div>"
