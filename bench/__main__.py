@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.harness import REPO, BenchResult, Figure, log, machine
 
-# In the order of the targets in issue #5.
+# In the order of the targets in issue #5, then those of later issues.
 BENCHES: dict[str, str] = {
     "concurrency": "1. Concurrency: 32 clients at once vs one job alone",
     "overhead": "2. Overhead: end-to-end vs provider time, finish-to-client delay, requests per job",
@@ -34,7 +34,8 @@ BENCHES: dict[str, str] = {
     "idle": "6. Idle and busy CPU",
     "simulator": "7. Simulator: render vs bare PyAV encode",
     "image_fit": "8. Image fit: 4096x4096 PNG under 4.7 MB",
-    "reservation": "9. Reservation: what the spend limits add to a submit",
+    "side_by_side": "9. Side-by-side: three 5 s 720p clips vs bare PyAV encode (issue #12)",
+    "reservation": "10. Reservation: what the spend limits add to a submit (issue #10)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 
