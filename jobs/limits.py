@@ -13,6 +13,7 @@ much is left and when it renews.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,10 +54,11 @@ class Budget:
 
 
 def _in(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    if minutes < 60:
+    minutes = max(1, math.ceil(seconds / 60 - 1e-9))
+    if minutes <= 60:
         return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
 
 
 def _at(when: float, now: float) -> str:
