@@ -26,6 +26,8 @@ T = TypeVar("T")
 MAX_WAIT_SECONDS = 600.0
 # When a 429 carries no Retry-After: WaveSpeedAI's video cap renews each minute.
 DEFAULT_RETRY_AFTER = 15.0
+# While waiting, the job's note counts down in steps of this many seconds.
+COUNTDOWN_STEP = 5.0
 Notify = Callable[[str], None]
 
 
@@ -141,7 +143,7 @@ class RateGates:
                     if now + wait - start > self._max_wait:
                         raise _timeout(label, self._max_wait)
                     notify(f"{label} is limiting requests: sending again in {math.ceil(wait)} s.")
-                    await asyncio.sleep(wait)
+                    await asyncio.sleep(min(wait, COUNTDOWN_STEP))  # then say the new count
                     continue
                 reason = slots.wait_reason(label, now) if slots is not None else None
                 if reason is not None and slots is not None:
