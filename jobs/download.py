@@ -113,8 +113,7 @@ def _status_error(response: httpx.Response) -> ProviderError:
     if code in _GONE:
         return ProviderError(
             "expired",
-            f"The provider no longer has this video (HTTP {code} from {response.url.host}); "
-            "its output links expire after a few days.",
+            f"The provider no longer has this video (HTTP {code} from {response.url.host}).",
             status_code=code,
         )
     return ProviderError("job_failed", f"The video download was refused (HTTP {code}).", status_code=code)

@@ -22,17 +22,19 @@ from pathlib import Path
 
 import jobs.history as history_ops
 import jobs.media as media
+from jobs import rules
 from jobs import spend as spend_report
 from jobs.ledger import Ledger
 from jobs.limits import Budget, Limits, QuotaError
 from jobs.polling import next_poll_delay, transient_backoff
 from jobs.pricing import Pricer, key_id
 from jobs.rate_gate import RateGates
-from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import catalog
 from providers.base import (
+    JobLocator,
     Provider,
     ProviderError,
     ProviderStatus,
@@ -46,16 +48,45 @@ __all__ = ["Engine", "QuotaError", "until_terminal"]
 
 log = logging.getLogger("studio.engine")
 
-NOT_CANCELLABLE_NOTE = (
-    "The provider says this job can no longer be cancelled: it will run to the end and be "
-    "billed. It will still be saved to your history."
-)
-KEY_ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
+# After this many failed polls in a row the job's note says the provider is failing. Each
+# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
+FAILING_NOTE_AFTER = 1
+# The ETA: the lower median of the model's latest runs, so one slow run among few does not
+# set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
+ETA_SAMPLES = 20
+
+
+def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
+    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
+    and whether it bills (an offline provider does not)."""
+    ends = (
+        "it will run to the end (free: the simulator bills nothing)"
+        if offline
+        else "it will run to the end and be billed"
+    )
+    if cancel == "none":
+        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
+    elif cancel == "queued":
+        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
+    else:
+        why = f"{label} says this job can no longer be cancelled"
+    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
+
+
 EXPORT_TTL_SECONDS = 3600
 # How often a finished download is retried after transient failures before giving up.
 DOWNLOAD_ROUNDS = 4
 
 Listener = Callable[[JobRecord], None]
+
+
+def failing_note(label: str, error: ProviderError) -> str:
+    """What a person reads while the provider keeps failing to answer about a job."""
+    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
+    return (
+        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    )
 
 
 async def until_terminal(queue: asyncio.Queue[JobRecord]) -> AsyncIterator[JobRecord]:
@@ -79,6 +110,7 @@ class Engine:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.registry = settings.registry
         self._providers = dict(providers)
         self._clock = clock
         self._store = JobStore(settings.db_path)
@@ -89,7 +121,7 @@ class Engine:
         # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
         self._ledger = Ledger(settings.ledger_path)
         self._limits = Limits(settings, self._ledger, clock)
-        self._pricer = Pricer(self._providers)
+        self._pricer = Pricer(self.registry, self._providers)
         self._gates = RateGates(settings.provider_caps)
         self._sending: dict[str, asyncio.Task[None]] = {}  # jobs waiting their turn to be sent
         self._started = False
@@ -140,11 +172,12 @@ class Engine:
         """None when `provider` can take a job, else the reason in words."""
         adapter = self._providers.get(provider)
         if adapter is None:
-            return f"{catalog.PROVIDER_LABELS.get(provider, provider)} is not configured."
+            return f"{self.registry.label(provider)} is not configured."
         if adapter.has_key() or (keys and keys.get(provider)):
             return None
-        env = KEY_ENV_NAMES.get(provider, "an API key")
-        return f"Needs {env} in the environment or a key in Settings."
+        info = self.registry.get(provider)
+        env = info.key_env[0] if info and info.key_env else "an API key"
+        return f"Needs {env} in the environment or a key in the API keys tab."
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
         return self._store.get(job_id, owner=owner)
@@ -156,8 +189,8 @@ class Engine:
         return self._store.list(owner, query or HistoryQuery())
 
     def eta_seconds(self, model: str) -> float | None:
-        durations = self._store.run_durations(model)
-        return statistics.median(durations) if durations else None
+        durations = self._store.run_durations(model, ETA_SAMPLES)
+        return statistics.median_low(durations) if durations else None
 
     # --- submit ------------------------------------------------------------------------
 
@@ -179,10 +212,8 @@ class Engine:
         ProviderError when the provider definitely refused (then no row is left behind).
         Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'.
         """
-        spec = catalog.get_model(request.model)
-        catalog.validate_kind(spec, request.kind)
-        prompt = catalog.validate_prompt(request.prompt, spec.prompt_max)
-        options = catalog.validate_options(spec, request.options)
+        checked = rules.check_request(self.registry, request)
+        spec, prompt, options = checked.spec, checked.prompt, dict(checked.options)
         image = await self._prepare_image(spec, request)
 
         adapter = self._providers.get(spec.provider)
@@ -216,7 +247,7 @@ class Engine:
             input_image=str(image) if image else None,
             seed=int(options["seed"]) if "seed" in options else None,
             created_at=now,
-            simulated=spec.provider == "simulator",
+            simulated=self.registry.info(spec.provider).offline,
         )
         try:  # both fsyncs off the event loop, side by side: row and reservation durable first
             await asyncio.gather(
@@ -229,7 +260,7 @@ class Engine:
         line = key_id(session_key)
         if self._gates.is_open(spec.provider, line):
             try:
-                request_id = await adapter.submit(submit_request, key=session_key)
+                locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
             except ProviderError as exc:
                 if exc.kind != "rate_limited":
                     return self._submit_failed(record, exc, image, refuse=True)
@@ -237,10 +268,10 @@ class Engine:
             except Exception as exc:
                 return self._submit_crashed(record, exc)
             else:
-                return self._accepted(record.id, request_id, session_key)
+                return self._accepted(record.id, locator, session_key)
         # Wait in this provider's line in the background, so the page shows the wait.
         started = time.monotonic()
-        self._save(record.id, note=f"Waiting to send to {spec.provider_label}…")
+        self._save(record.id, note=f"Waiting to send to {self.registry.label(spec.provider)}…")
         task = asyncio.get_running_loop().create_task(
             self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
         )
@@ -259,11 +290,11 @@ class Engine:
     ) -> None:
         """Send a job whose provider is limiting requests, in its turn (jobs.rate_gate)."""
         try:
-            request_id = await self._gates.send_in_turn(
+            locator = await self._gates.send_in_turn(
                 adapter.name,
-                request.spec.provider_label,
+                self.registry.label(request.spec.provider),
                 key_id(session_key),
-                lambda: adapter.submit(request, key=session_key),
+                functools.partial(self._submit_once, adapter, request, session_key),
                 functools.partial(self._note, record.id),
                 started=started,
             )
@@ -273,7 +304,11 @@ class Engine:
         except Exception as exc:
             self._submit_crashed(record, exc)
             return
-        self._accepted(record.id, request_id, session_key)
+        self._accepted(record.id, locator, session_key)
+
+    @staticmethod
+    async def _submit_once(adapter: Provider, request: SubmitRequest, key: Secret | None) -> JobLocator:
+        return JobLocator.of(await adapter.submit(request, key=key))
 
     def _sent_or_dropped(self, job_id: str, task: asyncio.Task[None]) -> None:
         if self._sending.get(job_id) is task:
@@ -282,14 +317,21 @@ class Engine:
     def _note(self, job_id: str, words: str) -> None:
         self._save(job_id, note=words)
 
-    def _accepted(self, job_id: str, request_id: str, session_key: Secret | None) -> JobRecord:
+    def _accepted(self, job_id: str, locator: JobLocator, session_key: Secret | None) -> JobRecord:
         self._ledger.charge(job_id, self._clock())
         record = self._store.get(job_id)
         if record is not None:
             self._gates.sent(record.provider, job_id)
         if session_key:
             self._session_keys[job_id] = session_key
-        record = self._save(job_id, request_id=request_id, state="queued", submitted_at=self._clock(), note=None)
+        record = self._save(
+            job_id,
+            request_id=locator.request_id,
+            locator=dict(locator.fields),
+            state="queued",
+            submitted_at=self._clock(),
+            note=None,
+        )
         self._watch(job_id)
         return record
 
@@ -322,17 +364,10 @@ class Engine:
         )
 
     async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
-        if spec.kind == "t2v":
-            if request.image:
-                raise ValidationError(
-                    "image", "Image: text-to-video models take no image; use the Image to video tab."
-                )
+        """The input image checked and, if asked, fitted into inputs/ (rules.check_request
+        has already refused a missing or unwanted one)."""
+        if spec.kind == "t2v" or not request.image:
             return None
-        if not request.image:
-            rules = spec.image_rules or catalog.IMAGE_RULES
-            raise ValidationError(
-                "image", f"Image: this model animates an image; upload one ({rules.describe()})."
-            )
         source = Path(request.image)
         if not source.is_file():
             raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
@@ -351,7 +386,7 @@ class Engine:
         self, model: str, options: Mapping[str, object], keys: Mapping[str, Secret] | None = None
     ) -> Price:
         """The price of exactly this run (quote, catalog or estimate). Raises ValidationError."""
-        spec = catalog.get_model(model)
+        spec = self.registry.model(model)
         valid = catalog.validate_options(spec, options)
         return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
 
@@ -366,10 +401,11 @@ class Engine:
         """Ask each hosted provider, with a request that bills nothing, whether its key
         (typed in `keys`, else the server's) works. Providers without a key are left out."""
         checks = []
-        for name, adapter in self._providers.items():
-            check = getattr(adapter, "check_key", None)
-            key = (keys or {}).get(name) or None
-            if check is None or not (key or adapter.has_key()):
+        for info in self.registry.hosted():
+            adapter = self._providers.get(info.name)
+            check = getattr(adapter, "check_key", None) if info.key_check else None
+            key = (keys or {}).get(info.name) or None
+            if adapter is None or check is None or not (key or adapter.has_key()):
                 continue
             checks.append(check(key))
         return list(await asyncio.gather(*checks))
@@ -394,10 +430,14 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        if record.state == "submitting" or not record.request_id:
+        locator = record.job_locator
+        if record.state == "submitting" or locator is None:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
         adapter = self._providers[record.provider]
-        outcome = await adapter.cancel(record.request_id, key=self._session_keys.get(job_id))
+        info = self.registry.info(record.provider)
+        if info.cancel == "none":
+            return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
+        outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
             self._ledger.refund(job_id, self._clock(), "Cancelled before it started: the provider does not bill it.")
@@ -410,15 +450,13 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=NOT_CANCELLABLE_NOTE)
+        return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
         Its request id was kept, so nothing is resubmitted."""
         record = self._require(owner, job_id)
-        if not record.request_id or record.error_kind in ("submit_unknown", "moderation", "job_failed"):
-            return record
-        if record.state == "succeeded" or record.state == "cancelled":
+        if not rules.can_watch_again(record):
             return record
         key = (keys or {}).get(record.provider)
         if key:
@@ -502,6 +540,8 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
+        if changes.get("state") in TERMINAL_STATES and "note" not in changes:
+            changes["note"] = None  # a note about a running job (cancel, provider failing) is over
         record = self._store.update(job_id, **changes)
         if record.terminal:
             self._gates.finished(job_id)
@@ -539,13 +579,13 @@ class Engine:
 
     async def _watch_job(self, job_id: str) -> None:
         record = self._store.get(job_id)
-        if record is None or record.request_id is None:
+        locator = record.job_locator if record is not None else None
+        if record is None or locator is None:
             return
         adapter = self._providers.get(record.provider)
         if adapter is None:
             self._save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
             return
-        request_id = record.request_id
         deadline = (record.submitted_at or record.created_at) + self.settings.job_deadline_seconds
         eta = self.eta_seconds(record.model)
         polls = failures = 0
@@ -565,13 +605,17 @@ class Engine:
                 )
                 return
             try:
-                status = await adapter.poll(request_id, key=self._session_keys.get(job_id))
+                status = await adapter.poll(locator, key=self._session_keys.get(job_id))
                 polls += 1
+                if failures >= FAILING_NOTE_AFTER:
+                    self._save(job_id, note=None)  # the provider answers again
                 failures = 0
                 retry_after = status.retry_after
             except ProviderError as exc:
                 if exc.retryable:
                     failures += 1
+                    if failures == FAILING_NOTE_AFTER:
+                        self._save(job_id, note=failing_note(self.registry.label(record.provider), exc))
                     await asyncio.sleep(transient_backoff(failures, exc.retry_after))
                     continue
                 if exc.kind == "auth" and job_id not in self._session_keys and not adapter.has_key():
@@ -579,8 +623,8 @@ class Engine:
                     # paid job and wait for the key instead of failing it.
                     self._save(
                         job_id,
-                        note=f"Waiting for a {catalog.PROVIDER_LABELS[record.provider]} key to check this job: "
-                        "enter it in Settings and press 'Check again'.",
+                        note=f"Waiting for a {self.registry.label(record.provider)} key to check this job: "
+                        "enter it in the API keys tab and press 'Check again'.",
                     )
                     return
                 self._fail(job_id, exc)
@@ -612,7 +656,7 @@ class Engine:
             if record.state != "running":
                 changes.update(state="running", queue_position=None, started_at=record.started_at or now)
         elif status.state == "failed":
-            refund_rule = getattr(self._providers.get(record.provider), "refund_rule", None)
+            refund_rule = self.registry.info(record.provider).refunds_failed
             if refund_rule:  # only where the provider documents a refund for a failed job
                 self._ledger.refund(job_id, now, refund_rule)
             error = status.error or ProviderError("job_failed")

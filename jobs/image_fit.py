@@ -354,3 +354,17 @@ def prepare_input(path: Path, rules: ImageRules, inputs_dir: Path, *, fit: bool)
             result = FitResult(result.path, (*result.changes, note), result.report)
         return result
     raise ValidationError("image", report.summary())
+
+
+def planned_changes(path: Path, rules: ImageRules) -> tuple[str, ...]:
+    """What 'Fit image' would change in this image, in words, before anything is sent: the
+    same fit a submit makes, into a scratch folder that is then removed. Empty when the image
+    passes as it is; raises ValidationError when fitting cannot help."""
+    import shutil
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="dreamina-fit-plan-"))
+    try:
+        return prepare_input(path, rules, scratch, fit=True).changes
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -92,7 +92,7 @@ class PreflightReport:
             action = "Turn on 'Fit image' and the studio will fix this for you, or choose another image."
         else:
             limits = f" ({self.limits})" if self.limits else ""
-            action = f"Choose a JPEG or PNG image instead{limits}."
+            action = f"Choose another image{limits}."
         return " ".join(part for part in (problems, notes, action) if part)
 
     def has(self, rule: Rule) -> bool:

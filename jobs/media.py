@@ -10,7 +10,7 @@ jobs/download.py and jobs/video.py; this module only re-exports their public nam
 from __future__ import annotations
 
 from jobs.download import download, unguessable_name
-from jobs.image_fit import FitMode, FitResult, fit_image, prepare_input
+from jobs.image_fit import FitMode, FitResult, fit_image, planned_changes, prepare_input
 from jobs.images import ImageIssue, PreflightReport, preflight
 from jobs.video import VideoInfo, ensure_browser_playable, make_poster, probe
 
@@ -24,6 +24,7 @@ __all__ = [
     "ensure_browser_playable",
     "fit_image",
     "make_poster",
+    "planned_changes",
     "prepare_input",
     "preflight",
     "probe",

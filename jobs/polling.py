@@ -40,10 +40,11 @@ def next_poll_delay(
             # the engine saw the finish) runs a little long, so 0.25 s steps from two seconds
             # out cost four requests a job for nothing (bench/overhead.py counts them).
             return 0.5
-        if remaining > -3.0:
+        if remaining > 0.0:
             return MIN_DELAY
-        # Overdue: back off gently, the model is slower than usual today.
-        return min(MAX_DELAY, 0.5 + (-remaining) / 10)
+        # Overdue: the model is slower than usual today. Back off with the overdue time, so
+        # a late job costs a few requests, not a burst of quarter-second polls.
+        return min(MAX_DELAY, 0.5 + (-remaining) / 2)
     if since_submit < 60:
         return 1.0
     if since_submit < 300:

@@ -17,6 +17,7 @@ import httpx
 from providers import catalog
 from providers.base import Provider, ProviderError, Secret, StudioError, SubmitRequest
 from providers.money import Price, catalog_price
+from providers.registry import Registry
 
 log = logging.getLogger("studio.pricing")
 
@@ -39,8 +40,9 @@ class Pricer:
     """Prices runs for the form and for the limits; one per engine."""
 
     def __init__(
-        self, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic
+        self, registry: Registry, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic
     ) -> None:
+        self._registry = registry
         self._providers = providers
         self._clock = clock
         self._cache: dict[tuple[Any, ...], tuple[float, Price]] = {}  # key -> (expires, price)
@@ -49,9 +51,10 @@ class Pricer:
         self, spec: catalog.ModelSpec, options: Mapping[str, catalog.Value], key: Secret | None = None
     ) -> Price:
         """`options` are validated options; the seed does not change a price."""
-        fallback = catalog_price(spec, options)
+        fallback = catalog_price(spec, options, self._registry.models())
         adapter = self._providers.get(spec.provider)
-        quote = getattr(adapter, "quote", None)
+        info = self._registry.get(spec.provider)
+        quote = getattr(adapter, "quote", None) if info is not None and info.price_quotes else None
         if adapter is None or quote is None or not (key or adapter.has_key()):
             return fallback
         priced = {k: v for k, v in options.items() if k != "seed"}

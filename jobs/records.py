@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from providers.base import JobLocator
+
 JobState = Literal["submitting", "queued", "running", "downloading", "succeeded", "failed", "cancelled"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 ACTIVE_STATES: frozenset[str] = frozenset({"submitting", "queued", "running", "downloading"})
@@ -26,6 +28,8 @@ class JobRecord:
     options: dict[str, Any] = field(default_factory=dict)  # validated neutral options
     input_image: str | None = None  # path of the prepared input image under inputs/
     request_id: str | None = None
+    # What the adapter kept from the submit reply besides the request id (e.g. a status URL).
+    locator: dict[str, str] = field(default_factory=dict)
     state: JobState = "submitting"
     queue_position: int | None = None
     error_kind: str | None = None
@@ -48,6 +52,11 @@ class JobRecord:
     saved_at: float | None = None
     simulated: bool = False
     note: str | None = None  # e.g. "could not be cancelled: it will run and be billed"
+
+    @property
+    def job_locator(self) -> JobLocator | None:
+        """Where the provider can find this job again; None before it was submitted."""
+        return JobLocator(self.request_id, self.locator) if self.request_id else None
 
     @property
     def terminal(self) -> bool:

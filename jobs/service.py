@@ -23,26 +23,15 @@ from jobs.settings import Settings
 from providers import catalog
 from providers.base import Provider, Secret
 from providers.money import KeyCheck, Price
+from providers.registry import Registry
 
 T = TypeVar("T")
 log = logging.getLogger("studio.keys")
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
-    """The three providers, configured from settings (keys may be absent)."""
-    from providers.runcomfy import RunComfyProvider
-    from providers.simulator import SimulatorProvider
-    from providers.wavespeed import WaveSpeedProvider
-
-    return {
-        "runcomfy": RunComfyProvider(settings.runcomfy_base_url, settings.runcomfy_key),
-        "wavespeed": WaveSpeedProvider(settings.wavespeed_base_url, settings.wavespeed_key),
-        "simulator": SimulatorProvider(
-            settings.simulator_dir,
-            queue_seconds=settings.sim_queue_seconds,
-            run_seconds=settings.sim_run_seconds,
-        ),
-    }
+    """Every provider in the settings' registry, built from its settings (keys may be absent)."""
+    return {info.name: info.build(settings.provider_config(info.name)) for info in settings.registry}
 
 
 async def log_server_key_checks(engine: Engine) -> None:
@@ -105,6 +94,11 @@ class Studio:
         self._thread = None
 
     @property
+    def registry(self) -> Registry:
+        """Every provider and model this studio offers."""
+        return self.settings.registry
+
+    @property
     def engine(self) -> Engine:
         if self._engine is None:
             raise RuntimeError("Studio.start() has not been called")
@@ -135,8 +129,14 @@ class Studio:
         return self.engine.provider_ready(provider, keys)
 
     def preflight(self, model_id: str, image_path: str) -> media.PreflightReport:
-        spec = catalog.get_model(model_id)
+        spec = self.registry.model(model_id)
         return media.preflight(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
+
+    def fit_plan(self, model_id: str, image_path: str) -> tuple[str, ...]:
+        """What 'Fit image' will change in this image for this model (blocking: call from a
+        worker thread)."""
+        spec = catalog.get_model(model_id)
+        return media.planned_changes(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
 
     async def submit(
         self,

@@ -1,6 +1,8 @@
 """Settings: read once from the environment (and `.env`, loaded by app.py), then passed in.
 
-Nothing reads the environment at import time; tests build a Settings directly.
+Nothing reads the environment at import time; tests build a Settings directly. Which
+variables hold a provider's key and base URL is the provider's own declaration, read from
+the registry (`settings.registry`).
 """
 
 from __future__ import annotations
@@ -11,10 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from providers.base import Secret
-from providers.catalog import PROVIDER_LABELS
-
-RUNCOMFY_DEFAULT_URL = "https://model-api.runcomfy.net"
-WAVESPEED_DEFAULT_URL = "https://api.wavespeed.ai"
+from providers.registry import ProviderConfig, Registry, builtin_registry
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -50,18 +49,18 @@ def _usd_or_none(env: Mapping[str, str], name: str) -> float | None:
     return value
 
 
-def provider_caps(env: Mapping[str, str], providers: tuple[str, ...]) -> dict[str, tuple[int | None, int | None]]:
-    """STUDIO_<PROVIDER>_MAX_RUNNING and STUDIO_<PROVIDER>_MAX_PER_MINUTE per provider name."""
+def provider_caps(env: Mapping[str, str], registry: Registry) -> dict[str, tuple[int | None, int | None]]:
+    """STUDIO_<PROVIDER>_MAX_RUNNING and STUDIO_<PROVIDER>_MAX_PER_MINUTE per provider, the
+    names from each provider's own settings prefix (e.g. STUDIO_WAVESPEED_MAX_RUNNING)."""
     caps: dict[str, tuple[int | None, int | None]] = {}
-    for name in providers:
-        prefix = f"STUDIO_{name.upper()}_"
-        running = _int_or_none(env, prefix + "MAX_RUNNING")
-        per_minute = _int_or_none(env, prefix + "MAX_PER_MINUTE")
-        for variable, value in ((prefix + "MAX_RUNNING", running), (prefix + "MAX_PER_MINUTE", per_minute)):
+    for info in registry.hosted():
+        names = (f"STUDIO_{info.setting_name('MAX_RUNNING')}", f"STUDIO_{info.setting_name('MAX_PER_MINUTE')}")
+        running, per_minute = (_int_or_none(env, name) for name in names)
+        for name, value in zip(names, (running, per_minute), strict=True):
             if value is not None and value < 1:
-                raise ValueError(f"{variable}={value} must be at least 1")
+                raise ValueError(f"{name}={value} must be at least 1")
         if running is not None or per_minute is not None:
-            caps[name] = (running, per_minute)
+            caps[info.name] = (running, per_minute)
     return caps
 
 
@@ -80,10 +79,11 @@ def _truthy(value: str | None) -> bool:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("data")
-    runcomfy_key: Secret | None = None
-    wavespeed_key: Secret | None = None
-    runcomfy_base_url: str = RUNCOMFY_DEFAULT_URL
-    wavespeed_base_url: str = WAVESPEED_DEFAULT_URL
+    # The server's key per provider name; a provider without one needs a key typed per session.
+    keys: Mapping[str, Secret] = field(default_factory=dict)
+    # Base URL overrides per provider name (tests point these at local fakes).
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    registry: Registry = field(default_factory=builtin_registry)
     # Simulator pacing: long enough that a demo shows every state, short in tests.
     sim_queue_seconds: float = 3.0
     sim_run_seconds: float = 6.0
@@ -124,9 +124,9 @@ class Settings:
     def inputs_dir(self) -> Path:
         return self.data_dir / "inputs"
 
-    @property
-    def simulator_dir(self) -> Path:
-        return self.data_dir / "simulator"
+    def provider_dir(self, provider: str) -> Path:
+        """A provider's own files (the offline simulator keeps its jobs and renders there)."""
+        return self.data_dir / provider
 
     @property
     def media_dirs(self) -> list[Path]:
@@ -134,11 +134,41 @@ class Settings:
         return [self.videos_dir, self.posters_dir, self.inputs_dir]
 
     def key_for(self, provider: str) -> Secret | None:
-        return {"runcomfy": self.runcomfy_key, "wavespeed": self.wavespeed_key}.get(provider)
+        return self.keys.get(provider) or None
+
+    def base_url_for(self, provider: str) -> str:
+        info = self.registry.get(provider)
+        url = self.base_urls.get(provider) or (info.default_base_url if info else "")
+        return url.rstrip("/")
+
+    @property
+    def has_server_key(self) -> bool:
+        """Whether any hosted provider has a key from the environment."""
+        return any(self.key_for(info.name) for info in self.registry.hosted())
+
+    def provider_config(self, provider: str) -> ProviderConfig:
+        """What the provider's adapter is built from (see providers.registry)."""
+        return ProviderConfig(
+            key=self.key_for(provider),
+            base_url=self.base_url_for(provider),
+            files_dir=self.provider_dir(provider),
+            queue_seconds=self.sim_queue_seconds,
+            run_seconds=self.sim_run_seconds,
+        )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, registry: Registry | None = None) -> Settings:
         env = os.environ if env is None else env
+        registry = registry or builtin_registry()
+        keys: dict[str, Secret] = {}
+        base_urls: dict[str, str] = {}
+        for info in registry:
+            key = _secret(env, *info.key_env)
+            if key:
+                keys[info.name] = key
+            url = env.get(info.base_url_env, "").strip() if info.base_url_env else ""
+            if url:
+                base_urls[info.name] = url.rstrip("/")
         auth_pairs: list[tuple[str, str]] = []
         for item in env.get("STUDIO_AUTH", "").split(","):
             if ":" in item:
@@ -148,12 +178,9 @@ class Settings:
         max_mb = _int_or_none(env, "STUDIO_MAX_DATA_MB")
         return cls(
             data_dir=Path(env.get("STUDIO_DATA_DIR", "").strip() or "data"),
-            runcomfy_key=_secret(env, "RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY"),
-            wavespeed_key=_secret(env, "WAVESPEED_API_KEY"),
-            runcomfy_base_url=(env.get("RUNCOMFY_BASE_URL", "").strip() or RUNCOMFY_DEFAULT_URL).rstrip("/"),
-            wavespeed_base_url=(env.get("WAVESPEED_BASE_URL", "").strip() or WAVESPEED_DEFAULT_URL).rstrip(
-                "/"
-            ),
+            keys=keys,
+            base_urls=base_urls,
+            registry=registry,
             sim_queue_seconds=_float(env, "STUDIO_SIM_QUEUE_SECONDS", 3.0),
             sim_run_seconds=_float(env, "STUDIO_SIM_RUN_SECONDS", 6.0),
             job_deadline_seconds=_float(env, "STUDIO_JOB_DEADLINE_SECONDS", 45 * 60),
@@ -165,7 +192,7 @@ class Settings:
             max_jobs_per_hour=_int_or_none(env, "STUDIO_MAX_JOBS_PER_HOUR"),
             max_usd_per_day=_usd_or_none(env, "STUDIO_MAX_USD_PER_DAY"),
             max_usd_per_person_per_day=_usd_or_none(env, "STUDIO_MAX_USD_PER_PERSON_PER_DAY"),
-            provider_caps=provider_caps(env, tuple(PROVIDER_LABELS)),
+            provider_caps=provider_caps(env, registry),
             max_data_bytes=max_mb * 1024 * 1024 if max_mb else None,
             server_name=env.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1",
             server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),

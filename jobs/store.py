@@ -35,7 +35,7 @@ from typing import Any
 from jobs.records import ACTIVE_STATES, TERMINAL_STATES, HistoryPage, HistoryQuery, JobRecord
 
 # Fields stored in a non-native form: JSON text and 0/1 integers.
-JSON_FIELDS: frozenset[str] = frozenset({"options"})
+JSON_FIELDS: frozenset[str] = frozenset({"options", "locator"})
 BOOL_FIELDS: frozenset[str] = frozenset({"nsfw", "simulated"})
 KNOWN_STATES: frozenset[str] = ACTIVE_STATES | TERMINAL_STATES
 MAX_PAGE = 500
@@ -127,9 +127,13 @@ _COUNTS = (
     """,
 )
 
+# v2: the job locator (what the adapter kept from the submit reply besides the request id).
+# Rows from before it get '{}': their request id alone is the whole locator.
+_V2 = ("ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'",)
+
 # MIGRATIONS[n] takes a database from user_version n to n + 1. Append only; never edit a
 # released step (databases in the field have already run it).
-MIGRATIONS: list[tuple[str, ...]] = [_V1]
+MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -336,7 +340,7 @@ class JobStore:
             self._check_state(changes["state"])
         # Encode before the transaction: a value that cannot be stored fails with nothing written.
         params = [_encode(name, value) for name, value in changes.items()]
-        with self._transaction(durable="request_id" in changes) as conn:
+        with self._transaction(durable="request_id" in changes or "locator" in changes) as conn:
             if changes:
                 assignments = ", ".join(f"{name} = ?" for name in changes)
                 conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", [*params, job_id])

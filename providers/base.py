@@ -1,20 +1,25 @@
 """The provider contract: request and status types, the error taxonomy, and the secret wrapper.
 
-Everything a job engine needs to know about a hosted video API is expressed here, so that
-RunComfy, WaveSpeedAI and the offline simulator are interchangeable behind one protocol.
+Everything a job engine needs to know about a video API is expressed here, so that every
+provider (the hosted ones and the offline simulator) is interchangeable behind one protocol.
+What each provider *is* (name, keys, models, abilities) is declared in its module's
+`PROVIDER` (see providers/registry.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, NoReturn, Protocol
 
 if TYPE_CHECKING:
     from providers.catalog import ModelSpec
 
-ProviderName = Literal["runcomfy", "wavespeed", "simulator"]
+# A provider's registry name ("runcomfy", "simulator", ...): open, the registry knows them all.
+ProviderName = str
 Kind = Literal["t2v", "i2v"]
 
 # What a provider can say about a job it holds. The engine adds `submitting` before the
@@ -86,8 +91,8 @@ class ValidationError(StudioError):
 
 # What the user should do next, per kind. A provider's own text is appended where it helps.
 _NEXT_STEP: dict[str, str] = {
-    "auth": "Check the API key in Settings or the environment; it may be missing, mistyped or revoked.",
-    "validation": "Change the highlighted setting and try again.",
+    "auth": "Check the API key in the API keys tab or the environment; it may be missing, mistyped or revoked.",
+    "validation": "Check the settings and try again.",
     "insufficient_balance": "Top up your balance with the provider, then try again.",
     "rate_limited": "The provider is busy; the studio retries polls by itself. Try a new job in a minute.",
     "moderation": "The provider's content filter refused this prompt or image. Rephrase it or use another image.",
@@ -96,10 +101,26 @@ _NEXT_STEP: dict[str, str] = {
     "server": "The provider had an internal error. Try again in a few minutes.",
     "network": "The provider could not be reached. Check the connection and try again.",
     "submit_unknown": "The job may or may not have been created (and billed). It was not sent again; check the provider's dashboard.",
-    "job_failed": "The provider could not make this video. Try again, or change the prompt or image.",
+    "job_failed": "Try again, or change the prompt or image.",
     "timeout": "The job took longer than the studio waits. It may still finish: use 'Check again' later.",
     "cancelled": "The job was cancelled.",
 }
+
+
+# What happened, for kinds whose next step does not say it, when the provider gave no detail.
+_DEFAULT_DETAIL: dict[str, str] = {"job_failed": "The provider could not make this video."}
+
+
+def field_label(field: str) -> str:
+    """A form field's name as a person reads it: 'aspect_ratio' -> 'the aspect ratio'."""
+    return "the " + field.replace("_", " ")
+
+
+def next_step(kind: ErrorKind, field: str | None = None) -> str:
+    """What to do next after an error of `kind`; a validation error names its field."""
+    if kind == "validation" and field:
+        return f"Change {field_label(field)} and try again."
+    return _NEXT_STEP[kind]
 
 
 class ProviderError(StudioError):
@@ -119,9 +140,9 @@ class ProviderError(StudioError):
         status_code: int | None = None,
         provider_code: int | str | None = None,
     ) -> None:
-        detail = detail.strip()
-        next_step = _NEXT_STEP[kind]
-        message = f"{detail} {next_step}".strip() if detail else next_step
+        detail = detail.strip() or _DEFAULT_DETAIL.get(kind, "")
+        step = next_step(kind, field)
+        message = f"{detail} {step}".strip() if detail else step
         super().__init__(message)
         self.kind: ErrorKind = kind
         self.detail = detail
@@ -139,14 +160,50 @@ class ProviderError(StudioError):
         return f"ProviderError(kind={self.kind!r}, message={self.message!r})"
 
 
+class JobLocator(str):
+    """Where a submitted job can be found again: the provider's request id (the string
+    value itself, so logs, messages and URLs show the id) plus any fields the adapter chose
+    to keep from the submit reply (e.g. a status URL). Stored with the job as JSON and handed
+    back to `poll`, `cancel` and `result`; a job stored before locators existed has only
+    its request id, which is a complete locator for the adapters that need no more."""
+
+    fields: Mapping[str, str]
+
+    def __new__(cls, request_id: str, fields: Mapping[str, str] | None = None) -> JobLocator:
+        value = super().__new__(cls, request_id)
+        value.fields = MappingProxyType({str(k): str(v) for k, v in (fields or {}).items()})
+        return value
+
+    @property
+    def request_id(self) -> str:
+        return str.__str__(self)
+
+    @classmethod
+    def of(cls, value: str) -> JobLocator:
+        """`value` as a locator: a bare request id becomes one with no extra fields."""
+        return value if isinstance(value, JobLocator) else cls(value)
+
+    def get(self, name: str) -> str | None:
+        return self.fields.get(name)
+
+    def fields_json(self) -> str:
+        return json.dumps(dict(self.fields), sort_keys=True)
+
+    def __repr__(self) -> str:
+        return f"JobLocator({self.request_id!r}, {dict(self.fields)!r})"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (JobLocator, (self.request_id, dict(self.fields)))
+
+
 @dataclass(frozen=True)
 class SubmitRequest:
-    """A validated, provider-neutral job: options are neutral names (aspect_ratio, frames,
-    resolution, duration, seed) with values already checked against `spec`."""
+    """A validated, provider-neutral job: options are the spec's neutral names (aspect_ratio,
+    frames, seed, or any a model declares) with values already checked against `spec`."""
 
     spec: ModelSpec
     prompt: str
-    options: Mapping[str, int | str] = field(default_factory=dict)
+    options: Mapping[str, int | str | bool] = field(default_factory=dict)
     image: Path | None = None
 
 
@@ -155,7 +212,7 @@ class ProviderStatus:
     """One poll's answer, normalised from either provider's vocabulary."""
 
     state: RemoteState
-    queue_position: int | None = None
+    queue_position: int | None = None  # 1 = next in line; never below 1
     video_url: str | None = None
     error: ProviderError | None = None
     nsfw: bool | None = None
@@ -169,14 +226,15 @@ class Provider(Protocol):
 
     name: ProviderName
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
-        """Create the remote job and return the provider's request id. Never retried:
-        an ambiguous failure raises ProviderError('submit_unknown')."""
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
+        """Create the remote job and return its locator (the request id plus whatever the
+        adapter needs later). Never retried: an ambiguous failure raises
+        ProviderError('submit_unknown')."""
         ...
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus: ...
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus: ...
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome: ...
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome: ...
 
     def has_key(self) -> bool:
         """Whether a default key is configured (the simulator always says True)."""

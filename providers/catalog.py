@@ -1,20 +1,23 @@
-"""Every Dreamina 3.0 video endpoint, as data: parameters, limits, prices, wire names.
+"""The model vocabulary: ModelSpec and ParamSpec, their building blocks, and validation.
 
-A ModelSpec says what a model accepts in provider-neutral names (`aspect_ratio`, `frames`,
-`resolution`, `duration`, `seed`) and how each goes out on the wire. `validate` checks a
-request against it before anything is sent; `to_wire` builds the JSON body (without the
-image, which each adapter attaches its own way).
+A ModelSpec says what a model accepts as a list of ParamSpecs in neutral names
+(`aspect_ratio`, `frames`, `seed`, or any a provider declares) and how each goes out on the
+wire. The vocabulary is open: a ParamSpec is an integer, a choice, a boolean or a text,
+with its limits, default, label and help, and the form, the API and validation are all
+generated from it. `validate_options` checks a request against a spec before anything is
+sent; `to_wire` builds the JSON body (without the image, which each adapter attaches its
+own way).
 
-Facts come from ../shared/providers.md and the seed documents. Where the providers say
-nothing, the best guess lives in the UNVERIFIED section below, in one place, marked
-`verified=False` so the UI can say so.
+The models themselves are declared by their provider modules (providers/runcomfy.py,
+wavespeed.py, simulator.py), each with its own UNVERIFIED section for what the provider
+has not published (marked `verified=False` so the UI can say so).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -26,8 +29,9 @@ SEED_MIN = -1
 SEED_MAX = 2_147_483_647
 RANDOM_SEED = -1
 
-ParamName = Literal["aspect_ratio", "frames", "resolution", "duration", "seed"]
-Value = int | str
+Value = int | str | bool
+# How a parameter is asked for: a whole number, one of a list, on/off, or free text.
+Control = Literal["integer", "choice", "boolean", "text"]
 
 
 @dataclass(frozen=True)
@@ -52,23 +56,40 @@ IMAGE_RULES = ImageRules()
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One option a model accepts. `choices` are neutral values; `wire_values` maps a
-    neutral value to what the provider expects where the two differ."""
+    """One option a model accepts. `name` is the neutral name the form, the API and history
+    use; `wire` the provider's. `type` is int, str or bool; with `choices` it is a choice.
+    For an integer `minimum`/`maximum` bound the value, for a text they bound its length.
+    `wire_values` maps a neutral value to what the provider expects where the two differ;
+    `choice_labels` say how a choice reads in the form; `parse` turns typed text into a
+    neutral value (e.g. '1080p' -> '1080P') before it is checked."""
 
-    name: ParamName
+    name: str
     wire: str
-    type: type[int] | type[str]
+    type: type[int] | type[str] | type[bool]
     default: Value
     label: str
     choices: tuple[Value, ...] | None = None
     minimum: int | None = None
     maximum: int | None = None
     wire_values: Mapping[Value, Value] = field(default_factory=dict)
+    choice_labels: Mapping[Value, str] = field(default_factory=dict)
+    parse: Callable[[str], str] | None = None
     verified: bool = True
     help: str = ""
 
+    @property
+    def control(self) -> Control:
+        if self.choices is not None:
+            return "choice"
+        if self.type is bool:
+            return "boolean"
+        return "integer" if self.type is int else "text"
+
     def to_wire(self, value: Value) -> Value:
         return self.wire_values.get(value, value)
+
+    def choice_label(self, value: Value) -> str:
+        return self.choice_labels.get(value, str(value))
 
 
 @dataclass(frozen=True)
@@ -76,6 +97,7 @@ class ModelSpec:
     """One video endpoint. `id` is `<provider>/<the provider's model path>`."""
 
     provider: ProviderName
+    provider_label: str
     path: str
     label: str
     kind: Kind
@@ -92,10 +114,6 @@ class ModelSpec:
     @property
     def id(self) -> str:
         return f"{self.provider}/{self.path}"
-
-    @property
-    def provider_label(self) -> str:
-        return PROVIDER_LABELS[self.provider]
 
     def param(self, name: str) -> ParamSpec | None:
         for spec in self.params:
@@ -125,12 +143,6 @@ class ModelSpec:
     def resolution(self, options: Mapping[str, Value]) -> str:
         return str(options.get("resolution") or self.fixed_resolution or "1080P")
 
-
-PROVIDER_LABELS: dict[str, str] = {
-    "runcomfy": "RunComfy",
-    "wavespeed": "WaveSpeedAI",
-    "simulator": "Simulator (offline)",
-}
 
 # Dreamina's own pixel sizes at 1080P, as RunComfy's Pro text-to-video labels them.
 PIXELS_1080P: dict[str, tuple[int, int]] = {
@@ -164,11 +176,12 @@ def pixel_label(aspect_ratio: str) -> str:
 
 # --- Parameter building blocks ---------------------------------------------------------
 
+_RATIO_IN_LABEL = re.compile(r"\((\d+:\d+)\)\s*$")
 RATIOS_6 = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9")
 RATIOS_7 = (*RATIOS_6, "9:21")
 
 
-def _seed() -> ParamSpec:
+def seed_param() -> ParamSpec:
     return ParamSpec(
         name="seed",
         wire="seed",
@@ -181,7 +194,7 @@ def _seed() -> ParamSpec:
     )
 
 
-def _frames(wire: str, verified: bool = True) -> ParamSpec:
+def frames_param(wire: str, verified: bool = True) -> ParamSpec:
     return ParamSpec(
         name="frames",
         wire=wire,
@@ -189,12 +202,13 @@ def _frames(wire: str, verified: bool = True) -> ParamSpec:
         default=121,
         label="Frames",
         choices=(121, 241),
+        choice_labels={n: f"{n} frames (≈{(n - 1) / FPS:.0f} s)" for n in (121, 241)},
         verified=verified,
         help="121 frames ≈ 5 s, 241 frames ≈ 10 s (24 fps).",
     )
 
 
-def _resolution(verified: bool = True) -> ParamSpec:
+def resolution_param(verified: bool = True) -> ParamSpec:
     return ParamSpec(
         name="resolution",
         wire="resolution",
@@ -202,11 +216,18 @@ def _resolution(verified: bool = True) -> ParamSpec:
         default="720P",
         label="Resolution",
         choices=("720P", "1080P"),
+        parse=str.upper,
         verified=verified,
     )
 
 
-def _aspect(choices: tuple[str, ...], pixel_labels: bool = False) -> ParamSpec:
+def _ratio_of(text: str) -> str:
+    """Accept the provider's pixel label too: "1920×1088(16:9)" or "1920x1088(16:9)"."""
+    match = _RATIO_IN_LABEL.search(text)
+    return match.group(1) if match else text
+
+
+def aspect_param(choices: tuple[str, ...], pixel_labels: bool = False) -> ParamSpec:
     return ParamSpec(
         name="aspect_ratio",
         wire="aspect_ratio",
@@ -215,10 +236,11 @@ def _aspect(choices: tuple[str, ...], pixel_labels: bool = False) -> ParamSpec:
         label="Aspect ratio",
         choices=choices,
         wire_values={r: pixel_label(r) for r in choices} if pixel_labels else {},
+        parse=_ratio_of,
     )
 
 
-def _duration(choices: tuple[int, ...], verified: bool) -> ParamSpec:
+def duration_param(choices: tuple[int, ...], verified: bool) -> ParamSpec:
     return ParamSpec(
         name="duration",
         wire="duration",
@@ -226,175 +248,38 @@ def _duration(choices: tuple[int, ...], verified: bool) -> ParamSpec:
         default=5,
         label="Duration (s)",
         choices=choices,
+        choice_labels={n: f"{n} s" for n in choices},
         verified=verified,
     )
 
 
-# --- UNVERIFIED: best guesses where the providers publish nothing ----------------------
-# Change these in one place when a provider documents them.
-
-# RunComfy has not published the non-Pro text-to-video schema. Its page promises
-# "adjustable frames, resolutions, and reproducible seeds", the same words as the non-Pro
-# image-to-video page, so the guess mirrors that schema (number_of_frames, resolution, seed).
-RUNCOMFY_T2V_PARAMS: tuple[ParamSpec, ...] = (
-    _frames("number_of_frames", verified=False),
-    _resolution(verified=False),
-    _seed(),
-)
-# WaveSpeed documents duration's default (5) but not its allowed values, except on
-# image-to-video-1080p whose page lists 5 alone. Dreamina 3.0 renders 5 s and 10 s clips.
-WAVESPEED_DURATIONS: tuple[int, ...] = (5, 10)
-WAVESPEED_I2V_1080P_DURATIONS: tuple[int, ...] = (5,)
-# Prices not published: RunComfy's for all four; WaveSpeed's for Pro i2v and both i2v.
-# ----------------------------------------------------------------------------------------
-
-_RC = "bytedance/dreamina-3-0"
-_WS = "bytedance/dreamina-v3.0"
-
-MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec(
-        provider="runcomfy",
-        path=f"{_RC}/pro/text-to-video",
-        label="Dreamina 3.0 Pro · text-to-video",
-        kind="t2v",
-        params=(_aspect(RATIOS_6, pixel_labels=True), _frames("frames"), _seed()),
-        fixed_resolution="1080P",
-    ),
-    ModelSpec(
-        provider="runcomfy",
-        path=f"{_RC}/text-to-video",
-        label="Dreamina 3.0 · text-to-video",
-        kind="t2v",
-        params=RUNCOMFY_T2V_PARAMS,
-        verified=False,
-        notes="RunComfy has not published this model's input schema; the parameters are a best guess.",
-    ),
-    ModelSpec(
-        provider="runcomfy",
-        path=f"{_RC}/pro/image-to-video",
-        label="Dreamina 3.0 Pro · image-to-video",
-        kind="i2v",
-        params=(_frames("frames"), _seed()),
-        fixed_resolution="1080P",
-        image_wire="image_urls",
-        image_rules=IMAGE_RULES,
-    ),
-    ModelSpec(
-        provider="runcomfy",
-        path=f"{_RC}/image-to-video",
-        label="Dreamina 3.0 · image-to-video",
-        kind="i2v",
-        params=(_frames("number_of_frames"), _resolution(), _seed()),
-        image_wire="image_urls",
-        image_rules=IMAGE_RULES,
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path="bytedance/dreamina-v3.0-pro/text-to-video",
-        label="Dreamina 3.0 Pro · text-to-video",
-        kind="t2v",
-        params=(_aspect(RATIOS_7), _seed()),
-        price_usd=0.60,
-        fixed_resolution="1080P",
-        fixed_seconds=5.0,
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path="bytedance/dreamina-v3.0-pro/image-to-video",
-        label="Dreamina 3.0 Pro · image-to-video",
-        kind="i2v",
-        params=(_aspect(RATIOS_7), _seed()),
-        fixed_resolution="1080P",
-        fixed_seconds=5.0,
-        image_wire="image",
-        image_rules=IMAGE_RULES,
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path=f"{_WS}/text-to-video-720p",
-        label="Dreamina 3.0 · text-to-video 720p",
-        kind="t2v",
-        params=(_aspect(RATIOS_6), _duration(WAVESPEED_DURATIONS, verified=False), _seed()),
-        price_usd=0.30,
-        fixed_resolution="720P",
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path=f"{_WS}/text-to-video-1080p",
-        label="Dreamina 3.0 · text-to-video 1080p",
-        kind="t2v",
-        params=(_aspect(RATIOS_6), _duration(WAVESPEED_DURATIONS, verified=False), _seed()),
-        price_usd=0.60,
-        fixed_resolution="1080P",
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path=f"{_WS}/image-to-video-720p",
-        label="Dreamina 3.0 · image-to-video 720p",
-        kind="i2v",
-        params=(_duration(WAVESPEED_DURATIONS, verified=False), _seed()),
-        fixed_resolution="720P",
-        image_wire="image",
-        image_rules=IMAGE_RULES,
-    ),
-    ModelSpec(
-        provider="wavespeed",
-        path=f"{_WS}/image-to-video-1080p",
-        label="Dreamina 3.0 · image-to-video 1080p",
-        kind="i2v",
-        params=(_duration(WAVESPEED_I2V_1080P_DURATIONS, verified=True), _seed()),
-        fixed_resolution="1080P",
-        image_wire="image",
-        image_rules=IMAGE_RULES,
-    ),
-    ModelSpec(
-        provider="simulator",
-        path="dreamina-3-0/text-to-video",
-        label="Simulated Dreamina 3.0 · text-to-video",
-        kind="t2v",
-        params=(_aspect(RATIOS_7), _frames("frames"), _resolution(), _seed()),
-        price_usd=0.0,
-        notes="Runs offline: renders a real video of the prompt, no API key, no cost.",
-    ),
-    ModelSpec(
-        provider="simulator",
-        path="dreamina-3-0/image-to-video",
-        label="Simulated Dreamina 3.0 · image-to-video",
-        kind="i2v",
-        params=(_frames("frames"), _resolution(), _seed()),
-        price_usd=0.0,
-        image_wire="image",
-        image_rules=IMAGE_RULES,
-        notes="Runs offline: animates the image with a slow pan, no API key, no cost.",
-    ),
-)
-
-_BY_ID: dict[str, ModelSpec] = {m.id: m for m in MODELS}
-
-
 def get_model(model_id: str) -> ModelSpec:
-    """The spec for a model id, or a ValidationError naming the field `model`."""
-    spec = _BY_ID.get(str(model_id).strip())
-    if spec is None:
-        raise ValidationError(
-            "model",
-            f"Model: '{model_id}' is not a Dreamina 3.0 video model this studio knows. "
-            f"Pick one of: {', '.join(_BY_ID)}.",
-        )
-    return spec
+    """The built-in model with this id, or a ValidationError naming the field `model`.
+    The studio itself asks its Registry (which may hold more providers); this is the
+    built-in registry's answer, for tools and tests."""
+    from providers.registry import builtin_registry
+
+    return builtin_registry().model(model_id)
 
 
 def models(kind: Kind | None = None, provider: ProviderName | None = None) -> list[ModelSpec]:
-    return [
-        m for m in MODELS if (kind is None or m.kind == kind) and (provider is None or m.provider == provider)
-    ]
+    """The built-in models, optionally of one kind and one provider (see get_model)."""
+    from providers.registry import builtin_registry
+
+    return builtin_registry().models(kind, provider)
+
+
+def __getattr__(name: str) -> object:
+    # MODELS is gathered from the provider modules on first use (they import this module).
+    if name == "MODELS":
+        return tuple(models())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- Validation --------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INVISIBLE = re.compile(r"[\s\u200b-\u200f\u2060-\u2064\ufeff\u202a-\u202e\u2066-\u2069]")
-_RATIO_IN_LABEL = re.compile(r"\((\d+:\d+)\)\s*$")
 
 
 def validate_prompt(prompt: object, limit: int = PROMPT_MAX_CHARS) -> str:
@@ -426,6 +311,11 @@ def _is_empty(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def is_empty(value: object) -> bool:
+    """Whether a raw option value means 'not given' (None or blank text)."""
+    return _is_empty(value)
+
+
 def _coerce_int(param: ParamSpec, value: object) -> int:
     if isinstance(value, bool):
         raise _bad_value(param, value)
@@ -440,9 +330,27 @@ def _coerce_int(param: ParamSpec, value: object) -> int:
     raise _bad_value(param, value)
 
 
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def _coerce_bool(param: ParamSpec, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _bad_value(param, value)
+
+
 def _allowed(param: ParamSpec) -> str:
     if param.choices is not None:
         return ", ".join(str(c) for c in param.choices)
+    if param.control == "boolean":
+        return "true or false"
+    if param.control == "text":
+        return f"text of at most {param.maximum} characters" if param.maximum else "text"
     return f"a whole number from {param.minimum} to {param.maximum}"
 
 
@@ -457,24 +365,24 @@ def _bad_value(param: ParamSpec, value: object) -> ValidationError:
 
 
 def _normalise(param: ParamSpec, value: object) -> Value:
-    if param.type is int:
+    result: Value
+    if param.type is bool:
+        result = _coerce_bool(param, value)
+    elif param.type is int:
         number = _coerce_int(param, value)
         if param.minimum is not None and number < param.minimum:
             raise _bad_value(param, value)
         if param.maximum is not None and number > param.maximum:
             raise _bad_value(param, value)
-        result: Value = number
+        result = number
     else:
         if not isinstance(value, str):
             raise _bad_value(param, value)
         text = value.strip()
-        if param.name == "resolution":
-            text = text.upper()
-        if param.name == "aspect_ratio":
-            # Accept the provider's pixel label too: "1920×1088(16:9)" or "1920x1088(16:9)".
-            match = _RATIO_IN_LABEL.search(text)
-            if match:
-                text = match.group(1)
+        if param.parse is not None:
+            text = param.parse(text)
+        if param.choices is None and param.maximum is not None and len(text) > param.maximum:
+            raise _bad_value(param, value)
         result = text
     if param.choices is not None and result not in param.choices:
         raise _bad_value(param, value)
@@ -501,13 +409,15 @@ def validate_options(spec: ModelSpec, options: Mapping[str, object]) -> dict[str
     return result
 
 
-def validate_kind(spec: ModelSpec, kind: Kind | None) -> None:
+def validate_kind(spec: ModelSpec, kind: Kind | None, candidates: list[ModelSpec] | None = None) -> None:
+    """Refuse a model of the other kind, naming the `candidates` (default: the built-ins)."""
     if kind is not None and spec.kind != kind:
         wanted = "a text-to-video" if kind == "t2v" else "an image-to-video"
+        others = candidates if candidates is not None else models(kind)
         raise ValidationError(
             "model",
             f"Model: {spec.label} is not {wanted} model. Pick {wanted} model "
-            f"({', '.join(m.id for m in models(kind))}).",
+            f"({', '.join(m.id for m in others if m.kind == kind)}).",
         )
 
 

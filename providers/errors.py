@@ -209,7 +209,7 @@ def failed_job_error(label: str, code: int | None, text: str, *, key: Secret | N
     else:
         detail, kind = f"{label} could not make this video", "job_failed"
     if text:
-        detail += f": {text}"
+        detail += f": {text.rstrip('.')}"
     return ProviderError(kind, detail + ".", provider_code=code)
 
 

@@ -53,7 +53,7 @@ class HostedProvider:
         secret = key if key else self._key
         if secret is None:
             raise ProviderError(
-                "auth", f"No {self.label} API key: set {self.key_env} or enter a key in Settings."
+                "auth", f"No {self.label} API key: set {self.key_env} or enter a key in the API keys tab."
             )
         return secret
 

@@ -44,9 +44,6 @@ def _unreachable(provider: str, label: str, why: str) -> KeyCheck:
 class WaveSpeedMoney:
     """Quote, balance and key check for WaveSpeedProvider (uses its client and headers)."""
 
-    # providers.md §6: "failed requests are refunded within about 3 hours".
-    refund_rule = "WaveSpeedAI refunds failed requests (within about 3 hours)."
-
     name: Any
     label: str
     _base: str

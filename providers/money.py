@@ -9,7 +9,7 @@ counts an unknown price high rather than free.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -55,10 +55,10 @@ def _length_factor(spec: catalog.ModelSpec, options: Mapping[str, catalog.Value]
     return max(spec.seconds(options), BASE_SECONDS) / BASE_SECONDS
 
 
-def _highest_known(spec: catalog.ModelSpec, resolution: str) -> float | None:
+def _highest_known(spec: catalog.ModelSpec, resolution: str, models: Iterable[catalog.ModelSpec]) -> float | None:
     """The highest published price of a paid model like `spec`: same provider, kind and
     resolution first, then same provider and resolution, then any provider."""
-    paid = [m for m in catalog.MODELS if m.price_usd]
+    paid = [m for m in models if m.price_usd]
     tiers = (
         [m for m in paid if m.provider == spec.provider and m.kind == spec.kind],
         [m for m in paid if m.provider == spec.provider],
@@ -72,12 +72,17 @@ def _highest_known(spec: catalog.ModelSpec, resolution: str) -> float | None:
     return None
 
 
-def catalog_price(spec: catalog.ModelSpec, options: Mapping[str, catalog.Value]) -> Price:
+def catalog_price(
+    spec: catalog.ModelSpec,
+    options: Mapping[str, catalog.Value],
+    models: Iterable[catalog.ModelSpec] | None = None,
+) -> Price:
     """The run's price from the catalog; an estimate where the provider published none, or
-    where the run is longer than the published 5 s run."""
+    where the run is longer than the published 5 s run. `models` are the ones the studio
+    offers (default: the built-in ones), whose prices an estimate is taken from."""
     factor = _length_factor(spec, options)
     if spec.price_usd is not None:
         source: PriceSource = "catalog" if factor == 1 or spec.price_usd == 0 else "estimate"
         return Price(round(spec.price_usd * factor, 4), source)
-    highest = _highest_known(spec, spec.resolution(options))
+    highest = _highest_known(spec, spec.resolution(options), catalog.models() if models is None else models)
     return Price(round((highest or 0.0) * factor, 4), "estimate")

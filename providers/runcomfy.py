@@ -18,12 +18,23 @@ import httpx
 
 from providers.base import (
     CancelOutcome,
+    JobLocator,
     ProviderError,
     ProviderName,
     ProviderStatus,
     RemoteState,
     Secret,
     SubmitRequest,
+)
+from providers.catalog import (
+    IMAGE_RULES,
+    RATIOS_6,
+    ModelSpec,
+    ParamSpec,
+    aspect_param,
+    frames_param,
+    resolution_param,
+    seed_param,
 )
 from providers.errors import (
     body_code,
@@ -38,8 +49,67 @@ from providers.errors import (
 from providers.hosted import HostedProvider
 from providers.http import send_idempotent
 from providers.key_checks import RunComfyKeyCheck
+from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "RunComfy"
+NAME = "runcomfy"
+
+# --- UNVERIFIED: best guesses where RunComfy publishes nothing ----------------------------
+# RunComfy has not published the non-Pro text-to-video schema. Its page promises
+# "adjustable frames, resolutions, and reproducible seeds", the same words as the non-Pro
+# image-to-video page, so the guess mirrors that schema (number_of_frames, resolution, seed).
+T2V_PARAMS: tuple[ParamSpec, ...] = (
+    frames_param("number_of_frames", verified=False),
+    resolution_param(verified=False),
+    seed_param(),
+)
+# Prices not published for any of the four models.
+# ------------------------------------------------------------------------------------------
+
+_RC = "bytedance/dreamina-3-0"
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        provider="runcomfy",
+        provider_label=LABEL,
+        path=f"{_RC}/pro/text-to-video",
+        label="Dreamina 3.0 Pro · text-to-video",
+        kind="t2v",
+        params=(aspect_param(RATIOS_6, pixel_labels=True), frames_param("frames"), seed_param()),
+        fixed_resolution="1080P",
+    ),
+    ModelSpec(
+        provider="runcomfy",
+        provider_label=LABEL,
+        path=f"{_RC}/text-to-video",
+        label="Dreamina 3.0 · text-to-video",
+        kind="t2v",
+        params=T2V_PARAMS,
+        verified=False,
+        notes="RunComfy has not published this model's input schema; the parameters are a best guess.",
+    ),
+    ModelSpec(
+        provider="runcomfy",
+        provider_label=LABEL,
+        path=f"{_RC}/pro/image-to-video",
+        label="Dreamina 3.0 Pro · image-to-video",
+        kind="i2v",
+        params=(frames_param("frames"), seed_param()),
+        fixed_resolution="1080P",
+        image_wire="image_urls",
+        image_rules=IMAGE_RULES,
+    ),
+    ModelSpec(
+        provider="runcomfy",
+        provider_label=LABEL,
+        path=f"{_RC}/image-to-video",
+        label="Dreamina 3.0 · image-to-video",
+        kind="i2v",
+        params=(frames_param("number_of_frames"), resolution_param(), seed_param()),
+        image_wire="image_urls",
+        image_rules=IMAGE_RULES,
+    ),
+)
 
 # Every spelling either endpoint uses; /status says `completed`, /result `succeeded`.
 STATES: dict[str, RemoteState] = {
@@ -91,11 +161,11 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
     one); `request_timeout` bounds each poll, result and cancel request (None: the client's
     own timeouts, which make_client sets on every phase)."""
 
-    name: ProviderName = "runcomfy"
-    label = "RunComfy"
+    name: ProviderName = NAME
+    label = LABEL
     key_env = "RUNCOMFY_API_TOKEN"
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         """POST the job once and return RunComfy's request_id.
 
         Raises ValidationError before sending anything the model does not take; a
@@ -133,7 +203,7 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
             raise ProviderError(
                 "submit_unknown", "RunComfy accepted the submit but its reply had no request id."
             )
-        return request_id.strip()
+        return JobLocator(request_id.strip())
 
     async def _send(self, method: str, path: str, secret: Secret) -> tuple[int, Mapping[str, Any]]:
         """An idempotent request with retries; its JSON body, or a classified ProviderError."""
@@ -159,17 +229,17 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
             raise classify_response(LABEL, response.status_code, payload, response.headers, key=secret)
         return response.status_code, payload
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
         """The job's state: /status while it runs, /result once /status names an end."""
         secret = self._secret(key)
-        rid = quote(request_id, safe="")
+        rid = quote(JobLocator.of(locator).request_id, safe="")
         _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret)
         word = str(status.get("status") or "").strip().lower()
         if word not in FINAL_WORDS:
             position = status.get("queue_position")
             return ProviderStatus(
                 state=normalise_state(word),
-                queue_position=_whole_number(position),
+                queue_position=_place_in_line(position),
             )
         _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret)
         return self._from_result(result, secret)
@@ -192,11 +262,11 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
         # cancelled, or /result still catching up with /status (queued/running)
         return ProviderStatus(state=state)
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Ask RunComfy to cancel. Only a queued job can be: a running or finished one
         answers `not_cancellable`, runs to the end and is billed."""
         secret = self._secret(key)
-        rid = quote(request_id, safe="")
+        rid = quote(JobLocator.of(locator).request_id, safe="")
         _, body = await self._send("POST", f"/v1/requests/{rid}/cancel", secret)
         outcome = str(body.get("outcome") or "").strip().lower()
         if outcome in ("cancelled", "canceled"):
@@ -224,3 +294,30 @@ def _failure_text(result: Mapping[str, Any]) -> str:
 
 def _whole_number(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _place_in_line(value: object) -> int | None:
+    """RunComfy's `queue_position` as a place in line (1 = next). Its docs do not say where
+    the count starts, and 0 has been seen: anything below 1 means nobody is ahead."""
+    number = _whole_number(value)
+    return None if number is None else max(1, number)
+
+
+def build(config: ProviderConfig) -> RunComfyProvider:
+    return RunComfyProvider(config.base_url, config.key)
+
+
+PROVIDER = ProviderInfo(
+    name=NAME,
+    label=LABEL,
+    models=MODELS,
+    build=build,
+    key_env=("RUNCOMFY_API_TOKEN", "RUNCOMFY_API_KEY"),
+    env_prefix="RUNCOMFY",
+    default_base_url="https://model-api.runcomfy.net",
+    key_url="https://www.runcomfy.com/profile",
+    key_label="API token",
+    cancel="queued",
+    image_transport="data_uri",
+    key_check=True,
+)

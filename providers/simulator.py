@@ -34,8 +34,55 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from providers.base import CancelOutcome, ProviderError, ProviderName, ProviderStatus, Secret, SubmitRequest
-from providers.catalog import SEED_MAX, nominal_size
+from providers.base import (
+    CancelOutcome,
+    JobLocator,
+    ProviderError,
+    ProviderName,
+    ProviderStatus,
+    Secret,
+    SubmitRequest,
+)
+from providers.catalog import (
+    IMAGE_RULES,
+    RATIOS_7,
+    SEED_MAX,
+    ModelSpec,
+    aspect_param,
+    frames_param,
+    nominal_size,
+    resolution_param,
+    seed_param,
+)
+from providers.registry import ProviderConfig, ProviderInfo
+
+NAME = "simulator"
+LABEL = "Simulator (offline)"
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        provider="simulator",
+        provider_label=LABEL,
+        path="dreamina-3-0/text-to-video",
+        label="Simulated Dreamina 3.0 · text-to-video",
+        kind="t2v",
+        params=(aspect_param(RATIOS_7), frames_param("frames"), resolution_param(), seed_param()),
+        price_usd=0.0,
+        notes="Runs offline: renders a real video of the prompt, no API key, no cost.",
+    ),
+    ModelSpec(
+        provider="simulator",
+        provider_label=LABEL,
+        path="dreamina-3-0/image-to-video",
+        label="Simulated Dreamina 3.0 · image-to-video",
+        kind="i2v",
+        params=(frames_param("frames"), resolution_param(), seed_param()),
+        price_usd=0.0,
+        image_wire="image",
+        image_rules=IMAGE_RULES,
+        notes="Runs offline: animates the image with a slow pan, no API key, no cost.",
+    ),
+)
 
 _REQUEST_ID = re.compile(r"sim-[0-9a-f]{32}")
 # Two renders at once keep the CPU for the web server; x264 threads within each.
@@ -47,7 +94,7 @@ _PRUNE_EVERY_SECONDS = 3600
 class SimulatorProvider:
     """Satisfies providers.base.Provider. `clock` is injectable so tests can step time."""
 
-    name: ProviderName = "simulator"
+    name: ProviderName = NAME
 
     def __init__(
         self,
@@ -74,15 +121,18 @@ class SimulatorProvider:
         self._renders: dict[str, Future[Path]] = {}
         self._lock = threading.RLock()  # re-entrant: a done-callback may run inside it
         self._executor: ThreadPoolExecutor | None = None
+        # Queued jobs this instance knows of: request id -> (submitted_at, queue_seconds).
+        # Each job's place in line counts the ones ahead of it, so no two share a place.
+        self._queued: dict[str, tuple[float, float]] = {}
 
     def has_key(self) -> bool:
         return True
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         """Record the job (copying its image, so later edits or deletions of the original do
         not change it) and return `sim-<32 hex digits>`."""
         spec = request.spec
-        if spec.provider != "simulator":
+        if spec.provider != NAME:
             raise ProviderError("validation", f"{spec.label} is not a simulator model.", field="model")
         if spec.kind == "i2v" and request.image is None:
             raise ProviderError("validation", "Image: choose an image to animate.", field="image")
@@ -95,9 +145,12 @@ class SimulatorProvider:
             await asyncio.to_thread(self._create, request, request_id)
         except OSError as exc:  # the record is written last: no record, no job
             raise ProviderError("server", f"The simulator could not save the job ({exc}).") from exc
-        return request_id
+        with self._lock:
+            self._queued[request_id] = (self.clock(), self.queue_seconds)
+        return JobLocator(request_id)
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+        request_id = JobLocator.of(locator).request_id
         job = self._load(request_id)
         if job.get("cancelled_at") is not None:
             return ProviderStatus(state="cancelled")
@@ -106,8 +159,9 @@ class SimulatorProvider:
         elapsed = max(0.0, self.clock() - job["submitted_at"])
         queue_seconds = job["queue_seconds"]
         if elapsed < queue_seconds:
-            position = math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds))
-            return ProviderStatus(state="queued", queue_position=max(1, position))
+            # Other people's jobs, leaving the queue evenly, then this studio's own earlier ones.
+            others = max(1, math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds)))
+            return ProviderStatus(state="queued", queue_position=others + self._queued_ahead(request_id, job))
         video = self._video_path(job)
         if not video.exists():
             future = self._start_render(job, video)
@@ -122,8 +176,20 @@ class SimulatorProvider:
             )
         return ProviderStatus(state="running")
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+    def _queued_ahead(self, request_id: str, job: dict[str, Any]) -> int:
+        """How many of this instance's known jobs submitted before `job` are still queued."""
+        now = self.clock()
+        with self._lock:
+            self._queued[request_id] = (job["submitted_at"], job["queue_seconds"])
+            for other, (submitted, wait) in list(self._queued.items()):
+                if now - submitted >= wait:
+                    del self._queued[other]
+            mine = (job["submitted_at"], request_id)
+            return sum(1 for other, (submitted, _) in self._queued.items() if (submitted, other) < mine)
+
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Only a queued job can be cancelled, as on RunComfy; asking again says cancelled."""
+        request_id = JobLocator.of(locator).request_id
         job = self._load(request_id)
         if job.get("cancelled_at") is not None:
             return "cancelled"
@@ -132,6 +198,8 @@ class SimulatorProvider:
             return "not_cancellable"
         job["cancelled_at"] = now
         _write_json(self._job_path(request_id), job)
+        with self._lock:
+            self._queued.pop(request_id, None)
         return "cancelled"
 
     async def aclose(self) -> None:
@@ -340,3 +408,21 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+
+
+def build(config: ProviderConfig) -> SimulatorProvider:
+    return SimulatorProvider(
+        config.files_dir, queue_seconds=config.queue_seconds, run_seconds=config.run_seconds
+    )
+
+
+PROVIDER = ProviderInfo(
+    name=NAME,
+    label=LABEL,
+    models=MODELS,
+    build=build,
+    cancel="queued",
+    image_transport="local",
+    offline=True,
+    short_name="sim",
+)

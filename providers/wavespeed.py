@@ -18,12 +18,22 @@ import httpx
 
 from providers.base import (
     CancelOutcome,
+    JobLocator,
     ProviderError,
     ProviderName,
     ProviderStatus,
     RemoteState,
     Secret,
     SubmitRequest,
+)
+from providers.catalog import (
+    IMAGE_RULES,
+    RATIOS_6,
+    RATIOS_7,
+    ModelSpec,
+    aspect_param,
+    duration_param,
+    seed_param,
 )
 from providers.errors import (
     body_code,
@@ -40,8 +50,88 @@ from providers.errors import (
 from providers.hosted import HostedProvider
 from providers.http import send_idempotent
 from providers.key_checks import WaveSpeedMoney
+from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "WaveSpeedAI"
+NAME = "wavespeed"
+
+# --- UNVERIFIED: best guesses where WaveSpeedAI publishes nothing -------------------------
+# WaveSpeed documents duration's default (5) but not its allowed values, except on
+# image-to-video-1080p whose page lists 5 alone. Dreamina 3.0 renders 5 s and 10 s clips.
+DURATIONS: tuple[int, ...] = (5, 10)
+I2V_1080P_DURATIONS: tuple[int, ...] = (5,)
+# Prices not published for Pro image-to-video and both image-to-video models.
+# ------------------------------------------------------------------------------------------
+
+_WS = "bytedance/dreamina-v3.0"
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path="bytedance/dreamina-v3.0-pro/text-to-video",
+        label="Dreamina 3.0 Pro · text-to-video",
+        kind="t2v",
+        params=(aspect_param(RATIOS_7), seed_param()),
+        price_usd=0.60,
+        fixed_resolution="1080P",
+        fixed_seconds=5.0,
+    ),
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path="bytedance/dreamina-v3.0-pro/image-to-video",
+        label="Dreamina 3.0 Pro · image-to-video",
+        kind="i2v",
+        params=(aspect_param(RATIOS_7), seed_param()),
+        fixed_resolution="1080P",
+        fixed_seconds=5.0,
+        image_wire="image",
+        image_rules=IMAGE_RULES,
+    ),
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path=f"{_WS}/text-to-video-720p",
+        label="Dreamina 3.0 · text-to-video 720p",
+        kind="t2v",
+        params=(aspect_param(RATIOS_6), duration_param(DURATIONS, verified=False), seed_param()),
+        price_usd=0.30,
+        fixed_resolution="720P",
+    ),
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path=f"{_WS}/text-to-video-1080p",
+        label="Dreamina 3.0 · text-to-video 1080p",
+        kind="t2v",
+        params=(aspect_param(RATIOS_6), duration_param(DURATIONS, verified=False), seed_param()),
+        price_usd=0.60,
+        fixed_resolution="1080P",
+    ),
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path=f"{_WS}/image-to-video-720p",
+        label="Dreamina 3.0 · image-to-video 720p",
+        kind="i2v",
+        params=(duration_param(DURATIONS, verified=False), seed_param()),
+        fixed_resolution="720P",
+        image_wire="image",
+        image_rules=IMAGE_RULES,
+    ),
+    ModelSpec(
+        provider="wavespeed",
+        provider_label=LABEL,
+        path=f"{_WS}/image-to-video-1080p",
+        label="Dreamina 3.0 · image-to-video 1080p",
+        kind="i2v",
+        params=(duration_param(I2V_1080P_DURATIONS, verified=True), seed_param()),
+        fixed_resolution="1080P",
+        image_wire="image",
+        image_rules=IMAGE_RULES,
+    ),
+)
 
 # Documented: created, processing, completed, failed; the SDKs add pending, cancelled and
 # timeout. `timeout` is WaveSpeed giving up on the job: it is over, as a failure.
@@ -69,8 +159,8 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
     """Talks to WaveSpeedAI's v3 API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
 
-    name: ProviderName = "wavespeed"
-    label = "WaveSpeedAI"
+    name: ProviderName = NAME
+    label = LABEL
     key_env = "WAVESPEED_API_KEY"
 
     def _data(
@@ -119,7 +209,7 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
             raise ProviderError("server", "WaveSpeedAI's image upload answered without a URL.")
         return url
 
-    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> str:
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         """Upload the image (if any), POST the job once and return WaveSpeed's task id.
 
         Raises ValidationError before sending anything the model does not take; a
@@ -148,12 +238,12 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
             raise ProviderError(
                 "submit_unknown", "WaveSpeedAI accepted the submit but its reply had no task id."
             )
-        return task_id.strip()
+        return JobLocator(task_id.strip())
 
-    async def poll(self, request_id: str, key: Secret | None = None) -> ProviderStatus:
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
         """The task's state from /predictions/{id}/result, with its video URL once done."""
         secret = self._secret(key)
-        path = f"/api/v3/predictions/{quote(request_id, safe='')}/result"
+        path = f"/api/v3/predictions/{quote(JobLocator.of(locator).request_id, safe='')}/result"
         response = await self._send("GET", path, secret)
         data = self._data(response, secret)
         if data is None:
@@ -163,7 +253,7 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
             )
         return _status(data, secret)
 
-    async def cancel(self, request_id: str, key: Secret | None = None) -> CancelOutcome:
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Always `not_cancellable`, without a request: WaveSpeed documents no cancel
         endpoint, so a submitted task runs to the end and is billed."""
         return "not_cancellable"
@@ -204,3 +294,26 @@ def _status(data: Mapping[str, Any], secret: Secret) -> ProviderStatus:
 
 def _first(value: object) -> object:
     return value[0] if isinstance(value, list) and value else None
+
+
+def build(config: ProviderConfig) -> WaveSpeedProvider:
+    return WaveSpeedProvider(config.base_url, config.key)
+
+
+PROVIDER = ProviderInfo(
+    name=NAME,
+    label=LABEL,
+    models=MODELS,
+    build=build,
+    key_env=("WAVESPEED_API_KEY",),
+    env_prefix="WAVESPEED",
+    default_base_url="https://api.wavespeed.ai",
+    key_url="https://wavespeed.ai/accesskey",
+    cancel="none",
+    image_transport="upload",
+    price_quotes=True,
+    balance=True,
+    key_check=True,
+    # providers.md §6: "failed requests are refunded within about 3 hours".
+    refunds_failed="WaveSpeedAI refunds failed requests (within about 3 hours).",
+)

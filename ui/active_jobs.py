@@ -13,13 +13,14 @@ from typing import Any
 
 import gradio as gr
 
+from providers.registry import Registry
 from ui import owners
 from ui.controls import KIND_WORDS
 from ui.format import STATE_WORDS, model_name
 from ui.session import PRIVATE, Context, Session
 
 
-def row_html(row: dict[str, Any]) -> str:
+def row_html(row: dict[str, Any], registry: Registry) -> str:
     state = STATE_WORDS.get(row["state"], row["state"])
     if row["state"] == "queued" and row.get("queue_position") is not None:
         state += f" · #{row['queue_position']} in queue"
@@ -29,7 +30,7 @@ def row_html(row: dict[str, Any]) -> str:
     return (
         f'<div class="job-text" data-job="{html.escape(row["id"])}" data-state="{html.escape(row["state"])}">'
         f"<b>{html.escape(state)}</b> · {html.escape(prompt)}"
-        f'<div class="sub">{KIND_WORDS.get(row["kind"], row["kind"])} · {html.escape(model_name(row["model"]))}'
+        f'<div class="sub">{KIND_WORDS.get(row["kind"], row["kind"])} · {html.escape(model_name(row["model"], registry=registry))}'
         f" · started {started}</div>{note}</div>"
     )
 
@@ -50,7 +51,7 @@ def render(ctx: Context, session: Session) -> None:
             return
         for row in rows:
             with gr.Row(elem_classes="job-row", equal_height=True, key=f"row-{row['id']}"):
-                gr.HTML(row_html(row), key=f"text-{row['id']}")
+                gr.HTML(row_html(row, ctx.registry), key=f"text-{row['id']}")
                 button = gr.Button(
                     "Cancel",
                     size="sm",

@@ -20,68 +20,56 @@ it. They use the server's keys only.
 
 from __future__ import annotations
 
-import re
-from typing import Any
+import inspect
+from typing import Any, cast
 
 import gradio as gr
+from gradio.blocks import Block
 
-from jobs.records import GenerationRequest, HistoryQuery
+from jobs import rules
+from jobs.records import HistoryQuery
 from providers.base import Kind, StudioError
+from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
 from ui.result_panel import named_video
 from ui.session import Context
-
-WHOLE_NUMBER_PARAMS = ("frames", "duration", "seed")
-_WHOLE = re.compile(r"\s*([-+]?\d{1,12})(\.0*)?\s*")
-
-
-def _whole_number(value: Any) -> Any:
-    """'121' or '121.0' (the text fields' form of 121) -> 121; anything else unchanged, for
-    the catalog to accept or refuse by name ('1.5', 'abc')."""
-    match = _WHOLE.fullmatch(value) if isinstance(value, str) else None
-    return int(match.group(1)) if match else value
 
 
 def _fail(error: StudioError) -> gr.Error:
     return gr.Error(error.message, print_exception=False)
 
 
-def _generate(ctx: Context, kind: Kind) -> Any:
-    studio, settings = ctx.studio, ctx.settings
+def api_params(ctx: Context, kind: Kind) -> dict[str, ParamSpec]:
+    """Every option a model of this kind takes, in first-seen order with the seed last: the
+    endpoint's parameters beyond prompt, model, image and fit_image."""
+    found = controls.option_params(ctx.registry, kind)
+    for spec in ctx.registry.models(kind):
+        seed = spec.param(controls.SEED)
+        if seed is not None:
+            found[controls.SEED] = seed
+            break
+    return found
+
+
+def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
+    """The endpoint's handler. Its signature names every option (default None), because
+    Gradio reads the API's parameters and their defaults from the handler's signature."""
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
     async def generate(
         request: gr.Request,
         prompt: str,
         model: str = "",
         image: str | None = None,
-        aspect_ratio: str | None = None,
-        frames: str | int | None = None,
-        resolution: str | None = None,
-        duration: str | int | None = None,
-        seed: str | int | None = None,
         fit_image: bool = False,
+        **values: Any,
     ) -> Any:
         owner = owners.owner_for_api(settings, request)
-        values = {
-            "aspect_ratio": aspect_ratio,
-            "frames": frames,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        }
-        generation = GenerationRequest(
-            kind=kind,
-            model=(model or "").strip() or controls.default_model(kind, ctx.readiness(None)),
-            prompt=prompt or "",
-            options={
-                name: _whole_number(value) if name in WHOLE_NUMBER_PARAMS else value
-                for name, value in values.items()
-                if value not in (None, "")
-            },
-            image=image or None,
-            fit_image=bool(fit_image),
-        )
+        chosen = (model or "").strip() or controls.default_model(registry, kind, ctx.readiness(None))
         try:
+            generation = rules.build_request(
+                registry, kind, chosen, prompt, values, image, bool(fit_image), only_accepted=False
+            )
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
             raise _fail(error) from None
@@ -93,47 +81,58 @@ def _generate(ctx: Context, kind: Kind) -> Any:
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        video = named_video(final)
+        video = named_video(final, registry)
         yield (str(video) if video else None), final.to_dict()
 
+    signature = inspect.signature(generate)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in options]
+    generate.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
     return generate
+
+
+def _api_field(param: ParamSpec) -> gr.Textbox:
+    # Every option arrives as text on purpose: Gradio's Number would round 1.5 to 2 (and
+    # crash on 'abc'), and a checkbox cannot be left empty for a model without the option;
+    # validation reads '121' or 'true' and refuses anything else by name.
+    return gr.Textbox(None, label=param.name)
 
 
 def render_and_wire(ctx: Context) -> None:
     """Hidden inputs give the generate endpoints clean keyword parameters with a file
-    upload for `image`; the JSON endpoints are typed functions (gr.api)."""
-    studio, settings = ctx.studio, ctx.settings
+    upload for `image`, one per option the models take (from their ParamSpecs); the JSON
+    endpoints are typed functions (gr.api)."""
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
     for kind, name in (("t2v", "text_to_video"), ("i2v", "image_to_video")):
+        kind_ = cast(Kind, kind)
         with gr.Column(visible=False):
-            # Numbers arrive as text fields and the image as a plain file on purpose: Gradio's
-            # Number would round 1.5 to 2 (and crash on 'abc'), and its Image would open the
-            # upload with Pillow before the handler; the catalog and the image preflight
-            # refuse such values by name instead.
-            fields = {
+            # The image arrives as a plain file on purpose: Gradio's Image would open the
+            # upload with Pillow before the handler; the preflight refuses it by name instead.
+            fields: dict[str, Block] = {
                 "prompt": gr.Textbox(label="prompt"),
-                "model": gr.Textbox(controls.default_model(kind, ctx.readiness(None)), label="model"),  # type: ignore[arg-type]
+                "model": gr.Textbox(
+                    controls.default_model(registry, kind_, ctx.readiness(None)), label="model"
+                ),
                 "image": gr.File(None, type="filepath", label="image"),
-                "aspect_ratio": gr.Textbox(None, label="aspect_ratio"),
-                "frames": gr.Textbox(None, label="frames"),
-                "resolution": gr.Textbox(None, label="resolution"),
-                "duration": gr.Textbox(None, label="duration"),
-                "seed": gr.Textbox(None, label="seed"),
             }
+            params = api_params(ctx, kind_)
+            for param_name, param in params.items():
+                fields[param_name] = _api_field(param)
             if kind == "i2v":
                 # Accept the preflight's offer: scale, crop or convert instead of refusing.
                 fields["fit_image"] = gr.Checkbox(False, label="fit_image")
             video = gr.File(label="video")
-            job = gr.JSON(label="job")
+            record_json = gr.JSON(label="job")
             trigger = gr.Button(name)
+        numbers = ", ".join(n for n, p in params.items() if p.type is int)
         trigger.click(
-            _generate(ctx, kind),  # type: ignore[arg-type]
+            _generate(ctx, kind_, list(params)),
             inputs_kwargs=fields,
-            outputs=[video, job],
+            outputs=[video, record_json],
             api_name=name,
             api_description=(
                 f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job). "
-                "frames, duration and seed are whole numbers (121 or '121'); leave empty what the model "
-                "does not take."
+                f"{numbers} are whole numbers (121 or '121'); leave empty what the model does not take."
             ),
             concurrency_limit=None,
         )

@@ -1,7 +1,8 @@
-"""The form's controls, built from the catalog: which provider and model to offer, which
-options a model takes, and how form values become a GenerationRequest.
+"""The form's controls, built from the registry: which provider and model to offer, which
+options a model takes (one control per ParamSpec name), and how form values become a
+GenerationRequest.
 
-Every control is derived from a ModelSpec; nothing here knows a model by name.
+Every control is derived from a ModelSpec; nothing here knows a provider or model by name.
 """
 
 from __future__ import annotations
@@ -12,51 +13,53 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.components import Component
 from gradio.utils import get_upload_folder
 
+from jobs import rules
 from jobs.records import GenerationRequest
-from providers import catalog
 from providers.base import Kind, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
+from providers.registry import Registry
 from ui.format import choice_label
 
-# The options a form can show, in the order they appear. The seed has its own row.
-OPTION_NAMES: tuple[str, ...] = ("aspect_ratio", "frames", "resolution", "duration")
-PARAM_NAMES: tuple[str, ...] = (*OPTION_NAMES, "seed")
-PROVIDER_ORDER: tuple[str, ...] = ("runcomfy", "wavespeed", "simulator")
 KIND_WORDS: dict[str, str] = {"t2v": "Text to video", "i2v": "Image to video"}
+SEED = "seed"  # the studio's own option: its row has the random and reuse buttons
 
 Readiness = Callable[[str], "str | None"]
 
 
-def default_provider(ready: Readiness) -> str:
-    """The first provider with a key; the simulator when none has one."""
-    for provider in PROVIDER_ORDER:
-        if provider != "simulator" and ready(provider) is None:
-            return provider
-    return "simulator"
+def default_provider(registry: Registry, ready: Readiness) -> str:
+    """The first hosted provider with a key; else the first offline one."""
+    for info in registry.hosted():
+        if ready(info.name) is None:
+            return info.name
+    offline = [info.name for info in registry if info.offline]
+    return offline[0] if offline else registry.names()[0]
 
 
-def default_model(kind: Kind, ready: Readiness) -> str:
-    return catalog.models(kind, default_provider(ready))[0].id  # type: ignore[arg-type]
+def default_model(registry: Registry, kind: Kind, ready: Readiness) -> str:
+    provider = default_provider(registry, ready)
+    choices = registry.models(kind, provider) or registry.models(kind)
+    return choices[0].id
 
 
 def short_reason(reason: str | None) -> str:
-    """'Needs RUNCOMFY_API_TOKEN in the environment…' -> 'needs RUNCOMFY_API_TOKEN'."""
+    """A provider choice's few words on why it cannot take a job ('no key'); the model's
+    notice below the picker gives the whole reason."""
     if not reason:
         return ""
-    words = reason.split()
-    if len(words) >= 2 and words[0].lower() == "needs":
-        return f"needs {words[1]}"
-    return reason
+    return "no key" if reason.lower().startswith("needs") else "unavailable"
 
 
-def provider_choices(ready: Readiness) -> list[tuple[str, str]]:
+def provider_choices(registry: Registry, kind: Kind, ready: Readiness) -> list[tuple[str, str]]:
+    """Every provider with a model of this kind, saying what it needs when it has no key."""
     choices = []
-    for provider in PROVIDER_ORDER:
-        label = catalog.PROVIDER_LABELS[provider]
-        reason = ready(provider)
-        choices.append((f"{label} · {short_reason(reason)}" if reason else label, provider))
+    for info in registry:
+        if not registry.models(kind, info.name):
+            continue
+        reason = ready(info.name)
+        choices.append((f"{info.label} · {short_reason(reason)}" if reason else info.label, info.name))
     return choices
 
 
@@ -69,53 +72,70 @@ def model_label(spec: ModelSpec) -> str:
     return label
 
 
-def model_choices(kind: Kind, provider: str) -> list[tuple[str, str]]:
-    return [(model_label(m), m.id) for m in catalog.models(kind, provider)]  # type: ignore[arg-type]
+def model_choices(registry: Registry, kind: Kind, provider: str) -> list[tuple[str, str]]:
+    return [(model_label(m), m.id) for m in registry.models(kind, provider)]
 
 
-def picker_updates(kind: Kind, provider: str, model: str | None, ready: Readiness) -> tuple[Any, Any]:
+def picker_updates(
+    registry: Registry, kind: Kind, provider: str, model: str | None, ready: Readiness
+) -> tuple[Any, Any]:
     """(provider radio, model dropdown): keep `model` when it belongs to `provider`."""
-    choices = model_choices(kind, provider)
+    choices = model_choices(registry, kind, provider)
     ids = [value for _, value in choices]
-    chosen = model if model in ids else ids[0]
+    chosen = model if model in ids else (ids[0] if ids else None)
     return (
-        gr.update(choices=provider_choices(ready), value=provider),
+        gr.update(choices=provider_choices(registry, kind, ready), value=provider),
         gr.update(choices=choices, value=chosen),
     )
 
 
 def price_text(spec: ModelSpec) -> str:
     if spec.price_usd == 0:
-        return "free (offline)"
+        return "free"
     if spec.price_usd:
         return f"${spec.price_usd:.2f} per run"
     return "price not published by the provider"
 
 
-def model_info_html(spec: ModelSpec, reason: str | None) -> str:
+def model_info_html(registry: Registry, spec: ModelSpec, reason: str | None) -> str:
     """What a person should know about the chosen model, under the picker."""
+    offline = registry.info(spec.provider).offline
     facts = [f"<b>{html.escape(spec.provider_label)}</b>", html.escape(price_text(spec))]
     if spec.fixed_resolution:
         facts.append(f"{spec.fixed_resolution} output")
     if spec.fixed_seconds:
         facts.append(f"{spec.fixed_seconds:g} s clips")
     lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
-    if spec.provider == "simulator":
-        lines.append(
-            '<div class="notice sim">Results are simulated: rendered offline, no API call, no cost.</div>'
-        )
+    if offline:
+        facts.append("simulated offline, no API call")
+        lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
     if reason:
         lines.append(
             f'<div class="notice warn">{html.escape(reason)} Until then, Generate cannot use this provider.</div>'
         )
     if not spec.verified:
-        lines.append(
-            '<div class="notice">Unverified: the provider has not published this model\'s parameters; '
-            "the form shows the best guess.</div>"
-        )
-    if spec.notes and spec.provider != "simulator":
+        # The model's own note says what is unverified, when it has one: say it once.
+        why = spec.notes or "the provider has not published this model's parameters; the form shows the best guess."
+        lines.append(f'<div class="notice">Unverified: {html.escape(why)}</div>')
+    elif spec.notes and not offline:
         lines.append(f'<div class="model-notes">{html.escape(spec.notes)}</div>')
     return "".join(lines)
+
+
+# --- option controls, generated from the models' ParamSpecs -----------------------------
+
+
+def option_params(registry: Registry, kind: Kind) -> dict[str, ParamSpec]:
+    """One ParamSpec per option name any model of this kind takes (the first model's), in
+    the order they first appear among all models (so both tabs and both API endpoints list
+    shared options alike); the seed is left out (it has its own row)."""
+    found: dict[str, ParamSpec] = {}
+    for spec in registry.models():
+        for param in spec.params:
+            if param.name != SEED and param.name not in found:
+                found[param.name] = param
+    taken = {p.name for spec in registry.models(kind) for p in spec.params}
+    return {name: param for name, param in found.items() if name in taken}
 
 
 def _param_label(param: ParamSpec) -> str:
@@ -123,61 +143,73 @@ def _param_label(param: ParamSpec) -> str:
 
 
 def _info(param: ParamSpec) -> str | None:
-    # Frames say their seconds in each choice already.
-    return None if param.name == "frames" else (param.help or None)
+    # Labelled choices (frames carry their seconds) say it already.
+    return None if param.choice_labels else (param.help or None)
+
+
+def _choices(param: ParamSpec) -> list[tuple[str, Any]]:
+    return [(choice_label(param, c), c) for c in (param.choices or ())]
+
+
+def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str) -> Component:
+    """The form control for an option, as `spec` (the model shown first) shows it: a radio
+    for a choice, a checkbox for on/off, a number field, or a text box."""
+    own = spec.param(param.name)
+    shown = own or param
+    common: dict[str, Any] = {
+        "visible": own is not None,
+        "label": _param_label(shown),
+        "info": _info(shown),
+        "elem_id": elem_id,
+    }
+    if param.control == "choice":
+        return gr.Radio(choices=_choices(shown), value=shown.default if own else None, **common)
+    if param.control == "boolean":
+        return gr.Checkbox(value=bool(shown.default), **common)
+    if param.control == "integer":
+        return gr.Number(
+            value=int(shown.default), precision=0, minimum=shown.minimum, maximum=shown.maximum, **common
+        )
+    return gr.Textbox(value=str(shown.default or ""), max_length=shown.maximum, **common)
 
 
 def option_update(spec: ModelSpec, name: str, current: Any) -> Any:
     """A control's update for `spec`: hidden when the model does not take it; otherwise its
-    choices, with the current value kept when still allowed."""
+    choices or limits, with the current value kept when still allowed."""
     param = spec.param(name)
     if param is None:
         return gr.update(visible=False, value=None)
-    choices = [(choice_label(param, c), c) for c in (param.choices or ())]
-    values = [c for _, c in choices]
-    value = current if current in values else param.default
-    return gr.update(
-        visible=True,
-        choices=choices,
-        value=value,
-        label=_param_label(param),
-        info=_info(param),
-    )
+    update: dict[str, Any] = {"visible": True, "label": _param_label(param), "info": _info(param)}
+    if param.control == "choice":
+        choices = _choices(param)
+        values = [c for _, c in choices]
+        update.update(choices=choices, value=current if current in values else param.default)
+    elif param.control == "boolean":
+        update.update(value=current if isinstance(current, bool) else bool(param.default))
+    elif param.control == "integer":
+        keep = isinstance(current, int | float) and not isinstance(current, bool)
+        update.update(value=current if keep else param.default, minimum=param.minimum, maximum=param.maximum)
+    else:
+        update.update(value=current if isinstance(current, str) else str(param.default or ""))
+    return gr.update(**update)
 
 
 def seed_update(spec: ModelSpec, current: Any) -> Any:
-    param = spec.param("seed")
+    param = spec.param(SEED)
     if param is None:
         return gr.update(visible=False)
     value = current if isinstance(current, (int, float)) else param.default
-    return gr.update(visible=True, value=value, label=_param_label(param))
+    return gr.update(visible=True, value=value, label=seed_label(param))
 
 
-def initial_option(spec: ModelSpec, name: str) -> dict[str, Any]:
-    """Constructor arguments for a control, as the default model shows it."""
-    param = spec.param(name)
-    if param is None:
-        return {"visible": False, "value": None, "choices": [], "label": name}
-    return {
-        "visible": True,
-        "value": param.default,
-        "choices": [(choice_label(param, c), c) for c in (param.choices or ())],
-        "label": _param_label(param),
-        "info": _info(param),
-    }
-
-
-def form_options(spec: ModelSpec, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Only the options the model accepts: hidden controls may still hold stale values."""
-    options: dict[str, Any] = {}
-    for name in PARAM_NAMES:
-        value = values.get(name)
-        if spec.accepts(name) and value is not None and value != "":
-            options[name] = int(value) if name == "seed" and isinstance(value, float) else value
-    return options
+def seed_label(param: ParamSpec | None) -> str:
+    """The seed's label, with what -1 means (one line, no separate info line)."""
+    name = _param_label(param) if param else "Seed"
+    return f"{name} (-1 = random; the one used is saved)"
 
 
 def request_from_form(
+    registry: Registry,
     kind: Kind,
     model: str,
     prompt: str,
@@ -185,14 +217,9 @@ def request_from_form(
     image: str | None = None,
     fit_image: bool = False,
 ) -> GenerationRequest:
-    spec = catalog.get_model(model)
-    return GenerationRequest(
-        kind=kind,
-        model=spec.id,
-        prompt=prompt or "",
-        options=form_options(spec, values),
-        image=image if kind == "i2v" else None,
-        fit_image=bool(fit_image),
+    """The form's values as a request (rules.build_request: the one builder)."""
+    return rules.build_request(
+        registry, kind, model, prompt, values, image if kind == "i2v" else None, fit_image
     )
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from jobs.records import JobRecord
 from providers import catalog
-from providers.base import ValidationError
-from providers.catalog import FPS, ModelSpec, ParamSpec
+from providers.catalog import ModelSpec, ParamSpec
+from providers.registry import Registry
 
 STATE_WORDS: dict[str, str] = {
     "submitting": "Sending",
@@ -25,11 +25,8 @@ STATE_WORDS: dict[str, str] = {
 }
 
 
-def spec_or_none(model_id: str | None) -> ModelSpec | None:
-    try:
-        return catalog.get_model(model_id or "")
-    except ValidationError:
-        return None
+def spec_or_none(registry: Registry, model_id: str | None) -> ModelSpec | None:
+    return registry.model_or_none(model_id)
 
 
 def clock(seconds: float | None) -> str:
@@ -44,60 +41,87 @@ def clock(seconds: float | None) -> str:
 
 def choice_label(param: ParamSpec, value: Any) -> str:
     """How a choice reads in the form: frames carry the seconds they mean."""
-    if param.name == "frames":
-        return f"{value} frames (≈{(int(value) - 1) / FPS:.0f} s)"
-    if param.name == "duration":
-        return f"{value} s"
-    return str(value)
+    return param.choice_label(value)
 
 
-def settings_line(record: JobRecord) -> str:
-    """'16:9 · 121 frames (≈5 s) · 720P' from the job's validated options."""
-    spec = spec_or_none(record.model)
+def settings_line(record: JobRecord, *, registry: Registry) -> str:
+    """'16:9 · 121 frames (≈5 s) · 720P' from the job's validated options (the seed has its
+    own row; an on/off option reads as its label when on)."""
+    spec = spec_or_none(registry, record.model)
     parts: list[str] = []
-    for name in ("aspect_ratio", "frames", "duration", "resolution"):
-        if name not in record.options:
+    names = [p.name for p in spec.params if p.name in record.options] if spec else list(record.options)
+    for name in names:
+        if name == "seed":
             continue
-        param = spec.param(name) if spec else None
         value = record.options[name]
+        param = spec.param(name) if spec else None
+        if param is not None and param.control == "boolean":
+            if value:
+                parts.append(param.label)
+            continue
         parts.append(choice_label(param, value) if param else str(value))
     if spec and "resolution" not in record.options and spec.fixed_resolution:
         parts.append(spec.fixed_resolution)
     return " · ".join(parts) or "defaults"
 
 
-def model_name(model_id: str) -> str:
-    spec = spec_or_none(model_id)
+def model_name(model_id: str, *, registry: Registry) -> str:
+    spec = spec_or_none(registry, model_id)
     if spec is None:
         return model_id
-    return f"{spec.label} ({spec.provider_label})"
+    return f"{spec.label} · {spec.provider_label}"
 
 
 def elapsed_seconds(record: JobRecord, now: float | None = None) -> float:
+    """From pressing Generate to now, or to the end: for a video, when it was saved (the
+    details' "total" measures the same span)."""
     start = record.created_at or record.submitted_at or 0.0
-    end = record.finished_at if record.terminal and record.finished_at else (now or time.time())
-    return max(0.0, end - start)
+    end = (record.saved_at or record.finished_at) if record.terminal else None
+    return max(0.0, (end or now or time.time()) - start)
 
 
-def status_html(record: JobRecord | None, eta: float | None = None, now: float | None = None) -> str:
+def overdue_grace(eta: float) -> float:
+    """How far past its estimate a job may run before it counts as slow: a quarter of the
+    estimate, at least 5 s (estimates are medians of whole seconds; a job is never exact)."""
+    return max(5.0, eta / 4)
+
+
+def queue_words(position: int | None) -> str:
+    if position is None:
+        return ""
+    return " · next in the provider's queue" if position <= 1 else f" · {position} in the provider's queue"
+
+
+def status_html(
+    record: JobRecord | None,
+    eta: float | None = None,
+    now: float | None = None,
+    *,
+    registry: Registry | None = None,
+) -> str:
     """The live status panel for one job."""
     if record is None:
         return (
-            '<div class="status-card idle">Ready. Your video will appear on the right when '
-            "it is done; you can start more while one runs.</div>"
+            '<div class="status-card idle">Ready. The video appears beside the form when done; '
+            "start more while one runs.</div>"
         )
     elapsed = elapsed_seconds(record, now)
     state = record.state
     headline = STATE_WORDS.get(state, state)
-    if state == "queued" and record.queue_position is not None:
-        headline += f" · position {record.queue_position} in the provider's queue"
+    if state == "queued":
+        headline += queue_words(record.queue_position)
     detail: list[str] = []
     progress = ""
     if record.active:
         detail.append(f"{clock(elapsed)} elapsed")
-        if eta:
+        if eta and not record.note:
             left = eta - elapsed
-            detail.append(f"about {clock(left)} left" if left > 0 else "taking longer than usual")
+            if left >= 1:
+                detail.append(f"about {clock(left)} left")
+            elif -left < overdue_grace(eta):
+                detail.append("almost done")
+            else:
+                detail.append("taking longer than usual")
             share = min(0.97, elapsed / eta) if eta > 0 else 0.0
             progress = f'<div class="progress"><div style="width:{share * 100:.0f}%"></div></div>'
         else:
@@ -111,9 +135,9 @@ def status_html(record: JobRecord | None, eta: float | None = None, now: float |
     body = ""
     if state in ("failed", "cancelled") and record.error_message:
         body = f'<div class="status-message">{html.escape(record.error_message)}</div>'
-    if record.note:
+    if record.note and record.active:
         body += f'<div class="status-note">{html.escape(record.note)}</div>'
-    meta = [html.escape(model_name(record.model))]
+    meta = [html.escape(model_name(record.model, registry=registry) if registry else record.model)]
     if record.request_id:
         meta.append(f"request id <code>{html.escape(record.request_id)}</code>")
     if record.simulated:
@@ -127,8 +151,14 @@ def status_html(record: JobRecord | None, eta: float | None = None, now: float |
     )
 
 
-def error_html(message: str) -> str:
-    return f'<div class="status-card state-failed"><div class="status-message">{html.escape(message)}</div></div>'
+def error_html(message: str, field: str | None = None) -> str:
+    """A refusal or error in a status line. `field` names the form control at fault; the
+    page's CSS outlines that control while this card is shown (theme.field_error_css)."""
+    mark = f' data-field="{html.escape(field)}"' if field else ""
+    return (
+        f'<div class="status-card state-failed refusal" role="alert"{mark}>'
+        f'<div class="status-message">{html.escape(message)}</div></div>'
+    )
 
 
 def _mb(size: int | None) -> str:
@@ -137,12 +167,12 @@ def _mb(size: int | None) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1000))} KB"
 
 
-def details_html(record: JobRecord) -> str:
+def details_html(record: JobRecord, *, registry: Registry) -> str:
     """The settings, the seed actually used and the timings of a job, beside its video."""
     rows: list[tuple[str, str]] = [
-        ("Model", html.escape(model_name(record.model))),
+        ("Model", html.escape(model_name(record.model, registry=registry))),
         ("Prompt", html.escape(record.prompt)),
-        ("Settings", html.escape(settings_line(record))),
+        ("Settings", html.escape(settings_line(record, registry=registry))),
         ("Seed", f'<span class="seed-used">{record.seed}</span>' if record.seed is not None else "–"),
     ]
     if record.video_width and record.video_height:
@@ -173,16 +203,18 @@ def details_html(record: JobRecord) -> str:
     return f'<table class="details-table" data-job="{html.escape(record.id)}">{body}</table>'
 
 
-def model_short(model_id: str) -> str:
-    """'runcomfy/bytedance/dreamina-3-0/pro/text-to-video' -> 'runcomfy-pro-t2v'."""
-    spec = spec_or_none(model_id)
+def model_short(model_id: str, *, registry: Registry) -> str:
+    """'runcomfy/bytedance/dreamina-3-0/pro/text-to-video' -> 'runcomfy-pro-t2v'; a model
+    that is one resolution of a family adds it ('…-t2v-720p')."""
+    spec = spec_or_none(registry, model_id)
     if spec is None:
         return "video"
-    parts = ["sim" if spec.provider == "simulator" else spec.provider]
+    info = registry.get(spec.provider)
+    parts = [info.file_tag if info else spec.provider]
     if re.search(r"(^|[/-])pro([/-]|$)", spec.path):
         parts.append("pro")
     parts.append(spec.kind)
-    if spec.provider == "wavespeed" and "pro" not in parts and spec.fixed_resolution:
+    if "pro" not in parts and spec.fixed_resolution:
         parts.append(spec.fixed_resolution.lower())
     return "-".join(parts)
 
@@ -199,11 +231,12 @@ def slug(text: str, limit: int = 40) -> str:
     return result or "video"
 
 
-def download_name(record: JobRecord) -> str:
+def download_name(record: JobRecord, *, registry: Registry) -> str:
     """dreamina_<model-short>_<yyyymmdd-hhmm>_<prompt-slug>_seed<seed>.mp4"""
     stamp = time.strftime("%Y%m%d-%H%M", time.localtime(record.created_at))
     seed = f"_seed{record.seed}" if record.seed is not None else ""
-    return f"dreamina_{model_short(record.model)}_{stamp}_{slug(record.prompt)}{seed}.mp4"
+    short = model_short(record.model, registry=registry)
+    return f"dreamina_{short}_{stamp}_{slug(record.prompt)}{seed}.mp4"
 
 
 def counter_html(count: int, limit: int = catalog.PROMPT_MAX_CHARS) -> str:
@@ -212,6 +245,8 @@ def counter_html(count: int, limit: int = catalog.PROMPT_MAX_CHARS) -> str:
     return f'<div class="char-count{over}">{count} / {limit}</div>'
 
 
-def caption(record: JobRecord) -> str:
-    text = record.prompt if len(record.prompt) <= 60 else record.prompt[:57] + "…"
-    return f"{text} · {model_short(record.model)}"
+def caption(record: JobRecord, *, registry: Registry, limit: int = 140) -> str:
+    """A history tile's words: the prompt (up to about three lines; the rest is in the
+    details) and the model's short name."""
+    text = record.prompt if len(record.prompt) <= limit else record.prompt[: limit - 1].rstrip() + "…"
+    return f"{text} · {model_short(record.model, registry=registry)}"

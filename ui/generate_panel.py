@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
+from gradio.components import Component
 
+from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
-from providers import catalog
 from providers.base import Kind, StudioError, ValidationError
-from ui import controls, owners, price_line
+from providers.catalog import ModelSpec
+from ui import controls, image_check, owners, price_line
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
@@ -28,10 +31,7 @@ class GeneratePanel:
     model_info: gr.HTML
     prompt: gr.Textbox
     counter: gr.HTML
-    aspect_ratio: gr.Radio
-    frames: gr.Radio
-    resolution: gr.Radio
-    duration: gr.Radio
+    params: dict[str, Component]  # one control per option name (seed aside)
     seed: gr.Number
     random_seed: gr.Button
     last_seed: gr.Button
@@ -43,25 +43,29 @@ class GeneratePanel:
     fit_image: gr.Checkbox | None = None
     price: gr.HTML | None = None  # ui/price_line.py: this run's price, next to Generate
 
-    def options(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in controls.OPTION_NAMES}
+    def options(self) -> dict[str, Component]:
+        return dict(self.params)
 
 
 def render(kind: Kind, ctx: Context) -> GeneratePanel:
+    registry = ctx.registry
     ready = ctx.readiness(None)
-    provider = controls.default_provider(ready)
-    spec = catalog.get_model(controls.default_model(kind, ready))
+    spec = registry.model(controls.default_model(registry, kind, ready))
+    provider = spec.provider
     picker = gr.Radio(
-        controls.provider_choices(ready), value=provider, label="Provider", elem_id=f"{kind}-provider"
+        controls.provider_choices(registry, kind, ready),
+        value=provider,
+        label="Provider",
+        elem_id=f"{kind}-provider",
     )
     model = gr.Dropdown(
-        controls.model_choices(kind, provider),
+        controls.model_choices(registry, kind, provider),
         value=spec.id,
         label="Model",
         interactive=True,
         elem_id=f"{kind}-model",
     )
-    model_info = gr.HTML(controls.model_info_html(spec, ready(provider)))
+    model_info = gr.HTML(controls.model_info_html(registry, spec, ready(provider)))
     image = preflight = fit = None
     if kind == "i2v":
         with gr.Row(equal_height=False):
@@ -74,7 +78,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
                 elem_id=f"{kind}-image",
             )
             with gr.Column(min_width=200):
-                preflight = gr.HTML(preflight_html(None), elem_id=f"{kind}-preflight")
+                preflight = gr.HTML(image_check.preflight_html(None), elem_id=f"{kind}-preflight")
                 fit = gr.Checkbox(
                     False,
                     label="Fit image to the model's limits",
@@ -88,36 +92,39 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         else "Describe how the image should move, e.g. 'The camera slowly pushes in as the leaves sway'"
     )
     prompt = gr.Textbox(
-        lines=4, max_lines=12, label="Prompt", placeholder=placeholder, elem_id=f"{kind}-prompt"
+        lines=3, max_lines=12, label="Prompt", placeholder=placeholder, elem_id=f"{kind}-prompt"
     )
     counter = gr.HTML(counter_html(0), elem_id=f"{kind}-counter")
-    with gr.Row():
-        aspect_ratio = gr.Radio(
-            **controls.initial_option(spec, "aspect_ratio"), elem_id=f"{kind}-aspect_ratio"
-        )
-    with gr.Row():
-        frames = gr.Radio(**controls.initial_option(spec, "frames"), elem_id=f"{kind}-frames")
-        duration = gr.Radio(**controls.initial_option(spec, "duration"), elem_id=f"{kind}-duration")
-        resolution = gr.Radio(**controls.initial_option(spec, "resolution"), elem_id=f"{kind}-resolution")
+    params = _render_options(kind, ctx, spec)
     with gr.Row(equal_height=False, elem_classes="seed-row"):
+        # No minimum/maximum here: Gradio would refuse an out-of-range seed with a bare
+        # "Error" toast; the engine's check names the field and the range instead.
         seed = gr.Number(
             -1,
             precision=0,
-            minimum=catalog.SEED_MIN,
-            maximum=catalog.SEED_MAX,
-            label="Seed",
-            info="-1 picks a random seed; the seed used is saved with the video.",
+            label=controls.seed_label(spec.param("seed")),
             scale=3,
             elem_id=f"{kind}-seed",
         )
         with gr.Column(scale=2, min_width=150, elem_classes="seed-buttons"):
             random_seed = gr.Button("⚄ Random seed", size="sm", elem_id=f"{kind}-random-seed")
             last_seed = gr.Button("♻ Reuse last seed", size="sm", elem_id=f"{kind}-last-seed")
-    with gr.Row():
-        generate = gr.Button("Generate", variant="primary", scale=3, elem_id=f"{kind}-generate")
-        cancel = gr.Button("Cancel", variant="secondary", scale=1, elem_id=f"{kind}-cancel")
-    price = price_line.render(kind, ctx)
-    status = gr.HTML(status_html(None), elem_id=f"{kind}-status")
+    # Generate and the status line stay in view at the foot of the window on a desktop
+    # while a long form scrolls behind them (theme.CSS: .generate-dock).
+    with gr.Column(elem_classes="generate-dock", elem_id=f"{kind}-dock"):
+        with gr.Row(elem_id=f"{kind}-generate-row", elem_classes="generate-row"):
+            generate = gr.Button(
+                "Generate",
+                variant="primary",
+                scale=3,
+                elem_id=f"{kind}-generate",
+                interactive=ready(provider) is None,
+                min_width=140,
+            )
+            # Narrow minimum widths: both fit a 390 px phone side by side.
+            cancel = gr.Button("Cancel", variant="secondary", scale=1, min_width=90, elem_id=f"{kind}-cancel")
+        price = price_line.render(kind, ctx)
+        status = gr.HTML(status_html(None), elem_id=f"{kind}-status", elem_classes="status-line")
     return GeneratePanel(
         kind=kind,
         provider=picker,
@@ -125,10 +132,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         model_info=model_info,
         prompt=prompt,
         counter=counter,
-        aspect_ratio=aspect_ratio,
-        frames=frames,
-        resolution=resolution,
-        duration=duration,
+        params=params,
         seed=seed,
         random_seed=random_seed,
         last_seed=last_seed,
@@ -142,37 +146,41 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     )
 
 
-def preflight_html(report: Any | None, fit: bool = False) -> str:
-    if report is None:
-        rules = catalog.IMAGE_RULES.describe()
-        return f'<div class="preflight">Upload a start image: {html.escape(rules)}.</div>'
-    if report.ok:
-        css = "ok"
-    elif report.fixable:
-        css = "fixable"
-    else:
-        css = "bad"
-    text = report.summary()
-    if report.fixable and fit:
-        text = (
-            " ".join(issue.message for issue in report.issues)
-            + " 'Fit image' is on: the studio will fix this."
-        )
-    return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}">{html.escape(text)}</div>'
+def _render_options(kind: Kind, ctx: Context, spec: ModelSpec) -> dict[str, Component]:
+    """A control per option any model of this kind takes, shown for `spec`: wide choices
+    (many values) get a row each, the rest share one."""
+    found = controls.option_params(ctx.registry, kind)
+    wide = [p for p in found.values() if p.control == "choice" and len(p.choices or ()) > 4]
+    rest = [p for p in found.values() if p not in wide]
+    made: dict[str, Component] = {}
+    for param in wide:
+        with gr.Row():
+            made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    if rest:
+        with gr.Row():
+            for param in rest:
+                made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+    return {name: made[name] for name in found}
 
 
 def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any) -> dict[Any, Any]:
-    """Updates that put a past job's settings back into this form ('Reuse settings')."""
-    spec = catalog.get_model(record.model)
+    """Updates that put a past job's settings back into this form ('Reuse settings'). The
+    model changes here by update, which does not fire the model's `input` listener, so the
+    options set here are not reset to the new model's defaults."""
+    registry = ctx.registry
+    spec = registry.model(record.model)
     ready = ctx.readiness(keys)
-    provider_update, model_update = controls.picker_updates(panel.kind, spec.provider, spec.id, ready)
+    provider_update, model_update = controls.picker_updates(
+        registry, panel.kind, spec.provider, spec.id, ready
+    )
     updates: dict[Any, Any] = {
         panel.provider: provider_update,
         panel.model: model_update,
-        panel.model_info: controls.model_info_html(spec, ready(spec.provider)),
+        panel.model_info: controls.model_info_html(registry, spec, ready(spec.provider)),
         panel.prompt: record.prompt,
         panel.counter: counter_html(len(record.prompt)),
         panel.seed: controls.seed_update(spec, record.seed),
+        panel.generate: gr.update(interactive=ready(spec.provider) is None),
     }
     for name, component in panel.options().items():
         updates[component] = controls.option_update(spec, name, record.options.get(name))
@@ -187,50 +195,88 @@ def _validation(inputs: dict[str, Any], error: ValidationError) -> list[Any]:
     return [gr.validate(name != field, error.message if name == field else "") for name in inputs]
 
 
+def refusal(error: StudioError) -> str:
+    """A refusal for the status line under Generate, naming the control at fault."""
+    return error_html(error.message, getattr(error, "field", None))
+
+
 def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     kind = panel.kind
-    studio, settings = ctx.studio, ctx.settings
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
-    def on_provider(provider: str, model: str, keys: Any) -> Any:
-        return controls.picker_updates(kind, provider, model, ctx.readiness(keys))[1]
+    option_inputs: dict[str, Block] = {**panel.options(), "seed": panel.seed}
+    # Whoever changes the model redraws what depends on it, in the same response: the
+    # model's `input` (a person's pick), not `change`, which an update (Reuse settings) also
+    # fires and which would reset the options that update just set.
+    model_outputs = [panel.model_info, *panel.options().values(), panel.seed, panel.generate, panel.status]
+
+    async def ready_status(owner: str | None, watch: Watch, reason: str | None, spec: ModelSpec) -> Any:
+        """The status line for the chosen model: why Generate is off, or the tab's job."""
+        if reason:
+            return refusal(ValidationError("model", f"{spec.provider_label}: {reason}"))
+        job_id = watch.tabs.get(kind)
+        record = await studio.get(owner, job_id) if owner and job_id else None
+        if record is None:
+            return status_html(None)
+        eta = await studio.eta_seconds(record.model) if record.active else None
+        return status_html(record, eta, registry=registry)
+
+    async def for_model(model: str, keys: Any, owner: str | None, watch: Watch, current: dict) -> list[Any]:
+        spec = registry.model(model)
+        reason = ctx.readiness(keys)(spec.provider)
+        info = controls.model_info_html(registry, spec, reason)
+        options = [controls.option_update(spec, name, current.get(name)) for name in panel.params]
+        return [
+            info,
+            *options,
+            controls.seed_update(spec, current.get("seed")),
+            gr.update(interactive=reason is None),
+            await ready_status(owner, watch, reason, spec),
+        ]
+
+    watch_inputs = {"keys": session.keys, "owner": session.owner, "watch": session.watch}
+
+    async def on_provider(
+        provider: str, model: str, keys: Any, owner: Any, watch: Watch, **current: Any
+    ) -> list[Any]:
+        model_update = controls.picker_updates(registry, kind, provider, model, ctx.readiness(keys))[1]
+        return [model_update, *await for_model(model_update["value"], keys, owner, watch, current)]
 
     panel.provider.input(
         on_provider,
-        inputs_kwargs={"provider": panel.provider, "model": panel.model, "keys": session.keys},
-        outputs=[panel.model],
-        queue=False,
+        inputs_kwargs={"provider": panel.provider, "model": panel.model, **watch_inputs, **option_inputs},
+        outputs=[panel.model, *model_outputs],
+        show_progress="hidden",
         **PRIVATE,
     )
 
-    option_inputs = {**panel.options(), "seed": panel.seed}
-    model_outputs = [panel.model_info, *panel.options().values(), panel.seed]
+    async def on_model(model: str, keys: Any, owner: Any, watch: Watch, **current: Any) -> list[Any]:
+        return await for_model(model, keys, owner, watch, current)
 
-    def on_model(model: str, keys: Any, **current: Any) -> list[Any]:
-        spec = catalog.get_model(model)
-        info = controls.model_info_html(spec, ctx.readiness(keys)(spec.provider))
-        options = [controls.option_update(spec, name, current.get(name)) for name in controls.OPTION_NAMES]
-        return [info, *options, controls.seed_update(spec, current.get("seed"))]
-
-    panel.model.change(
+    panel.model.input(
         on_model,
-        inputs_kwargs={"model": panel.model, "keys": session.keys, **option_inputs},
+        inputs_kwargs={"model": panel.model, **watch_inputs, **option_inputs},
         outputs=model_outputs,
-        queue=False,
+        show_progress="hidden",
         **PRIVATE,
     )
 
-    def on_keys(provider: str, model: str, keys: Any) -> tuple[Any, str]:
+    async def on_keys(provider: str, model: str, keys: Any, owner: Any, watch: Watch) -> list[Any]:
         ready = ctx.readiness(keys)
-        spec = catalog.get_model(model)
-        return controls.picker_updates(kind, provider, model, ready)[0], controls.model_info_html(
-            spec, ready(spec.provider)
-        )
+        spec = registry.model(model)
+        reason = ready(spec.provider)
+        return [
+            controls.picker_updates(registry, kind, provider, model, ready)[0],
+            controls.model_info_html(registry, spec, reason),
+            gr.update(interactive=reason is None),
+            await ready_status(owner, watch, reason, spec),
+        ]
 
     session.keys.change(
         on_keys,
-        inputs_kwargs={"provider": panel.provider, "model": panel.model, "keys": session.keys},
-        outputs=[panel.provider, panel.model_info],
-        queue=False,
+        inputs_kwargs={"provider": panel.provider, "model": panel.model, **watch_inputs},
+        outputs=[panel.provider, panel.model_info, panel.generate, panel.status],
+        show_progress="hidden",
         **PRIVATE,
     )
 
@@ -248,57 +294,54 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         reuse_last_seed, inputs_kwargs={"owner": session.owner}, outputs=[panel.seed], **PRIVATE
     )
 
-    if panel.image is not None and panel.preflight is not None and panel.fit_image is not None:
+    image_check.wire(panel.model, panel.image, panel.preflight, panel.fit_image, studio)
 
-        def on_image(model: str, image: Any, fit_image: bool) -> str:
-            try:
-                path = controls.uploaded_path(image)
-            except ValidationError as error:
-                return error_html(error.message)
-            if not path:
-                return preflight_html(None)
-            return preflight_html(studio.preflight(model, path), fit_image)
-
-        image_inputs = {"model": panel.model, "image": panel.image, "fit_image": panel.fit_image}
-        for trigger in (panel.image.change, panel.fit_image.change, panel.model.change):
-            trigger(
-                on_image,
-                inputs_kwargs=image_inputs,
-                outputs=[panel.preflight],
-                preprocess=False,  # see controls.uploaded_path
-                **PRIVATE,
-            )
-
-    form: dict[str, Any] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
+    form: dict[str, Block] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
     if panel.image is not None and panel.fit_image is not None:
         form.update(image=panel.image, fit_image=panel.fit_image)
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
 
-    def check_form(
-        prompt: str, model: str, image: Any = None, fit_image: bool = False, **values: Any
-    ) -> list[Any]:
-        """Runs before the job is queued: marks the field at fault, names the limit."""
-        inputs = {**form, **state_inputs}
+    def form_error(
+        prompt: str, model: str, keys: Any = None, image: Any = None, fit_image: bool = False, **values: Any
+    ) -> ValidationError | None:
+        """Why this form cannot start a job, before anything is sent; None when it can."""
         try:
             image = controls.uploaded_path(image)
-            request = controls.request_from_form(kind, model, prompt, values, image, fit_image)
-            spec = catalog.get_model(request.model)
-            catalog.validate_prompt(request.prompt, spec.prompt_max)
-            catalog.validate_options(spec, request.options)
-            reason = ctx.readiness(values.get("keys"))(spec.provider)
+            request = controls.request_from_form(registry, kind, model, prompt, values, image, fit_image)
+            spec = rules.check_request(registry, request).spec  # the engine's own checks
+            reason = ctx.readiness(keys)(spec.provider)
             if reason:
                 raise ValidationError("model", f"{spec.provider_label}: {reason}")
-            if kind == "i2v":
-                if not image:
-                    raise ValidationError(
-                        "image", f"Image: upload a start image ({catalog.IMAGE_RULES.describe()})."
-                    )
+            if image:
                 report = studio.preflight(spec.id, image)
                 if not report.ok and not (fit_image and report.fixable):
                     raise ValidationError("image", f"Image: {report.summary()}")
         except ValidationError as error:
+            return error
+        return None
+
+    def check_form(prompt: str, model: str, **values: Any) -> list[Any]:
+        """The validator: runs before the job is queued and marks the field at fault."""
+        inputs = {**form, **state_inputs}
+        error = form_error(prompt, model, **values)
+        if error is not None:
             return _validation(inputs, error)
         return [gr.validate(True, "") for _ in inputs]
+
+    def refuse_in_status(prompt: str, model: str, **values: Any) -> Any:
+        """The same check, for the status line under Generate (where the person looks)."""
+        error = form_error(prompt, model, **values)
+        return gr.skip() if error is None else refusal(error)
+
+    panel.generate.click(
+        refuse_in_status,
+        inputs_kwargs={**form, "keys": session.keys},
+        outputs=[panel.status],
+        show_progress="hidden",
+        preprocess=panel.image is None,  # raw image payload: see controls.uploaded_path
+        queue=False,
+        **PRIVATE,
+    )
 
     async def submit(
         prompt: str,
@@ -312,22 +355,22 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **values: Any,
     ) -> Any:
         owner = owners.require(owner, settings, request)
-        spec = catalog.get_model(model)
+        spec = registry.model(model)
         yield _sending(spec), gr.skip()
         try:
             path = controls.uploaded_path(image)
-            generation = controls.request_from_form(kind, model, prompt, values, path, fit_image)
+            generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
             record = await studio.submit(
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
             )
         except StudioError as error:
-            gr.Warning(error.message, title="Could not start the video")
-            yield error_html(error.message), gr.skip()
+            yield refusal(error), gr.skip()
             return
         watch.tabs[kind] = record.id
         if record.active:
             watch.seen.add(record.id)
-        yield status_html(record, await studio.eta_seconds(record.model)), gr.Timer(active=True)
+        eta = await studio.eta_seconds(record.model)
+        yield status_html(record, eta, registry=registry), gr.Timer(active=True)
 
     panel.generate.click(
         submit,
@@ -350,7 +393,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         record = await studio.cancel(owner, record.id)
         if record.note:
             gr.Warning(record.note, title="Not cancelled")
-        return status_html(record, await studio.eta_seconds(record.model))
+        return status_html(record, await studio.eta_seconds(record.model), registry=registry)
 
     panel.cancel.click(
         cancel,
@@ -361,7 +404,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     )
 
 
-def _sending(spec: catalog.ModelSpec) -> str:
+def _sending(spec: ModelSpec) -> str:
     return (
         f'<div class="status-card state-submitting" data-state="submitting"><div class="status-head">'
         f"<strong>Sending to {html.escape(spec.provider_label)}…</strong></div>"

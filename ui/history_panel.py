@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.blocks import Block
 from PIL import Image, ImageDraw
 
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
-from providers import catalog
 from providers.base import StudioError
+from providers.registry import Registry
 from ui.format import caption
 from ui.session import PRIVATE, Context, Session
 
@@ -30,6 +31,12 @@ EMPTY_FIRST = (
     '<div class="empty-state" id="history-empty"><div class="big">▦</div>'
     "No videos yet — your first one will appear here.</div>"
 )
+# The export's link appears below the button, at the foot of the page: bring it into view
+# (after the browser has drawn it).
+SHOW_EXPORT_JS = """() => { setTimeout(() => {
+  const link = document.querySelector("#history-export-file");
+  if (link) link.scrollIntoView({ block: "nearest" });
+}, 150); }"""
 EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches these filters.</div>'
 
 
@@ -67,25 +74,25 @@ class HistoryPanel:
         return [self.gallery, self.empty, self.page_text, self.prev, self.next]
 
 
-def model_filter_choices(provider: str | None) -> list[tuple[str, str]]:
+def model_filter_choices(registry: Registry, provider: str | None) -> list[tuple[str, str]]:
     choices = [("All models", "")]
-    for spec in catalog.models(provider=provider or None):  # type: ignore[arg-type]
+    for spec in registry.models(provider=provider or None):
         choices.append((spec.label if provider else f"{spec.provider_label} · {spec.label}", spec.id))
     return choices
 
 
-def render() -> HistoryPanel:
+def render(registry: Registry) -> HistoryPanel:
     gr.HTML('<div class="section-title">History</div>')
     with gr.Row(equal_height=True, elem_classes="history-filters"):
         provider = gr.Dropdown(
-            [("All providers", ""), *((label, name) for name, label in catalog.PROVIDER_LABELS.items())],
+            [("All providers", ""), *((info.label, info.name) for info in registry)],
             value="",
             label="Provider",
             min_width=170,
             elem_id="history-provider",
         )
         model = gr.Dropdown(
-            model_filter_choices(None),
+            model_filter_choices(registry, None),
             value="",
             label="Model",
             min_width=240,
@@ -107,17 +114,17 @@ def render() -> HistoryPanel:
     gallery = gr.Gallery(
         label="History",
         show_label=False,
-        columns=3,
+        columns=4,
         height="auto",
         fit_columns=False,
-        object_fit="cover",
+        object_fit="contain",  # a 21:9 poster whole, not cropped to a square
         allow_preview=False,
         buttons=[],
         interactive=False,
         visible=False,
         elem_id="history-gallery",
     )
-    with gr.Row(equal_height=True):
+    with gr.Row(equal_height=False, elem_classes="pager"):
         prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
         next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
@@ -150,13 +157,15 @@ def placeholder(state: str) -> str:
     return str(path)
 
 
-def tile(record: JobRecord) -> tuple[str, str]:
+def tile(record: JobRecord, registry: Registry) -> tuple[str, str]:
     if record.poster_path and Path(record.poster_path).is_file():
-        return record.poster_path, caption(record)
-    return placeholder(record.state), f"{record.state} · {caption(record)}"
+        return record.poster_path, caption(record, registry=registry)
+    return placeholder(record.state), f"{record.state} · {caption(record, registry=registry)}"
 
 
-def page_updates(page: HistoryPage, cursors: list[str | None], filtered: bool) -> list[Any]:
+def page_updates(
+    page: HistoryPage, cursors: list[str | None], filtered: bool, registry: Registry
+) -> list[Any]:
     total = page.total or 0
     number = len(cursors)
     pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -165,7 +174,7 @@ def page_updates(page: HistoryPage, cursors: list[str | None], filtered: bool) -
     text = f'<div class="pager-text" data-total="{total}">{words}</div>'
     has_items = bool(page.items)
     return [
-        gr.update(value=[tile(r) for r in page.items], visible=has_items, selected_index=None),
+        gr.update(value=[tile(r, registry) for r in page.items], visible=has_items, selected_index=None),
         gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
         text,
         gr.update(interactive=number > 1),
@@ -199,9 +208,9 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
-        return page_updates(result, cursors, filtered)
+        return page_updates(result, cursors, filtered, ctx.registry)
 
-    inputs = {"owner": session.owner, "view": panel.view, **panel.filters()}
+    inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
     async def reload(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
         return await fetch(owner, view, view.cursors, filters)
@@ -231,22 +240,31 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         inputs_kwargs={"owner": session.owner, "view": panel.view},
         outputs=[panel.export_file],
         **PRIVATE,  # type: ignore[arg-type]
+    ).success(None, js=SHOW_EXPORT_JS, **PRIVATE)
+
+    outputs = panel.outputs()
+    session.history_changed.change(
+        reload, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE
+    )
+    panel.next.click(older, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    panel.prev.click(newer, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    for trigger in (panel.model.input, panel.state.input):
+        trigger(first_page, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    panel.search.change(
+        first_page,
+        inputs_kwargs=inputs,
+        outputs=outputs,
+        show_progress="hidden",
+        trigger_mode="always_last",
+        **PRIVATE,
     )
 
-    common = {"inputs_kwargs": inputs, "outputs": panel.outputs(), "show_progress": "hidden", **PRIVATE}
-    session.history_changed.change(reload, **common)
-    panel.next.click(older, **common)
-    panel.prev.click(newer, **common)
-    for trigger in (panel.model.input, panel.state.input):
-        trigger(first_page, **common)
-    panel.search.change(first_page, trigger_mode="always_last", **common)
-
     def on_provider(provider: str) -> Any:
-        return gr.update(choices=model_filter_choices(provider), value="")
+        return gr.update(choices=model_filter_choices(ctx.registry, provider), value="")
 
     panel.provider.input(
         on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE
-    ).then(first_page, **common)
+    ).then(first_page, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
 
     def on_select(view: HistoryView, evt: gr.SelectData) -> Any:
         ids = view.ids

@@ -1,8 +1,9 @@
 """API keys for this browser session only, each checked with a request that bills nothing.
 
-"Use these keys" asks each provider whether the key works (WaveSpeedAI: the balance, shown
-here; RunComfy: a made-up request id's status) and says so per provider before anything is
-generated; a refused key is not kept. "Check keys" asks about the keys in use now. A key typed here goes into gr.State (this session's server memory) as a Secret: never
+"Use these keys" asks each provider that can check a key whether it works (WaveSpeedAI: the
+balance, shown here; RunComfy: a made-up request id's status) and says so per provider
+before anything is generated; a refused key is not kept. "Check keys" asks about the keys
+in use now (typed, else the server's). A key typed here goes into gr.State (this session's server memory) as a Secret: never
 written to disk, never logged, never put in history or in the browser's storage, and the
 password boxes are cleared as soon as it is taken. Keys from the environment or `.env`
 are used when none is typed; they are never shown.
@@ -17,22 +18,34 @@ from typing import Any
 
 import gradio as gr
 
-from providers import catalog
 from providers.base import Secret
 from providers.money import KeyCheck
+from providers.registry import ProviderInfo
 from ui.session import PRIVATE, Context, Session, SessionKeys
-
-ENV_NAMES = {"runcomfy": "RUNCOMFY_API_TOKEN", "wavespeed": "WAVESPEED_API_KEY"}
 
 
 @dataclass
 class KeysPanel:
-    runcomfy: gr.Textbox
-    wavespeed: gr.Textbox
+    boxes: dict[str, gr.Textbox]  # provider name -> its password box
     save: gr.Button
     forget: gr.Button
     check: gr.Button
     status: gr.HTML
+
+
+def _env_names(ctx: Context) -> str:
+    return ", ".join(f"`{info.key_env[0]}`" for info in ctx.registry.hosted() if info.key_env)
+
+
+def _box(info: ProviderInfo) -> gr.Textbox:
+    where = f" (get one at {info.key_url})" if info.key_url else ""
+    return gr.Textbox(
+        type="password",
+        label=f"{info.label} {info.key_label}",
+        placeholder=f"paste a {info.label} {info.key_label.removeprefix('API ')}",
+        info=where.strip(" ()") or None,
+        elem_id=f"key-{info.name}",
+    )
 
 
 def render(ctx: Context) -> KeysPanel:
@@ -40,30 +53,19 @@ def render(ctx: Context) -> KeysPanel:
         "Paste a key to use a provider **in this browser tab only**. It is kept in the server's memory "
         "for this session, never saved to disk or history, and forgotten when you close or reload the "
         "page. To set keys for everyone, put them in the environment or a `.env` file "
-        f"(`{ENV_NAMES['runcomfy']}`, `{ENV_NAMES['wavespeed']}`)."
+        f"({_env_names(ctx)})."
     )
-    runcomfy = gr.Textbox(
-        type="password",
-        label="RunComfy API token",
-        placeholder="paste a RunComfy token",
-        elem_id="key-runcomfy",
-    )
-    wavespeed = gr.Textbox(
-        type="password",
-        label="WaveSpeedAI API key",
-        placeholder="paste a WaveSpeedAI key",
-        elem_id="key-wavespeed",
-    )
+    boxes = {info.name: _box(info) for info in ctx.registry.hosted() if info.needs_key}
     with gr.Row():
         save = gr.Button("Use these keys", variant="primary", elem_id="keys-save")
         forget = gr.Button("Forget typed keys", elem_id="keys-forget")
         check = gr.Button("Check keys", elem_id="keys-check")
     status = gr.HTML(status_html(ctx, None), elem_classes="keys-status", elem_id="keys-status")
-    return KeysPanel(runcomfy, wavespeed, save, forget, check, status)
+    return KeysPanel(boxes, save, forget, check, status)
 
 
 def _verdict(check: KeyCheck | None, show_balance: bool) -> tuple[str, str]:
-    """(css state, words) for a key check's result."""
+    """(state for the page and tests, words) for a key check's result."""
     if check is None:
         return "unchecked", ""
     if check.works is True:
@@ -81,56 +83,59 @@ def status_html(
     checks: Mapping[str, KeyCheck] | None = None,
     refused: Mapping[str, KeyCheck] | None = None,
 ) -> str:
-    """Where each provider's key comes from and, once checked, whether it works."""
+    """Where each provider's key comes from and, once checked, whether it works. A public
+    demo does not show the owner's balance to visitors."""
     lines = []
-    for provider in ENV_NAMES:
-        label = catalog.PROVIDER_LABELS[provider]
-        typed = bool(keys and provider in keys)
-        if refused and provider in refused:
+    for info in ctx.registry.hosted():
+        if not info.needs_key:
+            continue
+        typed = bool(keys and info.name in keys)
+        if refused and info.name in refused:
             where = "the key typed here was not kept"
-            state, verdict = _verdict(refused[provider], True)
+            state, verdict = _verdict(refused[info.name], True)
         else:
             if typed:
                 where = "key typed in this session"
-            elif ctx.settings.key_for(provider):
+            elif ctx.settings.key_for(info.name):
                 where = "key from the environment"
             else:
                 where = "no key: the simulator stands in"
-            state, verdict = _verdict((checks or {}).get(provider), typed or not ctx.settings.public)
+            state, verdict = _verdict((checks or {}).get(info.name), typed or not ctx.settings.public)
         detail = f' · <span class="key-verdict">{html.escape(verdict)}</span>' if verdict else ""
         lines.append(
-            f'<li data-provider="{provider}" data-key-state="{state}"><b>{html.escape(label)}</b>: '
+            f'<li data-provider="{info.name}" data-key-state="{state}"><b>{html.escape(info.label)}</b>: '
             f"{html.escape(where)}{detail}</li>"
         )
     return f"<ul>{''.join(lines)}</ul>"
 
 
 def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
-    async def save(runcomfy: str, wavespeed: str, keys: SessionKeys | None) -> list[Any]:
-        typed = {
-            name: key
-            for name, key in (("runcomfy", Secret(runcomfy or "")), ("wavespeed", Secret(wavespeed or "")))
-            if key
-        }
+    names = list(panel.boxes)
+    boxes = list(panel.boxes.values())
+    cleared = [""] * len(boxes)
+
+    async def save(keys: SessionKeys | None, *texts: str) -> list[Any]:
+        pasted = {name: Secret(text or "") for name, text in zip(names, texts, strict=True)}
+        typed = {name: key for name, key in pasted.items() if key}
         if not typed:
             gr.Info("Paste a key first.")
-            return [gr.skip(), gr.skip(), gr.skip(), gr.skip()]
+            return [gr.skip() for _ in range(len(boxes) + 2)]
         checks = {c.provider: c for c in await ctx.studio.check_keys(typed)}
         refused = {name: checks[name] for name in typed if name in checks and checks[name].works is False}
         kept = {name: key for name, key in typed.items() if name not in refused}
         merged = SessionKeys({**dict(keys or {}), **kept})
         if refused:
-            names = " and ".join(catalog.PROVIDER_LABELS[name] for name in refused)
-            gr.Warning(f"{names} refused the key: check it and paste it again.", title="Key refused")
+            labels = " and ".join(ctx.registry.label(name) for name in refused)
+            gr.Warning(f"{labels} refused the key: check it and paste it again.", title="Key refused")
         else:
             gr.Info("Keys set for this session. Pick the provider in the Text or Image tab.")
         shown = {name: check for name, check in checks.items() if name in typed and name not in refused}
-        return ["", "", merged, status_html(ctx, merged, shown, refused)]
+        return [*cleared, merged, status_html(ctx, merged, shown, refused)]
 
     panel.save.click(
         save,
-        inputs_kwargs={"runcomfy": panel.runcomfy, "wavespeed": panel.wavespeed, "keys": session.keys},
-        outputs=[panel.runcomfy, panel.wavespeed, session.keys, panel.status],
+        inputs=[session.keys, *boxes],
+        outputs=[*boxes, session.keys, panel.status],
         show_progress="hidden",
         **PRIVATE,
     )
@@ -141,18 +146,18 @@ def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
 
     panel.check.click(
         check,
-        inputs_kwargs={"keys": session.keys},
+        inputs=[session.keys],
         outputs=[panel.status],
         show_progress="hidden",
         **PRIVATE,
     )
 
     def forget() -> list[Any]:
-        return ["", "", None, status_html(ctx, None)]
+        return [*cleared, None, status_html(ctx, None)]
 
     panel.forget.click(
         forget,
-        outputs=[panel.runcomfy, panel.wavespeed, session.keys, panel.status],
+        outputs=[*boxes, session.keys, panel.status],
         show_progress="hidden",
         **PRIVATE,
     )

@@ -35,27 +35,34 @@ LOGO = (
 )
 
 
+def _either(labels: list[str]) -> str:
+    """['A', 'B', 'C'] -> 'A, B or C'."""
+    return " or ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels)
+
+
 def header_html(settings: Settings) -> str:
     login = owners.login_mode(settings)
     who = {"password": "signed-in studio", "huggingface": "Hugging Face sign-in"}.get(login, "")
     if not who:
         who = "public demo" if settings.public else "local studio"
+    hosted = [info.label for info in settings.registry.hosted()]
     return (
-        '<div id="studio-header"><div>'
+        '<div id="studio-header">'
         f"<h1>{LOGO}{TITLE}</h1>"
-        '<div class="tagline">Make videos with ByteDance Dreamina 3.0 through RunComfy or WaveSpeedAI. '
-        "An unofficial client, not affiliated with ByteDance, RunComfy or WaveSpeedAI.</div></div>"
+        f'<div class="tagline">Dreamina 3.0 videos through {html.escape(_either(hosted))}. '
+        f"Unofficial: not affiliated with {html.escape(_either(['ByteDance', *hosted]))}.</div>"
         f'<span class="pill">{html.escape(who)}</span></div>'
     )
 
 
 def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
     ready = ctx.readiness(keys)
-    any_key = any(ready(p) is None for p in ("runcomfy", "wavespeed"))
+    hosted = ctx.registry.hosted()
+    any_key = any(ready(info.name) is None for info in hosted)
     text = (
-        "<b>Simulator mode.</b> No RunComfy or WaveSpeedAI key is set, so results are simulated offline: "
-        "real videos drawn from your prompt, no API call, no cost. Add a key in the <b>API keys</b> tab "
-        "or in <code>.env</code> to make real Dreamina videos."
+        f"<b>Simulator mode:</b> with no {html.escape(_either([i.label for i in hosted]))} key, results "
+        "are simulated offline at no cost. Add a key in the <b>API keys</b> tab or <code>.env</code> "
+        "for real Dreamina videos."
     )
     return gr.update(value=f'<div class="banner sim" id="sim-banner">{text}</div>', visible=not any_key)
 
@@ -81,11 +88,13 @@ def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
             if owners.login_mode(settings) == "huggingface":
                 gr.LoginButton(scale=0, min_width=200)
         banner = gr.HTML(**_banner_args(ctx))
-        server_keys = bool(settings.runcomfy_key or settings.wavespeed_key)
-        if settings.public and server_keys:
+        if settings.public and settings.has_server_key:
             gr.HTML(credits_notice(settings))
+        # The form, its Generate button and status on the left; the result and the running
+        # jobs on the right, kept in view while the form scrolls (theme.CSS: #studio-side);
+        # the history below both. On a phone they follow each other in that order.
         with gr.Row(equal_height=False, elem_id="studio-main"):
-            with gr.Column(scale=5, min_width=340), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
+            with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
                 with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
@@ -93,11 +102,12 @@ def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
-                    spend = spend_panel.render()
-            with gr.Column(scale=6, min_width=340):
+                    spend = spend_panel.render(ctx.registry)
+            with gr.Column(scale=5, min_width=300, elem_id="studio-side"):
                 result = result_panel.render()
                 active_jobs.render(ctx, session)
-                history = history_panel.render()
+        with gr.Column(elem_id="studio-history"):
+            history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
@@ -163,6 +173,7 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "show_error": False,
         "theme": theme.theme(),
         "css": theme.CSS,
+        "js": theme.SHORTCUTS_JS,
         "footer_links": ["api"],
     }
     if settings.auth:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 
 from jobs.limits import Budget
-from providers import catalog
 from providers.base import StudioError
+from providers.catalog import ModelSpec
 from providers.money import Price, catalog_price
 from ui import controls, owners
 from ui.session import PRIVATE, Context, Session
@@ -30,12 +30,13 @@ SOURCE_WORDS = {
 }
 
 
-def price_html(spec: catalog.ModelSpec, price: Price, budget: Budget | None = None) -> str:
-    if spec.provider == "simulator" or price.usd == 0:
-        text, title = "This video: free (offline simulator)", ""
+def price_html(spec: ModelSpec, label: str, price: Price, budget: Budget | None = None) -> str:
+    """`label` is the provider's name in words."""
+    if price.usd == 0:
+        text, title = "This video: free", ""
     else:
         text = f"This video: {price.words()}"
-        title = SOURCE_WORDS[price.source].format(provider=spec.provider_label)
+        title = SOURCE_WORDS[price.source].format(provider=label)
     left = budget.words() if budget else ""
     parts = [
         f'<span class="price-now" style="font-weight:600" data-usd="{price.usd:.4f}" data-source="{price.source}">{html.escape(text)}</span>'
@@ -47,8 +48,10 @@ def price_html(spec: catalog.ModelSpec, price: Price, budget: Budget | None = No
 
 def initial_html(kind: str, ctx: Context) -> str:
     """Before the page has asked: the catalog's figure for the form's first model."""
-    spec = catalog.get_model(controls.default_model(kind, ctx.readiness(None)))  # type: ignore[arg-type]
-    return price_html(spec, catalog_price(spec, {k: v for k, v in spec.defaults().items() if k != "seed"}))
+    registry = ctx.registry
+    spec = registry.model(controls.default_model(registry, kind, ctx.readiness(None)))  # type: ignore[arg-type]
+    options = {k: v for k, v in spec.defaults().items() if k != "seed"}
+    return price_html(spec, registry.label(spec.provider), catalog_price(spec, options, registry.models()))
 
 
 def render(kind: str, ctx: Context) -> gr.HTML:
@@ -56,20 +59,20 @@ def render(kind: str, ctx: Context) -> gr.HTML:
 
 
 def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) -> None:
-    studio, settings = ctx.studio, ctx.settings
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
     async def show(model: str, owner: str | None, keys: Any, request: gr.Request, **values: Any) -> Any:
         try:
-            spec = catalog.get_model(model)
-            options = controls.form_options(spec, values)
-            options.pop("seed", None)
+            spec = registry.model(model)
+            request = controls.request_from_form(registry, panel.kind, spec.id, "", values)
+            options = {k: v for k, v in request.options.items() if k != "seed"}
             price = await studio.price(spec.id, options, keys)
         except (StudioError, ValueError, TypeError):
             return gr.skip()  # an option mid-change: the form's own check will name it
         budget = None
         if owner:
             budget = await studio.budget(owner, owners.quota_key(settings, request))
-        return price_html(spec, price, budget)
+        return price_html(spec, registry.label(spec.provider), price, budget)
 
     inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
     gr.on(

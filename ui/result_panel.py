@@ -13,8 +13,10 @@ from typing import Any
 
 import gradio as gr
 
+from jobs import rules
 from jobs.records import JobRecord
 from providers.base import StudioError
+from providers.registry import Registry
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
@@ -24,7 +26,6 @@ EMPTY = (
     '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
     "Your video will play here.<br>Generate one, or pick one from your history below.</div>"
 )
-RECHECKABLE = {"timeout", "network", "server", "rate_limited", "auth", "expired", "not_found"}
 
 
 @dataclass
@@ -36,9 +37,21 @@ class ResultPanel:
     reuse: gr.Button
     recheck: gr.Button
     delete: gr.Button
+    confirm_row: gr.Row  # "Delete this video for good?" with Delete / Keep it
+    confirm: gr.Button
+    keep: gr.Button
 
     def outputs(self) -> list[Any]:
-        return [self.empty, self.video, self.details, self.download, self.reuse, self.recheck, self.delete]
+        return [
+            self.empty,
+            self.video,
+            self.details,
+            self.download,
+            self.reuse,
+            self.recheck,
+            self.delete,
+            self.confirm_row,
+        ]
 
 
 def render() -> ResultPanel:
@@ -61,8 +74,15 @@ def render() -> ResultPanel:
         reuse = gr.Button("♻ Reuse settings", visible=False, elem_id="result-reuse")
         recheck = gr.Button("↻ Check again", visible=False)
         delete = gr.Button("✕ Delete", visible=False, variant="stop", elem_id="result-delete")
+    with gr.Row(visible=False, elem_id="result-confirm", elem_classes="confirm-row") as confirm_row:
+        gr.HTML(
+            '<div class="confirm-text" role="alert">Delete this video, its poster and its settings '
+            "for good? This cannot be undone.</div>"
+        )
+        confirm = gr.Button("Delete for good", variant="stop", size="sm", elem_id="result-delete-confirm")
+        keep = gr.Button("Keep it", size="sm", elem_id="result-delete-keep")
     details = gr.HTML(visible=False, elem_id="result-details")
-    return ResultPanel(empty, video, details, download, reuse, recheck, delete)
+    return ResultPanel(empty, video, details, download, reuse, recheck, delete, confirm_row, confirm, keep)
 
 
 DOWNLOAD_LINK_AGE = 24 * 3600
@@ -97,7 +117,7 @@ def _prune_downloads(now: float) -> None:
             continue
 
 
-def named_video(record: JobRecord) -> Path | None:
+def named_video(record: JobRecord, registry: Registry) -> Path | None:
     """The video under its download name, so both the player's and the button's downloads
     save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. A symbolic link:
     Gradio serves its own cached copy, and a link holds no bytes, so deleting the video
@@ -105,7 +125,7 @@ def named_video(record: JobRecord) -> Path | None:
     if not record.video_path or not Path(record.video_path).is_file():
         return None
     folder = downloads_root() / record.id
-    target = folder / download_name(record)
+    target = folder / download_name(record, registry=registry)
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         _prune_downloads(time.time())
@@ -117,7 +137,7 @@ def named_video(record: JobRecord) -> Path | None:
     return target
 
 
-def show(record: JobRecord | None) -> list[Any]:
+def show(record: JobRecord | None, registry: Registry) -> list[Any]:
     """Updates for ResultPanel.outputs(): the job, or the empty state."""
     if record is None:
         hidden = gr.update(visible=False)
@@ -129,17 +149,18 @@ def show(record: JobRecord | None) -> list[Any]:
             hidden,
             hidden,
             hidden,
+            hidden,
         ]
-    video = named_video(record) if record.state == "succeeded" else None
-    can_recheck = record.state == "failed" and bool(record.request_id) and record.error_kind in RECHECKABLE
+    video = named_video(record, registry) if record.state == "succeeded" else None
     return [
         gr.update(visible=video is None and record.state == "succeeded"),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(value=details_html(record), visible=True),
+        gr.update(value=details_html(record, registry=registry), visible=True),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(visible=True),
-        gr.update(visible=can_recheck),
+        gr.update(visible=rules.can_reuse(registry, record)),
+        gr.update(visible=rules.can_check_again(record)),
         gr.update(visible=not record.active),
+        gr.update(visible=False),
     ]
 
 
@@ -150,8 +171,8 @@ def wire(
 
     async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
         if not owner or not shown:
-            return show(None)
-        return show(await studio.get(owner, shown))
+            return show(None, ctx.registry)
+        return show(await studio.get(owner, shown), ctx.registry)
 
     session.shown.change(
         on_shown,
@@ -170,6 +191,7 @@ def wire(
             form.prompt,
             form.counter,
             form.seed,
+            form.generate,
             *form.options().values(),
         ]
         if form.image is not None and form.fit_image is not None:
@@ -195,7 +217,7 @@ def wire(
     async def delete(owner: str | None, shown: str | None) -> list[Any]:
         owner = owners.require(owner, settings)
         if not shown:
-            return [gr.skip(), gr.skip()]
+            return [gr.skip(), gr.skip(), *ask(False)]
         try:
             removed = await studio.delete(owner, shown)
         except StudioError as error:
@@ -203,12 +225,21 @@ def wire(
         if removed:
             forget_download(shown)
             gr.Info("Deleted the video and its files.")
-        return [None, time.time()]
+        return [None, time.time(), *ask(False)]
+
+    # Delete asks first (nothing is lost to a stray click); the question sits where the
+    # button was, and either answer puts the button back.
+    def ask(asking: bool) -> list[Any]:
+        return [gr.update(visible=asking), gr.update(visible=not asking)]
 
     panel.delete.click(
+        lambda: ask(True), outputs=[panel.confirm_row, panel.delete], queue=False, **PRIVATE
+    )
+    panel.keep.click(lambda: ask(False), outputs=[panel.confirm_row, panel.delete], queue=False, **PRIVATE)
+    panel.confirm.click(
         delete,
         inputs_kwargs={"owner": session.owner, "shown": session.shown},
-        outputs=[session.shown, session.history_changed],
+        outputs=[session.shown, session.history_changed, panel.confirm_row, panel.delete],
         show_progress="hidden",
         **PRIVATE,
     )

@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Literal, TypedDict
 
 import gradio as gr
 
 from jobs.service import Studio
 from jobs.settings import Settings
 from providers.base import Secret
+from providers.registry import Registry
 from ui import owners
+
+
+class EventOptions(TypedDict):
+    """The keyword arguments every UI event listener gets (typed, so mypy checks them)."""
+
+    api_visibility: Literal["private"]
+    concurrency_limit: None
+
 
 # Every UI event: hidden from the API page and gradio_client, and never queued behind other
 # users' events (Gradio's default concurrency is 1, shared by everyone).
-PRIVATE: dict[str, object] = {"api_visibility": "private", "concurrency_limit": None}
+PRIVATE: EventOptions = {"api_visibility": "private", "concurrency_limit": None}
 
 
 @dataclass(frozen=True)
@@ -26,13 +36,18 @@ class Context:
     settings: Settings
     studio: Studio
 
+    @property
+    def registry(self) -> Registry:
+        """Every provider and model this studio offers."""
+        return self.settings.registry
+
     def readiness(self, keys: Mapping[str, Secret] | None) -> Callable[[str], str | None]:
         """provider -> None when it can take a job (env key or this session's key)."""
         return lambda provider: self.studio.provider_ready(provider, keys)
 
 
 class SessionKeys(Mapping[str, Secret]):
-    """API keys typed into the Settings tab: this browser session only, in server memory.
+    """API keys typed into the API keys tab: this browser session only, in server memory.
     Never written to disk, never logged (its repr hides them), never sent back to a page."""
 
     def __init__(self, keys: Mapping[str, Secret | None]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from providers import catalog
+from providers.registry import Registry
 from ui import owners
 from ui.session import PRIVATE, Context, Session
 
@@ -30,15 +30,15 @@ def _usd(value: object) -> str:
     return f"${float(value):.2f}" if isinstance(value, int | float) else "$0.00"  # type: ignore[arg-type]
 
 
-def _model_label(model_id: str) -> str:
+def _model_label(registry: Registry, model_id: str) -> str:
     try:
-        spec = catalog.get_model(model_id)
-    except Exception:
+        spec = registry.model(model_id)
+    except Exception:  # a model this studio no longer offers: its id says enough
         return model_id
-    return f"{spec.provider_label} · {spec.label}"
+    return f"{registry.label(spec.provider)} · {spec.label}"
 
 
-def figures_html(spend: dict[str, Any] | None) -> str:
+def figures_html(spend: dict[str, Any] | None, registry: Registry) -> str:
     if spend is None:
         return '<div class="spend" data-total="0">Spend appears here once the page has loaded.</div>'
     rows = "".join(
@@ -51,11 +51,11 @@ def figures_html(spend: dict[str, Any] | None) -> str:
         )
     )
     providers = "".join(
-        f"<li>{html.escape(catalog.PROVIDER_LABELS.get(p, p))}: {_usd(v)}</li>"
+        f"<li>{html.escape(registry.label(p))}: {_usd(v)}</li>"
         for p, v in spend["by_provider"].items()
     )
     models = "".join(
-        f"<li>{html.escape(_model_label(m))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
+        f"<li>{html.escape(_model_label(registry, m))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
     )
     notes = []
     if spend.get("refunded_usd"):
@@ -75,9 +75,9 @@ def figures_html(spend: dict[str, Any] | None) -> str:
     )
 
 
-def render() -> SpendPanel:
+def render(registry: Registry) -> SpendPanel:
     gr.Markdown("What was sent to the providers and what it costs, from the studio's spend ledger.")
-    figures = gr.HTML(figures_html(None), elem_id="spend-figures")
+    figures = gr.HTML(figures_html(None, registry), elem_id="spend-figures")
     refresh = gr.Button("Refresh", size="sm", elem_id="spend-refresh")
     return SpendPanel(figures, refresh)
 
@@ -86,7 +86,7 @@ def wire(panel: SpendPanel, ctx: Context, session: Session) -> None:
     async def show(owner: str | None) -> Any:
         if not owner:
             return gr.skip()
-        return figures_html(await ctx.studio.spend(scope(owner)))
+        return figures_html(await ctx.studio.spend(scope(owner)), ctx.registry)
 
     gr.on(
         [session.owner.change, session.timer.tick, panel.refresh.click],

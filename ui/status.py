@@ -43,8 +43,8 @@ async def look(
     studio = ctx.studio
     if not owner:
         hint = owners.sign_in_hint(ctx.settings)
-        statuses = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
-        return [*statuses, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)]
+        hints = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
+        return [*hints, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)]
     active = await studio.active_jobs(owner)
     active_ids = {record.id for record in active}
     if attach:
@@ -59,13 +59,13 @@ async def look(
     now = time.time()
     for panel in panels:
         job_id = watch.tabs.get(panel.kind)
-        record = await studio.get(owner, job_id) if job_id else None
-        if record is None:
+        watched = await studio.get(owner, job_id) if job_id else None
+        if watched is None:
             statuses.append(gr.skip())
             continue
-        watched_active = watched_active or record.active
-        eta = await studio.eta_seconds(record.model) if record.active else None
-        statuses.append(status_html(record, eta, now))
+        watched_active = watched_active or watched.active
+        eta = await studio.eta_seconds(watched.model) if watched.active else None
+        statuses.append(status_html(watched, eta, now, registry=ctx.registry))
 
     shown: Any = gr.skip()
     history_changed: Any = now if attach else gr.skip()

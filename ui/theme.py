@@ -16,6 +16,20 @@ def theme() -> gr.themes.Base:
         radius_size="md",
         font=("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"),
         font_mono=("ui-monospace", "SFMono-Regular", "Menlo", "monospace"),
+    ).set(
+        # Text contrast of at least 4.5:1 (WCAG AA; tests/e2e checks with axe-core): the Soft
+        # theme's violet-500 on white and its slate-400 hints are too faint.
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        color_accent="*primary_700",
+        color_accent_soft="*primary_100",
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        block_info_text_color="*neutral_600",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_background_color_selected="*primary_700",
     )
 
 
@@ -29,16 +43,56 @@ COUNTER_JS = f"""(prompt) => {{
 
 RANDOM_SEED_JS = f"() => Math.floor(Math.random() * {SEED_MAX})"
 
+# Ctrl+Enter (Cmd+Enter on a Mac) presses the visible tab's Generate button, from anywhere
+# on the page, the prompt box included. Runs once when the page loads.
+SHORTCUTS_JS = """() => {
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.repeat) return;
+    const button = [...document.querySelectorAll("#t2v-generate, #i2v-generate")]
+      .find((b) => b.offsetParent !== null && !b.disabled);
+    if (!button) return;
+    event.preventDefault();
+    button.click();
+  });
+}"""
+
+# The form controls a refusal can name (ValidationError.field): while a status line shows
+# a refusal naming one (ui.format.error_html), that control is outlined.
+FIELDS = ("prompt", "model", "image", "aspect_ratio", "frames", "resolution", "duration", "seed")
+
+
+def field_error_css() -> str:
+    rules = []
+    for kind in ("t2v", "i2v"):
+        for field in FIELDS:
+            rules.append(
+                f'#studio-main:has(#{kind}-status [data-field="{field}"]) #{kind}-{field}'
+            )
+    return ",\n".join(rules) + (
+        # Inset: a form group clips what is drawn outside its blocks.
+        " { box-shadow: inset 0 0 0 2px #dc2626 !important; border-radius: 8px; }\n"
+    )
+
 CSS = """
-.gradio-container { max-width: 1320px !important; margin: 0 auto; }
-#studio-header { display: flex; align-items: center; justify-content: space-between; gap: 12px;
-  flex-wrap: wrap; padding: 6px 2px 2px; }
-#studio-header h1 { font-size: 1.6rem; margin: 0; letter-spacing: -0.01em; display: flex;
-  align-items: center; gap: 10px; }
-#studio-header .tagline { color: var(--body-text-color-subdued); font-size: 0.92rem; margin-top: 2px; }
+.gradio-container { max-width: 1320px !important; margin: 0 auto; --layout-gap: 10px; }
+/* Gradio's overflow: hidden makes the container the scroller that sticky elements stick
+   to (and it never scrolls): clip cuts the same overflow without that. */
+.gradio-container { overflow: clip !important; }
+/* Outside .contain: Gradio keeps only top-level rules unprefixed (none in @media) for these. */
+.gradio-container > .main { padding-top: 6px; padding-left: min(32px, 3vw) !important;
+  padding-right: min(32px, 3vw) !important; }
+/* Gradio hides 'Use via API' on a phone and leaves its separator alone: keep the link. */
+footer .show-api { display: flex !important; }
+footer .divider:last-child { display: none; }
+.gradio-container .html-container:has(#studio-header) { padding-top: 0; padding-bottom: 0; }
+#studio-header { display: flex; align-items: baseline; gap: 6px 14px; flex-wrap: wrap; padding: 0 2px; }
+#studio-header h1 { font-size: 1.35rem; margin: 0; letter-spacing: -0.01em; display: flex;
+  align-items: center; gap: 8px; }
+#studio-header .logo { width: 24px; height: 24px; align-self: center; }
+#studio-header .tagline { color: var(--body-text-color-subdued); font-size: 0.85rem; flex: 1 1 280px; }
 #studio-header .pill { font-size: 0.78rem; padding: 3px 10px; border-radius: 999px;
   border: 1px solid var(--border-color-primary); color: var(--body-text-color-subdued); white-space: nowrap; }
-.banner { border-radius: 10px; padding: 10px 14px; font-size: 0.92rem; line-height: 1.45; }
+.banner { border-radius: 10px; padding: 6px 12px; font-size: 0.86rem; line-height: 1.4; }
 .banner.sim { background: #eef2ff; border: 1px solid #c7d2fe; color: #3730a3; }
 .banner.credits { background: #fff7ed; border: 1px solid #fed7aa; color: #9a3412; }
 .dark .banner.sim { background: #1e1b4b; border-color: #3730a3; color: #c7d2fe; }
@@ -92,6 +146,9 @@ CSS = """
 .job-row button { max-width: 110px; }
 .seed-buttons { gap: 6px !important; justify-content: flex-end; }
 .section-title { font-weight: 600; font-size: 1.02rem; margin: 4px 0 0; }
+.pager { flex-wrap: nowrap !important; align-items: center !important; }
+.pager > * { min-width: 0 !important; }
+.pager button { height: 36px; }
 .pager-text { text-align: center; color: var(--body-text-color-subdued); font-size: 0.86rem; padding-top: 8px; }
 .details-table { width: 100%; font-size: 0.86rem; border-collapse: collapse; border: none !important; }
 .details-table th { text-align: left; white-space: nowrap; width: 1%; padding: 5px 14px 5px 2px;
@@ -102,8 +159,45 @@ CSS = """
 .details-table tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
 #history-gallery .grid-wrap.fixed-height { min-height: 0; max-height: none; }
 .keys-status { font-size: 0.88rem; }
-@media (max-width: 720px) {
-  #studio-header h1 { font-size: 1.3rem; }
-  .gradio-container { padding: 6px !important; }
+/* A compact form: the whole form, Generate and its status fit a 900 px high window. */
+#studio-main, #studio-history { --layout-gap: 8px; --form-gap-width: 1px; --block-padding: 6px 10px;
+  --block-label-margin: 0 0 2px 0; --checkbox-label-padding: 4px 10px; --size-2: 6px;
+  --input-padding: 6px 10px; --block-label-padding: 2px 8px; }
+#studio-main .block-info { margin-bottom: 2px; }
+.model-facts { margin-top: -2px; }
+/* Result and running jobs stay in view beside the form while it scrolls. */
+@media (min-width: 900px) {
+  #studio-side { position: sticky; top: 8px; align-self: flex-start; }
 }
-"""
+@media (min-width: 900px) and (min-height: 560px) {
+  .generate-dock { position: sticky; bottom: 0; z-index: 20; background: var(--body-background-fill);
+    padding: 6px 0 4px; box-shadow: 0 -10px 12px -12px rgba(15, 23, 42, 0.35); }
+}
+#result-video video { max-height: 420px; }
+.confirm-row { align-items: center !important; gap: 8px; }
+.confirm-text { font-size: 0.88rem; }
+.generate-row { align-items: stretch; }
+.status-line .status-card { margin-top: -4px; }
+/* History tiles: the poster whole in a 16:9 frame, the prompt in full lines below it. */
+#history-gallery .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
+#history-gallery .thumbnail-item img { aspect-ratio: 16 / 9; width: 100%; height: auto;
+  object-fit: contain; background: #0f172a; }
+#history-gallery .caption-label { position: static; max-width: none; white-space: normal;
+  text-overflow: clip; overflow: visible; border: 0; border-top: 1px solid var(--border-color-primary);
+  border-radius: 0; padding: 4px 8px 6px; font-size: 0.8rem; line-height: 1.3; text-align: left; }
+/* A file that is not an image: no broken-image icon, the preflight beside it explains. */
+#studio-main:has(#i2v-preflight [data-not-image]) #i2v-image img { visibility: hidden; }
+/* Visible focus for keyboard users on every control. */
+button:focus-visible, [role="tab"]:focus-visible, a:focus-visible, input:focus-visible,
+textarea:focus-visible, [role="option"]:focus-visible {
+  outline: 3px solid var(--color-accent) !important; outline-offset: 2px; }
+@media (max-width: 720px) {
+  #studio-header h1 { font-size: 1.2rem; }
+  .gradio-container { padding: 6px !important; }
+  /* The player as tall as its video (a fixed 420 px left bands around a 16:9 clip). */
+  #result-video, #result-video > div, #result-video .wrap { height: auto !important; }
+  #result-video video { height: auto !important; max-height: 70vh; }
+  /* Two tiles a row: four (of at least 100 px each) made the page wider than a phone. */
+  #history-gallery .grid-container { grid-template-columns: repeat(2, minmax(0, 1fr)) !important; }
+}
+""" + field_error_css()

@@ -67,7 +67,8 @@ def test_an_over_long_prompt_names_the_field_and_the_limit(page: Page, app: Runn
     page.locator("#t2v-generate").click()
     error = page.locator("#t2v-prompt").get_by_text("Prompt: 801 characters; the limit is 800")
     expect(error).to_be_visible()
-    expect(page.locator("#t2v-status .status-card.idle")).to_be_visible()  # nothing was started
+    refusal = page.locator("#t2v-status .refusal[data-field='prompt']")  # nothing was started
+    expect(refusal).to_contain_text("Prompt: 801 characters; the limit is 800")
     assert history_total(page) == before
 
     prompt_box(page, "t2v").fill("a" * 800)

@@ -120,7 +120,7 @@ def test_a_key_typed_in_settings_stays_in_the_session(page: Page, app: RunningAp
     canary = "rc-canary-0123456789abcdef"
     open_studio(page, app.url)
     expect(page.locator("#t2v-prompt")).to_be_visible()
-    radio_label = page.locator("#tab-t2v").get_by_text("RunComfy · needs RUNCOMFY_API_TOKEN")
+    radio_label = page.locator("#tab-t2v").get_by_text("RunComfy · no key")
     expect(radio_label).to_be_visible()
 
     page.get_by_role("tab", name="API keys").click()
@@ -181,6 +181,7 @@ def test_history_filters_and_delete(page: Page, app: RunningApp, tmp_path: Path)
     tiles.first.click()
     expect(page.locator("#result-details")).to_contain_text("a kite at dusk")
     page.locator("#result-delete").click()
+    page.locator("#result-delete-confirm").click()
     expect(page.locator("#history-empty")).to_contain_text("Nothing matches")
     expect(page.locator("#result-empty")).to_be_visible()
     page.get_by_role("textbox", name="Search prompts").fill("")

@@ -1,7 +1,7 @@
 """FakeProviders: RunComfy's and WaveSpeedAI's APIs on one local HTTP server, with faults.
 
     with FakeProviders(queue_seconds=0.05, run_seconds=0.05) as fake:
-        settings = Settings(runcomfy_base_url=fake.base_url, wavespeed_base_url=fake.base_url, ...)
+        settings = Settings(base_urls={"runcomfy": fake.base_url, "wavespeed": fake.base_url}, ...)
         fake.add_fault("status", "status", status=503, times=2)
         fake.next_outcome("moderation")
 

@@ -177,7 +177,7 @@ def test_bad_input_is_refused_with_the_field_and_the_limit(client: Client) -> No
 def test_a_file_that_is_not_an_image_gets_the_preflight_message(client: Client, tmp_path: Path) -> None:
     fake = tmp_path / "notes.png"
     fake.write_text("these are not pixels")
-    with pytest.raises(Exception, match=r"not an image.*Choose a JPEG or PNG"):
+    with pytest.raises(Exception, match=r"not an image.*Choose another image \(JPEG or PNG"):
         client.predict(
             prompt="Not a picture", image=handle_file(str(fake)), model=I2V, api_name="/image_to_video"
         )

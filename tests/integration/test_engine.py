@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.engine import NOT_CANCELLABLE_NOTE, Engine, QuotaError
+from jobs.engine import Engine, QuotaError
 from jobs.records import GenerationRequest, HistoryQuery
 from jobs.settings import Settings
 from providers.base import ProviderError, Secret, ValidationError
@@ -26,13 +26,16 @@ SIM_T2V = "simulator/dreamina-3-0/text-to-video"
 
 
 def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: object) -> Settings:
+    """Settings against the fake; `runcomfy_key=` / `wavespeed_key=` override one key (None: no key)."""
     base = fake.base_url if fake else "http://127.0.0.1:9"
+    keys: dict[str, object] = {
+        "runcomfy": overrides.pop("runcomfy_key", Secret(FakeProviders.RUNCOMFY_KEY)),
+        "wavespeed": overrides.pop("wavespeed_key", Secret(FakeProviders.WAVESPEED_KEY)),
+    }
     values: dict[str, object] = dict(
         data_dir=data_dir,
-        runcomfy_key=Secret(FakeProviders.RUNCOMFY_KEY),
-        wavespeed_key=Secret(FakeProviders.WAVESPEED_KEY),
-        runcomfy_base_url=base,
-        wavespeed_base_url=base,
+        keys={name: key for name, key in keys.items() if key},
+        base_urls={"runcomfy": base, "wavespeed": base},
         sim_queue_seconds=0.2,
         sim_run_seconds=0.3,
     )
@@ -42,10 +45,16 @@ def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: objec
 
 def make_providers(settings: Settings) -> dict[str, object]:
     return {
-        "runcomfy": RunComfyProvider(settings.runcomfy_base_url, settings.runcomfy_key, retry=FAST, submit_timeout=5),
-        "wavespeed": WaveSpeedProvider(settings.wavespeed_base_url, settings.wavespeed_key, retry=FAST, submit_timeout=5),
+        "runcomfy": RunComfyProvider(
+            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), retry=FAST, submit_timeout=5
+        ),
+        "wavespeed": WaveSpeedProvider(
+            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), retry=FAST, submit_timeout=5
+        ),
         "simulator": SimulatorProvider(
-            settings.simulator_dir, queue_seconds=settings.sim_queue_seconds, run_seconds=settings.sim_run_seconds
+            settings.provider_dir("simulator"),
+            queue_seconds=settings.sim_queue_seconds,
+            run_seconds=settings.sim_run_seconds,
         ),
     }
 
@@ -163,8 +172,10 @@ async def test_cancel_while_running_says_it_will_be_billed_and_the_job_still_lan
         if update.state == "running":
             break
     after = await engine.cancel("alice", record.id)
-    assert after.note == NOT_CANCELLABLE_NOTE and "billed" in after.note
-    assert_saved(await engine.wait("alice", record.id, timeout=30))
+    assert after.note and "has started" in after.note and "billed" in after.note
+    final = await engine.wait("alice", record.id, timeout=30)
+    assert_saved(final)
+    assert final.note is None, "the cancel note is about a running job; it ends with the job"
 
 
 async def test_wavespeed_has_no_cancel_so_the_user_is_told_it_runs_on(
@@ -174,6 +185,8 @@ async def test_wavespeed_has_no_cancel_so_the_user_is_told_it_runs_on(
     record = await engine.submit("alice", t2v(WS_T2V_720))
     after = await engine.cancel("alice", record.id)
     assert after.state != "cancelled" and "billed" in (after.note or "")
+    assert "no cancel was sent" in (after.note or "") and "can no longer" not in (after.note or "")
+    assert not [r for r in fake_providers.requests if r.op == "cancel"], "WaveSpeed has no cancel API"
 
 
 async def test_a_refused_submit_leaves_no_row_behind(tmp_path: Path, fake_providers: FakeProviders) -> None:
@@ -358,3 +371,15 @@ async def test_the_hourly_limit_also_binds_a_visitor_who_renews_their_owner_id(
         assert len(fake_providers.submits()) == 3
     finally:
         await eng.close()
+
+
+async def test_a_provider_failing_to_answer_is_named_on_the_job_until_it_answers_again(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    fake_providers.set_timing(queue_seconds=0, run_seconds=0.2)
+    fake_providers.add_fault("status", "status", status=500, times=5)  # one poll's every retry
+    record = await engine.submit("alice", t2v())
+    notes = [update.note async for update in engine.updates("alice", record.id)]
+    assert any(note and "RunComfy is failing to answer (HTTP 500)" in note for note in notes), notes
+    final = engine.get("alice", record.id)
+    assert final is not None and final.state == "succeeded" and final.note is None

@@ -380,3 +380,16 @@ async def test_files_older_than_the_retention_period_are_pruned(tmp_path: Path) 
     assert provider.prune(now=fresh.stat().st_mtime + 50) == 1
     assert not old.exists() and fresh.exists()
     await provider.aclose()
+
+
+async def test_two_queued_jobs_never_share_a_place_in_line(sim: SimulatorProvider, clock: Clock) -> None:
+    first = await sim.submit(text_job("first"))
+    clock.advance(QUEUE / 10)
+    second = await sim.submit(text_job("second"))
+    for _ in range(4):
+        a, b = await sim.poll(first), await sim.poll(second)
+        if a.state != "queued":
+            break
+        assert b.queue_position is not None and a.queue_position is not None
+        assert b.queue_position > a.queue_position >= 1
+        clock.advance(QUEUE / 5)

@@ -52,12 +52,11 @@ def settings_for(
     wavespeed_key: str | None = FakeProviders.WAVESPEED_KEY,
     **overrides: Any,
 ) -> Settings:
+    keys = {"runcomfy": runcomfy_key, "wavespeed": wavespeed_key}
     values: dict[str, Any] = dict(
         data_dir=data_dir,
-        runcomfy_key=Secret(runcomfy_key) if runcomfy_key else None,
-        wavespeed_key=Secret(wavespeed_key) if wavespeed_key else None,
-        runcomfy_base_url=base_url or DEAD_URL,
-        wavespeed_base_url=base_url or DEAD_URL,
+        keys={name: Secret(key) for name, key in keys.items() if key},
+        base_urls={"runcomfy": base_url or DEAD_URL, "wavespeed": base_url or DEAD_URL},
         sim_queue_seconds=0.1,
         sim_run_seconds=0.2,
     )
@@ -68,10 +67,14 @@ def settings_for(
 def providers_for(settings: Settings) -> dict[str, Provider]:
     options: dict[str, Any] = dict(retry=FAST, submit_timeout=SUBMIT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
     return {
-        "runcomfy": RunComfyProvider(settings.runcomfy_base_url, settings.runcomfy_key, **options),
-        "wavespeed": WaveSpeedProvider(settings.wavespeed_base_url, settings.wavespeed_key, **options),
+        "runcomfy": RunComfyProvider(
+            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), **options
+        ),
+        "wavespeed": WaveSpeedProvider(
+            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), **options
+        ),
         "simulator": SimulatorProvider(
-            settings.simulator_dir,
+            settings.provider_dir("simulator"),
             queue_seconds=settings.sim_queue_seconds,
             run_seconds=settings.sim_run_seconds,
         ),

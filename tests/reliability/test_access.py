@@ -182,7 +182,7 @@ def test_a_signed_in_user_cannot_reach_another_users_jobs(deployments: Deploymen
     session = logged_in_http(app, "bob")
     config = session.get("config").json()
     for elem_id, data in (
-        ("result-delete", ["alice", job["id"]]),
+        ("result-delete-confirm", ["alice", job["id"]]),
         ("result-reuse", ["alice", job["id"], None]),
     ):
         fn_index, trigger = private_event(config, elem_id)
@@ -262,7 +262,7 @@ def test_anonymous_sessions_of_a_public_demo_cannot_reach_each_others_jobs(deplo
     session = httpx.Client(base_url=app.url, timeout=30)
     config = session.get("config").json()
     for elem_id, data in (
-        ("result-delete", [job["owner"], job["id"]]),
+        ("result-delete-confirm", [job["owner"], job["id"]]),
         ("result-reuse", [job["owner"], job["id"], None]),
     ):
         fn_index, trigger = private_event(config, elem_id)

@@ -267,7 +267,7 @@ def test_preflight_never_raises_and_summary_ends_with_what_to_do(tmp_path: Path,
             "Turn on 'Fit image' and the studio will fix this for you, or choose another image."
         )
     else:
-        assert summary.endswith(f"Choose a JPEG or PNG image instead ({RULES.describe()}).")
+        assert summary.endswith(f"Choose another image ({RULES.describe()}).")
     for issue in report.issues:
         assert issue.message in summary
 

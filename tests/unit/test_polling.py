@@ -41,3 +41,29 @@ def test_retry_after_always_wins() -> None:
     assert next_poll_delay("running", 3, 5.0, eta=5.0, retry_after=7.0) == 7.0
     assert transient_backoff(1, retry_after=3.0) == 3.0
     assert transient_backoff(10) == 30.0
+
+
+def poll_times(job_seconds: float, eta: float | None) -> list[float]:
+    """When a job that finishes at `job_seconds` is polled, running from the start."""
+    t, polls, times = 0.0, 0, []
+    while True:
+        polls += 1
+        times.append(t)
+        if t >= job_seconds:
+            return times
+        t += next_poll_delay("running", polls, t, eta)
+
+
+def test_a_job_past_its_estimate_is_not_polled_in_a_burst() -> None:
+    # Seen: 17 polls 0.26 s apart between 9.0 and 13.4 s of a 16 s job estimated at 10 s.
+    times = poll_times(16.0, eta=10.0)
+    late = [t for t in times if t > 10.0]
+    gaps = [b - a for a, b in zip(late, late[1:], strict=False)]
+    assert len(late) <= 6, late
+    assert all(gap >= 0.5 for gap in gaps), gaps
+    assert len([t for t in times if 9.0 <= t <= 13.4]) <= 8
+
+
+def test_the_polls_around_the_estimate_stay_dense_until_it_passes() -> None:
+    assert next_poll_delay("running", 5, 9.5, eta=10.0) == MIN_DELAY
+    assert next_poll_delay("running", 5, 10.5, eta=10.0) > MIN_DELAY

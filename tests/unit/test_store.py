@@ -49,6 +49,7 @@ def full_record() -> JobRecord:
         options={"aspect_ratio": "16:9", "duration": 5, "nested": {"a": [1, 2.5, None]}},
         input_image="/data/inputs/job-full.png",
         request_id="req-123",
+        locator={"status_url": "https://api.example/requests/req-123"},
         state="succeeded",
         queue_position=3,
         error_kind="timeout",
@@ -539,6 +540,7 @@ def test_a_v1_database_keeps_its_rows(tmp_path: Path) -> None:
     assert user_version(path) == len(store_module.MIGRATIONS)
     old = store.get("old-1")
     assert old.prompt == "from v1" and old.options == {"seed": 3} and old.nsfw is True and old.simulated
+    assert old.locator == {}, "a row from before locators has its request id as its whole locator"
     store.close()
 
 
@@ -554,7 +556,7 @@ def test_later_migrations_run_in_order_and_keep_data(tmp_path: Path, monkeypatch
     store = JobStore(path)
     store.open()
     store.close()
-    assert user_version(path) == 3
+    assert user_version(path) == len(steps)
     conn = sqlite3.connect(path)
     assert sorted(r[0] for r in conn.execute("SELECT n FROM step_two")) == [2, 3]
     assert conn.execute("SELECT prompt FROM jobs WHERE id = 'old-1'").fetchone()[0] == "from v1"
@@ -575,7 +577,7 @@ def test_a_failing_migration_rolls_back_to_the_previous_version(
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
     with pytest.raises(sqlite3.OperationalError):
         JobStore(path).open()
-    assert user_version(path) == 1
+    assert user_version(path) == len(store_module.MIGRATIONS) - 1, "the steps before the broken one stay"
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
     conn.close()

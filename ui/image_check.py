@@ -1,0 +1,70 @@
+"""The start image's check beside the upload: the preflight's verdict, and with 'Fit image'
+on, what the fit will change, before anything is sent."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import gradio as gr
+
+from jobs.service import Studio
+from providers import catalog
+from providers.base import StudioError, ValidationError
+from ui import controls
+from ui.format import error_html
+from ui.session import PRIVATE
+
+
+def preflight_html(report: Any | None, fit: bool = False, changes: tuple[str, ...] = ()) -> str:
+    if report is None:
+        rules = catalog.IMAGE_RULES.describe()
+        return f'<div class="preflight">Upload a start image: {html.escape(rules)}.</div>'
+    if report.ok:
+        css = "ok"
+    elif report.fixable:
+        css = "fixable"
+    else:
+        css = "bad"
+    text = report.summary()
+    if report.fixable and fit:
+        problems = " ".join(issue.message for issue in report.issues)
+        done = "; ".join(changes) if changes else "the studio will fix this"
+        text = f"{problems} 'Fit image' is on and will change it: {done}."
+    not_image = any(issue.rule == "not_image" for issue in report.issues)
+    kind = ' data-not-image="true"' if not_image else ""
+    return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}"{kind}>{html.escape(text)}</div>'
+
+
+def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio: Studio) -> None:
+    """Re-check the image whenever it, the fit switch or the model changes."""
+    if image is None or preflight is None or fit_image is None:
+        return
+
+    def on_image(model: str, image: Any, fit_image: bool) -> str:
+        try:
+            path = controls.uploaded_path(image)
+        except ValidationError as error:
+            return error_html(error.message, "image")
+        if not path:
+            return preflight_html(None)
+        report = studio.preflight(model, path)
+        changes: tuple[str, ...] = ()
+        if fit_image and report.fixable:
+            try:
+                changes = studio.fit_plan(model, path)
+            except StudioError:
+                changes = ()
+        return preflight_html(report, fit_image, changes)
+
+    inputs = {"model": model, "image": image, "fit_image": fit_image}
+    for trigger in (image.change, fit_image.change, model.change):
+        trigger(
+            on_image,
+            inputs_kwargs=inputs,
+            outputs=[preflight],
+            preprocess=False,  # see controls.uploaded_path
+            show_progress="hidden",  # the check says what it does; no raw Gradio timer over it
+            trigger_mode="always_last",
+            **PRIVATE,
+        )
