@@ -75,18 +75,17 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
         return price_html(spec, registry.label(spec.provider), price, budget)
 
     inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
+    common: dict[str, Any] = {"inputs_kwargs": inputs, "outputs": [line], "show_progress": "hidden", **PRIVATE}
     gr.on(
         [
             panel.model.change,
             *(component.change for component in panel.options().values()),
             session.keys.change,
             session.owner.change,
-            session.timer.tick,
         ],
         show,
-        inputs_kwargs=inputs,
-        outputs=[line],
-        show_progress="hidden",
         trigger_mode="always_last",
-        **PRIVATE,
+        **common,
     )
+    # While jobs run, the budget left is re-read each tick (a job accepted spends from it).
+    session.timer.tick(show, trigger_mode="once", **common)
