@@ -7,6 +7,7 @@ the Gradio page, launch.
 from __future__ import annotations
 
 import logging
+import os
 
 from ui.layout import build_demo, launch_options, quiet_idle_queue
 
@@ -18,19 +19,28 @@ def main() -> None:
 
     from jobs.service import Studio, build_providers
     from jobs.settings import Settings
+    from providers.scrub import ScrubbingFilter
+    from ui.gate import Guard
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request at INFO: one line per poll per job is noise, not news.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     settings = Settings.from_env()
+    # Uvicorn rewrites the client address from X-Forwarded-For when the peer is in
+    # FORWARDED_ALLOW_IPS (by default loopback): it must trust exactly the proxies the
+    # deployment names, or a local client could forge its address (ui/client_address.py).
+    os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
     studio = Studio(settings, build_providers(settings))
     studio.start()
-    demo = build_demo(settings, studio)
+    guard = Guard(settings)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(ScrubbingFilter(studio.engine.scrubber))
+    demo = build_demo(settings, studio, guard)
     try:
         demo.queue(default_concurrency_limit=None)
         quiet_idle_queue(demo)
-        _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings))
+        _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings, guard))
         print(f"Dreamina Studio is running at {url}", flush=True)
         demo.block_thread()
     finally:

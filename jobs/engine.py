@@ -24,6 +24,7 @@ import jobs.history as history_ops
 import jobs.media as media
 from jobs import rules
 from jobs import spend as spend_report
+from jobs.db_journal import choose_journal
 from jobs.ledger import Ledger
 from jobs.limits import Budget, Limits, QuotaError
 from jobs.polling import next_poll_delay, transient_backoff
@@ -43,6 +44,7 @@ from providers.base import (
     ValidationError,
 )
 from providers.money import KeyCheck, Price
+from providers.scrub import Scrubber
 
 __all__ = ["Engine", "QuotaError", "until_terminal"]
 
@@ -113,18 +115,22 @@ class Engine:
         self.registry = settings.registry
         self._providers = dict(providers)
         self._clock = clock
-        self._store = JobStore(settings.db_path)
+        journal = choose_journal(settings.data_dir, settings.db_journal)
+        log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
+        self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._listeners: dict[str, set[Listener]] = {}
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
         # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
-        self._ledger = Ledger(settings.ledger_path)
+        self._ledger = Ledger(settings.ledger_path, journal.journal)
         self._limits = Limits(settings, self._ledger, clock)
         self._pricer = Pricer(self.registry, self._providers)
         self._gates = RateGates(settings.provider_caps)
         self._sending: dict[str, asyncio.Task[None]] = {}  # jobs waiting their turn to be sent
         self._started = False
+        # Every configured and session key, masked in every form from whatever is stored.
+        self.scrubber = Scrubber(settings.keys.values())
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -218,6 +224,8 @@ class Engine:
 
         adapter = self._providers.get(spec.provider)
         session_key = (keys or {}).get(spec.provider) or None
+        for key in (keys or {}).values():
+            self.scrubber.add(key)
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
@@ -349,6 +357,8 @@ class Engine:
             image.unlink(missing_ok=True)
         if refuse:
             self._store.delete(record.id, record.owner)
+            exc.message = self.scrubber.scrub(exc.message)
+            exc.args = (exc.message,)
             raise exc
         return self._save(
             record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
@@ -459,6 +469,7 @@ class Engine:
         if not rules.can_watch_again(record):
             return record
         key = (keys or {}).get(record.provider)
+        self.scrubber.add(key)
         if key:
             self._session_keys[job_id] = key
         if record.terminal:
@@ -542,6 +553,9 @@ class Engine:
     def _save(self, job_id: str, **changes: object) -> JobRecord:
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
             changes["note"] = None  # a note about a running job (cancel, provider failing) is over
+        for name in ("error_message", "note"):
+            if isinstance(changes.get(name), str):
+                changes[name] = self.scrubber.scrub(str(changes[name]))
         record = self._store.update(job_id, **changes)
         if record.terminal:
             self._gates.finished(job_id)

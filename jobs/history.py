@@ -121,10 +121,11 @@ def _owner_jobs(store: JobStore, owner: str, job_ids: Sequence[str] | None) -> I
         cursor = page.next_cursor
 
 
-def _without_query(url: str | None) -> str | None:
-    """A provider URL without its query string: signed CDN links carry credentials there."""
-    if not url:
-        return url
+def shareable_url(url: str | None) -> str | None:
+    """A provider URL without its query string: signed CDN links carry credentials there.
+    Not a local one (the simulator's file:// URL is a path on this server)."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
@@ -143,12 +144,14 @@ def _add_file(archive: zipfile.ZipFile, source: Path, name: str) -> bool:
 
 
 def _metadata(record: JobRecord, video: str | None, poster: str | None) -> dict[str, Any]:
-    """The record as shared outside the studio: archive-relative names, not local paths."""
+    """The record as shared outside the studio: archive-relative names, not local paths,
+    and not who owned it (an owner id is a credential)."""
     data = record.to_dict()
+    data.pop("owner", None)
     data["video_path"] = video
     data["poster_path"] = poster
     data["input_image"] = Path(record.input_image).name if record.input_image else None
-    data["remote_url"] = _without_query(record.remote_url)
+    data["remote_url"] = shareable_url(record.remote_url)
     return data
 
 

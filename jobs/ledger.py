@@ -136,8 +136,11 @@ def month_start(now: float) -> float:
 class Ledger:
     """The spend table. Thread-safe; `transaction()` is the atomic check-and-reserve step."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, journal: str = "wal") -> None:
         self._path = db_path
+        # "wal" on a local disk; "delete" with exclusive locking on a network or bucket
+        # mount (jobs/db_journal.py), where every commit is synced instead (no WAL to flush).
+        self._journal = journal
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._salt = b""
@@ -146,8 +149,13 @@ class Ledger:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=10.0)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        if self._journal == "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode=DELETE")
+            conn.execute("PRAGMA synchronous=FULL")
         self._conn = conn
         with self.transaction() as tx:
             for statement in (*_SCHEMA, *_REBUILD_DAYS):

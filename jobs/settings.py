@@ -7,6 +7,7 @@ the registry (`settings.registry`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +73,33 @@ def _secret(env: Mapping[str, str], *names: str) -> Secret | None:
     return None
 
 
+# Where a Hugging Face Space's own proxy reaches the app from (a private 10.x address; no
+# narrower range is published): the default trusted proxies on a Space.
+SPACES_PROXIES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128", "fc00::/7")
+DB_JOURNALS = ("auto", "wal", "delete")
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """STUDIO_TRUSTED_PROXIES (addresses or CIDRs); on a Space, its proxy by default."""
+    raw = env.get("STUDIO_TRUSTED_PROXIES", "").strip()
+    if not raw:
+        return SPACES_PROXIES if env.get("SPACE_ID", "").strip() else ()
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"STUDIO_TRUSTED_PROXIES: {item!r} is not an address or CIDR") from exc
+    return items
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise ValueError(f"{name}={raw!r}: use one of {', '.join(choices)}")
+    return raw
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -101,6 +129,13 @@ class Settings:
     max_data_bytes: int | None = None
     server_name: str = "127.0.0.1"
     server_port: int = 7860
+    # Proxies whose X-Forwarded-For counts (addresses or CIDRs; ui/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
+    # SQLite journal: "auto" = WAL on a local disk, DELETE on a network mount (jobs/db_journal.py).
+    db_journal: str = "auto"
+    max_upload_bytes: int = 50 * 1024 * 1024  # one upload; the fit brings any image under 4.7 MB
+    uploads_in_flight: int = 4  # per visitor of a public demo, at once
+    uploads_per_hour: int = 60  # per visitor of a public demo
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -196,4 +231,6 @@ class Settings:
             max_data_bytes=max_mb * 1024 * 1024 if max_mb else None,
             server_name=env.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1",
             server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),
+            trusted_proxies=_trusted_proxies(env),
+            db_journal=_choice(env, "STUDIO_DB_JOURNAL", DB_JOURNALS),
         )

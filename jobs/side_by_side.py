@@ -114,7 +114,8 @@ def render_side_by_side(
     Every input is checked before anything is drawn (see `plan`). `dest` is written
     atomically. `progress(fraction)` is called as frames are made (0 < fraction < 1, from
     the encoder's worker thread: keep it quick and thread-safe) and with 1.0 once the file
-    is in place.
+    is in place. An exception raised by `progress` stops the render and is raised here,
+    with nothing written: that is how a caller cancels.
     """
     checked = plan(videos, labels)
     _encode(checked, frames(checked, progress), Path(dest))

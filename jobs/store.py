@@ -4,7 +4,7 @@ One row per job; the columns map 1:1 to `JobRecord` fields, so adding a field to
 means adding a dataclass field and a migration that adds the column (`open()` refuses to run
 when a field has no column, so a forgotten migration fails loudly on the first start).
 
-Durability: WAL. Every write is one transaction, so a crash at any instant leaves either
+Durability: WAL (or, on a network mount, the DELETE journal with exclusive locking). Every write is one transaction, so a crash at any instant leaves either
 the old row or the new one, and a process crash loses nothing. What a power cut may lose
 depends on the write: a new row, a provider request id and a deletion are fsynced before
 the call returns (`synchronous=FULL`), because a lost request id is a billed job the studio
@@ -197,8 +197,11 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
 class JobStore:
     """Jobs on disk. Open once per process; every method is safe to call from any thread."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, journal: str = "wal") -> None:
         self.db_path = Path(db_path)
+        # "wal" on a local disk; "delete" (with exclusive locking) on a network or bucket
+        # mount, where WAL's shared memory is not safe (jobs/db_journal.py chooses).
+        self.journal = journal
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._counts_version: int | None = None  # data_version job_counts was built at
@@ -217,7 +220,11 @@ class JobStore:
             try:
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA busy_timeout = 5000")
-                conn.execute("PRAGMA journal_mode = WAL")
+                if self.journal == "delete":
+                    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+                    conn.execute("PRAGMA journal_mode = DELETE")
+                else:
+                    conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
                 conn.create_function("studio_contains", 2, _casefold_contains, deterministic=True)

@@ -21,18 +21,53 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any, cast
 
 import gradio as gr
 from gradio.blocks import Block
 
 from jobs import rules
-from jobs.records import HistoryQuery
+from jobs.history import shareable_url
+from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
+from ui.format import download_name
 from ui.result_panel import named_video
 from ui.session import Context
+
+FILE_FIELDS = (("video_path", "video_url"), ("poster_path", "poster_url"), ("input_image", "input_image_url"))
+
+
+def root_url(request: gr.Request) -> str:
+    """The app's address as the caller reached it (a proxy's forwarded host and scheme)."""
+    headers = request.headers
+    host = headers.get("x-forwarded-host") or headers.get("host") or "127.0.0.1"
+    proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip()
+    url = getattr(getattr(request, "request", None), "url", None)
+    return f"{proto or getattr(url, 'scheme', None) or 'http'}://{host.split(',')[0].strip()}"
+
+
+def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any]:
+    """A job as the API answers it: no owner, and signed URLs (valid an hour, for this
+    caller) instead of the server's file paths, plus the video's download name."""
+    data = record.to_dict()
+    data.pop("owner", None)
+    for path_field, url_field in FILE_FIELDS:
+        data[url_field] = ctx.guard.links.api_url(root_url(request), record.owner, data.pop(path_field))
+    data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
+    data["remote_url"] = shareable_url(record.remote_url)
+    return data
+
+
+def _remove_upload(path: str | None) -> None:
+    """Delete an API caller's uploaded image from Gradio's upload folder (only there)."""
+    if not path:
+        return
+    upload = Path(path).resolve()
+    if upload.is_relative_to(Path(gr.utils.get_upload_folder()).resolve()):
+        upload.unlink(missing_ok=True)
 
 
 def _fail(error: StudioError) -> gr.Error:
@@ -73,16 +108,18 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
             raise _fail(error) from None
+        finally:
+            _remove_upload(image)  # the job has its own copy under inputs/ now
         final = record
         async for update in studio.updates(owner, record.id):
             final = update
             if not update.terminal:
-                yield None, update.to_dict()
+                yield None, public_record(update, ctx, request)
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        video = named_video(final, registry)
-        yield (str(video) if video else None), final.to_dict()
+        video = named_video(final, registry, ctx.guard.links)
+        yield (str(video) if video else None), public_record(final, ctx, request)
 
     signature = inspect.signature(generate)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
@@ -138,11 +175,11 @@ def render_and_wire(ctx: Context) -> None:
         )
 
     async def job(job_id: str, request: gr.Request) -> dict:
-        """One of your jobs by id, as JSON (state, queue_position, seed, timings, video_path…)."""
+        """One of your jobs by id, as JSON (state, queue_position, seed, timings, video_url…)."""
         record = await studio.get(owners.owner_for_api(settings, request), job_id)
         if record is None:
             raise gr.Error(f"Job: no job '{job_id}' in your history.", print_exception=False)
-        return record.to_dict()
+        return public_record(record, ctx, request)
 
     async def cancel(job_id: str, request: gr.Request) -> dict:
         """Cancel a job at the provider. If it can no longer be cancelled, `note` says so."""
@@ -150,7 +187,7 @@ def render_and_wire(ctx: Context) -> None:
             record = await studio.cancel(owners.owner_for_api(settings, request), job_id)
         except StudioError as error:
             raise _fail(error) from None
-        return record.to_dict()
+        return public_record(record, ctx, request)
 
     async def history(
         request: gr.Request,
@@ -177,7 +214,7 @@ def render_and_wire(ctx: Context) -> None:
                 getattr(error, "message", None) or f"cursor: not a cursor from /history ({error})."
             ) from None
         return {
-            "items": [r.to_dict() for r in page.items],
+            "items": [public_record(r, ctx, request) for r in page.items],
             "next_cursor": page.next_cursor,
             "total": page.total,
         }

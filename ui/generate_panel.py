@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -185,7 +186,10 @@ def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys
     for name, component in panel.options().items():
         updates[component] = controls.option_update(spec, name, record.options.get(name))
     if panel.image is not None and panel.fit_image is not None:
-        updates[panel.image] = record.input_image
+        suffix = Path(record.input_image).suffix if record.input_image else ".png"
+        updates[panel.image] = ctx.guard.links.page_file(
+            record.owner, record.input_image, f"dreamina-input_{record.id}{suffix}"
+        )
         updates[panel.fit_image] = False
     return updates
 

@@ -18,6 +18,7 @@ from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.registry import Registry
 from ui.format import caption
+from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
 
 PAGE_SIZE = 12
@@ -157,14 +158,17 @@ def placeholder(state: str) -> str:
     return str(path)
 
 
-def tile(record: JobRecord, registry: Registry) -> tuple[str, str]:
-    if record.poster_path and Path(record.poster_path).is_file():
-        return record.poster_path, caption(record, registry=registry)
+def tile(record: JobRecord, registry: Registry, links: MediaLinks) -> tuple[str, str]:
+    """(image, caption): the poster as a link only its owner can fetch, or a placeholder."""
+    suffix = Path(record.poster_path).suffix if record.poster_path else ".webp"
+    poster = links.page_file(record.owner, record.poster_path, f"dreamina-poster_{record.id}{suffix}")
+    if poster:
+        return poster, caption(record, registry=registry)
     return placeholder(record.state), f"{record.state} · {caption(record, registry=registry)}"
 
 
 def page_updates(
-    page: HistoryPage, cursors: list[str | None], filtered: bool, registry: Registry
+    page: HistoryPage, cursors: list[str | None], filtered: bool, registry: Registry, links: MediaLinks
 ) -> list[Any]:
     total = page.total or 0
     number = len(cursors)
@@ -174,7 +178,9 @@ def page_updates(
     text = f'<div class="pager-text" data-total="{total}">{words}</div>'
     has_items = bool(page.items)
     return [
-        gr.update(value=[tile(r, registry) for r in page.items], visible=has_items, selected_index=None),
+        gr.update(
+            value=[tile(r, registry, links) for r in page.items], visible=has_items, selected_index=None
+        ),
         gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
         text,
         gr.update(interactive=number > 1),
@@ -208,7 +214,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
-        return page_updates(result, cursors, filtered, ctx.registry)
+        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links)
 
     inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
@@ -233,6 +239,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             archive = await studio.export(owner, list(view.ids))
         except StudioError as error:
             raise gr.Error(error.message, print_exception=False) from None
+        ctx.guard.links.issue(owner, archive.name)  # only this owner may fetch it
         return gr.update(value=str(archive), visible=True)
 
     panel.export.click(

@@ -25,6 +25,7 @@ from ui import (
     theme,
 )
 from ui import session as session_module
+from ui.gate import Guard
 from ui.session import PRIVATE, Context, SessionKeys
 
 TITLE = "Dreamina Studio"
@@ -78,10 +79,13 @@ def credits_notice(settings: Settings) -> str:
     )
 
 
-def build_demo(settings: Settings, studio: Studio) -> gr.Blocks:
-    """The whole app. `studio` must be started before the first request."""
-    ctx = Context(settings, studio)
-    with gr.Blocks(title=TITLE, delete_cache=(3600, 86400), analytics_enabled=False) as demo:
+def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -> gr.Blocks:
+    """The whole app. `studio` must be started before the first request; `guard` is the
+    one launch_options installs (a fresh one when the demo is only built, not launched)."""
+    ctx = Context(settings, studio, guard or Guard(settings))
+    # Gradio's cache (uploads, the copies of served media) is swept every 10 minutes of
+    # files older than an hour: a served link lives an hour, and an upload is not kept.
+    with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
         session = session_module.render(settings)
         with gr.Row(equal_height=True):
             gr.HTML(header_html(settings))
@@ -158,8 +162,9 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
     return True
 
 
-def launch_options(settings: Settings) -> dict[str, Any]:
-    """How the demo must be launched (see docs/architecture.md and DESIGN.md)."""
+def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, Any]:
+    """How the demo must be launched (see docs/architecture.md and DESIGN.md), with the
+    same `guard` as build_demo."""
     options: dict[str, Any] = {
         "server_name": settings.server_name,
         "server_port": settings.server_port,
@@ -168,7 +173,11 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         # handlers that wait are async, so this is not a thread count in practice.
         "max_threads": 400,
         "ssr_mode": False,
+        # Gradio copies a returned file into its cache only from here; the gate (ui/gate.py)
+        # refuses direct requests into these folders and serves each copy only to its owner.
         "allowed_paths": [str(path) for path in settings.media_dirs],
+        "max_file_size": settings.max_upload_bytes,
+        "app_kwargs": {"middleware": [(guard or Guard(settings)).middleware()]},
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
         "show_error": False,
         "theme": theme.theme(),

@@ -5,28 +5,29 @@
 - A local run without a login has one owner, "local": a person's history follows them
   across browsers and API calls.
 - A public deployment without a login (Spaces, STUDIO_PUBLIC=1) gives each browser its own
-  owner: a random id kept, encrypted, in the browser's localStorage (gr.BrowserState), and
-  each API client its own Gradio session.
+  owner: a random id the server signs and keeps in an HttpOnly cookie (ui/visitor_id.py,
+  set by ui/gate.py), and each API client its own Gradio session.
+
+Owner ids are secrets: they never leave the server (not in a page, an API answer, an
+export, a file name or a log line).
 
 Owner checks themselves live in the engine: every query is scoped to the owner given here.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import secrets
 from pathlib import Path
 from typing import Literal
 
 import gradio as gr
 
 from jobs.settings import Settings
+from ui import visitor_id
+from ui.client_address import client_address
 
 LOCAL_OWNER = "local"
 BROWSER_PREFIX = "browser-"
 API_PREFIX = "api-"
-_BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 LoginMode = Literal["password", "huggingface", "none"]
 
@@ -62,34 +63,19 @@ def _sign_in_message(settings: Settings) -> str:
     )
 
 
-def new_browser_id() -> str:
-    return secrets.token_urlsafe(18)
+def _secret(settings: Settings) -> bytes:
+    return visitor_id.server_secret(Path(settings.data_dir).resolve())
 
 
-def browser_secret(settings: Settings) -> str:
-    """The key that encrypts the per-browser id in localStorage. Kept in the data folder so
-    a restart does not orphan every visitor's history; created on first use."""
-    path = Path(settings.data_dir) / ".browser_secret"
-    try:
-        value = path.read_text(encoding="utf-8").strip()
-        if value:
-            return value
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value, encoding="utf-8")
-    path.chmod(0o600)
-    return value
+def _cookies(request: gr.Request | None) -> dict[str, str]:
+    headers = getattr(request, "headers", None) if request is not None else None
+    header = headers.get("cookie") if headers is not None and hasattr(headers, "get") else None
+    return visitor_id.parse_cookie_header(header) if header else {}
 
 
-def render_browser_id(settings: Settings) -> gr.BrowserState:
-    """The per-browser owner id holder (used only by public deployments)."""
-    return gr.BrowserState(
-        None,
-        storage_key="dreamina-studio-owner",
-        secret=browser_secret(settings) if settings.public else None,
-    )
+def browser_visitor(settings: Settings, request: gr.Request | None) -> str | None:
+    """The verified visitor id of this browser (its signed cookie), or None."""
+    return visitor_id.from_cookies(_secret(settings), _cookies(request))
 
 
 def signed_in_user(request: gr.Request | None) -> str | None:
@@ -116,7 +102,7 @@ def _check_allowed(settings: Settings, user: str) -> str:
     return user
 
 
-def owner_for_browser(settings: Settings, request: gr.Request | None, browser_id: str | None) -> str:
+def owner_for_browser(settings: Settings, request: gr.Request | None) -> str:
     """The owner for a browser page. Raises SignInRequired when a sign-in is needed."""
     user = signed_in_user(request)
     if user:
@@ -125,9 +111,10 @@ def owner_for_browser(settings: Settings, request: gr.Request | None, browser_id
         raise SignInRequired(_sign_in_message(settings))
     if not settings.public:
         return LOCAL_OWNER
-    if not browser_id or not _BROWSER_ID.match(browser_id):
-        raise SignInRequired("This page lost its browser id; reload the page.")
-    return BROWSER_PREFIX + browser_id
+    visitor = browser_visitor(settings, request)
+    if not visitor:
+        raise SignInRequired("This page has no visitor cookie; allow cookies for this site and reload.")
+    return BROWSER_PREFIX + visitor
 
 
 def owner_for_api(settings: Settings, request: gr.Request | None) -> str:
@@ -146,43 +133,40 @@ def owner_for_api(settings: Settings, request: gr.Request | None) -> str:
     session = getattr(request, "session_hash", None) if request is not None else None
     if not session:
         raise SignInRequired("Call this endpoint through gradio_client so it has a session.")
-    return API_PREFIX + str(session)
+    return API_PREFIX + visitor_id.api_owner_suffix(_secret(settings), str(session))
 
 
-def _is_private(host: str) -> bool:
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return True  # e.g. "testclient": not a routable address
-    return address.is_private or address.is_loopback
+def request_address(settings: Settings, request: gr.Request | None) -> str | None:
+    """The client's address, believing X-Forwarded-For only from a trusted proxy."""
+    if request is None:
+        return None
+    peer = getattr(getattr(request, "client", None), "host", None)
+    headers = getattr(request, "headers", None)
+    forwarded: list[str] = []
+    if headers is not None and hasattr(headers, "getlist"):
+        forwarded = list(headers.getlist("x-forwarded-for"))
+    elif headers is not None and hasattr(headers, "get") and headers.get("x-forwarded-for"):
+        forwarded = [headers.get("x-forwarded-for")]
+    return client_address(peer, forwarded, settings.trusted_proxies)
 
 
 def quota_key(settings: Settings, request: gr.Request | None) -> str | None:
     """Who else pays the hourly limit on a public demo: the visitor's address, since a
     browser id or API session is free to renew. None when the owner is a signed-in user.
-
-    Behind a proxy (the app sees a private address, as on Spaces) the address is the last
-    X-Forwarded-For entry, the one the proxy itself added; a client reaching the app
-    directly cannot choose its key by sending that header."""
+    The address comes from X-Forwarded-For only when a trusted proxy sent it
+    (STUDIO_TRUSTED_PROXIES, ui/client_address.py): a client cannot choose its own key."""
     if not settings.public or request is None or signed_in_user(request):
         return None
-    client = getattr(request, "client", None)
-    host = getattr(client, "host", None)
-    headers = getattr(request, "headers", None) or {}
-    forwarded = headers.get("x-forwarded-for") if hasattr(headers, "get") else None
-    if forwarded and (not host or _is_private(host)):
-        host = forwarded.split(",")[-1].strip() or host
+    host = request_address(settings, request)
     return f"address:{host}" if host else None
 
 
-def on_load(settings: Settings, request: gr.Request, browser_id: str | None) -> tuple[str | None, str | None]:
-    """At page load: (owner or None when a sign-in is needed, browser id to keep)."""
-    if settings.public and not (browser_id and _BROWSER_ID.match(browser_id)):
-        browser_id = new_browser_id()
+def on_load(settings: Settings, request: gr.Request) -> str | None:
+    """At page load: the owner, or None when a sign-in (or a cookie) is needed."""
     try:
-        return owner_for_browser(settings, request, browser_id), browser_id
+        return owner_for_browser(settings, request)
     except SignInRequired:
-        return None, browser_id
+        return None
 
 
 def require(owner: str | None, settings: Settings, request: gr.Request | None = None) -> str:
@@ -192,7 +176,7 @@ def require(owner: str | None, settings: Settings, request: gr.Request | None = 
     if owner:
         return owner
     if request is not None and not settings.public:
-        return owner_for_browser(settings, request, None)
+        return owner_for_browser(settings, request)
     if settings.allowed_users:
         raise SignInRequired(_sign_in_message(settings))
     raise SignInRequired("The page is still loading; try again in a moment.")

@@ -4,8 +4,6 @@ check a timed-out job again)."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from providers.registry import Registry
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
+from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
 
 EMPTY = (
@@ -85,59 +84,16 @@ def render() -> ResultPanel:
     return ResultPanel(empty, video, details, download, reuse, recheck, delete, confirm_row, confirm, keep)
 
 
-DOWNLOAD_LINK_AGE = 24 * 3600
-
-
-def downloads_root() -> Path:
-    return Path(tempfile.gettempdir()) / "dreamina-studio-downloads"
-
-
-def forget_download(job_id: str) -> None:
-    """Remove a job's download-named link (a deleted video must not live on through it)."""
-    shutil.rmtree(downloads_root() / job_id, ignore_errors=True)
-
-
-def _prune_downloads(now: float) -> None:
-    """Drop download links older than a day; at most hourly (a marker file remembers when),
-    because this runs on the event loop and stats a day of folders."""
-    marker = downloads_root() / ".pruned"
-    try:
-        if now - marker.stat().st_mtime < 3600:
-            return
-    except OSError:
-        pass
-    marker.touch()
-    for folder in downloads_root().iterdir():
-        if folder == marker:
-            continue
-        try:
-            if now - folder.stat().st_mtime > DOWNLOAD_LINK_AGE:
-                shutil.rmtree(folder, ignore_errors=True)
-        except OSError:
-            continue
-
-
-def named_video(record: JobRecord, registry: Registry) -> Path | None:
+def named_video(record: JobRecord, registry: Registry, links: MediaLinks) -> Path | None:
     """The video under its download name, so both the player's and the button's downloads
-    save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4. A symbolic link:
-    Gradio serves its own cached copy, and a link holds no bytes, so deleting the video
-    (or the size cap dropping it) frees the disk at once. Links live a day."""
-    if not record.video_path or not Path(record.video_path).is_file():
-        return None
-    folder = downloads_root() / record.id
-    target = folder / download_name(record, registry=registry)
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        _prune_downloads(time.time())
-        target.unlink(missing_ok=True)  # a link left dangling by an earlier file
-        try:
-            target.symlink_to(Path(record.video_path).resolve())
-        except OSError:  # a file system without symbolic links
-            shutil.copyfile(record.video_path, target)
-    return target
+    save as e.g. dreamina_sim-t2v_20250101-1200_a-paper-boat_seed42.mp4: a symbolic link
+    (it holds no bytes; Gradio serves its own cached copy) issued to the record's owner
+    alone (ui/media_links.py)."""
+    served = links.page_file(record.owner, record.video_path, download_name(record, registry=registry))
+    return Path(served) if served else None
 
 
-def show(record: JobRecord | None, registry: Registry) -> list[Any]:
+def show(record: JobRecord | None, registry: Registry, links: MediaLinks) -> list[Any]:
     """Updates for ResultPanel.outputs(): the job, or the empty state."""
     if record is None:
         hidden = gr.update(visible=False)
@@ -151,7 +107,7 @@ def show(record: JobRecord | None, registry: Registry) -> list[Any]:
             hidden,
             hidden,
         ]
-    video = named_video(record, registry) if record.state == "succeeded" else None
+    video = named_video(record, registry, links) if record.state == "succeeded" else None
     return [
         gr.update(visible=video is None and record.state == "succeeded"),
         gr.update(value=str(video) if video else None, visible=video is not None),
@@ -171,8 +127,8 @@ def wire(
 
     async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
         if not owner or not shown:
-            return show(None, ctx.registry)
-        return show(await studio.get(owner, shown), ctx.registry)
+            return show(None, ctx.registry, ctx.guard.links)
+        return show(await studio.get(owner, shown), ctx.registry, ctx.guard.links)
 
     session.shown.change(
         on_shown,
@@ -223,7 +179,6 @@ def wire(
         except StudioError as error:
             raise gr.Error(error.message, print_exception=False) from None
         if removed:
-            forget_download(shown)
             gr.Info("Deleted the video and its files.")
         return [None, time.time(), *ask(False)]
 

@@ -1,7 +1,8 @@
 """What every panel shares: the services (Context) and one browser session's state (Session).
 
-Per-session values live in gr.State (server memory, one per browser tab) and the per-browser
-owner id in gr.BrowserState; nothing per-user is held in module globals.
+Per-session values live in gr.State (server memory, one per browser tab); a public visitor's
+owner id comes from a signed HttpOnly cookie (ui/visitor_id.py); nothing per-user is held in
+module globals.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from jobs.service import Studio
 from jobs.settings import Settings
 from providers.base import Secret
 from providers.registry import Registry
-from ui import owners
+from ui.gate import Guard
 
 
 class EventOptions(TypedDict):
@@ -35,6 +36,7 @@ PRIVATE: EventOptions = {"api_visibility": "private", "concurrency_limit": None}
 class Context:
     settings: Settings
     studio: Studio
+    guard: Guard  # issued media links, login throttle, upload caps (ui/gate.py)
 
     @property
     def registry(self) -> Registry:
@@ -82,7 +84,6 @@ class Watch:
 @dataclass
 class Session:
     owner: gr.State  # str | None: who this page acts for (see ui/owners.py)
-    browser_id: gr.BrowserState  # the public demo's per-browser owner id
     keys: gr.State  # SessionKeys | None
     watch: gr.State  # Watch
     active_rows: gr.State  # list[dict]: the active-jobs list, re-rendered when it changes
@@ -94,7 +95,6 @@ class Session:
 def render(settings: Settings) -> Session:
     return Session(
         owner=gr.State(None),
-        browser_id=owners.render_browser_id(settings),
         keys=gr.State(None),
         watch=gr.State(Watch()),
         active_rows=gr.State([]),

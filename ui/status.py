@@ -110,16 +110,15 @@ def wire_load(demo: gr.Blocks, ctx: Context, session: Session, panels: list[Gene
     so other panels can chain their first fill after it."""
     outputs = _outputs(session, panels)
 
-    def load_owner(request: gr.Request, browser_id: str | None) -> tuple[str | None, str | None]:
-        return owners.on_load(ctx.settings, request, browser_id)
+    def load_owner(request: gr.Request) -> str | None:
+        return owners.on_load(ctx.settings, request)
 
     async def attach(owner: str | None, watch: Watch) -> list[Any]:
         return await look(ctx, owner, watch, True, panels)
 
     return demo.load(
         load_owner,
-        inputs_kwargs={"browser_id": session.browser_id},
-        outputs=[session.owner, session.browser_id],
+        outputs=[session.owner],
         **PRIVATE,
     ).then(
         attach,

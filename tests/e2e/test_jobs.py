@@ -68,7 +68,7 @@ def test_cancel_a_queued_job(page: Page, paced_app: RunningApp) -> None:
     expect(row).to_have_count(0)
     record = Client(paced_app.url, verbose=False).predict(job_id=job_id, api_name="/job")
     assert record["state"] == "cancelled"
-    assert record["video_path"] is None
+    assert record["video_url"] is None
 
 
 def test_a_reloaded_page_reattaches_to_its_running_job(page: Page, paced_app: RunningApp) -> None:

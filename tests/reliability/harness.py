@@ -456,3 +456,16 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def stored_files(app: AppProcess, job_id: str) -> dict[str, str | None]:
+    """Where the app keeps a job's files on disk (video_path, poster_path, input_image),
+    read from its database: the API no longer says (it answers with signed URLs)."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{app.data_dir / 'studio.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
+        row = db.execute(
+            "SELECT video_path, poster_path, input_image FROM jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+    assert row is not None, f"no job {job_id} in the database"
+    return dict(zip(("video_path", "poster_path", "input_image"), row, strict=True))

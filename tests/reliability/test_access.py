@@ -31,6 +31,7 @@ from tests.reliability.harness import (
     fake_process,
     refusal,
     running_app,
+    stored_files,
     studio_client,
 )
 from ui import owners
@@ -154,7 +155,7 @@ def test_a_signed_in_user_cannot_reach_another_users_jobs(deployments: Deploymen
     video, job = alice.predict(
         prompt="alice's private lighthouse", model=MODELS["rc_t2v"], api_name="/text_to_video"
     )
-    assert job["owner"] == "alice" and job["state"] == "succeeded"
+    assert "owner" not in job and job["state"] == "succeeded"
     deployments.fake.config(queue_seconds=30)
     running = alice.submit(prompt="alice's queued job", model=MODELS["rc_t2v"], api_name="/text_to_video")
     queued_id = next(
@@ -190,12 +191,14 @@ def test_a_signed_in_user_cannot_reach_another_users_jobs(deployments: Deploymen
         tried += 1
         assert "alice's private lighthouse" not in json.dumps(messages), f"{elem_id} revealed alice's job"
     assert alice.predict(job_id=job["id"], api_name="/job")["state"] == "succeeded", "bob deleted alice's job"
-    assert Path(job["video_path"]).is_file()
+    video_path = str(stored_files(app, job["id"])["video_path"])
+    assert Path(video_path).is_file()
 
     # files: not without signing in, and bob is never given alice's file URLs
-    assert httpx.get(video["url"]).status_code in (401, 403)
-    assert httpx.get(app.url + "gradio_api/file=" + job["video_path"]).status_code in (401, 403)
-    listing = session.get("gradio_api/file=" + str(Path(job["video_path"]).parent))
+    assert httpx.get(video["url"]).status_code in (401, 403, 404)
+    assert httpx.get(app.url + "gradio_api/file=" + video_path).status_code in (401, 403, 404)
+    assert httpx.get(job["video_url"]).status_code in (401, 403, 404)
+    listing = session.get("gradio_api/file=" + str(Path(video_path).parent))
     assert listing.status_code in (403, 404)
     tried += 3
     print(f"\naccess: {tried} attempts by bob on alice's jobs and files, all refused")
@@ -209,20 +212,30 @@ def _wait_items(client: Any, pick: Any, timeout: float = 30) -> list[dict[str, A
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="by design for now (docs/architecture.md: 'A file URL is therefore a capability'): Gradio's "
-    "file route has no owner check, so any signed-in user who learns another's file URL (a shared link, "
-    "a proxy log) can fetch it; closing this needs an owner check on /gradio_api/file= (ui/layout.py)",
-)
 def test_another_signed_in_user_cannot_fetch_a_video_even_with_its_url(deployments: Deployments) -> None:
+    """Media are owner-only (ui/media_links.py, ui/gate.py): bob's page link, his API URL
+    and the file's path on the server all answer 404 to alice, and work for bob. (Bob
+    makes the video: alice has used her hour in the test above.)"""
     app = deployments.signed_in
-    video, job = as_user(app, "alice").predict(
-        prompt="alice's file", model=MODELS["rc_t2v"], api_name="/text_to_video"
+    video, job = as_user(app, "bob").predict(
+        prompt="bob's file", model=MODELS["rc_t2v"], api_name="/text_to_video"
     )
-    bob = logged_in_http(app, "bob")
-    assert bob.get(video["url"]).status_code in (401, 403, 404)
-    assert bob.get("gradio_api/file=" + job["video_path"]).status_code in (401, 403, 404)
+    files = stored_files(app, job["id"])
+    owner, intruder = logged_in_http(app, "bob"), logged_in_http(app, "alice")
+    assert owner.get(video["url"]).status_code == 200
+    assert owner.get(job["video_url"]).status_code == 200 and owner.get(job["poster_url"]).status_code == 200
+    tried = {
+        "page link": intruder.get(video["url"]).status_code,
+        "API video URL": intruder.get(job["video_url"]).status_code,
+        "API poster URL": intruder.get(job["poster_url"]).status_code,
+        "server path": intruder.get("gradio_api/file=" + str(files["video_path"])).status_code,
+        "poster path": intruder.get("gradio_api/file=" + str(files["poster_path"])).status_code,
+        "API URL, expiry changed": intruder.get(
+            job["video_url"].replace("/studio-media/", "/studio-media/9")
+        ).status_code,
+    }
+    assert all(code in (401, 403, 404) for code in tried.values()), tried
+    assert owner.get(job["video_url"].replace("/studio-media/", "/studio-media/9")).status_code == 404
 
 
 def test_the_hourly_limit_refuses_the_next_job_clearly(deployments: Deployments) -> None:
@@ -253,7 +266,7 @@ def test_anonymous_sessions_of_a_public_demo_cannot_reach_each_others_jobs(deplo
     _, job = first.predict(
         prompt="first visitor's harbour", model=MODELS["rc_t2v"], api_name="/text_to_video"
     )
-    assert job["owner"].startswith("api-")
+    assert "owner" not in job
     assert job["id"] in {item["id"] for item in all_history(first, state="")}
     assert job["id"] not in {item["id"] for item in all_history(second, state="")}
     assert "no job" in refusal(second, "/job", job_id=job["id"])
@@ -262,8 +275,8 @@ def test_anonymous_sessions_of_a_public_demo_cannot_reach_each_others_jobs(deplo
     session = httpx.Client(base_url=app.url, timeout=30)
     config = session.get("config").json()
     for elem_id, data in (
-        ("result-delete-confirm", [job["owner"], job["id"]]),
-        ("result-reuse", [job["owner"], job["id"], None]),
+        ("result-delete-confirm", ["api-first-visitor", job["id"]]),
+        ("result-reuse", ["api-first-visitor", job["id"], None]),
     ):
         fn_index, trigger = private_event(config, elem_id)
         assert "first visitor's harbour" not in json.dumps(call_raw(session, fn_index, trigger, data))
@@ -327,10 +340,10 @@ def test_the_allow_list_admits_only_listed_hugging_face_users() -> None:
     space = Settings(allowed_users=("alice", "bob"), public=True)
     assert owners.login_mode(space) == "huggingface"
     assert owners.owner_for_api(space, hf_request("alice")) == "alice"
-    assert owners.owner_for_browser(space, hf_request("bob"), None) == "bob"
+    assert owners.owner_for_browser(space, hf_request("bob")) == "bob"
     for call in (
         lambda: owners.owner_for_api(space, hf_request("mallory")),
-        lambda: owners.owner_for_browser(space, hf_request("mallory"), "x" * 20),
+        lambda: owners.owner_for_browser(space, hf_request("mallory")),
     ):
         with pytest.raises(owners.SignInRequired, match="mallory is not on this studio's list"):
             call()
@@ -338,9 +351,9 @@ def test_the_allow_list_admits_only_listed_hugging_face_users() -> None:
     with pytest.raises(owners.SignInRequired, match="needs a signed-in user"):
         owners.owner_for_api(space, hf_request(None))
     with pytest.raises(owners.SignInRequired, match="Sign in with Hugging Face"):
-        owners.owner_for_browser(space, hf_request(None), "a-valid-looking-browser-id")
-    assert owners.on_load(space, hf_request(None), None)[0] is None
-    assert owners.on_load(space, hf_request("alice"), None)[0] == "alice"
+        owners.owner_for_browser(space, hf_request(None))
+    assert owners.on_load(space, hf_request(None)) is None
+    assert owners.on_load(space, hf_request("alice")) == "alice"
     # Names are matched exactly: a look-alike is a different person.
     with pytest.raises(owners.SignInRequired):
         owners.owner_for_api(space, hf_request("alice "))
@@ -350,7 +363,7 @@ def test_an_allow_list_without_a_way_to_sign_in_refuses_everyone_and_says_why() 
     local = Settings(allowed_users=("alice",), public=False)
     assert owners.login_mode(local) == "none"
     with pytest.raises(owners.SignInRequired, match="no way to sign in"):
-        owners.owner_for_browser(local, hf_request(None), None)
+        owners.owner_for_browser(local, hf_request(None))
     with pytest.raises(owners.SignInRequired):
         owners.owner_for_api(local, hf_request(None))
     # With password sign-in as well, the allow-list still applies to the signed-in name.

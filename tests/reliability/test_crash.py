@@ -15,6 +15,7 @@ from tests.reliability.harness import (
     all_history,
     app_env,
     fake_process,
+    stored_files,
     wait_for_job,
     wait_until,
 )
@@ -83,7 +84,11 @@ def test_a_sigkill_with_ten_jobs_in_flight_loses_none_and_resubmits_none(tmp_pat
             assert not not_done, f"jobs lost in the crash: {not_done}"
             for job_id, record in finals.items():
                 assert record["request_id"] == request_ids[job_id], "a job got a new request id: resubmitted"
-                assert Path(record["video_path"]).stat().st_size > 0 and Path(record["poster_path"]).is_file()
+                files = stored_files(app, job_id)
+                assert (
+                    Path(str(files["video_path"])).stat().st_size > 0
+                    and Path(str(files["poster_path"])).is_file()
+                )
             history = all_history(client, state="")
             assert sorted(item["id"] for item in history) == sorted(before), (
                 "history is not exactly the ten jobs"

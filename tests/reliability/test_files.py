@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import jobs.history as history_ops
@@ -30,6 +31,7 @@ from tests.reliability.harness import (
     fake_process,
     noisy_video,
     running_app,
+    stored_files,
 )
 
 CAP_MB = 1
@@ -71,13 +73,18 @@ def raw_status(port: int, target: str) -> int:
 def test_only_the_media_folders_are_served(capped: CappedStudio) -> None:
     app = capped.app
     _, job = app.client().predict(prompt="a file to serve", model=MODELS["rc_t2v"], api_name="/text_to_video")
-    data, videos = app.data_dir, Path(job["video_path"]).parent
+    files = stored_files(app, job["id"])
+    data, videos = app.data_dir, Path(str(files["video_path"])).parent
     (data / "notes.txt").write_text("not for the web")
     (videos / "planted-link.mp4").symlink_to(data / "studio.sqlite3")
     file_url = "/gradio_api/file="
 
-    served = [job["video_path"], job["poster_path"]]
+    # The media are served only through the signed URLs the API gives (and the page's
+    # owner-only links), never by their path on the server.
+    served = [job["video_url"], job["poster_url"]]
     refused = [
+        str(files["video_path"]),
+        str(files["poster_path"]),
         str(data / "studio.sqlite3"),
         str(data / "studio.sqlite3-wal"),
         str(data / "notes.txt"),
@@ -101,7 +108,7 @@ def test_only_the_media_folders_are_served(capped: CappedStudio) -> None:
         f"{videos}/..\\studio.sqlite3",
         f"{videos}/..;/studio.sqlite3",
         f"{videos}/./../../data/studio.sqlite3",
-        f"{job['video_path']}%00.mp4",
+        f"{files['video_path']}%00.mp4",
         "videos/../studio.sqlite3",
         "../../../../../../etc/passwd",
         "%2Fetc%2Fpasswd",
@@ -116,8 +123,8 @@ def test_only_the_media_folders_are_served(capped: CappedStudio) -> None:
         "/gradio_api/static/../../app.py",
         "/favicon.ico/../app.py",
     ]
-    for path in served:
-        assert raw_status(app.port, file_url + path) == 200, path
+    for url in served:
+        assert httpx.get(url, timeout=30).status_code == 200, url
     allowed_through = {path: raw_status(app.port, file_url + path) for path in refused}
     allowed_through.update({route: raw_status(app.port, route) for route in other_routes})
     leaks = {path: code for path, code in allowed_through.items() if code < 400}
@@ -134,14 +141,15 @@ def test_the_data_folder_stays_under_its_cap_oldest_videos_first(capped: CappedS
     settings = Settings(data_dir=app.data_dir)
     assert data_dir_bytes(settings) <= CAP_MB * 1024 * 1024
     records = [client.predict(job_id=job["id"], api_name="/job") for job in jobs]
-    kept = [r for r in records if r["video_path"]]
-    dropped = [r for r in records if not r["video_path"]]
-    assert dropped and kept, [(r["id"], r["video_path"]) for r in records]
+    kept = [r for r in records if r["video_url"]]
+    dropped = [r for r in records if not r["video_url"]]
+    assert dropped and kept, [(r["id"], r["video_url"]) for r in records]
     assert max(r["created_at"] for r in dropped) < min(r["created_at"] for r in kept), "not oldest first"
-    assert records[-1] in kept and Path(records[-1]["video_path"]).is_file()
+    assert records[-1]["id"] in {r["id"] for r in kept}
+    assert Path(str(stored_files(app, records[-1]["id"])["video_path"])).is_file()
     for record in dropped:
         assert record["state"] == "succeeded" and CAP_NOTE in (record["note"] or "")
-        assert record["poster_path"] is None and record["request_id"] and record["remote_url"]
+        assert record["poster_url"] is None and record["request_id"] and record["remote_url"]
     history_ids = {item["id"] for item in client.predict(limit=50, api_name="/history")["items"]}
     assert {r["id"] for r in records} <= history_ids, "a capped job vanished from history"
 
@@ -149,13 +157,13 @@ def test_the_data_folder_stays_under_its_cap_oldest_videos_first(capped: CappedS
 def test_the_size_cap_frees_the_disk_space_of_the_videos_it_drops(capped: CappedStudio) -> None:
     client = capped.app.client()
     first = client.predict(prompt="soon dropped", model=MODELS["ws_t2v"], api_name="/text_to_video")[1]
-    video = Path(first["video_path"])
+    video = Path(str(stored_files(capped.app, first["id"])["video_path"]))
     # Download names are symbolic links: no other name (a hard link) holds the video's bytes,
     # so removing this one file frees them. (Comparing inodes later would be fooled by reuse.)
     assert os.stat(video).st_nlink == 1
     for i in range(3):
         client.predict(prompt=f"pushes it out {i}", model=MODELS["ws_t2v"], api_name="/text_to_video")
-    assert client.predict(job_id=first["id"], api_name="/job")["video_path"] is None
+    assert client.predict(job_id=first["id"], api_name="/job")["video_url"] is None
     assert not video.exists(), "the dropped video is still on disk"
 
 

@@ -1,0 +1,160 @@
+"""Owner-only media: which served file each viewer may fetch, and signed URLs for the API.
+
+Gradio serves a component's file from its own cache under `/gradio_api/file=<cache>/<hash>/
+<name>`, and that route checks no owner. So every video, poster, input image and export
+the page is given is a symbolic link with a recognisable name (`dreamina_…`), recorded
+here as issued to one viewer for an hour; `ui/gate.py` answers 404 to a request for such a
+name from anyone it was not issued to (or after the hour). The media folders themselves
+are not in `allowed_paths`.
+
+A viewer is who the gate can recognise on a plain file request: a signed-in user's name,
+a public visitor's signed cookie. Where the request carries nothing to recognise (a local
+studio's one owner, a public demo's API client), the link is a bearer link for the hour.
+
+The API's job records carry `…_url`s of the gate's own route, `/studio-media/<expiry>.
+<signature>/<folder>/<file>`, signed with the server secret for the same viewer and hour.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from jobs.settings import Settings
+from ui import visitor_id
+
+LINK_SECONDS = 3600
+ANYONE = "*"
+ROUTE = "/studio-media/"
+_MEDIA_NAME = re.compile(r"^dreamina[-_][^/]*\.(mp4|webp|png|jpe?g|zip)$", re.I)
+_FOLDERS = ("videos", "posters", "inputs")
+
+
+def is_media_name(name: str) -> bool:
+    """A name the studio gives the files it serves (download names, posters, exports)."""
+    return bool(_MEDIA_NAME.match(name))
+
+
+def viewer_for(settings: Settings, owner: str) -> str:
+    """Who may fetch an owner's file: the owner when a file request can be recognised as
+    theirs (a signed-in user, a public visitor's cookie), else anyone holding the link."""
+    if settings.auth or settings.allowed_users:
+        return owner
+    if settings.public and owner.startswith("browser-"):
+        return owner
+    return ANYONE
+
+
+class MediaLinks:
+    """Issued served names, per viewer, in memory; and the signed API URLs."""
+
+    def __init__(self, settings: Settings, root: Path | None = None, clock: object = time.time) -> None:
+        self._settings = settings
+        self._root = root or Path(tempfile.gettempdir()) / "dreamina-studio-served"
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._issued: dict[str, dict[str, float]] = {}  # served name -> {viewer: expiry}
+        self._pruned = 0.0
+
+    def _now(self) -> float:
+        return float(self._clock())  # type: ignore[operator]
+
+    @property
+    def secret(self) -> bytes:
+        return visitor_id.server_secret(Path(self._settings.data_dir).resolve())
+
+    # --- the page: served names ---------------------------------------------------------
+
+    def page_file(self, owner: str, source: str | Path | None, name: str) -> str | None:
+        """A link named `name` (which must be a media name) to `source`, issued to the
+        owner's viewer for LINK_SECONDS; None when the source is missing."""
+        if not source or not Path(source).is_file():
+            return None
+        assert is_media_name(name), name
+        folder = self._root / secrets.token_hex(8)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / name
+        try:
+            target.symlink_to(Path(source).resolve())
+        except OSError:  # a file system without symbolic links
+            shutil.copyfile(source, target)
+        self.issue(owner, name)
+        return str(target)
+
+    def issue(self, owner: str, name: str) -> None:
+        now = self._now()
+        with self._lock:
+            self._issued.setdefault(name, {})[viewer_for(self._settings, owner)] = now + LINK_SECONDS
+            if now - self._pruned > 60:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        self._pruned = now
+        for name in list(self._issued):
+            viewers = {v: t for v, t in self._issued[name].items() if t > now}
+            if viewers:
+                self._issued[name] = viewers
+            else:
+                del self._issued[name]
+        if self._root.is_dir():  # links older than their hour serve nobody
+            for folder in self._root.iterdir():
+                try:
+                    if now - folder.stat().st_mtime > 2 * LINK_SECONDS:
+                        shutil.rmtree(folder, ignore_errors=True)
+                except OSError:
+                    continue
+
+    def allows(self, viewer: str | None, name: str) -> bool:
+        """May `viewer` (None: unrecognised) fetch the served file called `name`?"""
+        now = self._now()
+        with self._lock:
+            issued = self._issued.get(name, {})
+            return any(
+                expiry > now and (who == ANYONE or (viewer is not None and who == viewer))
+                for who, expiry in issued.items()
+            )
+
+    # --- the API: signed URLs -------------------------------------------------------------
+
+    def api_url(self, root_url: str, owner: str, source: str | None) -> str | None:
+        """A signed URL for a file under the media folders, for the owner's viewer."""
+        if not source:
+            return None
+        path = Path(source)
+        relative = f"{path.parent.name}/{path.name}"
+        if path.parent.name not in _FOLDERS or not path.is_file():
+            return None
+        expiry = int(self._now()) + LINK_SECONDS
+        signature = visitor_id.sign(
+            self.secret, f"media|{relative}|{expiry}|{viewer_for(self._settings, owner)}"
+        )
+        return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}"
+
+    def api_file(self, token: str, relative: str, viewer: str | None) -> Path | None:
+        """The file a signed URL names, if its signature holds for `viewer` (or anyone) and
+        it has not expired; else None."""
+        expiry_text, _, signature = token.partition(".")
+        folder, _, name = relative.partition("/")
+        if (
+            not expiry_text.isdigit()
+            or folder not in _FOLDERS
+            or not name
+            or "/" in name
+            or name.startswith(".")
+        ):
+            return None
+        if int(expiry_text) < self._now():
+            return None
+        for who in (ANYONE, viewer):
+            if who is None:
+                continue
+            expected = visitor_id.sign(self.secret, f"media|{relative}|{expiry_text}|{who}")
+            if secrets.compare_digest(expected, signature):
+                path = Path(self._settings.data_dir) / folder / name
+                return path if path.is_file() else None
+        return None
