@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ def gradio_login_user(scope: Scope, cookies: dict[str, str]) -> str | None:
     return str(user) if user else None
 
 
+_GUARDS: dict[Path, Guard] = {}
+_GUARDS_LOCK = threading.Lock()
+
+
 @dataclass
 class Guard:
     """The state the gate keeps (in memory): issued media links, login failures, uploads.
@@ -72,6 +77,18 @@ class Guard:
     def __post_init__(self) -> None:
         self.links = MediaLinks(self.settings)
         self.uploads = UploadLimits(self.settings.uploads_in_flight, self.settings.uploads_per_hour)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Guard:
+        """The process's one guard for this data folder: build_demo and launch_options
+        called without one (a test, a benchmark) must still share it, or the page's links
+        would be unknown to the gate."""
+        key = Path(settings.data_dir).resolve()
+        with _GUARDS_LOCK:
+            guard = _GUARDS.get(key)
+            if guard is None or guard.settings is not settings:
+                guard = _GUARDS[key] = cls(settings)
+            return guard
 
     def middleware(self) -> Middleware:
         """For launch(app_kwargs={"middleware": [...]}): Gradio passes app_kwargs to FastAPI."""

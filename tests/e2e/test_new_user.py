@@ -148,6 +148,15 @@ def test_fit_says_what_it_changes(desk: Page, app: RunningApp, tmp_path: Path) -
 # --- 11: delete asks first ------------------------------------------------------------
 
 
+def stored_video(app: RunningApp, job_id: str) -> Path:
+    """Where the app keeps a job's video, from its database."""
+    import sqlite3
+
+    with sqlite3.connect(f"file:{app.data_dir / 'studio.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
+        (path,) = db.execute("SELECT video_path FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    return Path(path)
+
+
 def test_delete_asks_first_and_keep_keeps_the_video(desk: Page, app: RunningApp) -> None:
     job = make_video(app, "A fox crosses a snowy field at dawn")
     open_studio(desk, app.url)
@@ -158,12 +167,13 @@ def test_delete_asks_first_and_keep_keeps_the_video(desk: Page, app: RunningApp)
     desk.locator("#result-delete-keep").click()
     expect(desk.locator("#result-confirm")).to_be_hidden()
     expect(details_of(desk, job["id"])).to_be_visible()
-    assert Path(job["video_path"]).is_file(), "Delete alone deleted nothing"
+    video = stored_video(app, job["id"])  # the API gives URLs, not server paths
+    assert video.is_file(), "Delete alone deleted nothing"
 
     desk.locator("#result-delete").click()
     desk.locator("#result-delete-confirm").click()
     expect(desk.locator("#result-empty")).to_be_visible(timeout=LONG)
-    assert not Path(job["video_path"]).exists()
+    assert not video.exists()
 
 
 # --- 14: the form, Generate, the status and the result in view together ----------------------

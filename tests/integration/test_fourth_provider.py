@@ -25,8 +25,10 @@ from tests.e2e.launcher import free_port
 from tests.fakes.media import SAMPLE_HEIGHT, SAMPLE_WIDTH, sample_video
 from tests.fourth import keyhub
 from tests.fourth.fake import KeyHubFake
+from ui.gate import Guard
 from ui.history_panel import tile
 from ui.layout import build_demo, launch_options
+from ui.owners import LOCAL_OWNER
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "kh-test-key-0123456789"
@@ -127,10 +129,14 @@ def test_a_job_runs_end_to_end_to_a_saved_video_and_shows_in_history(
     assert job["state"] == "succeeded", job
     assert job["provider"] == "keyhub" and job["options"]["enhance_prompt"] is True
     assert Path(video).is_file() and Path(video).name.startswith("dreamina_keyhub-t2v-720p_")
-    saved = Path(job["video_path"])
+    # The API answers with URLs, not server paths (and no owner): the engine has the files.
+    assert "owner" not in job and job["video_url"] and job["poster_url"]
+    record = studio.run_sync(lambda: studio.get(LOCAL_OWNER, job["id"]))
+    assert record is not None and record.video_path and record.poster_path
+    saved = Path(record.video_path)
     assert saved.is_file() and saved.is_relative_to(settings.videos_dir)
     assert (job["video_width"], job["video_height"]) == (SAMPLE_WIDTH, SAMPLE_HEIGHT), "the fake's video"
-    assert job["poster_path"] and Path(job["poster_path"]).is_file()
+    assert Path(record.poster_path).is_file()
 
     # On the wire: KeyHub's own auth scheme, the neutral option under its wire name, and
     # every poll at the status URL the submit reply named (kept in the job's locator).
@@ -151,10 +157,9 @@ def test_a_job_runs_end_to_end_to_a_saved_video_and_shows_in_history(
     # History: the API's page, the engine's filter by provider, and the gallery's caption.
     history = client.predict(provider="keyhub", api_name="/history")
     assert [item["id"] for item in history["items"]] == [job["id"]]
-    owner = job["owner"]
-    page = studio.run_sync(lambda: studio.history(owner, HistoryQuery(provider="keyhub")))
+    page = studio.run_sync(lambda: studio.history(LOCAL_OWNER, HistoryQuery(provider="keyhub")))
     assert [r.id for r in page.items] == [job["id"]]
-    _, caption = tile(page.items[0], settings.registry)
+    _, caption = tile(page.items[0], settings.registry, Guard.for_settings(settings).links)
     assert caption.endswith("keyhub-t2v-720p")
 
 

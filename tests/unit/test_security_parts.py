@@ -242,3 +242,13 @@ def test_the_gate_finds_gradios_signed_in_user_where_gradio_keeps_it() -> None:
     assert gradio_login_user(scope, {f"access-token-{app.cookie_id}": "tok"}) == "alice"
     assert gradio_login_user(scope, {f"access-token-unsecure-{app.cookie_id}": "tok"}) == "alice"
     assert gradio_login_user(scope, {f"access-token-{app.cookie_id}": "forged"}) is None
+
+
+def test_the_page_and_the_gate_share_one_guard_when_none_is_passed(tmp_path: Path) -> None:
+    """build_demo and launch_options called separately (a test, a benchmark) must agree on
+    the issued links, or every media link would answer 404."""
+    from ui.gate import Guard
+
+    settings = Settings(data_dir=tmp_path / "data")
+    assert Guard.for_settings(settings) is Guard.for_settings(settings)
+    assert Guard.for_settings(Settings(data_dir=tmp_path / "other")) is not Guard.for_settings(settings)
