@@ -111,7 +111,7 @@ async def test_deleting_jobs_frees_nothing_and_a_restart_keeps_ledger_and_limits
         for _ in range(2):
             record = await eng.submit("alice", t2v())
             await eng.wait("alice", record.id, timeout=30)
-            assert eng.delete("alice", record.id)
+            assert await eng.delete("alice", record.id)
         assert eng.history("alice").items == []
         with pytest.raises(QuotaError):
             await eng.submit("alice", t2v())
