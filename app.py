@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import os
 
-from ui.layout import build_demo, launch_options, quiet_idle_queue
+from ui.gradio_internals import quiet_idle_queue
+from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
 
@@ -24,8 +25,10 @@ def main() -> None:
 
     load_dotenv()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request at INFO: one line per poll per job is noise, not news.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The studio's own lines (studio.jobs: one per job state change, studio.retry: one per
+    # retry) are the news; libraries log every request or connection at INFO: noise.
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings.from_env()
     # Uvicorn rewrites the client address from X-Forwarded-For when the peer is in
     # FORWARDED_ALLOW_IPS (by default loopback): it must trust exactly the proxies the

@@ -13,7 +13,6 @@ import contextlib
 import os
 import re
 import secrets
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from jobs import oplog
+from providers import atomic
 from providers.base import ProviderError
 from providers.http import RETRY_STATUSES, RetryPolicy, make_blocking_client, parse_retry_after
 
@@ -48,22 +49,9 @@ def part_path(dest: Path) -> Path:
     return dest.with_name(dest.name + ".part")
 
 
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform, hence best effort.
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def _finish(handle: BinaryIO, part: Path, dest: Path) -> None:
-    handle.flush()
-    os.fsync(handle.fileno())
     handle.close()
-    os.replace(part, dest)
-    _fsync_dir(dest.parent)
+    atomic.commit(part, dest, "full")  # a paid video whose URL expires: keep it through a power cut
 
 
 def _too_big(max_bytes: int) -> ProviderError:
@@ -236,8 +224,10 @@ def _download_http(
     policy: RetryPolicy,
     on_progress: Progress | None,
     transfer: _Transfer,
+    what: str = "download",
 ) -> int:
-    """The whole download with its retries, on the calling (worker) thread."""
+    """The whole download with its retries (the only retry layer for it, each one logged),
+    on the calling (worker) thread."""
     part = part_path(dest)
     # A .part left by an interrupted run (crash or shutdown) is resumed, not thrown away.
     handle = part.open("r+b" if part.exists() else "wb")
@@ -286,7 +276,9 @@ def _download_http(
                         f"The video download from {httpx.URL(url).host} kept failing "
                         f"({problem or 'ended early'}) after {have} bytes.",
                     )
-                if transfer.stopped.wait(policy.delay(max(failures, 1), retry[1] if retry else None)):
+                wait = policy.delay(max(failures, 1), retry[1] if retry else None)
+                oplog.retrying(what, f"HTTP {retry[0]}" if retry else (problem or "ended early"), wait)
+                if transfer.stopped.wait(wait):
                     raise _Stopped
         with transfer.writing():
             _finish(handle, part, dest)
@@ -339,6 +331,8 @@ async def download(
     max_bytes: int = 2 * 1024**3,
     policy: RetryPolicy = DEFAULT_POLICY,
     on_progress: Callable[[int, int | None], None] | None = None,
+    allow_local: bool = False,
+    what: str = "download",
 ) -> int:
     """Save `url` to `dest` atomically and return the number of bytes saved.
 
@@ -350,9 +344,15 @@ async def download(
     `max_bytes`, or another refusal), 'network'/'server'/'rate_limited' when retries run
     out. On failure no `.part` file is left behind and `dest` is untouched; only a cancelled
     download keeps its `.part`, which the next call for the same `dest` resumes.
+    A `file://` URL is refused unless `allow_local` (only the offline simulator's outputs).
+    `what` names the download in the retry log lines.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
     parts = urlsplit(url)
+    if parts.scheme == "file" and not allow_local:
+        raise ProviderError(
+            "job_failed", "The provider gave a local file instead of a web address; it was not read."
+        )
     if parts.scheme == "file":
         source = Path(unquote(parts.path))
         return await asyncio.to_thread(_copy_local, source, dest, max_bytes, on_progress)
@@ -362,16 +362,5 @@ async def download(
         )
     transfer = _Transfer()
     return await _on_own_thread(
-        lambda: _download_http(url, dest, max_bytes, policy, on_progress, transfer), transfer
+        lambda: _download_http(url, dest, max_bytes, policy, on_progress, transfer, what), transfer
     )
-
-
-def copy_atomically(source: Path, dest: Path) -> None:
-    """Copy a local file so that `dest` appears whole or not at all."""
-    part = part_path(dest)
-    try:
-        shutil.copyfile(source, part)
-        os.replace(part, dest)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise

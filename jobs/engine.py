@@ -1,101 +1,58 @@
-"""The job engine: submit -> watch -> download -> finish, durable across restarts.
+"""The job engine: submit -> watch -> finish, durable across restarts.
 
 One Engine per process, living on one asyncio loop. Every job has a row in the store
 before the provider hears of it, and a watcher task while it is active. Watchers belong
 to the engine, not to a browser tab: closing a tab loses nothing, and `start()` resumes
 every unfinished job from the store after a restart. A submit is never sent twice.
+
+The work is split by responsibility: the limits (jobs/quota.py), the rules (jobs/rules.py),
+watching (jobs/watcher.py), finishing and media (jobs/finishing.py), the update streams
+(jobs/updates.py) and the history operations (jobs/history.py). This module ties them
+together. Nothing here blocks the loop: every fsync, file and media operation runs in a
+worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import functools
 import logging
 import random
 import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import jobs.history as history_ops
 import jobs.media as media
-from jobs import rules
+from jobs import oplog, rules
 from jobs.db_journal import choose_journal
-from jobs.polling import next_poll_delay, transient_backoff
+from jobs.desk import Desk
+from jobs.quota import HourlyQuota, QuotaError
 from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
+from jobs.updates import Listener, Updates, until_terminal
+from jobs.watcher import watch_job
 from providers import catalog
 from providers.base import (
     JobLocator,
     Provider,
     ProviderError,
-    ProviderStatus,
     Secret,
-    StudioError,
     SubmitRequest,
     ValidationError,
 )
 from providers.scrub import Scrubber
 
+__all__ = ["Engine", "QuotaError", "until_terminal"]
+
 log = logging.getLogger("studio.engine")
 
-# After this many failed polls in a row the job's note says the provider is failing. Each
-# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
-FAILING_NOTE_AFTER = 1
 # The ETA: the lower median of the model's latest runs, so one slow run among few does not
 # set the estimate (the median of 12 s and 190 s is 101 s; the lower median is 12 s).
 ETA_SAMPLES = 20
-
-
-def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
-    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
-    and whether it bills (an offline provider does not)."""
-    ends = (
-        "it will run to the end (free: the simulator bills nothing)"
-        if offline
-        else "it will run to the end and be billed"
-    )
-    if cancel == "none":
-        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
-    elif cancel == "queued":
-        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
-    else:
-        why = f"{label} says this job can no longer be cancelled"
-    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
-
-
-EXPORT_TTL_SECONDS = 3600
-# How often a finished download is retried after transient failures before giving up.
-DOWNLOAD_ROUNDS = 4
-
-Listener = Callable[[JobRecord], None]
-
-
-def failing_note(label: str, error: ProviderError) -> str:
-    """What a person reads while the provider keeps failing to answer about a job."""
-    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
-    return (
-        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
-        "and will not be sent again."
-    )
-
-
-class QuotaError(StudioError):
-    """The owner has used up STUDIO_MAX_JOBS_PER_HOUR."""
-
-
-async def until_terminal(queue: asyncio.Queue[JobRecord]) -> AsyncIterator[JobRecord]:
-    """The records put on `queue`, one by one, ending after the first terminal one."""
-    while True:
-        record = await queue.get()
-        yield record
-        if record.terminal:
-            return
 
 
 class Engine:
@@ -117,11 +74,12 @@ class Engine:
         log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
         self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
-        self._listeners: dict[str, set[Listener]] = {}
+        self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
-        # Submit times per quota key (a public visitor's address), last hour only, in memory.
-        self._recent_submits: dict[str, collections.deque[float]] = {}
+        self._quota = HourlyQuota(settings.max_jobs_per_hour, clock, self._store.count_created_since)
+        self._states: dict[str, str] = {}  # last logged state per active job
+        self._desk = Desk(settings, self.registry, self._store, self._save, self._updates.publish, clock)
         self._started = False
         # Every configured and session key, masked in every form from whatever is stored.
         self.scrubber = Scrubber(settings.keys.values())
@@ -130,9 +88,7 @@ class Engine:
 
     async def start(self) -> None:
         """Open the store and resume every unfinished job that has a request id."""
-        for folder in (*self.settings.media_dirs, self.settings.data_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-        self._store.open()
+        await asyncio.to_thread(self._open)
         self._started = True
         for record in self._store.unfinished():
             if record.state == "submitting" or not record.request_id:
@@ -148,8 +104,14 @@ class Engine:
                     finished_at=self._clock(),
                 )
                 continue
+            self._states[record.id] = record.state
             self._watch(record.id)
         log.info("engine started; resumed %d job(s)", len(self._watchers))
+
+    def _open(self) -> None:
+        for folder in (*self.settings.media_dirs, self.settings.data_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._store.open()
 
     async def close(self) -> None:
         """Stop watchers (their jobs stay resumable) and release connections."""
@@ -221,7 +183,7 @@ class Engine:
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
-        self._check_quota(owner, quota_key)
+        self._quota.check(owner, quota_key)
 
         if options.get("seed") == catalog.RANDOM_SEED:
             # Pick the random seed here so the job records the seed actually used.
@@ -241,8 +203,8 @@ class Engine:
             simulated=self.registry.info(spec.provider).offline,
         )
         await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
-        if quota_key:
-            self._recent_submits.setdefault(quota_key, collections.deque()).append(now)
+        self._log_state(record)
+        self._quota.record(quota_key, now)
         try:
             locator = JobLocator.of(
                 await adapter.submit(
@@ -258,7 +220,8 @@ class Engine:
                     error_message=exc.message,
                     finished_at=self._clock(),
                 )
-            self._store.delete(record.id, owner)
+            await asyncio.to_thread(self._store.delete, record.id, owner)
+            self._states.pop(record.id, None)
             if image:
                 image.unlink(missing_ok=True)
             exc.message = self.scrubber.scrub(exc.message)
@@ -275,7 +238,7 @@ class Engine:
             )
         if session_key:
             self._session_keys[record.id] = session_key
-        record = self._save(
+        record = await self._save_durably(
             record.id,
             request_id=locator.request_id,
             locator=dict(locator.fields),
@@ -291,7 +254,7 @@ class Engine:
         if spec.kind == "t2v" or not request.image:
             return None
         source = Path(request.image)
-        if not source.is_file():
+        if not await asyncio.to_thread(source.is_file):
             raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
         fitted = await asyncio.to_thread(
             media.prepare_input,
@@ -301,25 +264,6 @@ class Engine:
             fit=request.fit_image,
         )
         return fitted.path
-
-    def _check_quota(self, owner: str, quota_key: str | None) -> None:
-        limit = self.settings.max_jobs_per_hour
-        if limit is None:
-            return
-        since = self._clock() - 3600
-        used = self._store.count_created_since(owner, since)
-        for key, times in list(self._recent_submits.items()):
-            while times and times[0] < since:
-                times.popleft()
-            if not times:
-                del self._recent_submits[key]
-        if quota_key:
-            used = max(used, len(self._recent_submits.get(quota_key, ())))
-        if used >= limit:
-            raise QuotaError(
-                f"This studio allows {limit} videos per hour per person, and you have made {used}. "
-                "Try again later."
-            )
 
     # --- cancel / recheck --------------------------------------------------------------
 
@@ -335,7 +279,7 @@ class Engine:
         adapter = self._providers[record.provider]
         info = self.registry.info(record.provider)
         if info.cancel == "none":
-            return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
+            return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
@@ -348,7 +292,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=cannot_cancel_note(info.label, info.cancel, info.offline))
+        return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
@@ -375,26 +319,22 @@ class Engine:
 
     # --- history -----------------------------------------------------------------------
 
-    def delete(self, owner: str, job_id: str) -> bool:
-        """Remove a finished job and its files. Active jobs are refused (cancel first)."""
+    async def delete(self, owner: str, job_id: str) -> bool:
+        """Remove a finished job and its files (in a worker thread: files and an fsync).
+        Active jobs are refused (cancel first)."""
         record = self._store.get(job_id, owner=owner)
         if record is None:
             return False
         if record.active:
             raise ValidationError("job_id", "Job: still running; cancel it or wait for it to finish first.")
-        return history_ops.delete_job(self._store, self.settings, owner, job_id)
+        return await asyncio.to_thread(history_ops.delete_job, self._store, self.settings, owner, job_id)
 
-    def export(self, owner: str, job_ids: Sequence[str] | None = None) -> Path:
-        """A zip of the jobs' videos, posters and a metadata JSON per job, in a temp folder
-        whose files older than EXPORT_TTL_SECONDS are removed (the web layer serves its copy)."""
-        dest = Path(tempfile.gettempdir()) / "dreamina-studio-exports"
-        cutoff = self._clock() - EXPORT_TTL_SECONDS
-        if dest.is_dir():
-            for old in dest.iterdir():
-                with contextlib.suppress(OSError):
-                    if old.stat().st_mtime < cutoff:
-                        old.unlink()
-        return history_ops.export_jobs(self._store, self.settings, owner, job_ids, dest)
+    async def export(self, owner: str, job_ids: Sequence[str] | None = None) -> Path:
+        """A zip of the jobs' videos, posters and a metadata JSON per job (built in a worker
+        thread; see history.export_to_temp for where it lives and for how long)."""
+        return await asyncio.to_thread(
+            history_ops.export_to_temp, self._store, self.settings, owner, job_ids, self._clock()
+        )
 
     # --- updates -----------------------------------------------------------------------
 
@@ -404,17 +344,8 @@ class Engine:
         record = self._store.get(job_id, owner=owner)
         if record is None:
             return None
-        listeners = self._listeners.setdefault(job_id, set())
-        listeners.add(listener)
+        unsubscribe = self._updates.add(job_id, listener)
         listener(record)
-
-        def unsubscribe() -> None:
-            current = self._listeners.get(job_id)
-            if current is not None:
-                current.discard(listener)
-                if not current:
-                    self._listeners.pop(job_id, None)
-
         return unsubscribe
 
     async def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
@@ -439,21 +370,36 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _save(self, job_id: str, **changes: object) -> JobRecord:
+        """Write a change (not fsynced: see jobs/store.py), log a state change, publish it.
+        A job's note (cancel, provider failing) ends with the job unless the change sets one."""
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
             changes["note"] = None  # a note about a running job (cancel, provider failing) is over
         for name in ("error_message", "note"):
             if isinstance(changes.get(name), str):
                 changes[name] = self.scrubber.scrub(str(changes[name]))
         record = self._store.update(job_id, **changes)
-        self._publish(record)
+        self._after_save(record, changes)
         return record
 
-    def _publish(self, record: JobRecord) -> None:
-        for listener in list(self._listeners.get(record.id, ())):
-            try:
-                listener(record)
-            except Exception:  # a broken subscriber must not stop the job
-                log.exception("update listener failed for job %s", record.id)
+    async def _save_durably(self, job_id: str, **changes: object) -> JobRecord:
+        """The same for a change that is fsynced before it returns, off the event loop."""
+        record = await asyncio.to_thread(functools.partial(self._store.update, job_id, **changes))
+        self._after_save(record, changes)
+        return record
+
+    def _after_save(self, record: JobRecord, changes: Mapping[str, object]) -> None:
+        if "state" in changes:
+            self._log_state(record)
+        self._updates.publish(record)
+
+    def _log_state(self, record: JobRecord) -> None:
+        if self._states.get(record.id) == record.state:
+            return
+        oplog.state_changed(record, self._clock())
+        if record.terminal:
+            self._states.pop(record.id, None)
+        else:
+            self._states[record.id] = record.state
 
     # --- watching ----------------------------------------------------------------------
 
@@ -461,7 +407,12 @@ class Engine:
         task = self._watchers.get(job_id)
         if task is not None and not task.done():
             return
-        task = asyncio.get_running_loop().create_task(self._watch_job(job_id), name=f"watch-{job_id}")
+        record = self._store.get(job_id)
+        adapter = self._providers.get(record.provider) if record else None
+        eta = self.eta_seconds(record.model) if record else None
+        task = asyncio.get_running_loop().create_task(
+            watch_job(self._desk, job_id, adapter, self._session_keys, eta), name=f"watch-{job_id}"
+        )
         self._watchers[job_id] = task
         task.add_done_callback(functools.partial(self._forget, job_id))
 
@@ -476,180 +427,3 @@ class Engine:
         task = self._watchers.pop(job_id, None)
         if task is not None and task is not asyncio.current_task():
             task.cancel()
-
-    async def _watch_job(self, job_id: str) -> None:
-        record = self._store.get(job_id)
-        locator = record.job_locator if record is not None else None
-        if record is None or locator is None:
-            return
-        adapter = self._providers.get(record.provider)
-        if adapter is None:
-            self._save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
-            return
-        deadline = (record.submitted_at or record.created_at) + self.settings.job_deadline_seconds
-        eta = self.eta_seconds(record.model)
-        polls = failures = 0
-        retry_after: float | None = None
-        while True:
-            now = self._clock()
-            if now >= deadline:
-                self._save(
-                    job_id,
-                    state="failed",
-                    error_kind="timeout",
-                    error_message=ProviderError(
-                        "timeout",
-                        f"Still unfinished after {self.settings.job_deadline_seconds / 60:.0f} minutes.",
-                    ).message,
-                    finished_at=now,
-                )
-                return
-            try:
-                status = await adapter.poll(locator, key=self._session_keys.get(job_id))
-                polls += 1
-                if failures >= FAILING_NOTE_AFTER:
-                    self._save(job_id, note=None)  # the provider answers again
-                failures = 0
-                retry_after = status.retry_after
-            except ProviderError as exc:
-                if exc.retryable:
-                    failures += 1
-                    if failures == FAILING_NOTE_AFTER:
-                        self._save(job_id, note=failing_note(self.registry.label(record.provider), exc))
-                    await asyncio.sleep(transient_backoff(failures, exc.retry_after))
-                    continue
-                if exc.kind == "auth" and job_id not in self._session_keys and not adapter.has_key():
-                    # Submitted with a key typed in a browser that is gone (restart): keep the
-                    # paid job and wait for the key instead of failing it.
-                    self._save(
-                        job_id,
-                        note=f"Waiting for a {self.registry.label(record.provider)} key to check this job: "
-                        "enter it in the API keys tab and press 'Check again'.",
-                    )
-                    return
-                self._fail(job_id, exc)
-                return
-            except Exception:
-                log.exception("unexpected error polling job %s", job_id)
-                failures += 1
-                await asyncio.sleep(transient_backoff(failures))
-                continue
-
-            record = self._apply_status(job_id, status)
-            if status.state == "succeeded":
-                await self._save_output(job_id, status)
-                return
-            if record.terminal:
-                return
-            since = self._clock() - (record.submitted_at or record.created_at)
-            await asyncio.sleep(next_poll_delay(status.state, polls, since, eta, retry_after))
-
-    def _apply_status(self, job_id: str, status: ProviderStatus) -> JobRecord:
-        record = self._store.get(job_id)
-        assert record is not None
-        changes: dict[str, object] = {}
-        now = self._clock()
-        if status.state == "queued":
-            if record.state != "queued" or record.queue_position != status.queue_position:
-                changes.update(state="queued", queue_position=status.queue_position)
-        elif status.state == "running":
-            if record.state != "running":
-                changes.update(state="running", queue_position=None, started_at=record.started_at or now)
-        elif status.state == "failed":
-            error = status.error or ProviderError("job_failed")
-            changes.update(
-                state="failed",
-                queue_position=None,
-                error_kind=error.kind,
-                error_message=error.message,
-                finished_at=now,
-            )
-        elif status.state == "cancelled":
-            changes.update(
-                state="cancelled",
-                queue_position=None,
-                error_kind="cancelled",
-                error_message="Cancelled at the provider.",
-                finished_at=now,
-            )
-        if not changes:
-            return record
-        return self._save(job_id, **changes)
-
-    def _fail(self, job_id: str, error: ProviderError) -> JobRecord:
-        return self._save(
-            job_id,
-            state="failed",
-            queue_position=None,
-            error_kind=error.kind,
-            error_message=error.message,
-            finished_at=self._clock(),
-        )
-
-    async def _save_output(self, job_id: str, status: ProviderStatus) -> None:
-        """Download the finished video to our disk, probe it, make its poster."""
-        record = self._store.get(job_id)
-        assert record is not None
-        now = self._clock()
-        # The local file name is fixed before the download starts, so a download cut off by
-        # a crash resumes into the same partial file after a restart.
-        video_path = (
-            Path(record.video_path)
-            if record.video_path
-            else (self.settings.videos_dir / media.unguessable_name(".mp4"))
-        )
-        record = self._save(
-            job_id,
-            state="downloading",
-            queue_position=None,
-            remote_url=status.video_url,
-            video_path=str(video_path),
-            nsfw=status.nsfw,
-            provider_seconds=status.inference_seconds,
-            started_at=record.started_at or record.submitted_at,
-            finished_at=now,
-        )
-        if not status.video_url:
-            self._fail(job_id, ProviderError("job_failed", "The provider finished without a video."))
-            return
-        for round_number in range(1, DOWNLOAD_ROUNDS + 1):
-            try:
-                await media.download(status.video_url, video_path, max_bytes=self.settings.download_max_bytes)
-                break
-            except ProviderError as exc:
-                if exc.retryable and round_number < DOWNLOAD_ROUNDS:
-                    await asyncio.sleep(transient_backoff(round_number + 2, exc.retry_after))
-                    continue
-                self._fail(job_id, exc)
-                return
-        try:
-            info = await asyncio.to_thread(media.ensure_browser_playable, video_path)
-            poster = self.settings.posters_dir / media.unguessable_name(".webp")
-            await asyncio.to_thread(media.make_poster, video_path, poster)
-        except Exception as exc:
-            log.exception("could not read the video of job %s", job_id)
-            self._fail(
-                job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc}).")
-            )
-            return
-        self._save(
-            job_id,
-            state="succeeded",
-            poster_path=str(poster),
-            video_duration=info.duration,
-            video_width=info.width,
-            video_height=info.height,
-            video_bytes=info.bytes,
-            video_codec=info.codec,
-            saved_at=self._clock(),
-            error_kind=None,
-            error_message=None,
-        )
-        if self.settings.max_data_bytes:
-            trimmed = await asyncio.to_thread(
-                history_ops.enforce_size_cap, self._store, self.settings, {job_id}
-            )
-            for other in trimmed:  # their rows changed too: tell anyone watching them
-                record = self._store.get(other)
-                if record is not None:
-                    self._publish(record)

@@ -8,10 +8,12 @@ never read into an export.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import tempfile
 import time
 import zipfile
 from collections.abc import Collection, Iterator, Sequence
@@ -22,9 +24,11 @@ from urllib.parse import urlsplit, urlunsplit
 from jobs.records import TERMINAL_STATES, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
+from providers import atomic
 from providers.base import StudioError
 
 CAP_NOTE = "removed to stay under the storage cap"
+EXPORT_TTL_SECONDS = 3600
 _EXPORT_PAGE = 200
 _COPY_CHUNK = 1024 * 1024
 
@@ -190,10 +194,30 @@ def export_jobs(
                 count += 1
         if count == 0:
             raise NothingToExportError("There is nothing to export: none of these jobs are in your history.")
-        os.replace(partial, final)
+        atomic.commit(partial, final, "none")  # a temporary file, made again on request
     finally:
         partial.unlink(missing_ok=True)
     return final
+
+
+def export_dir() -> Path:
+    """Where export zips wait for the web layer to serve (it copies them into its cache)."""
+    return Path(tempfile.gettempdir()) / "dreamina-studio-exports"
+
+
+def export_to_temp(
+    store: JobStore, settings: Settings, owner: str, job_ids: Sequence[str] | None, now: float
+) -> Path:
+    """export_jobs into export_dir(), first removing its zips older than EXPORT_TTL_SECONDS.
+    Blocking (zip, file removal): the engine runs it in a worker thread."""
+    dest = export_dir()
+    cutoff = now - EXPORT_TTL_SECONDS
+    if dest.is_dir():
+        for old in dest.iterdir():
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink()
+    return export_jobs(store, settings, owner, job_ids, dest)
 
 
 def data_dir_bytes(settings: Settings) -> int:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from PIL import Image
 
-from jobs.download import copy_atomically, part_path, unguessable_name
+from jobs.download import unguessable_name
 from jobs.images import ORIENTATIONS, PreflightReport, inspect_image, megabytes, preflight, ratio_text
+from providers import atomic
 from providers.base import ValidationError
 from providers.catalog import ImageRules
 
@@ -54,17 +54,6 @@ def _output_path(dest: Path, fmt: str) -> Path:
     if dest.is_dir():
         return dest / unguessable_name(_suffix(fmt))
     return dest.with_suffix(_suffix(fmt))
-
-
-def _write_atomically(data: bytes, target: Path) -> None:
-    part = part_path(target)
-    try:
-        with part.open("wb") as handle:
-            handle.write(data)
-        os.replace(part, target)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
 
 
 def _to_8bit_rgb(image: Image.Image, report: PreflightReport, changes: list[str]) -> Image.Image:
@@ -291,7 +280,7 @@ def _fit(
     data, fmt = _encode(image, report, rules, changes)
     target = _output_path(dest, fmt)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomically(data, target)
+    atomic.write_bytes(target, data, "none")  # submitted at once; a lost one fails that submit
     fitted = preflight(target, rules)
     if not fitted.ok:  # a bug, not the person's fault: say so rather than send a bad file
         target.unlink(missing_ok=True)
@@ -312,7 +301,7 @@ def _is_multi_picture(path: Path) -> bool:
 def _copy(path: Path, report: PreflightReport, rules: ImageRules, dest: Path) -> FitResult:
     target = _output_path(dest, report.format or "PNG")
     target.parent.mkdir(parents=True, exist_ok=True)
-    copy_atomically(path, target)
+    atomic.copy_file(path, target, "none")
     return FitResult(target, (), preflight(target, rules))
 
 

@@ -132,3 +132,20 @@ def can_cancel(registry: Registry, record: JobRecord) -> bool:
 def can_reuse(registry: Registry, record: JobRecord) -> bool:
     """Whether 'Reuse settings' can put this job back into a form: its model still exists."""
     return registry.model_or_none(record.model) is not None
+
+
+def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
+    """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
+    and whether it bills (an offline provider does not)."""
+    ends = (
+        "it will run to the end (free: the simulator bills nothing)"
+        if offline
+        else "it will run to the end and be billed"
+    )
+    if cancel == "none":
+        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
+    elif cancel == "queued":
+        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
+    else:
+        why = f"{label} says this job can no longer be cancelled"
+    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."

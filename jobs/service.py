@@ -119,7 +119,7 @@ class Studio:
     def fit_plan(self, model_id: str, image_path: str) -> tuple[str, ...]:
         """What 'Fit image' will change in this image for this model (blocking: call from a
         worker thread)."""
-        spec = catalog.get_model(model_id)
+        spec = self.registry.model(model_id)
         return media.planned_changes(Path(image_path), spec.image_rules or catalog.IMAGE_RULES)
 
     async def submit(
@@ -148,10 +148,10 @@ class Studio:
         return await self._call(self.engine.history, owner, query)
 
     async def delete(self, owner: str, job_id: str) -> bool:
-        return await self._call(self.engine.delete, owner, job_id)
+        return await self._run(lambda: self.engine.delete(owner, job_id))
 
     async def export(self, owner: str, job_ids: list[str] | None = None) -> Path:
-        return await self._call(self.engine.export, owner, job_ids)
+        return await self._run(lambda: self.engine.export(owner, job_ids))
 
     async def eta_seconds(self, model: str) -> float | None:
         return await self._call(self.engine.eta_seconds, model)

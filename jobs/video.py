@@ -18,6 +18,8 @@ from typing import Any
 
 from PIL import Image
 
+from providers import atomic
+
 _MOV_FAMILY = "mov,mp4,m4a,3gp,3g2,mj2"
 _CRF = "20"  # visually lossless for generated footage at a modest size
 
@@ -119,9 +121,7 @@ def _temp_beside(path: Path) -> Path:
 
 
 def _replace(temp: Path, path: Path) -> None:
-    with open(temp, "rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(temp, path)
+    atomic.commit(temp, path, "file")  # the job's only copy of its video
 
 
 def _even(value: int) -> int:
@@ -245,11 +245,6 @@ def make_poster(video: Path, dest: Path, *, max_width: int = 480) -> Path:
         height = max(1, round(image.height * max_width / image.width))
         image = image.resize((max_width, height), Image.Resampling.LANCZOS)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
-    try:
+    with atomic.replacing(dest, "none") as temp:  # a poster can be made again from the video
         image.save(temp, "WEBP", quality=80)
-        os.replace(temp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
     return dest

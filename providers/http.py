@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import functools
+import logging
 import os
 import random
 import ssl
@@ -19,6 +20,10 @@ from dataclasses import dataclass
 import httpx
 
 from providers.base import ProviderError
+
+# One line per retry (what, why, wait), in the format of jobs/oplog.py; never a URL's query
+# or a header, which may hold a token.
+retry_log = logging.getLogger("studio.retry")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Connection-level faults that are safe to retry for a request that changes nothing.
@@ -127,15 +132,33 @@ async def send_idempotent(
             last_exc = exc
             if attempt == policy.attempts:
                 break
-            await sleep(policy.delay(attempt))
+            wait = policy.delay(attempt)
+            _log_retry(method, url, type(exc).__name__, attempt, policy.attempts, wait)
+            await sleep(wait)
             continue
         if response.status_code in RETRY_STATUSES and attempt < policy.attempts:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             await response.aclose()
-            await sleep(policy.delay(attempt, retry_after))
+            wait = policy.delay(attempt, retry_after)
+            _log_retry(method, url, f"HTTP {response.status_code}", attempt, policy.attempts, wait)
+            await sleep(wait)
             continue
         return response
     raise ProviderError(
         "network",
         f"No answer from {httpx.URL(url).host} after {policy.attempts} tries ({type(last_exc).__name__}).",
+    )
+
+
+def _log_retry(method: str, url: str, why: str, attempt: int, attempts: int, wait: float) -> None:
+    target = httpx.URL(url)
+    retry_log.info(
+        "retry: %s %s%s (try %d of %d) · %s · next try in %.1fs",
+        method,
+        target.host,
+        target.path[:60],
+        attempt + 1,
+        attempts,
+        why,
+        wait,
     )

@@ -19,14 +19,12 @@ from __future__ import annotations
 import colorsys
 import functools
 import math
-import os
 import random
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from providers import render_text
+from providers import atomic, render_text
 
 if TYPE_CHECKING:
     import av
@@ -87,7 +85,7 @@ def encode_frames(
 
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
+    part = atomic.temp_beside(dest)
     count = 0
     try:
         with (
@@ -108,9 +106,7 @@ def encode_frames(
             if count == 0:
                 raise ValueError("no frames to encode")
             container.mux(stream.encode(None))
-        with part.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(part, dest)
+        atomic.commit(part, dest, "file")
     except BaseException:
         part.unlink(missing_ok=True)
         raise

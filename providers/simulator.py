@@ -23,10 +23,8 @@ import functools
 import hashlib
 import json
 import math
-import os
 import re
 import secrets
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from providers import atomic
 from providers.base import (
     CancelOutcome,
     JobLocator,
@@ -322,9 +321,7 @@ class SimulatorProvider:
         folder = self.work_dir / "inputs"
         folder.mkdir(parents=True, exist_ok=True)
         copy = folder / f"{request_id}{image.suffix.lower()[:8]}"
-        part = copy.with_name(f".{copy.name}.part")
-        shutil.copyfile(image, part)
-        os.replace(part, copy)
+        atomic.copy_file(image, copy, "file")
         digest = hashlib.sha256(copy.read_bytes()).hexdigest()
         return copy, digest, (width, height)
 
@@ -396,18 +393,8 @@ def _seed(value: object, request_id: str) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically (temp file, fsync, rename): a crash leaves the old record or the new."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        with part.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(part, path)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    """Write atomically and durably: a crash or power cut leaves the old record or the new."""
+    atomic.write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True), "file")
 
 
 def build(config: ProviderConfig) -> SimulatorProvider:

@@ -14,13 +14,13 @@ from typing import Any
 
 import gradio as gr
 from gradio.components import Component
-from gradio.utils import get_upload_folder
 
 from jobs import rules
 from jobs.records import GenerationRequest
 from providers.base import Kind, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from providers.registry import Registry
+from ui import gradio_internals
 from ui.format import choice_label
 
 KIND_WORDS: dict[str, str] = {"t2v": "Text to video", "i2v": "Image to video"}
@@ -236,7 +236,7 @@ def uploaded_path(payload: Any) -> str | None:
     again = ValidationError("image", "Image: the upload did not arrive; upload the file again.")
     if not isinstance(path, str) or not path:
         raise again
-    folder = Path(get_upload_folder()).resolve()
+    folder = gradio_internals.upload_folder()
     resolved = Path(path).resolve()
     if not resolved.is_relative_to(folder) or not resolved.is_file():
         raise again

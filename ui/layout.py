@@ -24,7 +24,10 @@ from ui import (
 )
 from ui import session as session_module
 from ui.gate import Guard
+from ui.gradio_internals import quiet_idle_queue
 from ui.session import PRIVATE, Context, SessionKeys
+
+__all__ = ["build_demo", "launch_options", "quiet_idle_queue"]
 
 TITLE = "Dreamina Studio"
 LOGO = (
@@ -129,28 +132,6 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
 def _banner_args(ctx: Context) -> dict[str, Any]:
     update = simulator_banner(ctx, None)
     return {"value": update["value"], "visible": update["visible"]}
-
-
-IDLE_QUEUE_SLEEP = 0.05  # seconds: the value Gradio itself uses on Windows
-IDLE_PROGRESS_SLEEP = 0.2
-
-
-def quiet_idle_queue(demo: gr.Blocks) -> bool:
-    """Let Gradio's queue check for work every 50 ms instead of every 1 ms when idle.
-
-    Gradio 6.31 polls its queue (and its progress updates) in busy little sleeps, which
-    costs about 3% of a core on a machine doing nothing; at 50 ms an event starts at most
-    50 ms later (jobs take seconds to minutes). These are private attributes: when a
-    Gradio upgrade renames them this does nothing and returns False
-    (tests/unit/test_gradio_queue.py notices).
-    """
-    queue = getattr(demo, "_queue", None)
-    if queue is None or not hasattr(queue, "sleep_when_free"):
-        return False
-    queue.sleep_when_free = IDLE_QUEUE_SLEEP
-    if hasattr(queue, "progress_update_sleep_when_free"):
-        queue.progress_update_sleep_when_free = IDLE_PROGRESS_SLEEP
-    return True
 
 
 def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Literal
 import gradio as gr
 
 from jobs.settings import Settings
-from ui import visitor_id
+from ui import gradio_internals, visitor_id
 from ui.client_address import client_address
 
 LOCAL_OWNER = "local"
@@ -84,14 +84,7 @@ def signed_in_user(request: gr.Request | None) -> str | None:
         return None
     if request.username:
         return str(request.username)
-    try:
-        session = request.session  # only present when Gradio installed OAuth routes
-    except (AttributeError, AssertionError):
-        return None
-    info = session.get("oauth_info") if hasattr(session, "get") else None
-    userinfo = (info or {}).get("userinfo") or {}
-    name = userinfo.get("preferred_username")
-    return str(name) if name else None
+    return gradio_internals.oauth_user_name(request)
 
 
 def _check_allowed(settings: Settings, user: str) -> str:

@@ -189,7 +189,9 @@ async def test_a_dropped_connection_that_never_recovers_leaves_no_part_file(
 async def test_file_urls_are_copied_atomically(source: Path, dest: Path) -> None:
     seen: list[tuple[int, int | None]] = []
 
-    saved = await download(source.as_uri(), dest, on_progress=lambda done, total: seen.append((done, total)))
+    saved = await download(
+        source.as_uri(), dest, on_progress=lambda done, total: seen.append((done, total)), allow_local=True
+    )
 
     assert saved == SIZE
     assert sha256(dest) == sha256(source)
@@ -199,14 +201,14 @@ async def test_file_urls_are_copied_atomically(source: Path, dest: Path) -> None
 
 async def test_a_missing_local_file_is_expired(tmp_path: Path, dest: Path) -> None:
     with pytest.raises(ProviderError) as caught:
-        await download((tmp_path / "gone.mp4").as_uri(), dest)
+        await download((tmp_path / "gone.mp4").as_uri(), dest, allow_local=True)
     assert caught.value.kind == "expired"
     assert_nothing_left(dest)
 
 
 async def test_a_local_file_over_the_cap_is_refused(source: Path, dest: Path) -> None:
     with pytest.raises(ProviderError) as caught:
-        await download(source.as_uri(), dest, max_bytes=1000)
+        await download(source.as_uri(), dest, max_bytes=1000, allow_local=True)
     assert caught.value.kind == "job_failed"
     assert_nothing_left(dest)
 

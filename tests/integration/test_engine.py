@@ -344,7 +344,7 @@ async def test_owners_cannot_see_or_touch_each_others_jobs(engine: Engine) -> No
     assert [r async for r in engine.updates("mallory", record.id)] == []
     with pytest.raises(ValidationError):
         await engine.cancel("mallory", record.id)
-    assert engine.delete("mallory", record.id) is False
+    assert await engine.delete("mallory", record.id) is False
     await engine.wait("alice", record.id, timeout=30)
     assert engine.get("alice", record.id) is not None
 

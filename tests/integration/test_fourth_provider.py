@@ -89,7 +89,7 @@ def test_the_settings_come_from_the_providers_declaration(settings: Settings, fa
     assert KEY not in repr(settings)
 
 
-def test_it_appears_in_the_form_with_its_options(app: tuple[Studio, Any, str]) -> None:
+def test_it_appears_in_the_form_with_its_options(app: tuple[Studio, Any, str], settings: Settings) -> None:
     _, demo, _ = app
     page = components(demo)
     providers = [value for _, value in page["t2v-provider"]["choices"]]
@@ -100,6 +100,15 @@ def test_it_appears_in_the_form_with_its_options(app: tuple[Studio, Any, str]) -
     assert page["t2v-enhance_prompt"]["label"] == "Enhance prompt"
     assert "i2v-enhance_prompt" not in page
     assert "keyhub" not in [value for _, value in page["i2v-provider"]["choices"]]
+    # Choosing its model shows the option (with its default); another model hides it.
+    from ui.controls import option_update
+
+    shown = option_update(keyhub.MODELS[0], "enhance_prompt", None)
+    assert shown["visible"] is True and shown["value"] is False and shown["label"] == "Enhance prompt"
+    hidden = option_update(
+        settings.registry.model("simulator/dreamina-3-0/text-to-video"), "enhance_prompt", True
+    )
+    assert hidden["visible"] is False
     # Its key has a box in the keys tab, named after the provider.
     assert page["key-keyhub"]["component"] == "textbox" and page["key-keyhub"]["type"] == "password"
     assert "KeyHub" in page["key-keyhub"]["label"]
@@ -167,7 +176,9 @@ def test_it_cannot_be_cancelled_and_the_page_knows_it(settings: Settings) -> Non
     from jobs import rules
     from jobs.records import JobRecord
 
-    queued = JobRecord(id="j", owner="o", kind="t2v", model=MODEL, provider="keyhub", prompt="p", state="queued")
+    queued = JobRecord(
+        id="j", owner="o", kind="t2v", model=MODEL, provider="keyhub", prompt="p", state="queued"
+    )
     assert not rules.can_cancel(settings.registry, queued)
     assert rules.can_reuse(settings.registry, queued)
 

@@ -1,0 +1,33 @@
+"""What the watcher and the finisher need of the engine, and nothing more: the settings,
+the registry, the store, and the engine's own way to save (log, publish) a change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jobs.records import JobRecord
+from jobs.settings import Settings
+from jobs.store import JobStore
+from providers.base import ProviderError
+from providers.registry import Registry
+
+
+@dataclass(frozen=True)
+class Desk:
+    settings: Settings
+    registry: Registry
+    store: JobStore
+    save: Callable[..., JobRecord]  # save(job_id, **changes): write, log, publish
+    publish: Callable[[JobRecord], None]
+    clock: Callable[[], float]
+
+    def fail(self, job_id: str, error: ProviderError) -> JobRecord:
+        return self.save(
+            job_id,
+            state="failed",
+            queue_position=None,
+            error_kind=error.kind,
+            error_message=error.message,
+            finished_at=self.clock(),
+        )

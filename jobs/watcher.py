@@ -1,0 +1,149 @@
+"""Watching one job: poll the provider on the schedule in jobs/polling.py, record what it
+says, hand a finished job to jobs/finishing.py, and stop at the deadline.
+
+Retries: a poll is one provider request with its own bounded retries (providers/http.py);
+that is the only retry layer. A poll that still fails is a missed poll: the watcher waits a
+backoff (logged) and polls again, and after MAX_MISSED_POLLS in a row it stops and fails the
+job with the fault's kind, keeping the locator, so 'Check again' resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from jobs import oplog
+from jobs.desk import Desk
+from jobs.finishing import save_output
+from jobs.polling import next_poll_delay, transient_backoff
+from jobs.records import JobRecord
+from providers.base import Provider, ProviderError, ProviderStatus, Secret
+
+log = logging.getLogger("studio.engine")
+
+# With the backoff capped at 30 s, about a quarter of an hour of a provider not answering.
+MAX_MISSED_POLLS = 40
+# After this many missed polls in a row the job's note says the provider is failing. Each
+# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
+FAILING_NOTE_AFTER = 1
+
+
+def failing_note(label: str, error: ProviderError) -> str:
+    """What a person reads while the provider keeps failing to answer about a job."""
+    what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
+    return (
+        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    )
+
+
+async def watch_job(
+    desk: Desk,
+    job_id: str,
+    adapter: Provider | None,
+    session_keys: Mapping[str, Secret],
+    eta: float | None,
+) -> None:
+    """Poll until the job ends (or waits for a key, or misses too many polls)."""
+    record = desk.store.get(job_id)
+    locator = record.job_locator if record is not None else None
+    if record is None or locator is None:
+        return
+    if adapter is None:
+        desk.save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
+        return
+    deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
+    polls = missed = 0
+    retry_after: float | None = None
+    while True:
+        now = desk.clock()
+        if now >= deadline:
+            minutes = desk.settings.job_deadline_seconds / 60
+            desk.fail(job_id, ProviderError("timeout", f"Still unfinished after {minutes:.0f} minutes."))
+            return
+        try:
+            status = await adapter.poll(locator, key=session_keys.get(job_id))
+            polls += 1
+            if missed >= FAILING_NOTE_AFTER:
+                desk.save(job_id, note=None)  # the provider answers again
+            missed = 0
+            retry_after = status.retry_after
+        except ProviderError as exc:
+            if exc.retryable:
+                missed += 1
+                if missed >= MAX_MISSED_POLLS:
+                    desk.fail(job_id, exc)
+                    return
+                if missed == FAILING_NOTE_AFTER:
+                    desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
+                wait = transient_backoff(missed, exc.retry_after)
+                oplog.retrying(f"poll of job {job_id}", exc.kind, wait)
+                await asyncio.sleep(wait)
+                continue
+            if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
+                # Submitted with a key typed in a browser that is gone (restart): keep the
+                # paid job and wait for the key instead of failing it.
+                desk.save(
+                    job_id,
+                    note=f"Waiting for a {desk.registry.label(record.provider)} key to check this job: "
+                    "enter it in the API keys tab and press 'Check again'.",
+                )
+                return
+            desk.fail(job_id, exc)
+            return
+        except Exception:
+            log.exception("unexpected error polling job %s", job_id)
+            missed += 1
+            if missed >= MAX_MISSED_POLLS:
+                desk.fail(
+                    job_id, ProviderError("server", "The studio could not read the provider's answers.")
+                )
+                return
+            wait = transient_backoff(missed)
+            oplog.retrying(f"poll of job {job_id}", "unexpected error", wait)
+            await asyncio.sleep(wait)
+            continue
+
+        current = apply_status(desk, job_id, status)
+        if status.state == "succeeded":
+            await save_output(desk, job_id, status)
+            return
+        if current.terminal:
+            return
+        since = desk.clock() - (current.submitted_at or current.created_at)
+        await asyncio.sleep(next_poll_delay(status.state, polls, since, eta, retry_after))
+
+
+def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
+    """Record what a poll said, writing only what changed."""
+    record = desk.store.get(job_id)
+    assert record is not None
+    changes: dict[str, object] = {}
+    now = desk.clock()
+    if status.state == "queued":
+        if record.state != "queued" or record.queue_position != status.queue_position:
+            changes.update(state="queued", queue_position=status.queue_position)
+    elif status.state == "running":
+        if record.state != "running":
+            changes.update(state="running", queue_position=None, started_at=record.started_at or now)
+    elif status.state == "failed":
+        error = status.error or ProviderError("job_failed")
+        changes.update(
+            state="failed",
+            queue_position=None,
+            error_kind=error.kind,
+            error_message=error.message,
+            finished_at=now,
+        )
+    elif status.state == "cancelled":
+        changes.update(
+            state="cancelled",
+            queue_position=None,
+            error_kind="cancelled",
+            error_message="Cancelled at the provider.",
+            finished_at=now,
+        )
+    if not changes:
+        return record
+    return desk.save(job_id, **changes)

@@ -1,0 +1,90 @@
+"""What an operator sees and what the engine refuses: one log line per job state change
+and one per retry (never a key or a prompt), and a hosted provider's local file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from jobs.engine import Engine
+from jobs.records import GenerationRequest
+from providers.base import JobLocator, ProviderStatus, Secret, SubmitRequest
+from tests.fakes import FakeProviders
+from tests.fakes.media import sample_video
+from tests.integration.test_engine import RC_PRO_T2V, make_providers, make_settings, started
+
+PROMPT = "a very particular prompt about a silver heron standing in the fog at dawn, long enough to matter"
+
+
+async def test_one_line_per_state_change_and_per_retry_and_no_secrets(
+    tmp_path: Path, fake_providers: FakeProviders, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_providers.set_timing(queue_seconds=0.3, run_seconds=0.5)
+    fake_providers.add_fault("status", "status", status=503, times=1)
+    caplog.set_level(logging.INFO, logger="studio")
+    engine = await started(make_settings(tmp_path / "data", fake_providers))
+    try:
+        record = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, PROMPT, {"seed": 3}))
+        final = await engine.wait("alice", record.id, timeout=30)
+    finally:
+        await engine.close()
+    assert final.state == "succeeded"
+    lines = [r.getMessage() for r in caplog.records if r.name == "studio.jobs"]
+    states = [line.split()[2] for line in lines if line.startswith(f"job {record.id} ")]
+    # One line per change, in order ('running' may fall between two polls and go unseen).
+    assert [s for s in states if s != "running"] == ["submitting", "queued", "downloading", "succeeded"], lines
+    assert states.count("running") <= 1, lines
+    done = next(line for line in lines if " succeeded " in line)
+    assert RC_PRO_T2V in done and f"request {final.request_id}" in done and "s · " in done
+    retries = [r.getMessage() for r in caplog.records if r.name == "studio.retry"]
+    assert any("HTTP 503" in line and "next try in" in line for line in retries), retries
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    assert FakeProviders.RUNCOMFY_KEY not in everything
+    assert PROMPT[:20] not in everything
+
+
+class LocalFileHost:
+    """A hosted provider (not offline) whose finished job points at a local file: the
+    engine must not read it. An adapter stub: nothing here talks HTTP."""
+
+    name = "runcomfy"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
+        return JobLocator("local-1")
+
+    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+        return ProviderStatus(state="succeeded", video_url=self.path.as_uri())
+
+    async def cancel(self, locator: JobLocator, key: Secret | None = None) -> str:
+        return "not_cancellable"
+
+    def has_key(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_only_the_simulator_may_hand_over_a_local_file(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", None)
+    providers = {**make_providers(settings), "runcomfy": LocalFileHost(sample_video())}
+    engine = Engine(settings, providers)  # type: ignore[arg-type]
+    await engine.start()
+    try:
+        hosted = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
+        failed = await engine.wait("alice", hosted.id, timeout=30)
+        assert failed.state == "failed" and failed.error_kind == "job_failed"
+        assert "not a web (http or https) address" in (failed.error_message or "")
+        assert not list(settings.videos_dir.glob("*.mp4")), "nothing was copied"
+        # The simulator's own file:// output is still saved.
+        sim = await engine.submit(
+            "alice", GenerationRequest("t2v", "simulator/dreamina-3-0/text-to-video", "a heron", {})
+        )
+        assert (await engine.wait("alice", sim.id, timeout=60)).state == "succeeded"
+    finally:
+        await engine.close()
