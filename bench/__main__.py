@@ -35,6 +35,7 @@ BENCHES: dict[str, str] = {
     "simulator": "7. Simulator: render vs bare PyAV encode",
     "image_fit": "8. Image fit: 4096x4096 PNG under 4.7 MB",
     "side_by_side": "9. Side-by-side: three 5 s 720p clips vs bare PyAV encode (issue #12)",
+    "reservation": "10. Reservation: what the spend limits add to a submit (issue #10)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 

@@ -21,6 +21,9 @@ class Desk:
     save: Callable[..., JobRecord]  # save(job_id, **changes): write, log, publish
     publish: Callable[[JobRecord], None]
     clock: Callable[[], float]
+    # Called when the provider reports the job failed (the spend ledger refunds it where
+    # the provider documents refunds for that).
+    provider_failed: Callable[[str], None] = lambda job_id: None
 
     def fail(self, job_id: str, error: ProviderError) -> JobRecord:
         return self.save(

@@ -5,7 +5,7 @@ before the provider hears of it, and a watcher task while it is active. Watchers
 to the engine, not to a browser tab: closing a tab loses nothing, and `start()` resumes
 every unfinished job from the store after a restart. A submit is never sent twice.
 
-The work is split by responsibility: the limits (jobs/quota.py), the rules (jobs/rules.py),
+The work is split by responsibility: the limits and spend ledger (jobs/limits.py, jobs/ledger.py), the rules (jobs/rules.py),
 watching (jobs/watcher.py), finishing and media (jobs/finishing.py), the update streams
 (jobs/updates.py) and the history operations (jobs/history.py). This module ties them
 together. Nothing here blocks the loop: every fsync, file and media operation runs in a
@@ -27,9 +27,13 @@ from pathlib import Path
 import jobs.history as history_ops
 import jobs.media as media
 from jobs import oplog, rules
+from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
-from jobs.quota import HourlyQuota, QuotaError
+from jobs.ledger import Ledger
+from jobs.limits import Budget, Limits, QuotaError
+from jobs.pricing import Pricer, key_id
+from jobs.rate_gate import RateGates
 from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
@@ -44,6 +48,7 @@ from providers.base import (
     SubmitRequest,
     ValidationError,
 )
+from providers.money import KeyCheck, Price
 from providers.scrub import Scrubber
 
 __all__ = ["Engine", "QuotaError", "until_terminal"]
@@ -77,9 +82,16 @@ class Engine:
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
-        self._quota = HourlyQuota(settings.max_jobs_per_hour, clock, self._store.count_created_since)
+        # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
+        self._ledger = Ledger(settings.ledger_path, journal.journal)
+        self._limits = Limits(settings, self._ledger, clock)
+        self._pricer = Pricer(self.registry, self._providers)
+        self._gates = RateGates(settings.provider_caps)
+        self._sending: dict[str, asyncio.Task[None]] = {}  # jobs waiting their turn to be sent
         self._states: dict[str, str] = {}  # last logged state per active job
-        self._desk = Desk(settings, self.registry, self._store, self._save, self._updates.publish, clock)
+        self._desk = Desk(
+            settings, self.registry, self._store, self._save, self._updates.publish, clock, self._provider_failed
+        )
         self._started = False
         # Every configured and session key, masked in every form from whatever is stored.
         self.scrubber = Scrubber(settings.keys.values())
@@ -112,10 +124,11 @@ class Engine:
         for folder in (*self.settings.media_dirs, self.settings.data_dir):
             folder.mkdir(parents=True, exist_ok=True)
         self._store.open()
+        self._ledger.open()
 
     async def close(self) -> None:
         """Stop watchers (their jobs stay resumable) and release connections."""
-        watchers = list(self._watchers.values())
+        watchers = [*self._watchers.values(), *self._sending.values()]
         for task in watchers:
             task.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
@@ -124,6 +137,7 @@ class Engine:
             await provider.aclose()
         if self._started:
             self._store.close()
+            self._ledger.close()
             self._started = False
 
     # --- queries -----------------------------------------------------------------------
@@ -183,14 +197,23 @@ class Engine:
         reason = self.provider_ready(spec.provider, keys)
         if adapter is None or reason:
             raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
-        self._quota.check(owner, quota_key)
+        price = await self._pricer.price(spec, options, session_key)
 
         if options.get("seed") == catalog.RANDOM_SEED:
             # Pick the random seed here so the job records the seed actually used.
             options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
         now = self._clock()
+        job_id = secrets.token_urlsafe(12)
+        try:  # checks every limit and reserves this job's price in one transaction
+            self._limits.reserve(
+                job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
+            )
+        except QuotaError:
+            if image:
+                image.unlink(missing_ok=True)
+            raise
         record = JobRecord(
-            id=secrets.token_urlsafe(12),
+            id=job_id,
             owner=owner,
             kind=spec.kind,
             model=spec.id,
@@ -202,51 +225,123 @@ class Engine:
             created_at=now,
             simulated=self.registry.info(spec.provider).offline,
         )
-        await asyncio.to_thread(self._store.insert, record)  # its fsync stays off the event loop
-        self._log_state(record)
-        self._quota.record(quota_key, now)
-        try:
-            locator = JobLocator.of(
-                await adapter.submit(
-                    SubmitRequest(spec=spec, prompt=prompt, options=options, image=image), key=session_key
-                )
+        try:  # both fsyncs off the event loop, side by side: row and reservation durable first
+            await asyncio.gather(
+                asyncio.to_thread(self._store.insert, record), asyncio.to_thread(self._ledger.flush)
             )
-        except ProviderError as exc:
-            if exc.kind == "submit_unknown":
-                return self._save(
-                    record.id,
-                    state="failed",
-                    error_kind=exc.kind,
-                    error_message=exc.message,
-                    finished_at=self._clock(),
-                )
-            await asyncio.to_thread(self._store.delete, record.id, owner)
-            self._states.pop(record.id, None)
-            if image:
-                image.unlink(missing_ok=True)
-            exc.message = self.scrubber.scrub(exc.message)
-            exc.args = (exc.message,)
+        except BaseException:
+            self._ledger.release(record.id)
             raise
-        except Exception as exc:  # an adapter bug after the POST may have billed: keep the row
-            log.exception("unexpected error while submitting job %s", record.id)
-            return self._save(
-                record.id,
-                state="failed",
-                error_kind="submit_unknown",
-                error_message=ProviderError("submit_unknown", type(exc).__name__).message,
-                finished_at=self._clock(),
+        self._log_state(record)
+        submit_request = SubmitRequest(spec=spec, prompt=prompt, options=options, image=image)
+        line = key_id(session_key)
+        if self._gates.is_open(spec.provider, line):
+            try:
+                locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
+            except ProviderError as exc:
+                if exc.kind != "rate_limited":
+                    return self._submit_failed(record, exc, image, refuse=True)
+                self._gates.limited(spec.provider, line, exc.retry_after)
+            except Exception as exc:
+                return self._submit_crashed(record, exc)
+            else:
+                return self._accepted(record.id, locator, session_key)
+        # Wait in this provider's line in the background, so the page shows the wait.
+        started = time.monotonic()
+        self._save(record.id, note=f"Waiting to send to {self.registry.label(spec.provider)}…")
+        task = asyncio.get_running_loop().create_task(
+            self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
+        )
+        self._sending[record.id] = task
+        task.add_done_callback(functools.partial(self._sent_or_dropped, record.id))
+        await asyncio.sleep(0)  # let it post its first "sending again in N s"
+        return self._store.get(record.id) or record
+
+    async def _send_in_turn(
+        self,
+        record: JobRecord,
+        adapter: Provider,
+        request: SubmitRequest,
+        session_key: Secret | None,
+        started: float,
+    ) -> None:
+        """Send a job whose provider is limiting requests, in its turn (jobs.rate_gate)."""
+        try:
+            locator = await self._gates.send_in_turn(
+                adapter.name,
+                self.registry.label(request.spec.provider),
+                key_id(session_key),
+                functools.partial(self._submit_once, adapter, request, session_key),
+                functools.partial(self._note, record.id),
+                started=started,
             )
+        except ProviderError as exc:  # (a cancel or shutdown raises CancelledError: row kept)
+            self._submit_failed(record, exc, request.image, refuse=False)
+            return
+        except Exception as exc:
+            self._submit_crashed(record, exc)
+            return
+        self._accepted(record.id, locator, session_key)
+
+    @staticmethod
+    async def _submit_once(adapter: Provider, request: SubmitRequest, key: Secret | None) -> JobLocator:
+        return JobLocator.of(await adapter.submit(request, key=key))
+
+    def _sent_or_dropped(self, job_id: str, task: asyncio.Task[None]) -> None:
+        if self._sending.get(job_id) is task:
+            del self._sending[job_id]
+
+    def _note(self, job_id: str, words: str) -> None:
+        self._save(job_id, note=words)
+
+    def _accepted(self, job_id: str, locator: JobLocator, session_key: Secret | None) -> JobRecord:
+        self._ledger.charge(job_id, self._clock())
+        record = self._store.get(job_id)
+        if record is not None:
+            self._gates.sent(record.provider, job_id)
         if session_key:
-            self._session_keys[record.id] = session_key
-        record = await self._save_durably(
-            record.id,
+            self._session_keys[job_id] = session_key
+        record = self._save(
+            job_id,
             request_id=locator.request_id,
             locator=dict(locator.fields),
             state="queued",
             submitted_at=self._clock(),
+            note=None,
         )
-        self._watch(record.id)
+        self._watch(job_id)
         return record
+
+    def _submit_failed(self, record: JobRecord, exc: ProviderError, image: Path | None, *, refuse: bool) -> JobRecord:
+        """An ambiguous outcome keeps the row and the reservation; a definite refusal frees
+        both (raised when the caller is waiting, else the row shows the failure)."""
+        now = self._clock()
+        if exc.kind == "submit_unknown":
+            self._ledger.keep_unknown(record.id, now, exc.message)
+            return self._save(
+                record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
+            )
+        self._ledger.release(record.id)
+        if image:
+            image.unlink(missing_ok=True)
+        if refuse:
+            self._store.delete(record.id, record.owner)
+            self._states.pop(record.id, None)
+            exc.message = self.scrubber.scrub(exc.message)
+            exc.args = (exc.message,)
+            raise exc
+        return self._save(
+            record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
+        )
+
+    def _submit_crashed(self, record: JobRecord, exc: Exception) -> JobRecord:
+        """An adapter bug after the POST may have billed: keep the row and the reservation."""
+        log.error("unexpected error while submitting job %s: %s", record.id, type(exc).__name__, exc_info=exc)
+        message = ProviderError("submit_unknown", type(exc).__name__).message
+        self._ledger.keep_unknown(record.id, self._clock(), message)
+        return self._save(
+            record.id, state="failed", error_kind="submit_unknown", error_message=message, finished_at=self._clock()
+        )
 
     async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
         """The input image checked and, if asked, fitted into inputs/ (rules.check_request
@@ -265,6 +360,36 @@ class Engine:
         )
         return fitted.path
 
+    # --- money -----------------------------------------------------------------------
+
+    async def price(
+        self, model: str, options: Mapping[str, object], keys: Mapping[str, Secret] | None = None
+    ) -> Price:
+        """The price of exactly this run (quote, catalog or estimate). Raises ValidationError."""
+        spec = self.registry.model(model)
+        valid = catalog.validate_options(spec, options)
+        return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
+
+    def budget(self, owner: str, quota_key: str | None = None) -> Budget:
+        return self._limits.budget(owner, quota_key)
+
+    def spend(self, owner: str | None) -> dict[str, object]:
+        """The spend figures of `owner` (None: everyone) from the ledger."""
+        return spend_report.summarize(self._ledger.entries(owner), self._clock())
+
+    async def check_keys(self, keys: Mapping[str, Secret] | None = None) -> list[KeyCheck]:
+        """Ask each hosted provider, with a request that bills nothing, whether its key
+        (typed in `keys`, else the server's) works. Providers without a key are left out."""
+        checks = []
+        for info in self.registry.hosted():
+            adapter = self._providers.get(info.name)
+            check = getattr(adapter, "check_key", None) if info.key_check else None
+            key = (keys or {}).get(info.name) or None
+            if adapter is None or check is None or not (key or adapter.has_key()):
+                continue
+            checks.append(check(key))
+        return list(await asyncio.gather(*checks))
+
     # --- cancel / recheck --------------------------------------------------------------
 
     async def cancel(self, owner: str, job_id: str) -> JobRecord:
@@ -273,6 +398,18 @@ class Engine:
         record = self._require(owner, job_id)
         if record.terminal:
             return record
+        sending = self._sending.pop(job_id, None)
+        if sending is not None and record.state == "submitting":
+            sending.cancel()  # still waiting its turn: it was never sent, so nothing is billed
+            self._ledger.release(job_id)
+            return self._save(
+                job_id,
+                state="cancelled",
+                error_kind="cancelled",
+                error_message="Cancelled while waiting to be sent; nothing was sent or billed.",
+                finished_at=self._clock(),
+                note=None,
+            )
         locator = record.job_locator
         if record.state == "submitting" or locator is None:
             return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
@@ -283,6 +420,7 @@ class Engine:
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
+            self._ledger.refund(job_id, self._clock(), "Cancelled before it started: the provider does not bill it.")
             return self._save(
                 job_id,
                 state="cancelled",
@@ -392,7 +530,15 @@ class Engine:
             if isinstance(changes.get(name), str):
                 changes[name] = self.scrubber.scrub(str(changes[name]))
 
+    def _provider_failed(self, job_id: str) -> None:
+        record = self._store.get(job_id)
+        rule = self.registry.info(record.provider).refunds_failed if record else ""
+        if rule:  # only where the provider documents a refund for a failed job
+            self._ledger.refund(job_id, self._clock(), rule)
+
     def _after_save(self, record: JobRecord, changes: Mapping[str, object]) -> None:
+        if record.terminal:
+            self._gates.finished(record.id)
         if "state" in changes:
             self._log_state(record)
         self._updates.publish(record)

@@ -8,6 +8,7 @@ is safe to await from any other loop (Gradio's), or to call from plain threads.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from concurrent.futures import Future
@@ -16,18 +17,32 @@ from typing import Any, TypeVar
 
 from jobs import media
 from jobs.engine import Engine, until_terminal
+from jobs.limits import Budget
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from providers import catalog
 from providers.base import Provider, Secret
+from providers.money import KeyCheck, Price
 from providers.registry import Registry
 
 T = TypeVar("T")
+log = logging.getLogger("studio.keys")
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
     """Every provider in the settings' registry, built from its settings (keys may be absent)."""
     return {info.name: info.build(settings.provider_config(info.name)) for info in settings.registry}
+
+
+async def log_server_key_checks(engine: Engine) -> None:
+    """Check the server's own keys once at start-up, billing nothing, and log the verdict
+    (the provider and the words, never the key)."""
+    try:
+        for check in await engine.check_keys():
+            level = logging.WARNING if check.works is False else logging.INFO
+            log.log(level, "server key check: %s", check.message)
+    except Exception:  # a check must never stop the studio
+        log.exception("server key check failed")
 
 
 class Studio:
@@ -53,6 +68,7 @@ class Studio:
             providers = self._providers if self._providers is not None else build_providers(self.settings)
             self._engine = Engine(self.settings, providers)
             await self._engine.start()
+            asyncio.get_running_loop().create_task(log_server_key_checks(self._engine))
 
         def run() -> None:
             assert self._loop is not None
@@ -152,6 +168,23 @@ class Studio:
 
     async def export(self, owner: str, job_ids: list[str] | None = None) -> Path:
         return await self._run(lambda: self.engine.export(owner, job_ids))
+
+    # --- money -----------------------------------------------------------------------
+
+    async def price(
+        self, model: str, options: Mapping[str, object], keys: Mapping[str, Secret] | None = None
+    ) -> Price:
+        return await self._run(lambda: self.engine.price(model, options, keys))
+
+    async def budget(self, owner: str, quota_key: str | None = None) -> Budget:
+        return await self._call(self.engine.budget, owner, quota_key)
+
+    async def spend(self, owner: str | None) -> dict[str, object]:
+        """`owner`'s spend figures; None: everyone's (a local run's single person)."""
+        return await self._call(self.engine.spend, owner)
+
+    async def check_keys(self, keys: Mapping[str, Secret] | None = None) -> list[KeyCheck]:
+        return await self._run(lambda: self.engine.check_keys(keys))
 
     async def eta_seconds(self, model: str) -> float | None:
         return await self._call(self.engine.eta_seconds, model)

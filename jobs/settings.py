@@ -37,6 +37,34 @@ def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
         raise ValueError(f"{name}={raw!r} is not a whole number") from exc
 
 
+def _usd_or_none(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip().lstrip("$")
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name}={raw!r} is not an amount in USD") from exc
+    if value < 0:
+        raise ValueError(f"{name}={raw!r} must not be negative")
+    return value
+
+
+def provider_caps(env: Mapping[str, str], registry: Registry) -> dict[str, tuple[int | None, int | None]]:
+    """STUDIO_<PROVIDER>_MAX_RUNNING and STUDIO_<PROVIDER>_MAX_PER_MINUTE per provider, the
+    names from each provider's own settings prefix (e.g. STUDIO_WAVESPEED_MAX_RUNNING)."""
+    caps: dict[str, tuple[int | None, int | None]] = {}
+    for info in registry.hosted():
+        names = (f"STUDIO_{info.setting_name('MAX_RUNNING')}", f"STUDIO_{info.setting_name('MAX_PER_MINUTE')}")
+        running, per_minute = (_int_or_none(env, name) for name in names)
+        for name, value in zip(names, (running, per_minute), strict=True):
+            if value is not None and value < 1:
+                raise ValueError(f"{name}={value} must be at least 1")
+        if running is not None or per_minute is not None:
+            caps[info.name] = (running, per_minute)
+    return caps
+
+
 def _secret(env: Mapping[str, str], *names: str) -> Secret | None:
     for name in names:
         value = env.get(name, "").strip()
@@ -94,6 +122,10 @@ class Settings:
     allowed_users: tuple[str, ...] = ()
     public: bool = False  # serves strangers (Spaces, STUDIO_PUBLIC=1): per-browser owners
     max_jobs_per_hour: int | None = None
+    max_usd_per_day: float | None = None
+    max_usd_per_person_per_day: float | None = None
+    # provider -> (STUDIO_<PROVIDER>_MAX_RUNNING, STUDIO_<PROVIDER>_MAX_PER_MINUTE)
+    provider_caps: Mapping[str, tuple[int | None, int | None]] = field(default_factory=dict)
     max_data_bytes: int | None = None
     server_name: str = "127.0.0.1"
     server_port: int = 7860
@@ -109,6 +141,11 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "studio.sqlite3"
+
+    @property
+    def ledger_path(self) -> Path:
+        """The spend ledger (jobs/ledger.py), apart from the job store."""
+        return self.data_dir / "spend.sqlite3"
 
     @property
     def videos_dir(self) -> Path:
@@ -188,6 +225,9 @@ class Settings:
             ),
             public=bool(env.get("SPACE_ID", "").strip()) or _truthy(env.get("STUDIO_PUBLIC")),
             max_jobs_per_hour=_int_or_none(env, "STUDIO_MAX_JOBS_PER_HOUR"),
+            max_usd_per_day=_usd_or_none(env, "STUDIO_MAX_USD_PER_DAY"),
+            max_usd_per_person_per_day=_usd_or_none(env, "STUDIO_MAX_USD_PER_PERSON_PER_DAY"),
+            provider_caps=provider_caps(env, registry),
             max_data_bytes=max_mb * 1024 * 1024 if max_mb else None,
             server_name=env.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1",
             server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),

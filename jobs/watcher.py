@@ -128,6 +128,7 @@ def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
         if record.state != "running":
             changes.update(state="running", queue_position=None, started_at=record.started_at or now)
     elif status.state == "failed":
+        desk.provider_failed(job_id)
         error = status.error or ProviderError("job_failed")
         changes.update(
             state="failed",

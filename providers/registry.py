@@ -62,6 +62,9 @@ class ProviderInfo:
     price_quotes: bool = False  # can say what a job will cost before it is sent
     balance: bool = False  # can say how much credit the key has left
     key_check: bool = False  # can check a key without spending anything
+    # Where the provider documents refunding a failed job: the rule in words (the spend
+    # ledger marks such jobs refunded and quotes this); empty: a failed job stays billed.
+    refunds_failed: str = ""
     offline: bool = False
     short_name: str = ""  # in download file names; default: name
 

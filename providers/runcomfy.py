@@ -48,6 +48,7 @@ from providers.errors import (
 )
 from providers.hosted import HostedProvider
 from providers.http import send_idempotent
+from providers.key_checks import RunComfyKeyCheck
 from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "RunComfy"
@@ -155,7 +156,7 @@ def _is_error_body(body: Mapping[str, Any]) -> bool:
     return "request_id" not in body and any(body.get(name) for name in ("error", "message", "detail"))
 
 
-class RunComfyProvider(HostedProvider):
+class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
     """Talks to RunComfy's Model API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each poll, result and cancel request (None: the client's
     own timeouts, which make_client sets on every phase)."""
@@ -318,4 +319,5 @@ PROVIDER = ProviderInfo(
     key_label="API token",
     cancel="queued",
     image_transport="data_uri",
+    key_check=True,
 )

@@ -49,6 +49,7 @@ from providers.errors import (
 )
 from providers.hosted import HostedProvider
 from providers.http import send_idempotent
+from providers.key_checks import WaveSpeedMoney
 from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "WaveSpeedAI"
@@ -154,7 +155,7 @@ def normalise_state(word: object) -> RemoteState:
     return STATES.get(str(word or "").strip().lower(), "running")
 
 
-class WaveSpeedProvider(HostedProvider):
+class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
     """Talks to WaveSpeedAI's v3 API. `key` is the default key (None: every call must bring
     one); `request_timeout` bounds each upload and poll request (None: the client's own)."""
 
@@ -310,4 +311,9 @@ PROVIDER = ProviderInfo(
     key_url="https://wavespeed.ai/accesskey",
     cancel="none",
     image_transport="upload",
+    price_quotes=True,
+    balance=True,
+    key_check=True,
+    # providers.md §6: "failed requests are refunded within about 3 hours".
+    refunds_failed="WaveSpeedAI refunds failed requests (within about 3 hours).",
 )

@@ -1,4 +1,4 @@
-"""The programmatic API: the only five public endpoints ("Use via API", gradio_client).
+"""The programmatic API: the only six public endpoints ("Use via API", gradio_client).
 
     from gradio_client import Client, handle_file
     client = Client("http://127.0.0.1:7860/")
@@ -9,6 +9,7 @@
     client.predict(job_id=job["id"], api_name="/job")       # one job, as JSON
     client.predict(job_id=job["id"], api_name="/cancel")    # cancel at the provider
     client.predict(limit=10, api_name="/history")           # {"items", "next_cursor", "total"}
+    client.predict(api_name="/spend")                       # {"today_usd", "month_usd", "total_usd", ...}
 
 The two generate endpoints stream the job record at every change and end with the video
 file (under its download name) and the final record. A parameter the chosen model does not
@@ -31,7 +32,7 @@ from jobs.history import shareable_url
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
-from ui import controls, owners
+from ui import controls, owners, spend_panel
 from ui.format import download_name
 from ui.result_panel import named_video
 from ui.session import Context
@@ -218,5 +219,10 @@ def render_and_wire(ctx: Context) -> None:
             "total": page.total,
         }
 
-    for fn, name in ((job, "job"), (cancel, "cancel"), (history, "history")):
+    async def spend(request: gr.Request) -> dict:
+        """What you have spent, from the studio's spend ledger (USD): today_usd, month_usd,
+        total_usd, refunded_usd, by_provider, by_model, jobs. A local run sees everything."""
+        return await studio.spend(spend_panel.scope(owners.owner_for_api(settings, request)))
+
+    for fn, name in ((job, "job"), (cancel, "cancel"), (history, "history"), (spend, "spend")):
         gr.api(fn, api_name=name, concurrency_limit=None)

@@ -18,7 +18,7 @@ from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from providers.catalog import ModelSpec
-from ui import controls, image_check, owners
+from ui import controls, image_check, owners, price_line
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
@@ -42,6 +42,7 @@ class GeneratePanel:
     image: gr.Image | None = None
     preflight: gr.HTML | None = None
     fit_image: gr.Checkbox | None = None
+    price: gr.HTML | None = None  # ui/price_line.py: this run's price, next to Generate
 
     def options(self) -> dict[str, Component]:
         return dict(self.params)
@@ -123,6 +124,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
             )
             # Narrow minimum widths: both fit a 390 px phone side by side.
             cancel = gr.Button("Cancel", variant="secondary", scale=1, min_width=90, elem_id=f"{kind}-cancel")
+        price = price_line.render(kind, ctx)
         status = gr.HTML(status_html(None), elem_id=f"{kind}-status", elem_classes="status-line")
     return GeneratePanel(
         kind=kind,
@@ -141,6 +143,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
         image=image,
         preflight=preflight,
         fit_image=fit,
+        price=price,
     )
 
 

@@ -1,6 +1,9 @@
-"""API keys for this browser session only.
+"""API keys for this browser session only, each checked with a request that bills nothing.
 
-A key typed here goes into gr.State (this session's server memory) as a Secret: never
+"Use these keys" asks each provider that can check a key whether it works (WaveSpeedAI: the
+balance, shown here; RunComfy: a made-up request id's status) and says so per provider
+before anything is generated; a refused key is not kept. "Check keys" asks about the keys
+in use now (typed, else the server's). A key typed here goes into gr.State (this session's server memory) as a Secret: never
 written to disk, never logged, never put in history or in the browser's storage, and the
 password boxes are cleared as soon as it is taken. Keys from the environment or `.env`
 are used when none is typed; they are never shown.
@@ -9,12 +12,14 @@ are used when none is typed; they are never shown.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from providers.base import Secret
+from providers.money import KeyCheck
 from providers.registry import ProviderInfo
 from ui.session import PRIVATE, Context, Session, SessionKeys
 
@@ -24,6 +29,7 @@ class KeysPanel:
     boxes: dict[str, gr.Textbox]  # provider name -> its password box
     save: gr.Button
     forget: gr.Button
+    check: gr.Button
     status: gr.HTML
 
 
@@ -53,22 +59,53 @@ def render(ctx: Context) -> KeysPanel:
     with gr.Row():
         save = gr.Button("Use these keys", variant="primary", elem_id="keys-save")
         forget = gr.Button("Forget typed keys", elem_id="keys-forget")
+        check = gr.Button("Check keys", elem_id="keys-check")
     status = gr.HTML(status_html(ctx, None), elem_classes="keys-status", elem_id="keys-status")
-    return KeysPanel(boxes, save, forget, status)
+    return KeysPanel(boxes, save, forget, check, status)
 
 
-def status_html(ctx: Context, keys: SessionKeys | None) -> str:
+def _verdict(check: KeyCheck | None, show_balance: bool) -> tuple[str, str]:
+    """(state for the page and tests, words) for a key check's result."""
+    if check is None:
+        return "unchecked", ""
+    if check.works is True:
+        balance = check.balance_usd
+        shown = f" · balance ${balance:.2f}" if balance is not None and show_balance else ""
+        return "works", f"✓ works{shown}"
+    if check.works is False:
+        return "refused", "✗ refused by the provider"
+    return "unknown", f"? {check.message}"
+
+
+def status_html(
+    ctx: Context,
+    keys: SessionKeys | None,
+    checks: Mapping[str, KeyCheck] | None = None,
+    refused: Mapping[str, KeyCheck] | None = None,
+) -> str:
+    """Where each provider's key comes from and, once checked, whether it works. A public
+    demo does not show the owner's balance to visitors."""
     lines = []
     for info in ctx.registry.hosted():
         if not info.needs_key:
             continue
-        if keys and info.name in keys:
-            where = "✓ key typed in this session"
-        elif ctx.settings.key_for(info.name):
-            where = "✓ key from the environment"
+        typed = bool(keys and info.name in keys)
+        if refused and info.name in refused:
+            where = "the key typed here was not kept"
+            state, verdict = _verdict(refused[info.name], True)
         else:
-            where = "no key: the simulator stands in"
-        lines.append(f"<li><b>{html.escape(info.label)}</b>: {where}</li>")
+            if typed:
+                where = "key typed in this session"
+            elif ctx.settings.key_for(info.name):
+                where = "key from the environment"
+            else:
+                where = "no key: the simulator stands in"
+            state, verdict = _verdict((checks or {}).get(info.name), typed or not ctx.settings.public)
+        detail = f' · <span class="key-verdict">{html.escape(verdict)}</span>' if verdict else ""
+        lines.append(
+            f'<li data-provider="{info.name}" data-key-state="{state}"><b>{html.escape(info.label)}</b>: '
+            f"{html.escape(where)}{detail}</li>"
+        )
     return f"<ul>{''.join(lines)}</ul>"
 
 
@@ -77,19 +114,40 @@ def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
     boxes = list(panel.boxes.values())
     cleared = [""] * len(boxes)
 
-    def save(keys: SessionKeys | None, *texts: str) -> list[Any]:
-        typed = {name: Secret(text or "") for name, text in zip(names, texts, strict=True)}
-        merged = SessionKeys({**dict(keys or {}), **{k: v for k, v in typed.items() if v}})
-        if not any(typed.values()):
+    async def save(keys: SessionKeys | None, *texts: str) -> list[Any]:
+        pasted = {name: Secret(text or "") for name, text in zip(names, texts, strict=True)}
+        typed = {name: key for name, key in pasted.items() if key}
+        if not typed:
             gr.Info("Paste a key first.")
             return [gr.skip() for _ in range(len(boxes) + 2)]
-        gr.Info("Keys set for this session. Pick the provider in the Text or Image tab.")
-        return [*cleared, merged, status_html(ctx, merged)]
+        checks = {c.provider: c for c in await ctx.studio.check_keys(typed)}
+        refused = {name: checks[name] for name in typed if name in checks and checks[name].works is False}
+        kept = {name: key for name, key in typed.items() if name not in refused}
+        merged = SessionKeys({**dict(keys or {}), **kept})
+        if refused:
+            labels = " and ".join(ctx.registry.label(name) for name in refused)
+            gr.Warning(f"{labels} refused the key: check it and paste it again.", title="Key refused")
+        else:
+            gr.Info("Keys set for this session. Pick the provider in the Text or Image tab.")
+        shown = {name: check for name, check in checks.items() if name in typed and name not in refused}
+        return [*cleared, merged, status_html(ctx, merged, shown, refused)]
 
     panel.save.click(
         save,
         inputs=[session.keys, *boxes],
         outputs=[*boxes, session.keys, panel.status],
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+    async def check(keys: SessionKeys | None) -> str:
+        checks = {c.provider: c for c in await ctx.studio.check_keys(keys)}
+        return status_html(ctx, keys, checks)
+
+    panel.check.click(
+        check,
+        inputs=[session.keys],
+        outputs=[panel.status],
         show_progress="hidden",
         **PRIVATE,
     )

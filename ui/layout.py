@@ -18,7 +18,9 @@ from ui import (
     history_panel,
     keys_panel,
     owners,
+    price_line,
     result_panel,
+    spend_panel,
     status,
     theme,
 )
@@ -72,6 +74,8 @@ def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
 def credits_notice(settings: Settings) -> str:
     count = settings.max_jobs_per_hour
     limit = f" Each visitor can make {count} video{'' if count == 1 else 's'} per hour." if count else ""
+    if settings.max_usd_per_person_per_day is not None:
+        limit += f" Each visitor can spend ${settings.max_usd_per_person_per_day:.2f} a day."
     return (
         '<div class="banner credits" id="credits-notice"><b>This public demo spends the owner\'s credits.</b> '
         f"Please make only what you need.{limit} Your videos are private to this browser.</div>"
@@ -104,6 +108,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
                     i2v = generate_panel.render("i2v", ctx)
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
+                with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
+                    spend = spend_panel.render(ctx.registry)
             with gr.Column(scale=5, min_width=300, elem_id="studio-side"):
                 result = result_panel.render()
                 active_jobs.render(ctx, session)
@@ -114,7 +120,10 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
             generate_panel.wire(form, ctx, session)
+            if form.price is not None:
+                price_line.wire(form, form.price, ctx, session)
         keys_panel.wire(keys, ctx, session)
+        spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
         status.wire(ctx, session, list(forms.values()))

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from tests.fakes import control, runcomfy_api, wavespeed_api
+from tests.fakes import control, money_api, runcomfy_api, wavespeed_api
 from tests.fakes.faults import Fault
 from tests.fakes.jobs import FakeJob, parse_outcome
 from tests.fakes.media import sample_video
@@ -85,6 +85,7 @@ class FakeProviders:
         state.stopping.clear()
         routes = [
             *control.routes(),
+            *money_api.routes(),  # before WaveSpeed's catch-all submit route
             *wavespeed_api.routes(),  # includes PUT /files/put/<token> (SDK uploads)
             route("GET", r"/files/(?P<rel>.+)", "files", "download", download),
             *runcomfy_api.routes(),
@@ -205,6 +206,28 @@ class FakeProviders:
                 timing.run_seconds if run_seconds is None else run_seconds,
                 timing.queue_length if queue_length is None else queue_length,
             )
+
+    def set_money(
+        self,
+        *,
+        balances: dict[str, float] | None = None,
+        old_balance_path: bool | None = None,
+        videos_per_minute: int | None | bool = False,
+        window_seconds: float | None = None,
+    ) -> None:
+        """WaveSpeedAI's money side: balances per key, whether the older balance path is
+        still served, and the per-minute video cap (None: no cap) and its window."""
+        money = money_api.config_of(self._state)
+        with self._state.lock:
+            if balances is not None:
+                money.balances = dict(balances)
+            if old_balance_path is not None:
+                money.old_balance_path = old_balance_path
+            if videos_per_minute is not False:
+                money.videos_per_minute = videos_per_minute  # type: ignore[assignment]
+                money.window_start, money.window_count = 0.0, 0
+            if window_seconds is not None:
+                money.window_seconds = window_seconds
 
     def reset(self) -> None:
         """Forget everything (jobs, files, requests, faults, outcomes, expiry, timing changes)."""

@@ -114,6 +114,7 @@ class FakeState:
         self.upload_dir: Path | None = None
         self.faults = FaultBook()
         self.requests: list[RecordedRequest] = []
+        self.money: object | None = None  # tests.fakes.money_api.MoneyConfig, made on first use
 
     def record(self, request: RecordedRequest) -> None:
         with self.lock:
@@ -131,6 +132,7 @@ class FakeState:
             self.faults.clear()
             self.expired = False
             self.timing = self.initial_timing
+            self.money = None
 
     # --- jobs -------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tests.fakes.faults import error_body
 from tests.fakes.jobs import FAILURES, FakeJob, iso
+from tests.fakes.money_api import over_video_cap
 from tests.fakes.schemas import schema_for, validate
 from tests.fakes.state import Call, FakeState, Reply, Route, json_reply, route
 
@@ -85,6 +86,9 @@ def submit(state: FakeState, call: Call) -> Reply:
         code = 1400 if first.missing else 1401
         message = "; ".join(f"{p.field}: {p.message}" for p in problems)
         return json_reply({"code": code, "message": message, "data": None}, 400)
+    capped = over_video_cap(state)
+    if capped is not None:
+        return capped
     unreachable = bool(schema.image_field) and not state.serves_url(body[schema.image_field])
     job = state.create_job(
         PROVIDER, model, body, call.bearer or "", forced_outcome="unreachable_input" if unreachable else None

@@ -9,6 +9,7 @@ its decisions are tested on ui/owners.py's functions with stand-in requests.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -247,7 +248,8 @@ def test_the_hourly_limit_refuses_the_next_job_clearly(deployments: Deployments)
         )
     before = len(fake.submits())
     message = refusal(carol, "/text_to_video", prompt="one too many", model=MODELS["ws_t2v"])
-    assert f"allows {HOURLY} videos per hour" in message and "Try again later" in message
+    assert f"allows {HOURLY} videos per hour" in message and "0 left" in message
+    assert re.search(r"The next one frees up at \d\d:\d\d UTC \(in \d+ min\)", message), message
     assert len(fake.submits()) == before, "the refused job reached the provider"
     assert (
         bob.predict(prompt="bob still can", model=MODELS["ws_t2v"], api_name="/text_to_video")[1]["state"]
@@ -311,7 +313,7 @@ def test_the_public_hourly_limit_applies_per_visitor(deployments: Deployments) -
     their address, which every test here shares)."""
     before = len(deployments.fake.submits())
     made, message = until_refused(deployments.public, deployments.public.client(), "visitor")
-    assert made <= HOURLY and f"allows {HOURLY} videos per hour" in message and "Try again later" in message
+    assert made <= HOURLY and f"allows {HOURLY} videos per hour" in message and "frees up at" in message
     assert len(deployments.fake.submits()) - before == made, "the refused job reached the provider"
 
 

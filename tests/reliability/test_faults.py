@@ -328,12 +328,12 @@ SCENARIOS: tuple[Scenario, ...] = (
         submits=0,
     ),
     Scenario(
+        # A 429 is a definite refusal (nothing created): sent again after Retry-After.
         "429 at submit",
         RC,
-        "refused",
-        kind="rate_limited",
-        says=("limiting how fast",),
-        faults=(fault("submit", "status", status=429),),
+        "succeeded",
+        submits=2,
+        faults=(fault("submit", "status", status=429, retry_after=1),),
     ),
     Scenario(
         "401 at submit",

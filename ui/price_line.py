@@ -1,0 +1,91 @@
+"""The price of exactly this run, next to Generate, and what is left of any budget.
+
+Asks the studio (a WaveSpeedAI quote when a key is at hand, else the catalog; an estimate
+where the provider publishes no price) whenever the model, an option or the keys change,
+and re-reads the budget while jobs run. Self-contained: `render()` where the line goes,
+`wire()` with the form it prices.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+
+from jobs.limits import Budget
+from providers.base import StudioError
+from providers.catalog import ModelSpec
+from providers.money import Price, catalog_price
+from ui import controls, owners
+from ui.session import PRIVATE, Context, Session
+
+if TYPE_CHECKING:
+    from ui.generate_panel import GeneratePanel
+
+SOURCE_WORDS = {
+    "quote": "{provider}'s quote for this run",
+    "catalog": "{provider}'s published price",
+    "estimate": "{provider} publishes no price for this run: counted at its highest known price",
+}
+
+
+def price_html(spec: ModelSpec, label: str, price: Price, budget: Budget | None = None) -> str:
+    """`label` is the provider's name in words."""
+    if price.usd == 0:
+        text, title = "This video: free", ""
+    else:
+        text = f"This video: {price.words()}"
+        title = SOURCE_WORDS[price.source].format(provider=label)
+    left = budget.words() if budget else ""
+    parts = [
+        f'<span class="price-now" style="font-weight:600" data-usd="{price.usd:.4f}" data-source="{price.source}">{html.escape(text)}</span>'
+    ]
+    if left:
+        parts.append(f'<span class="price-left">{html.escape(left)}</span>')
+    return f'<div class="price-line" title="{html.escape(title)}">{" · ".join(parts)}</div>'
+
+
+def initial_html(kind: str, ctx: Context) -> str:
+    """Before the page has asked: the catalog's figure for the form's first model."""
+    registry = ctx.registry
+    spec = registry.model(controls.default_model(registry, kind, ctx.readiness(None)))  # type: ignore[arg-type]
+    options = {k: v for k, v in spec.defaults().items() if k != "seed"}
+    return price_html(spec, registry.label(spec.provider), catalog_price(spec, options, registry.models()))
+
+
+def render(kind: str, ctx: Context) -> gr.HTML:
+    return gr.HTML(initial_html(kind, ctx), elem_id=f"{kind}-price", elem_classes="price-holder")
+
+
+def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) -> None:
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+
+    async def show(model: str, owner: str | None, keys: Any, request: gr.Request, **values: Any) -> Any:
+        try:
+            spec = registry.model(model)
+            request = controls.request_from_form(registry, panel.kind, spec.id, "", values)
+            options = {k: v for k, v in request.options.items() if k != "seed"}
+            price = await studio.price(spec.id, options, keys)
+        except (StudioError, ValueError, TypeError):
+            return gr.skip()  # an option mid-change: the form's own check will name it
+        budget = None
+        if owner:
+            budget = await studio.budget(owner, owners.quota_key(settings, request))
+        return price_html(spec, registry.label(spec.provider), price, budget)
+
+    inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
+    common: dict[str, Any] = {"inputs_kwargs": inputs, "outputs": [line], "show_progress": "hidden", **PRIVATE}
+    gr.on(
+        [
+            panel.model.change,
+            *(component.change for component in panel.options().values()),
+            session.keys.change,
+            session.owner.change,
+        ],
+        show,
+        trigger_mode="always_last",
+        **common,
+    )
+    # While jobs run, the budget left is re-read each tick (a job accepted spends from it).
+    session.timer.tick(show, trigger_mode="once", **common)

@@ -1,0 +1,99 @@
+"""The Spend tab: what the current person spent today, this month and in all, by provider and
+by model, read from the spend ledger (on a local run without login: everything). Refreshed
+on load, while jobs run (so a newly accepted job shows within a tick) and on request."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from providers.registry import Registry
+from ui import owners
+from ui.session import PRIVATE, Context, Session
+
+
+@dataclass
+class SpendPanel:
+    figures: gr.HTML
+    refresh: gr.Button
+
+
+def scope(owner: str) -> str | None:
+    """Whose spend a page shows: the owner's; a local run's single person sees everything."""
+    return None if owner == owners.LOCAL_OWNER else owner
+
+
+def _usd(value: object) -> str:
+    return f"${float(value):.2f}" if isinstance(value, int | float) else "$0.00"  # type: ignore[arg-type]
+
+
+def _model_label(registry: Registry, model_id: str) -> str:
+    try:
+        spec = registry.model(model_id)
+    except Exception:  # a model this studio no longer offers: its id says enough
+        return model_id
+    return f"{registry.label(spec.provider)} · {spec.label}"
+
+
+def figures_html(spend: dict[str, Any] | None, registry: Registry) -> str:
+    if spend is None:
+        return '<div class="spend" data-total="0">Spend appears here once the page has loaded.</div>'
+    rows = "".join(
+        f"<tr><th scope='row' style='text-align:left;padding:2px 12px 2px 0'>{html.escape(name)}</th>"
+        f"<td data-usd='{float(value):.4f}' style='text-align:right'>{_usd(value)}</td></tr>"
+        for name, value in (
+            ("Today (UTC)", spend["today_usd"]),
+            ("This month", spend["month_usd"]),
+            ("All time", spend["total_usd"]),
+        )
+    )
+    providers = "".join(
+        f"<li>{html.escape(registry.label(p))}: {_usd(v)}</li>"
+        for p, v in spend["by_provider"].items()
+    )
+    models = "".join(
+        f"<li>{html.escape(_model_label(registry, m))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
+    )
+    notes = []
+    if spend.get("refunded_usd"):
+        notes.append(f"{_usd(spend['refunded_usd'])} refunded by the provider (failed jobs), not counted.")
+    if spend.get("estimated_jobs"):
+        notes.append(
+            f"{spend['estimated_jobs']} job(s) priced by estimate: the provider publishes no price for them."
+        )
+    note_html = "".join(f"<p class='spend-note'>{html.escape(n)}</p>" for n in notes)
+    return (
+        f'<div class="spend" data-total="{float(spend["total_usd"]):.4f}" data-jobs="{spend["jobs"]}">'
+        f'<table style="border-collapse:collapse;min-width:14em">{rows}</table>'
+        f"<p>{spend['jobs']} job(s) sent to a provider. Deleting a job from history does not change this.</p>"
+        + (f"<h4>By provider</h4><ul>{providers}</ul><h4>By model</h4><ul>{models}</ul>" if providers else "")
+        + note_html
+        + "</div>"
+    )
+
+
+def render(registry: Registry) -> SpendPanel:
+    gr.Markdown("What was sent to the providers and what it costs, from the studio's spend ledger.")
+    figures = gr.HTML(figures_html(None, registry), elem_id="spend-figures")
+    refresh = gr.Button("Refresh", size="sm", elem_id="spend-refresh")
+    return SpendPanel(figures, refresh)
+
+
+def wire(panel: SpendPanel, ctx: Context, session: Session) -> None:
+    async def show(owner: str | None) -> Any:
+        if not owner:
+            return gr.skip()
+        return figures_html(await ctx.studio.spend(scope(owner)), ctx.registry)
+
+    gr.on(
+        [session.owner.change, session.timer.tick, panel.refresh.click],
+        show,
+        inputs_kwargs={"owner": session.owner},
+        outputs=[panel.figures],
+        show_progress="hidden",
+        trigger_mode="always_last",
+        **PRIVATE,
+    )
