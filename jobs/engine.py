@@ -510,18 +510,23 @@ class Engine:
         A job's note (cancel, provider failing) ends with the job unless the change sets one."""
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
             changes["note"] = None  # a note about a running job (cancel, provider failing) is over
-        for name in ("error_message", "note"):
-            if isinstance(changes.get(name), str):
-                changes[name] = self.scrubber.scrub(str(changes[name]))
+        self._scrub(changes)
         record = self._store.update(job_id, **changes)
         self._after_save(record, changes)
         return record
 
     async def _save_durably(self, job_id: str, **changes: object) -> JobRecord:
         """The same for a change that is fsynced before it returns, off the event loop."""
+        self._scrub(changes)
         record = await asyncio.to_thread(functools.partial(self._store.update, job_id, **changes))
         self._after_save(record, changes)
         return record
+
+    def _scrub(self, changes: dict[str, object]) -> None:
+        """Mask every known key, in every form, in the texts a change stores."""
+        for name in ("error_message", "note"):
+            if isinstance(changes.get(name), str):
+                changes[name] = self.scrubber.scrub(str(changes[name]))
 
     def _provider_failed(self, job_id: str) -> None:
         record = self._store.get(job_id)
