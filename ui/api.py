@@ -21,7 +21,6 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any, cast
 
 import gradio as gr
@@ -59,15 +58,6 @@ def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
     return data
-
-
-def _remove_upload(path: str | None) -> None:
-    """Delete an API caller's uploaded image from Gradio's upload folder (only there)."""
-    if not path:
-        return
-    upload = Path(path).resolve()
-    if upload.is_relative_to(Path(gr.utils.get_upload_folder()).resolve()):
-        upload.unlink(missing_ok=True)
 
 
 def _fail(error: StudioError) -> gr.Error:
@@ -108,8 +98,6 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
             raise _fail(error) from None
-        finally:
-            _remove_upload(image)  # the job has its own copy under inputs/ now
         final = record
         async for update in studio.updates(owner, record.id):
             final = update
