@@ -9,7 +9,7 @@ and re-reads the budget while jobs run. Self-contained: `render()` where the lin
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 
@@ -64,8 +64,8 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
     async def show(model: str, owner: str | None, keys: Any, request: gr.Request, **values: Any) -> Any:
         try:
             spec = registry.model(model)
-            request = controls.request_from_form(registry, panel.kind, spec.id, "", values)
-            options = {k: v for k, v in request.options.items() if k != "seed"}
+            generation = controls.request_from_form(registry, panel.kind, spec.id, "", values)
+            options = {k: v for k, v in generation.options.items() if k != "seed"}
             price = await studio.price(spec.id, options, keys)
         except (StudioError, ValueError, TypeError):
             return gr.skip()  # an option mid-change: the form's own check will name it
@@ -79,7 +79,8 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
     gr.on(
         [
             panel.model.change,
-            *(component.change for component in panel.options().values()),
+            # Gradio adds event methods at run time, so the base `Component` type has none.
+            *(cast(Any, component).change for component in panel.options().values()),
             session.keys.change,
             session.owner.change,
         ],

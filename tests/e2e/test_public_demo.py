@@ -38,6 +38,8 @@ def test_each_browser_owns_its_videos_within_the_hourly_limit(
         expect(page.locator("#credits-notice")).to_contain_text("1 video per hour")
         page.locator("#tab-t2v").get_by_text("Simulator (offline)", exact=True).click()
         expect(page.locator("#t2v-model input")).to_have_value("Simulated Dreamina 3.0 · text-to-video")
+        # The price line reads this visitor's budget (their address's hour) beside Generate.
+        expect(page.locator("#t2v-price")).to_contain_text("1 video left this hour", timeout=LONG)
         job_id = generate(page, "t2v", "Mine alone: a lantern on a lake")
         wait_until_done(page, "t2v", job_id)
         expect(page.locator(".pager-text")).to_have_attribute("data-total", "1", timeout=LONG)
