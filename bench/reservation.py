@@ -76,7 +76,7 @@ def fill_ledger(db: Path, now: float) -> None:
 async def measure(data: Path, rounds: int) -> tuple[list[float], list[float], list[float]]:
     settings = Settings(
         data_dir=data,
-        wavespeed_key=Secret("bench"),
+        keys={"wavespeed": Secret("bench")},
         max_jobs_per_hour=10**9,
         max_usd_per_day=1e9,
         max_usd_per_person_per_day=1e9,
