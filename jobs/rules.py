@@ -96,12 +96,17 @@ def check_request(registry: Registry, request: GenerationRequest) -> CheckedRequ
     options = catalog.validate_options(spec, request.options)
     if spec.kind == "t2v" and request.image:
         raise ValidationError(
-            "image", "Image: text-to-video models take no image; use the Image to video tab."
+            "image",
+            "Image: text-to-video models take no image; use the Image to video tab.",
+            code="image_not_taken",
         )
     if spec.kind == "i2v" and not request.image:
         rules = spec.image_rules or catalog.IMAGE_RULES
         raise ValidationError(
-            "image", f"Image: this model animates an image; upload one ({rules.describe()})."
+            "image",
+            f"Image: this model animates an image; upload one ({rules.describe()}).",
+            code="image_missing",
+            rules=rules.describe(),
         )
     return CheckedRequest(spec, prompt, options)
 

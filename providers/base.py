@@ -74,18 +74,25 @@ class Secret:
 
 
 class StudioError(Exception):
-    """Base of every error the studio shows to a person: `message` is already user-facing."""
+    """Base of every error the studio shows to a person: `message` is already user-facing
+    (English). `code` and `params`, where set, let a page say the same in its own language
+    (ui/i18n.py looks up `error.<code>` and fills in `params`)."""
 
-    def __init__(self, message: str) -> None:
+    code: str | None = None
+    params: dict[str, object]
+
+    def __init__(self, message: str, *, code: str | None = None, **params: object) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
+        self.params = dict(params)
 
 
 class ValidationError(StudioError):
     """Bad input caught before anything is sent or billed. `field` names the form field."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, *, code: str | None = None, **params: object) -> None:
+        super().__init__(message, code=code, **params)
         self.field = field
 
 

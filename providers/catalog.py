@@ -290,19 +290,29 @@ def validate_prompt(prompt: object, limit: int = PROMPT_MAX_CHARS) -> str:
     if prompt is None:
         prompt = ""
     if not isinstance(prompt, str):
-        raise ValidationError("prompt", "Prompt: must be text.")
+        raise ValidationError("prompt", "Prompt: must be text.", code="prompt_not_text")
     if "\x00" in prompt:
-        raise ValidationError("prompt", "Prompt: contains a NUL character; remove it and try again.")
+        raise ValidationError(
+            "prompt", "Prompt: contains a NUL character; remove it and try again.", code="prompt_nul"
+        )
     if _CONTROL.search(prompt):
         raise ValidationError(
-            "prompt", "Prompt: contains invisible control characters; retype it or paste it as plain text."
+            "prompt",
+            "Prompt: contains invisible control characters; retype it or paste it as plain text.",
+            code="prompt_control",
         )
     if not _INVISIBLE.sub("", prompt):
-        raise ValidationError("prompt", f"Prompt: describe the video you want (1 to {limit} characters).")
+        raise ValidationError(
+            "prompt", f"Prompt: describe the video you want (1 to {limit} characters).", code="prompt_empty", limit=limit
+        )
     if len(prompt) > limit:
         raise ValidationError(
             "prompt",
             f"Prompt: {len(prompt)} characters; the limit is {limit}. Shorten it by {len(prompt) - limit}.",
+            code="prompt_too_long",
+            count=len(prompt),
+            limit=limit,
+            over=len(prompt) - limit,
         )
     return prompt.strip()
 
@@ -359,8 +369,25 @@ def _bad_value(param: ParamSpec, value: object) -> ValidationError:
     if len(shown) > 40:
         shown = shown[:37] + "..."
     extra = " (-1 means random)" if param.name == "seed" else ""
+    limits: dict[str, object]
+    code: str | None
+    if param.choices is not None:
+        code, limits = "option_choice", {"allowed": ", ".join(str(c) for c in param.choices)}
+    elif param.control == "boolean":
+        code, limits = "option_boolean", {}
+    elif param.control == "text":
+        code, limits = ("option_text" if param.maximum else None), {"maximum": param.maximum}
+    else:
+        code = "option_seed" if param.name == "seed" else "option_number"
+        limits = {"minimum": param.minimum, "maximum": param.maximum}
     return ValidationError(
-        param.name, f"{param.label}: {shown} is not allowed. Allowed: {_allowed(param)}{extra}."
+        param.name,
+        f"{param.label}: {shown} is not allowed. Allowed: {_allowed(param)}{extra}.",
+        code=code,
+        option=param.name,
+        label=param.label,
+        value=shown,
+        **limits,
     )
 
 
@@ -401,6 +428,10 @@ def validate_options(spec: ModelSpec, options: Mapping[str, object]) -> dict[str
                 name,
                 f"{name}: {spec.provider_label} {spec.label} does not take this setting; "
                 f"leave it empty. It accepts: {accepted}.",
+                code="option_not_taken",
+                name=name,
+                model=f"{spec.provider_label} {spec.label}",
+                accepted=accepted,
             )
     result: dict[str, Value] = {}
     for param in spec.params:
@@ -418,6 +449,9 @@ def validate_kind(spec: ModelSpec, kind: Kind | None, candidates: list[ModelSpec
             "model",
             f"Model: {spec.label} is not {wanted} model. Pick {wanted} model "
             f"({', '.join(m.id for m in others if m.kind == kind)}).",
+            code=f"model_not_{kind}",
+            label=spec.label,
+            models=", ".join(m.id for m in others if m.kind == kind),
         )
 
 

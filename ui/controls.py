@@ -8,6 +8,7 @@ Every control is derived from a ModelSpec; nothing here knows a provider or mode
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from providers.catalog import ModelSpec, ParamSpec
 from providers.registry import Registry
 from ui import gradio_internals
 from ui.format import choice_label
+from ui.i18n import DEFAULT, has, name_text, page, page_name, page_or, text
 
 KIND_WORDS: dict[str, str] = {"t2v": "Text to video", "i2v": "Image to video"}
 SEED = "seed"  # the studio's own option: its row has the random and reuse buttons
@@ -49,7 +51,19 @@ def short_reason(reason: str | None) -> str:
     notice below the picker gives the whole reason."""
     if not reason:
         return ""
-    return "no key" if reason.lower().startswith("needs") else "unavailable"
+    return str(page("provider.no_key" if reason.lower().startswith("needs") else "provider.unavailable"))
+
+
+def provider_label(label: str) -> str:
+    """A provider's name as the page shows it ('Simulator (offline)' is translated)."""
+    return page_name(label)
+
+
+def reason_text(reason: str, lang: str) -> str:
+    """Why a provider cannot take a job, in `lang` (the engine's 'Needs KEY…' is
+    translated; any other reason is shown as the engine said it)."""
+    match = re.fullmatch(r"Needs (\S+) in the environment or a key in the API keys tab\.", reason)
+    return text(lang, "reason.needs_key", env=match.group(1)) if match else reason
 
 
 def provider_choices(registry: Registry, kind: Kind, ready: Readiness) -> list[tuple[str, str]]:
@@ -59,28 +73,31 @@ def provider_choices(registry: Registry, kind: Kind, ready: Readiness) -> list[t
         if not registry.models(kind, info.name):
             continue
         reason = ready(info.name)
-        choices.append((f"{info.label} · {short_reason(reason)}" if reason else info.label, info.name))
+        label = provider_label(info.label)
+        choices.append((f"{label} · {short_reason(reason)}" if reason else label, info.name))
     return choices
 
 
-def model_label(spec: ModelSpec) -> str:
-    label = spec.label
+def model_label(spec: ModelSpec, lang: str = DEFAULT) -> str:
+    """A model as the picker lists it, in `lang` (the page redraws the pickers on load in
+    the page's language: a label joins several translated words)."""
+    label = name_text(lang, spec.label)
     if spec.price_usd:
-        label += f" · ${spec.price_usd:.2f}/run"
+        label += f" · ${spec.price_usd:.2f}{text(lang, 'model.per_run')}"
     if not spec.verified:
-        label += " · unverified"
+        label += f" · {text(lang, 'model.unverified')}"
     return label
 
 
-def model_choices(registry: Registry, kind: Kind, provider: str) -> list[tuple[str, str]]:
-    return [(model_label(m), m.id) for m in registry.models(kind, provider)]
+def model_choices(registry: Registry, kind: Kind, provider: str, lang: str = DEFAULT) -> list[tuple[str, str]]:
+    return [(model_label(m, lang), m.id) for m in registry.models(kind, provider)]
 
 
 def picker_updates(
-    registry: Registry, kind: Kind, provider: str, model: str | None, ready: Readiness
+    registry: Registry, kind: Kind, provider: str, model: str | None, ready: Readiness, lang: str = DEFAULT
 ) -> tuple[Any, Any]:
     """(provider radio, model dropdown): keep `model` when it belongs to `provider`."""
-    choices = model_choices(registry, kind, provider)
+    choices = model_choices(registry, kind, provider, lang)
     ids = [value for _, value in choices]
     chosen = model if model in ids else (ids[0] if ids else None)
     return (
@@ -89,34 +106,32 @@ def picker_updates(
     )
 
 
-def price_text(spec: ModelSpec) -> str:
+def price_text(spec: ModelSpec, lang: str = DEFAULT) -> str:
     if spec.price_usd == 0:
-        return "free"
+        return text(lang, "info.free")
     if spec.price_usd:
-        return f"${spec.price_usd:.2f} per run"
-    return "price not published by the provider"
+        return f"${spec.price_usd:.2f} {text(lang, 'info.per_run')}"
+    return text(lang, "info.no_price")
 
 
-def model_info_html(registry: Registry, spec: ModelSpec, reason: str | None) -> str:
-    """What a person should know about the chosen model, under the picker."""
+def model_info_html(registry: Registry, spec: ModelSpec, reason: str | None, lang: str = DEFAULT) -> str:
+    """What a person should know about the chosen model, under the picker, in `lang`."""
     offline = registry.info(spec.provider).offline
-    facts = [f"<b>{html.escape(spec.provider_label)}</b>", html.escape(price_text(spec))]
+    facts = [f"<b>{html.escape(name_text(lang, spec.provider_label))}</b>", html.escape(price_text(spec, lang))]
     if spec.fixed_resolution:
-        facts.append(f"{spec.fixed_resolution} output")
+        facts.append(f"{html.escape(spec.fixed_resolution)} {html.escape(text(lang, 'info.output'))}")
     if spec.fixed_seconds:
-        facts.append(f"{spec.fixed_seconds:g} s clips")
-    lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
+        facts.append(f"{spec.fixed_seconds:g} {html.escape(text(lang, 'info.clips'))}")
     if offline:
-        facts.append("simulated offline, no API call")
-        lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
+        facts.append(html.escape(text(lang, "info.offline")))
+    lines = [f'<div class="model-facts">{" · ".join(facts)}</div>']
     if reason:
-        lines.append(
-            f'<div class="notice warn">{html.escape(reason)} Until then, Generate cannot use this provider.</div>'
-        )
+        words = f"{reason_text(reason, lang)} {text(lang, 'info.until_then')}"
+        lines.append(f'<div class="notice warn">{html.escape(words)}</div>')
     if not spec.verified:
         # The model's own note says what is unverified, when it has one: say it once.
-        why = spec.notes or "the provider has not published this model's parameters; the form shows the best guess."
-        lines.append(f'<div class="notice">Unverified: {html.escape(why)}</div>')
+        why = spec.notes or text(lang, "info.unverified_default")
+        lines.append(f'<div class="notice">{html.escape(text(lang, "info.unverified"))} {html.escape(why)}</div>')
     elif spec.notes and not offline:
         lines.append(f'<div class="model-notes">{html.escape(spec.notes)}</div>')
     return "".join(lines)
@@ -139,16 +154,20 @@ def option_params(registry: Registry, kind: Kind) -> dict[str, ParamSpec]:
 
 
 def _param_label(param: ParamSpec) -> str:
-    return f"{param.label} (unverified)" if not param.verified else param.label
+    if param.verified:
+        return page_or(f"param.{param.name}", param.label)
+    if has(f"param.{param.name}.unverified") and text(DEFAULT, f"param.{param.name}") == param.label:
+        return str(page(f"param.{param.name}.unverified"))
+    return f"{param.label} (unverified)"
 
 
 def _info(param: ParamSpec) -> str | None:
     # Labelled choices (frames carry their seconds) say it already.
-    return None if param.choice_labels else (param.help or None)
+    return None if param.choice_labels or not param.help else page_or(f"help.{param.name}", param.help)
 
 
 def _choices(param: ParamSpec) -> list[tuple[str, Any]]:
-    return [(choice_label(param, c), c) for c in (param.choices or ())]
+    return [(page_or(f"choice.{param.name}.{c}", choice_label(param, c)), c) for c in (param.choices or ())]
 
 
 def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str) -> Component:
@@ -204,8 +223,9 @@ def seed_update(spec: ModelSpec, current: Any) -> Any:
 
 def seed_label(param: ParamSpec | None) -> str:
     """The seed's label, with what -1 means (one line, no separate info line)."""
-    name = _param_label(param) if param else "Seed"
-    return f"{name} (-1 = random; the one used is saved)"
+    if param is None or (param.verified and param.label == text(DEFAULT, "param.seed")):
+        return str(page("param.seed.note"))
+    return f"{_param_label(param)} (-1 = random; the one used is saved)"
 
 
 def request_from_form(
@@ -233,7 +253,9 @@ def uploaded_path(payload: Any) -> str | None:
     if payload is None or payload == "":
         return None
     path = payload.get("path") if isinstance(payload, dict) else None
-    again = ValidationError("image", "Image: the upload did not arrive; upload the file again.")
+    again = ValidationError(
+        "image", "Image: the upload did not arrive; upload the file again.", code="upload_lost"
+    )
     if not isinstance(path, str) or not path:
         raise again
     folder = gradio_internals.upload_folder()

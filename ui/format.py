@@ -13,6 +13,7 @@ from jobs.records import JobRecord
 from providers import catalog
 from providers.catalog import ModelSpec, ParamSpec
 from providers.registry import Registry
+from ui.i18n import DEFAULT, name_text, text, text_or
 
 STATE_WORDS: dict[str, str] = {
     "submitting": "Sending",
@@ -23,6 +24,11 @@ STATE_WORDS: dict[str, str] = {
     "failed": "Failed",
     "cancelled": "Cancelled",
 }
+
+
+def state_word(state: str, lang: str = DEFAULT) -> str:
+    """A job state in words ('queued' -> 'Queued'), in `lang`."""
+    return text(lang, f"state.{state}") if state in STATE_WORDS else state
 
 
 def spec_or_none(registry: Registry, model_id: str | None) -> ModelSpec | None:
@@ -44,7 +50,7 @@ def choice_label(param: ParamSpec, value: Any) -> str:
     return param.choice_label(value)
 
 
-def settings_line(record: JobRecord, *, registry: Registry) -> str:
+def settings_line(record: JobRecord, *, registry: Registry, lang: str = DEFAULT) -> str:
     """'16:9 · 121 frames (≈5 s) · 720P' from the job's validated options (the seed has its
     own row; an on/off option reads as its label when on)."""
     spec = spec_or_none(registry, record.model)
@@ -57,19 +63,20 @@ def settings_line(record: JobRecord, *, registry: Registry) -> str:
         param = spec.param(name) if spec else None
         if param is not None and param.control == "boolean":
             if value:
-                parts.append(param.label)
+                parts.append(text_or(lang, f"param.{name}", param.label))
             continue
-        parts.append(choice_label(param, value) if param else str(value))
+        shown = choice_label(param, value) if param else str(value)
+        parts.append(text_or(lang, f"choice.{name}.{value}", shown))
     if spec and "resolution" not in record.options and spec.fixed_resolution:
         parts.append(spec.fixed_resolution)
-    return " · ".join(parts) or "defaults"
+    return " · ".join(parts) or text(lang, "details.defaults")
 
 
-def model_name(model_id: str, *, registry: Registry) -> str:
+def model_name(model_id: str, *, registry: Registry, lang: str = DEFAULT) -> str:
     spec = spec_or_none(registry, model_id)
     if spec is None:
         return model_id
-    return f"{spec.label} · {spec.provider_label}"
+    return name_text(lang, f"{spec.label} · {spec.provider_label}")
 
 
 def elapsed_seconds(record: JobRecord, now: float | None = None) -> float:
@@ -86,10 +93,12 @@ def overdue_grace(eta: float) -> float:
     return max(5.0, eta / 4)
 
 
-def queue_words(position: int | None) -> str:
+def queue_words(position: int | None, lang: str = DEFAULT) -> str:
     if position is None:
         return ""
-    return " · next in the provider's queue" if position <= 1 else f" · {position} in the provider's queue"
+    if position <= 1:
+        return " · " + text(lang, "status.next_in_queue")
+    return " · " + text(lang, "status.in_queue", position=position)
 
 
 def status_html(
@@ -98,50 +107,48 @@ def status_html(
     now: float | None = None,
     *,
     registry: Registry | None = None,
+    lang: str = DEFAULT,
 ) -> str:
-    """The live status panel for one job."""
+    """The live status panel for one job, in `lang`."""
     if record is None:
-        return (
-            '<div class="status-card idle">Ready. The video appears beside the form when done; '
-            "start more while one runs.</div>"
-        )
+        return f'<div class="status-card idle">{html.escape(text(lang, "status.ready"))}</div>'
     elapsed = elapsed_seconds(record, now)
     state = record.state
-    headline = STATE_WORDS.get(state, state)
+    headline = state_word(state, lang)
     if state == "queued":
-        headline += queue_words(record.queue_position)
+        headline += queue_words(record.queue_position, lang)
     detail: list[str] = []
     progress = ""
     if record.active:
-        detail.append(f"{clock(elapsed)} elapsed")
+        detail.append(html.escape(text(lang, "status.elapsed", time=clock(elapsed))))
         if eta and not record.note:
             left = eta - elapsed
             if left >= 1:
-                detail.append(f"about {clock(left)} left")
+                detail.append(html.escape(text(lang, "status.left", time=clock(left))))
             elif -left < overdue_grace(eta):
-                detail.append("almost done")
+                detail.append(html.escape(text(lang, "status.almost")))
             else:
-                detail.append("taking longer than usual")
+                detail.append(html.escape(text(lang, "status.slow")))
             share = min(0.97, elapsed / eta) if eta > 0 else 0.0
             progress = f'<div class="progress"><div style="width:{share * 100:.0f}%"></div></div>'
         else:
             progress = '<div class="progress indeterminate"><div></div></div>'
     elif state == "succeeded":
-        headline = f"✓ Done in {clock(elapsed)}"
+        headline = text(lang, "status.done_in", time=clock(elapsed))
     elif state == "cancelled":
-        headline = "Cancelled"
+        headline = text(lang, "state.cancelled")
     elif state == "failed":
-        headline = "✕ Failed"
+        headline = text(lang, "status.failed")
     body = ""
     if state in ("failed", "cancelled") and record.error_message:
         body = f'<div class="status-message">{html.escape(record.error_message)}</div>'
     if record.note and record.active:
         body += f'<div class="status-note">{html.escape(record.note)}</div>'
-    meta = [html.escape(model_name(record.model, registry=registry) if registry else record.model)]
+    meta = [html.escape(model_name(record.model, registry=registry, lang=lang) if registry else record.model)]
     if record.request_id:
-        meta.append(f"request id <code>{html.escape(record.request_id)}</code>")
+        meta.append(f"{html.escape(text(lang, 'status.request_id'))} <code>{html.escape(record.request_id)}</code>")
     if record.simulated:
-        meta.append('<span class="badge">simulated</span>')
+        meta.append(f'<span class="badge">{html.escape(text(lang, "status.simulated"))}</span>')
     detail_html = f'<span class="status-detail">{" · ".join(detail)}</span>' if detail else ""
     return (
         f'<div class="status-card state-{state}" data-state="{state}" data-job="{html.escape(record.id)}">'
@@ -167,39 +174,42 @@ def _mb(size: int | None) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1000))} KB"
 
 
-def details_html(record: JobRecord, *, registry: Registry) -> str:
-    """The settings, the seed actually used and the timings of a job, beside its video."""
+def details_html(record: JobRecord, *, registry: Registry, lang: str = DEFAULT) -> str:
+    """The settings, the seed actually used and the timings of a job, beside its video, in
+    `lang` (the prompt as it was typed)."""
     rows: list[tuple[str, str]] = [
-        ("Model", html.escape(model_name(record.model, registry=registry))),
-        ("Prompt", html.escape(record.prompt)),
-        ("Settings", html.escape(settings_line(record, registry=registry))),
-        ("Seed", f'<span class="seed-used">{record.seed}</span>' if record.seed is not None else "–"),
+        ("model", html.escape(model_name(record.model, registry=registry, lang=lang))),
+        ("prompt", html.escape(record.prompt)),
+        ("settings", html.escape(settings_line(record, registry=registry, lang=lang))),
+        ("seed", f'<span class="seed-used">{record.seed}</span>' if record.seed is not None else "–"),
     ]
     if record.video_width and record.video_height:
         rows.append(
             (
-                "Video",
+                "video",
                 f"{record.video_width}×{record.video_height} · {record.video_duration or 0:.1f} s · "
                 f"{_mb(record.video_bytes)}",
             )
         )
     timings: list[str] = []
     if record.submitted_at and record.started_at:
-        timings.append(f"waited {clock(record.started_at - record.submitted_at)}")
+        timings.append(text(lang, "details.waited", time=clock(record.started_at - record.submitted_at)))
     if record.started_at and record.finished_at:
-        timings.append(f"generated {clock(record.finished_at - record.started_at)}")
+        timings.append(text(lang, "details.generated", time=clock(record.finished_at - record.started_at)))
     end = record.saved_at or record.finished_at
     if end:
-        timings.append(f"total {clock(end - record.created_at)}")
-    rows.append(("Timings", " · ".join(timings) or "–"))
-    rows.append(("Made", time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))))
+        timings.append(text(lang, "details.total", time=clock(end - record.created_at)))
+    rows.append(("timings", html.escape(" · ".join(timings)) or "–"))
+    rows.append(("made", time.strftime("%Y-%m-%d %H:%M", time.localtime(record.created_at))))
     if record.request_id:
-        rows.append(("Request id", f"<code>{html.escape(record.request_id)}</code>"))
+        rows.append(("request_id", f"<code>{html.escape(record.request_id)}</code>"))
     if record.simulated:
-        rows.append(("Note", "Simulated offline: no API call, no cost."))
+        rows.append(("note", html.escape(text(lang, "details.simulated"))))
     if record.state != "succeeded" and record.error_message:
-        rows.append(("Outcome", html.escape(record.error_message)))
-    body = "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
+        rows.append(("outcome", html.escape(record.error_message)))
+    body = "".join(
+        f"<tr><th>{html.escape(text(lang, 'details.' + name))}</th><td>{value}</td></tr>" for name, value in rows
+    )
     return f'<table class="details-table" data-job="{html.escape(record.id)}">{body}</table>'
 
 

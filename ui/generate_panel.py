@@ -20,6 +20,7 @@ from providers.base import Kind, StudioError, ValidationError
 from providers.catalog import ModelSpec
 from ui import controls, image_check, owners, price_line
 from ui.format import counter_html, error_html, status_html
+from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, text
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
 
@@ -56,13 +57,13 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
     picker = gr.Radio(
         controls.provider_choices(registry, kind, ready),
         value=provider,
-        label="Provider",
+        label=page("form.provider"),
         elem_id=f"{kind}-provider",
     )
     model = gr.Dropdown(
         controls.model_choices(registry, kind, provider),
         value=spec.id,
-        label="Model",
+        label=page("form.model"),
         interactive=True,
         elem_id=f"{kind}-model",
     )
@@ -74,7 +75,7 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
                 type="filepath",
                 image_mode=None,
                 sources=["upload", "clipboard"],
-                label="Start image",
+                label=page("form.image"),
                 height=220,
                 elem_id=f"{kind}-image",
             )
@@ -82,18 +83,16 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
                 preflight = gr.HTML(image_check.preflight_html(None), elem_id=f"{kind}-preflight")
                 fit = gr.Checkbox(
                     False,
-                    label="Fit image to the model's limits",
-                    info="Scale, crop or convert the image instead of refusing it.",
+                    label=page("form.fit"),
+                    info=page("form.fit_info"),
                     elem_id=f"{kind}-fit",
                 )
-    placeholder = (
-        "Describe the video: subject, action, camera, light… e.g. 'A paper boat drifts down a rainy street, "
-        "slow dolly-in, neon reflections'"
-        if kind == "t2v"
-        else "Describe how the image should move, e.g. 'The camera slowly pushes in as the leaves sway'"
-    )
     prompt = gr.Textbox(
-        lines=3, max_lines=12, label="Prompt", placeholder=placeholder, elem_id=f"{kind}-prompt"
+        lines=3,
+        max_lines=12,
+        label=page("form.prompt"),
+        placeholder=page(f"form.prompt_placeholder_{kind}"),
+        elem_id=f"{kind}-prompt",
     )
     counter = gr.HTML(counter_html(0), elem_id=f"{kind}-counter")
     params = _render_options(kind, ctx, spec)
@@ -108,14 +107,14 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
             elem_id=f"{kind}-seed",
         )
         with gr.Column(scale=2, min_width=150, elem_classes="seed-buttons"):
-            random_seed = gr.Button("⚄ Random seed", size="sm", elem_id=f"{kind}-random-seed")
-            last_seed = gr.Button("♻ Reuse last seed", size="sm", elem_id=f"{kind}-last-seed")
+            random_seed = gr.Button(page("form.random_seed"), size="sm", elem_id=f"{kind}-random-seed")
+            last_seed = gr.Button(page("form.last_seed"), size="sm", elem_id=f"{kind}-last-seed")
     # Generate and the status line stay in view at the foot of the window on a desktop
     # while a long form scrolls behind them (theme.CSS: .generate-dock).
     with gr.Column(elem_classes="generate-dock", elem_id=f"{kind}-dock"):
         with gr.Row(elem_id=f"{kind}-generate-row", elem_classes="generate-row"):
             generate = gr.Button(
-                "Generate",
+                page("form.generate"),
                 variant="primary",
                 scale=3,
                 elem_id=f"{kind}-generate",
@@ -123,9 +122,10 @@ def render(kind: Kind, ctx: Context) -> GeneratePanel:
                 min_width=140,
             )
             # Narrow minimum widths: both fit a 390 px phone side by side.
-            cancel = gr.Button("Cancel", variant="secondary", scale=1, min_width=90, elem_id=f"{kind}-cancel")
+            cancel = gr.Button(page("form.cancel"), variant="secondary", scale=1, min_width=90, elem_id=f"{kind}-cancel")
         price = price_line.render(kind, ctx)
-        status = gr.HTML(status_html(None), elem_id=f"{kind}-status", elem_classes="status-line")
+        idle = f'<div class="status-card idle">{page("status.ready")}</div>'  # status_html(None), any language
+        status = gr.HTML(idle, elem_id=f"{kind}-status", elem_classes="status-line")
     return GeneratePanel(
         kind=kind,
         provider=picker,
@@ -164,7 +164,9 @@ def _render_options(kind: Kind, ctx: Context, spec: ModelSpec) -> dict[str, Comp
     return {name: made[name] for name in found}
 
 
-def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any) -> dict[Any, Any]:
+def fill_from_record(
+    panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any, lang: str = DEFAULT
+) -> dict[Any, Any]:
     """Updates that put a past job's settings back into this form ('Reuse settings'). The
     model changes here by update, which does not fire the model's `input` listener, so the
     options set here are not reset to the new model's defaults."""
@@ -172,12 +174,12 @@ def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys
     spec = registry.model(record.model)
     ready = ctx.readiness(keys)
     provider_update, model_update = controls.picker_updates(
-        registry, panel.kind, spec.provider, spec.id, ready
+        registry, panel.kind, spec.provider, spec.id, ready, lang
     )
     updates: dict[Any, Any] = {
         panel.provider: provider_update,
         panel.model: model_update,
-        panel.model_info: controls.model_info_html(registry, spec, ready(spec.provider)),
+        panel.model_info: controls.model_info_html(registry, spec, ready(spec.provider), lang),
         panel.prompt: record.prompt,
         panel.counter: counter_html(len(record.prompt)),
         panel.seed: controls.seed_update(spec, record.seed),
@@ -194,14 +196,27 @@ def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys
     return updates
 
 
-def _validation(inputs: dict[str, Any], error: ValidationError) -> list[Any]:
+def _validation(inputs: dict[str, Any], error: ValidationError, lang: str) -> list[Any]:
     field = error.field if error.field in inputs else "prompt"
-    return [gr.validate(name != field, error.message if name == field else "") for name in inputs]
+    message = error_text(lang, error)
+    return [gr.validate(name != field, message if name == field else "") for name in inputs]
 
 
-def refusal(error: StudioError) -> str:
-    """A refusal for the status line under Generate, naming the control at fault."""
-    return error_html(error.message, getattr(error, "field", None))
+def refusal(error: StudioError, lang: str = DEFAULT) -> str:
+    """A refusal for the status line under Generate, in `lang`, naming the control at fault."""
+    return error_html(error_text(lang, error), getattr(error, "field", None))
+
+
+def not_ready(spec: ModelSpec, reason: str) -> ValidationError:
+    """Generate's refusal while the model's provider cannot take a job (no key)."""
+    env = reason.split()[1] if reason.startswith("Needs ") else None
+    return ValidationError(
+        "model",
+        f"{spec.provider_label}: {reason}",
+        code="provider_not_ready" if env else None,
+        provider=spec.provider_label,
+        env=env,
+    )
 
 
 def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
@@ -214,37 +229,42 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     # fires and which would reset the options that update just set.
     model_outputs = [panel.model_info, *panel.options().values(), panel.seed, panel.generate, panel.status]
 
-    async def ready_status(owner: str | None, watch: Watch, reason: str | None, spec: ModelSpec) -> Any:
+    async def ready_status(
+        owner: str | None, watch: Watch, reason: str | None, spec: ModelSpec, lang: str
+    ) -> Any:
         """The status line for the chosen model: why Generate is off, or the tab's job."""
         if reason:
-            return refusal(ValidationError("model", f"{spec.provider_label}: {reason}"))
+            return refusal(not_ready(spec, reason), lang)
         job_id = watch.tabs.get(kind)
         record = await studio.get(owner, job_id) if owner and job_id else None
         if record is None:
-            return status_html(None)
+            return status_html(None, lang=lang)
         eta = await studio.eta_seconds(record.model) if record.active else None
-        return status_html(record, eta, registry=registry)
+        return status_html(record, eta, registry=registry, lang=lang)
 
-    async def for_model(model: str, keys: Any, owner: str | None, watch: Watch, current: dict) -> list[Any]:
+    async def for_model(
+        model: str, keys: Any, owner: str | None, watch: Watch, current: dict, lang: str
+    ) -> list[Any]:
         spec = registry.model(model)
         reason = ctx.readiness(keys)(spec.provider)
-        info = controls.model_info_html(registry, spec, reason)
+        info = controls.model_info_html(registry, spec, reason, lang)
         options = [controls.option_update(spec, name, current.get(name)) for name in panel.params]
         return [
             info,
             *options,
             controls.seed_update(spec, current.get("seed")),
             gr.update(interactive=reason is None),
-            await ready_status(owner, watch, reason, spec),
+            await ready_status(owner, watch, reason, spec, lang),
         ]
 
     watch_inputs = {"keys": session.keys, "owner": session.owner, "watch": session.watch}
 
     async def on_provider(
-        provider: str, model: str, keys: Any, owner: Any, watch: Watch, **current: Any
+        provider: str, model: str, keys: Any, owner: Any, watch: Watch, request: gr.Request, **current: Any
     ) -> list[Any]:
-        model_update = controls.picker_updates(registry, kind, provider, model, ctx.readiness(keys))[1]
-        return [model_update, *await for_model(model_update["value"], keys, owner, watch, current)]
+        lang = lang_of(request)
+        model_update = controls.picker_updates(registry, kind, provider, model, ctx.readiness(keys), lang)[1]
+        return [model_update, *await for_model(model_update["value"], keys, owner, watch, current, lang)]
 
     panel.provider.input(
         on_provider,
@@ -254,8 +274,10 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    async def on_model(model: str, keys: Any, owner: Any, watch: Watch, **current: Any) -> list[Any]:
-        return await for_model(model, keys, owner, watch, current)
+    async def on_model(
+        model: str, keys: Any, owner: Any, watch: Watch, request: gr.Request, **current: Any
+    ) -> list[Any]:
+        return await for_model(model, keys, owner, watch, current, lang_of(request))
 
     panel.model.input(
         on_model,
@@ -265,15 +287,18 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    async def on_keys(provider: str, model: str, keys: Any, owner: Any, watch: Watch) -> list[Any]:
+    async def on_keys(
+        provider: str, model: str, keys: Any, owner: Any, watch: Watch, request: gr.Request
+    ) -> list[Any]:
         ready = ctx.readiness(keys)
         spec = registry.model(model)
         reason = ready(spec.provider)
+        lang = lang_of(request)
         return [
-            controls.picker_updates(registry, kind, provider, model, ready)[0],
-            controls.model_info_html(registry, spec, reason),
+            controls.picker_updates(registry, kind, provider, model, ready, lang)[0],
+            controls.model_info_html(registry, spec, reason, lang),
             gr.update(interactive=reason is None),
-            await ready_status(owner, watch, reason, spec),
+            await ready_status(owner, watch, reason, spec, lang),
         ]
 
     session.keys.change(
@@ -287,12 +312,12 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     panel.prompt.change(None, inputs=[panel.prompt], outputs=[panel.counter], js=COUNTER_JS, **PRIVATE)
     panel.random_seed.click(None, outputs=[panel.seed], js=RANDOM_SEED_JS, **PRIVATE)
 
-    async def reuse_last_seed(owner: str | None) -> Any:
-        page = await studio.history(owners.require(owner, settings), HistoryQuery(limit=1))
-        if not page.items or page.items[0].seed is None:
-            gr.Info("No earlier video yet: the seed of your last job will be offered here.")
+    async def reuse_last_seed(owner: str | None, request: gr.Request) -> Any:
+        last = await studio.history(owners.require(owner, settings), HistoryQuery(limit=1))
+        if not last.items or last.items[0].seed is None:
+            gr.Info(text(lang_of(request), "notice.no_earlier_seed"))
             return gr.skip()
-        return page.items[0].seed
+        return last.items[0].seed
 
     panel.last_seed.click(
         reuse_last_seed, inputs_kwargs={"owner": session.owner}, outputs=[panel.seed], **PRIVATE
@@ -315,27 +340,28 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
             spec = rules.check_request(registry, request).spec  # the engine's own checks
             reason = ctx.readiness(keys)(spec.provider)
             if reason:
-                raise ValidationError("model", f"{spec.provider_label}: {reason}")
+                raise not_ready(spec, reason)
             if image:
                 report = studio.preflight(spec.id, image)
                 if not report.ok and not (fit_image and report.fixable):
-                    raise ValidationError("image", f"Image: {report.summary()}")
+                    summary = report.summary()
+                    raise ValidationError("image", f"Image: {summary}", code="image_report", summary=summary)
         except ValidationError as error:
             return error
         return None
 
-    def check_form(prompt: str, model: str, **values: Any) -> list[Any]:
+    def check_form(prompt: str, model: str, request: gr.Request, **values: Any) -> list[Any]:
         """The validator: runs before the job is queued and marks the field at fault."""
         inputs = {**form, **state_inputs}
         error = form_error(prompt, model, **values)
         if error is not None:
-            return _validation(inputs, error)
+            return _validation(inputs, error, lang_of(request))
         return [gr.validate(True, "") for _ in inputs]
 
-    def refuse_in_status(prompt: str, model: str, **values: Any) -> Any:
+    def refuse_in_status(prompt: str, model: str, request: gr.Request, **values: Any) -> Any:
         """The same check, for the status line under Generate (where the person looks)."""
         error = form_error(prompt, model, **values)
-        return gr.skip() if error is None else refusal(error)
+        return gr.skip() if error is None else refusal(error, lang_of(request))
 
     panel.generate.click(
         refuse_in_status,
@@ -360,7 +386,8 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     ) -> Any:
         owner = owners.require(owner, settings, request)
         spec = registry.model(model)
-        yield _sending(spec), gr.skip()
+        lang = lang_of(request)
+        yield _sending(spec, lang), gr.skip()
         try:
             path = controls.uploaded_path(image)
             generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
@@ -368,13 +395,13 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
             )
         except StudioError as error:
-            yield refusal(error), gr.skip()
+            yield refusal(error, lang), gr.skip()
             return
         watch.tabs[kind] = record.id
         if record.active:
             watch.seen.add(record.id)
         eta = await studio.eta_seconds(record.model)
-        yield status_html(record, eta, registry=registry), gr.Timer(active=True)
+        yield status_html(record, eta, registry=registry, lang=lang), gr.Timer(active=True)
 
     panel.generate.click(
         submit,
@@ -387,17 +414,19 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    async def cancel(owner: str | None, watch: Watch) -> Any:
+    async def cancel(owner: str | None, watch: Watch, request: gr.Request) -> Any:
         owner = owners.require(owner, settings)
+        lang = lang_of(request)
         job_id = watch.tabs.get(kind)
         record = await studio.get(owner, job_id) if job_id else None
         if record is None or record.terminal:
-            gr.Info("No job from this tab is running. Cancel others in the 'Running jobs' list.")
+            gr.Info(text(lang, "notice.nothing_to_cancel"))
             return gr.skip()
         record = await studio.cancel(owner, record.id)
         if record.note:
-            gr.Warning(record.note, title="Not cancelled")
-        return status_html(record, await studio.eta_seconds(record.model), registry=registry)
+            gr.Warning(record.note, title=text(lang, "notice.not_cancelled"))
+        eta = await studio.eta_seconds(record.model)
+        return status_html(record, eta, registry=registry, lang=lang)
 
     panel.cancel.click(
         cancel,
@@ -408,9 +437,10 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     )
 
 
-def _sending(spec: ModelSpec) -> str:
+def _sending(spec: ModelSpec, lang: str) -> str:
+    words = text(lang, "status.sending", provider=name_text(lang, spec.provider_label))
     return (
         f'<div class="status-card state-submitting" data-state="submitting"><div class="status-head">'
-        f"<strong>Sending to {html.escape(spec.provider_label)}…</strong></div>"
+        f"<strong>{html.escape(words)}</strong></div>"
         '<div class="progress indeterminate"><div></div></div></div>'
     )

@@ -13,13 +13,14 @@ from providers import catalog
 from providers.base import StudioError, ValidationError
 from ui import controls
 from ui.format import error_html
+from ui.i18n import error_text, lang_of, page
 from ui.session import PRIVATE
 
 
 def preflight_html(report: Any | None, fit: bool = False, changes: tuple[str, ...] = ()) -> str:
     if report is None:
         rules = catalog.IMAGE_RULES.describe()
-        return f'<div class="preflight">Upload a start image: {html.escape(rules)}.</div>'
+        return f'<div class="preflight">{page("preflight.upload")} {html.escape(rules)}.</div>'
     if report.ok:
         css = "ok"
     elif report.fixable:
@@ -41,11 +42,11 @@ def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio:
     if image is None or preflight is None or fit_image is None:
         return
 
-    def on_image(model: str, image: Any, fit_image: bool) -> str:
+    def on_image(model: str, image: Any, fit_image: bool, request: gr.Request) -> str:
         try:
             path = controls.uploaded_path(image)
         except ValidationError as error:
-            return error_html(error.message, "image")
+            return error_html(error_text(lang_of(request), error), "image")
         if not path:
             return preflight_html(None)
         report = studio.preflight(model, path)

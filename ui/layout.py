@@ -14,6 +14,7 @@ from jobs.settings import Settings
 from ui import (
     active_jobs,
     api,
+    controls,
     generate_panel,
     history_panel,
     keys_panel,
@@ -27,6 +28,7 @@ from ui import (
 from ui import session as session_module
 from ui.gate import Guard
 from ui.gradio_internals import quiet_idle_queue
+from ui.i18n import DEFAULT, LANG_COOKIE_JS, gradio_i18n, lang_of, page, text
 from ui.session import PRIVATE, Context, SessionKeys
 
 __all__ = ["build_demo", "launch_options", "quiet_idle_queue"]
@@ -39,46 +41,57 @@ LOGO = (
 )
 
 
-def _either(labels: list[str]) -> str:
-    """['A', 'B', 'C'] -> 'A, B or C'."""
-    return " or ".join([", ".join(labels[:-1]), labels[-1]]) if len(labels) > 1 else "".join(labels)
+def _either(labels: list[str], lang: str) -> str:
+    """['A', 'B', 'C'] -> 'A, B or C' (the 'or' in `lang`)."""
+    if len(labels) < 2:
+        return "".join(labels)
+    return f"{', '.join(labels[:-1])} {text(lang, 'header.or')} {labels[-1]}"
 
 
-def header_html(settings: Settings) -> str:
+def _around(lang: str, key: str, value: str) -> str:
+    """`key`_before, `value`, `key`_after: a sentence around a value, in `lang`."""
+    after = text(lang, f"{key}_after")
+    joint = "" if after[:1] in ".,;:!?。，、：" or lang in ("zh", "ja") else " "
+    start = text(lang, f"{key}_before")
+    return f"{start}{'' if lang in ('zh', 'ja') else ' '}{value}{joint}{after}"
+
+
+def header_html(settings: Settings, lang: str = DEFAULT) -> str:
+    """The title, what the studio is and which kind of studio this is, in `lang`."""
     login = owners.login_mode(settings)
-    who = {"password": "signed-in studio", "huggingface": "Hugging Face sign-in"}.get(login, "")
+    who = {"password": "header.password", "huggingface": "header.huggingface"}.get(login, "")
     if not who:
-        who = "public demo" if settings.public else "local studio"
-    hosted = [info.label for info in settings.registry.hosted()]
+        who = "header.public" if settings.public else "header.local"
+    hosted = _either([info.label for info in settings.registry.hosted()], lang)
     return (
         '<div id="studio-header">'
         f"<h1>{LOGO}{TITLE}</h1>"
-        f'<div class="tagline">Dreamina 3.0 videos through {html.escape(_either(hosted))}. '
-        "Unofficial: not affiliated with ByteDance or the providers.</div>"
-        f'<span class="pill">{html.escape(who)}</span></div>'
+        f'<div class="tagline">{html.escape(_around(lang, "header.tagline", hosted))}</div>'
+        f'<span class="pill">{html.escape(text(lang, who))}</span></div>'
     )
 
 
-def simulator_banner(ctx: Context, keys: SessionKeys | None) -> Any:
+def simulator_banner(ctx: Context, keys: SessionKeys | None, lang: str = DEFAULT) -> Any:
     ready = ctx.readiness(keys)
     hosted = ctx.registry.hosted()
     any_key = any(ready(info.name) is None for info in hosted)
-    text = (
-        f"<b>Simulator mode:</b> with no {html.escape(_either([i.label for i in hosted]))} key, results "
-        "are simulated offline at no cost. Add a key in the <b>API keys</b> tab or <code>.env</code> "
-        "for real Dreamina videos."
-    )
-    return gr.update(value=f'<div class="banner sim" id="sim-banner">{text}</div>', visible=not any_key)
+    words = _around(lang, "banner.sim", _either([i.label for i in hosted], lang))
+    body = f"<b>{html.escape(text(lang, 'banner.sim_title'))}</b> {html.escape(words)}"
+    return gr.update(value=f'<div class="banner sim" id="sim-banner">{body}</div>', visible=not any_key)
 
 
-def credits_notice(settings: Settings) -> str:
+def credits_notice(settings: Settings, lang: str = DEFAULT) -> str:
     count = settings.max_jobs_per_hour
-    limit = f" Each visitor can make {count} video{'' if count == 1 else 's'} per hour." if count else ""
+    parts = [text(lang, "credits.please")]
+    if count:
+        parts.append(_around(lang, "credits.jobs", str(count)))
     if settings.max_usd_per_person_per_day is not None:
-        limit += f" Each visitor can spend ${settings.max_usd_per_person_per_day:.2f} a day."
+        parts.append(_around(lang, "credits.usd", f"${settings.max_usd_per_person_per_day:.2f}"))
+    parts.append(text(lang, "credits.private"))
+    joint = "" if lang in ("zh", "ja") else " "
     return (
-        '<div class="banner credits" id="credits-notice"><b>This public demo spends the owner\'s credits.</b> '
-        f"Please make only what you need.{limit} Your videos are private to this browser.</div>"
+        f'<div class="banner credits" id="credits-notice"><b>{html.escape(text(lang, "credits.title"))}</b>'
+        f"{joint}{html.escape(joint.join(parts))}</div>"
     )
 
 
@@ -91,24 +104,23 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
         session = session_module.render(settings)
         with gr.Row(equal_height=True):
-            gr.HTML(header_html(settings))
+            header = gr.HTML(header_html(settings))
             if owners.login_mode(settings) == "huggingface":
                 gr.LoginButton(scale=0, min_width=200)
         banner = gr.HTML(**_banner_args(ctx))
-        if settings.public and settings.has_server_key:
-            gr.HTML(credits_notice(settings))
+        credits = gr.HTML(credits_notice(settings)) if settings.public and settings.has_server_key else None
         # The form, its Generate button and status on the left; the result and the running
         # jobs on the right, kept in view while the form scrolls (theme.CSS: #studio-side);
         # the history below both. On a phone they follow each other in that order.
         with gr.Row(equal_height=False, elem_id="studio-main"):
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
-                with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
+                with gr.Tab(page("tab.t2v"), id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
-                with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
+                with gr.Tab(page("tab.i2v"), id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
-                with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
+                with gr.Tab(page("tab.keys"), id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
-                with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
+                with gr.Tab(page("tab.spend"), id="spend", elem_id="tab-spend"):
                     spend = spend_panel.render(ctx.registry)
             with gr.Column(scale=5, min_width=300, elem_id="studio-side"):
                 result = result_panel.render()
@@ -128,14 +140,44 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         history_panel.wire(history, ctx, session)
         status.wire(ctx, session, list(forms.values()))
         status.wire_load(demo, ctx, session, list(forms.values()))
+        def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:
+            return simulator_banner(ctx, keys, lang_of(request))
+
         session.keys.change(
-            lambda keys: simulator_banner(ctx, keys),
+            on_keys,
             inputs=[session.keys],
             outputs=[banner],
             queue=False,
             **PRIVATE,
         )
+        _wire_language(demo, ctx, header, banner, credits, list(forms.values()))
     return demo
+
+
+def _wire_language(
+    demo: gr.Blocks, ctx: Context, header: gr.HTML, banner: gr.HTML, credits: gr.HTML | None, forms: list[Any]
+) -> None:
+    """On load, redraw the texts Python builds from several words (built in English with
+    the page) in the page's language; labels with one key the browser translates itself."""
+    outputs: list[Any] = [header, banner, *([credits] if credits else [])]
+    for form in forms:
+        outputs += [form.model, form.model_info]
+
+    def localize(request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
+        if lang == DEFAULT:
+            return [gr.skip() for _ in outputs]
+        updates: list[Any] = [header_html(ctx.settings, lang), simulator_banner(ctx, None, lang)]
+        if credits:
+            updates.append(credits_notice(ctx.settings, lang))
+        ready = ctx.readiness(None)
+        for form in forms:
+            spec = ctx.registry.model(controls.default_model(ctx.registry, form.kind, ready))
+            updates.append(gr.update(choices=controls.model_choices(ctx.registry, form.kind, spec.provider, lang)))
+            updates.append(controls.model_info_html(ctx.registry, spec, ready(spec.provider), lang))
+        return updates
+
+    demo.load(localize, outputs=outputs, queue=False, show_progress="hidden", **PRIVATE)
 
 
 def _banner_args(ctx: Context) -> dict[str, Any]:
@@ -163,7 +205,8 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         "show_error": False,
         "theme": theme.theme(),
         "css": theme.CSS,
-        "js": theme.SHORTCUTS_JS,
+        "js": theme.page_js(LANG_COOKIE_JS),
+        "i18n": gradio_i18n(),
         "footer_links": ["api"],
     }
     if settings.auth:

@@ -18,6 +18,7 @@ from jobs.records import JobRecord
 from ui import owners
 from ui.format import error_html, status_html
 from ui.generate_panel import GeneratePanel
+from ui.i18n import DEFAULT, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 
 
@@ -36,10 +37,15 @@ def active_row(record: JobRecord) -> dict[str, Any]:
 
 
 async def look(
-    ctx: Context, owner: str | None, watch: Watch, attach: bool, panels: list[GeneratePanel]
+    ctx: Context,
+    owner: str | None,
+    watch: Watch,
+    attach: bool,
+    panels: list[GeneratePanel],
+    lang: str = DEFAULT,
 ) -> list[Any]:
-    """One look at the owner's jobs. Outputs: each panel's status, the active rows, the job
-    to show, the history-changed mark, the timer."""
+    """One look at the owner's jobs, worded in `lang`. Outputs: each panel's status, the
+    active rows, the job to show, the history-changed mark, the timer."""
     studio = ctx.studio
     if not owner:
         hint = owners.sign_in_hint(ctx.settings)
@@ -65,7 +71,7 @@ async def look(
             continue
         watched_active = watched_active or watched.active
         eta = await studio.eta_seconds(watched.model) if watched.active else None
-        statuses.append(status_html(watched, eta, now, registry=ctx.registry))
+        statuses.append(status_html(watched, eta, now, registry=ctx.registry, lang=lang))
 
     shown: Any = gr.skip()
     history_changed: Any = now if attach else gr.skip()
@@ -93,8 +99,8 @@ def _outputs(session: Session, panels: list[GeneratePanel]) -> list[Any]:
 def wire(ctx: Context, session: Session, panels: list[GeneratePanel]) -> None:
     outputs = _outputs(session, panels)
 
-    async def tick(owner: str | None, watch: Watch) -> list[Any]:
-        return await look(ctx, owner, watch, False, panels)
+    async def tick(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
+        return await look(ctx, owner, watch, False, panels, lang_of(request))
 
     session.timer.tick(
         tick,
@@ -113,8 +119,8 @@ def wire_load(demo: gr.Blocks, ctx: Context, session: Session, panels: list[Gene
     def load_owner(request: gr.Request) -> str | None:
         return owners.on_load(ctx.settings, request)
 
-    async def attach(owner: str | None, watch: Watch) -> list[Any]:
-        return await look(ctx, owner, watch, True, panels)
+    async def attach(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
+        return await look(ctx, owner, watch, True, panels, lang_of(request))
 
     return demo.load(
         load_owner,

@@ -56,6 +56,15 @@ SHORTCUTS_JS = """() => {
   });
 }"""
 
+
+
+def page_js(*snippets: str) -> str:
+    """One function for launch(js=...) that runs the shortcuts and each of `snippets` (each
+    a JS function taking no argument), so each stays a small function of its own."""
+    calls = "\n".join(f"  ({snippet})();" for snippet in (SHORTCUTS_JS, *snippets))
+    return f"() => {{\n{calls}\n}}"
+
+
 # The form controls a refusal can name (ValidationError.field): while a status line shows
 # a refusal naming one (ui.format.error_html), that control is outlined.
 FIELDS = ("prompt", "model", "image", "aspect_ratio", "frames", "resolution", "duration", "seed")
