@@ -28,12 +28,12 @@ from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
-from jobs.limits import Budget, Limits, QuotaError
+from jobs.limits import Budget, Limits, QuotaError, Reservation
 from jobs.polling import estimate_seconds
 from jobs.pricing import Pricer
 from jobs.rate_gate import RateGates
 from jobs.recorder import Recorder
-from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import GenerationRequest, GroupSlot, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from jobs.submitter import Submitter
@@ -179,6 +179,7 @@ class Engine:
         keys: Mapping[str, Secret] | None = None,
         *,
         quota_key: str | None = None,
+        slot: GroupSlot | None = None,
     ) -> JobRecord:
         """Validate, prepare the image, price and reserve, write the row, submit to the
         provider, start watching (jobs/submitter.py).
@@ -187,12 +188,16 @@ class Engine:
         owner id is cheap to renew (a public demo's browser or API session): e.g. their
         address. It is kept in memory only.
 
+        `slot`: a comparison member (jobs/groups.py), whose price the group has reserved
+        under `slot.job_id`. A provider's definite refusal then keeps its row, failed,
+        instead of raising, so the group shows why that member did not run.
+
         Raises ValidationError (with .field) before anything is sent, QuotaError, or
         ProviderError when the provider definitely refused (then no row is left behind).
         Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'
         (or 'submitting' with a note while it waits its turn at a rate-limited provider).
         """
-        return await self._submitter.submit(owner, request, keys, quota_key)
+        return await self._submitter.submit(owner, request, keys, quota_key, slot)
 
     # --- money -----------------------------------------------------------------------
 
@@ -203,6 +208,26 @@ class Engine:
         spec = self.registry.model(model)
         valid = catalog.validate_options(spec, options)
         return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
+
+    async def reserve_group(self, owner: str, quota_key: str | None, items: Sequence[Reservation]) -> None:
+        """Reserve a comparison's members in one transaction (all or none; QuotaError), made
+        durable off the loop before any member is sent."""
+        self._limits.reserve_many(owner=owner, quota_key=quota_key, items=items)
+        await asyncio.to_thread(self._ledger.flush)
+
+    def release(self, job_id: str) -> None:
+        """Free the reservation of a job that was never sent (a comparison member that did
+        not get as far as its submit)."""
+        self._ledger.release(job_id)
+
+    def now(self) -> float:
+        """The engine's clock (tests give it a fake one)."""
+        return self._clock()
+
+    @property
+    def store(self) -> JobStore:
+        """The job store, for the tables kept beside the jobs (jobs/group_store.py)."""
+        return self._store
 
     def budget(self, owner: str, quota_key: str | None = None) -> Budget:
         return self._limits.budget(owner, quota_key)

@@ -22,6 +22,7 @@ Threading: one connection shared by the engine's event loop and worker threads
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -116,6 +117,14 @@ class JobStore:
         return store_schema.schema_version(conn)
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The connection, held for reads by a table's own module (jobs/group_store.py)."""
+        return self._connection()
+
+    def writing(self, durable: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction for a table's own module (jobs/group_store.py)."""
+        return self._transaction(durable)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

@@ -31,7 +31,7 @@ from jobs.limits import Limits, QuotaError
 from jobs.pricing import Pricer, key_id
 from jobs.rate_gate import RateGates
 from jobs.recorder import Recorder
-from jobs.records import GenerationRequest, JobRecord
+from jobs.records import GenerationRequest, GroupSlot, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import catalog
@@ -80,6 +80,7 @@ class Submitter:
         request: GenerationRequest,
         keys: Mapping[str, Secret] | None,
         quota_key: str | None,
+        slot: GroupSlot | None = None,
     ) -> JobRecord:
         """See Engine.submit."""
         checked = rules.check_request(self.registry, request)
@@ -98,11 +99,12 @@ class Submitter:
         if options.get("seed") == catalog.RANDOM_SEED:
             # Pick the random seed here so the job records the seed actually used.
             options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
-        job_id = secrets.token_urlsafe(12)
+        job_id = slot.job_id if slot else secrets.token_urlsafe(12)
         try:  # checks every limit and reserves this job's price in one transaction (no fsync)
-            self._limits.reserve(
-                job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
-            )
+            if slot is None:  # a comparison's members are reserved together (Engine.reserve_group)
+                self._limits.reserve(
+                    job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
+                )
         except QuotaError:
             if image:
                 await asyncio.to_thread(image.unlink, missing_ok=True)
@@ -119,6 +121,7 @@ class Submitter:
             seed=int(options["seed"]) if "seed" in options else None,
             created_at=self._clock(),
             simulated=self.registry.info(spec.provider).offline,
+            group_id=slot.group_id if slot else None,
         )
         try:  # both fsyncs off the event loop, side by side: row and reservation durable first
             await asyncio.gather(
@@ -135,7 +138,7 @@ class Submitter:
                 locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
             except ProviderError as exc:
                 if exc.kind != "rate_limited":
-                    return await self._failed(record, exc, image, refuse=True)
+                    return await self._failed(record, exc, image, refuse=slot is None)
                 self._gates.limited(spec.provider, line, exc.retry_after)
             except Exception as exc:
                 return await self._crashed(record, exc)

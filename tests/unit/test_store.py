@@ -54,6 +54,7 @@ def full_record() -> JobRecord:
         saved_at=1_700_000_062.0,
         simulated=True,
         note="checked twice",
+        group_id="group-1",
     )
 
 
