@@ -154,7 +154,9 @@ def error_text(lang: str, error: StudioError) -> str:
         return error.message
     params = dict(getattr(error, "params", None) or {})
     if "option" in params:  # the option's name as this page labels it
-        params["option"] = field_name(lang, str(params["option"]), str(params.get("label") or params["option"]))
+        params["option"] = field_name(
+            lang, str(params["option"]), str(params.get("label") or params["option"])
+        )
     try:
         return text(lang, key, **params)
     except (KeyError, IndexError, ValueError):  # a template and its error disagree: say it in English

@@ -78,7 +78,10 @@ def test_an_error_with_a_code_reads_in_the_page_language() -> None:
         validate_prompt("x" * 801, 800)
     error = caught.value
     assert i18n.error_text("en", error) == error.message
-    assert i18n.error_text("fr", error) == "Prompt : 801 caractères, la limite est de 800. Raccourcissez-le de 1."
+    assert (
+        i18n.error_text("fr", error)
+        == "Prompt : 801 caractères, la limite est de 800. Raccourcissez-le de 1."
+    )
     assert "801" in i18n.error_text("zh", error) and "800" in i18n.error_text("zh", error)
     # An error without a code keeps its English words.
     assert i18n.error_text("ja", ValidationError("prompt", "Plain English.")) == "Plain English."
@@ -89,8 +92,20 @@ def test_an_error_with_a_code_reads_in_the_page_language() -> None:
 VISIBLE_KEYWORDS = {"label", "info", "placeholder", "title"}
 VISIBLE_CALLS = {"Button", "DownloadButton", "Tab", "Markdown", "Info", "Warning", "Error", "LoginButton"}
 # Files whose English is not for the page (API docs for agents and tools, logs, HTTP answers).
-NOT_PAGE = {"api.py", "gate.py", "gradio_internals.py", "login_throttle.py", "visitor_id.py", "client_address.py",
-            "media_links.py", "upload_limits.py", "i18n.py", "owners.py", "session.py"}
+NOT_PAGE = {
+    "api.py",
+    "compare_api.py",
+    "gate.py",
+    "gradio_internals.py",
+    "login_throttle.py",
+    "visitor_id.py",
+    "client_address.py",
+    "media_links.py",
+    "upload_limits.py",
+    "i18n.py",
+    "owners.py",
+    "session.py",
+}
 
 
 def _english(node: ast.AST) -> str | None:
@@ -98,7 +113,9 @@ def _english(node: ast.AST) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         words = node.value
     elif isinstance(node, ast.JoinedStr):
-        words = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        words = "".join(
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
     else:
         return None
     return words if re.search(r"[A-Za-z]{3,}", words) else None
@@ -123,4 +140,6 @@ def test_no_visible_english_literal_in_ui_without_a_key() -> None:
             for keyword in node.keywords:
                 if keyword.arg in VISIBLE_KEYWORDS and (words := _english(keyword.value)):
                     found.append(f"{path.name}:{node.lineno} {keyword.arg}={words!r}")
-    assert found == [], "visible English without a catalogue key (use ui.i18n.page or text):\n" + "\n".join(found)
+    assert found == [], "visible English without a catalogue key (use ui.i18n.page or text):\n" + "\n".join(
+        found
+    )
