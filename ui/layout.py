@@ -22,6 +22,7 @@ from ui import (
     owners,
     price_line,
     result_panel,
+    signals,
     spend_panel,
     status,
     theme,
@@ -126,6 +127,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             with gr.Column(scale=5, min_width=300, elem_id="studio-side"):
                 result = result_panel.render()
                 active_jobs.render(ctx, session)
+                signal_controls = gr.HTML(signals.controls_html(), padding=False, elem_id="done-signals-holder")
+                signal = gr.HTML(signals.signal_html(0, None, []), elem_classes="studio-signal")
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
@@ -140,8 +143,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
-        status.wire(ctx, session, list(forms.values()))
-        status.wire_load(demo, ctx, session, list(forms.values()))
+        status.wire(ctx, session, list(forms.values()), signal)
+        status.wire_load(demo, ctx, session, list(forms.values()), signal)
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:
             return simulator_banner(ctx, keys, lang_of(request))
 
@@ -152,16 +155,17 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             queue=False,
             **PRIVATE,
         )
-        _wire_language(demo, ctx, header, banner, credits, list(forms.values()))
+        _wire_language(demo, ctx, [header, banner, signal_controls], credits, list(forms.values()))
     return demo
 
 
 def _wire_language(
-    demo: gr.Blocks, ctx: Context, header: gr.HTML, banner: gr.HTML, credits: gr.HTML | None, forms: list[Any]
+    demo: gr.Blocks, ctx: Context, frame: list[gr.HTML], credits: gr.HTML | None, forms: list[Any]
 ) -> None:
     """On load, redraw the texts Python builds from several words (built in English with
-    the page) in the page's language; labels with one key the browser translates itself."""
-    outputs: list[Any] = [header, banner, *([credits] if credits else [])]
+    the page) in the page's language: `frame` is the header, the simulator banner and the
+    done-signal controls. Labels with one key the browser translates itself."""
+    outputs: list[Any] = [*frame, *([credits] if credits else [])]
     for form in forms:
         outputs += [form.model, form.model_info]
 
@@ -169,7 +173,11 @@ def _wire_language(
         lang = lang_of(request)
         if lang == DEFAULT:
             return [gr.skip() for _ in outputs]
-        updates: list[Any] = [header_html(ctx.settings, lang), simulator_banner(ctx, None, lang)]
+        updates: list[Any] = [
+            header_html(ctx.settings, lang),
+            simulator_banner(ctx, None, lang),
+            signals.controls_html(lang),
+        ]
         if credits:
             updates.append(credits_notice(ctx.settings, lang))
         ready = ctx.readiness(None)
@@ -206,8 +214,8 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
         "show_error": False,
         "theme": theme.theme(),
-        "css": theme.CSS,
-        "js": theme.page_js(LANG_COOKIE_JS),
+        "css": theme.CSS + signals.CSS,
+        "js": theme.page_js(LANG_COOKIE_JS, signals.SIGNALS_JS),
         "i18n": gradio_i18n(),
         "footer_links": ["api"],
     }

@@ -16,10 +16,11 @@ import gradio as gr
 
 from jobs.records import JobRecord
 from ui import owners
-from ui.format import error_html, status_html
+from ui.format import elapsed_seconds, error_html, status_html
 from ui.generate_panel import GeneratePanel
 from ui.i18n import DEFAULT, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
+from ui.signals import signal_html
 
 
 def active_row(record: JobRecord) -> dict[str, Any]:
@@ -45,12 +46,13 @@ async def look(
     lang: str = DEFAULT,
 ) -> list[Any]:
     """One look at the owner's jobs, worded in `lang`. Outputs: each panel's status, the
-    active rows, the job to show, the history-changed mark, the timer."""
+    active rows, the job to show, the history-changed mark, the timer, the done signal
+    (ui/signals.py)."""
     studio = ctx.studio
     if not owner:
         hint = owners.sign_in_hint(ctx.settings)
         hints = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
-        return [*hints, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)]
+        return [*hints, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip()]
     active = await studio.active_jobs(owner)
     active_ids = {record.id for record in active}
     if attach:
@@ -62,6 +64,7 @@ async def look(
 
     statuses: list[Any] = []
     watched_active = False
+    progress: float | None = None  # the furthest watched job's share done, by its ETA
     now = time.time()
     for panel in panels:
         job_id = watch.tabs.get(panel.kind)
@@ -71,10 +74,14 @@ async def look(
             continue
         watched_active = watched_active or watched.active
         eta = await studio.eta_seconds(watched.model) if watched.active else None
+        if eta:
+            share = min(0.97, elapsed_seconds(watched, now) / eta)
+            progress = share if progress is None else max(progress, share)
         statuses.append(status_html(watched, eta, now, registry=ctx.registry, lang=lang))
 
     shown: Any = gr.skip()
     history_changed: Any = now if attach else gr.skip()
+    done: list[JobRecord] = []
     if finished:
         history_changed = now
         done = [r for r in [await studio.get(owner, job_id) for job_id in finished] if r is not None]
@@ -83,21 +90,23 @@ async def look(
             shown = succeeded[-1].id
     rows = [active_row(record) for record in active]
     keep_ticking = bool(active) or watched_active
-    return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking)]
+    signal = signal_html(len(active), progress, [(r.id, r.state) for r in done if r.terminal])
+    return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]
 
 
-def _outputs(session: Session, panels: list[GeneratePanel]) -> list[Any]:
+def _outputs(session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> list[Any]:
     return [
         *(panel.status for panel in panels),
         session.active_rows,
         session.shown,
         session.history_changed,
         session.timer,
+        signal,
     ]
 
 
-def wire(ctx: Context, session: Session, panels: list[GeneratePanel]) -> None:
-    outputs = _outputs(session, panels)
+def wire(ctx: Context, session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> None:
+    outputs = _outputs(session, panels, signal)
 
     async def tick(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
         return await look(ctx, owner, watch, False, panels, lang_of(request))
@@ -111,10 +120,12 @@ def wire(ctx: Context, session: Session, panels: list[GeneratePanel]) -> None:
     )
 
 
-def wire_load(demo: gr.Blocks, ctx: Context, session: Session, panels: list[GeneratePanel]) -> Any:
+def wire_load(
+    demo: gr.Blocks, ctx: Context, session: Session, panels: list[GeneratePanel], signal: gr.HTML
+) -> Any:
     """demo.load: resolve the owner, then re-attach to running jobs. Returns the dependency
     so other panels can chain their first fill after it."""
-    outputs = _outputs(session, panels)
+    outputs = _outputs(session, panels, signal)
 
     def load_owner(request: gr.Request) -> str | None:
         return owners.on_load(ctx.settings, request)
