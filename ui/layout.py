@@ -14,6 +14,7 @@ from jobs.settings import Settings
 from ui import (
     active_jobs,
     api,
+    compare_api,
     generate_panel,
     history_panel,
     keys_panel,
@@ -116,6 +117,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
+        compare_api.render_and_wire(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
