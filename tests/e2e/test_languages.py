@@ -1,0 +1,106 @@
+"""The page in five languages: with Chromium set to zh-CN, ja-JP or fr-FR the tabs, form
+labels, buttons, the status line and a refusal are in that language (labels translated by
+the browser from gr.I18n, the status line and the refusal by the server from the request's
+language); en-US stays English. A prompt in another script is shown and stored as typed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import VIEWPORT
+from tests.e2e.launcher import RunningApp
+
+# language -> what the page must say: tab, a form label, the Generate button, the status
+# line when a job is done, the refusal of an empty prompt.
+EXPECTED = {
+    "zh-CN": ("文生视频", "提示词", "生成", "✓ 已完成", "提示词：请描述你想要的视频（1 到 800 个字符）。"),
+    "ja-JP": (
+        "テキストから動画",
+        "プロンプト",
+        "生成",
+        "✓ 完了",
+        "プロンプト：作りたい動画を説明してください（1〜800 文字）。",
+    ),
+    "fr-FR": (
+        "Texte vers vidéo",
+        "Prompt",
+        "Générer",
+        "✓ Terminé en",
+        "Prompt : décrivez la vidéo souhaitée (1 à 800 caractères).",
+    ),
+    "en-US": (
+        "Text to video",
+        "Prompt",
+        "Generate",
+        "✓ Done in",
+        "Prompt: describe the video you want (1 to 800 characters).",
+    ),
+}
+PROMPTS = {
+    "zh-CN": "一只纸船在雨夜的街道上漂流",
+    "ja-JP": "雨の通りを紙の舟が流れていく",
+    "fr-FR": "Un bateau en papier dérive",
+    "en-US": "A paper boat drifts",
+}
+
+
+@pytest.fixture
+def localized(browser: object, request: pytest.FixtureRequest) -> Iterator[Page]:
+    ctx = browser.new_context(viewport=VIEWPORT, locale=request.param)  # type: ignore[attr-defined]
+    ctx.set_default_timeout(30_000)
+    yield ctx.new_page()
+    ctx.close()
+
+
+@pytest.mark.parametrize("localized", list(EXPECTED), indirect=True)
+def test_the_page_speaks_the_browsers_language(localized: Page, app: RunningApp) -> None:
+    page = localized
+    locale = page.evaluate("navigator.language")
+    tab, prompt_label, generate, done, refusal = EXPECTED[locale]
+    page.goto(app.url)
+    expect(page.locator("#t2v-generate")).to_have_text(generate)
+    expect(page.get_by_role("tab", name=tab)).to_be_visible()
+    expect(page.locator("#t2v-prompt label, #t2v-prompt [data-testid='block-info']").first).to_contain_text(
+        prompt_label
+    )
+    if locale != "en-US":
+        # Nothing English is left in the form's main words.
+        for english in ("Text to video", "Image to video", "Cancel", "Random seed"):
+            expect(page.locator("#studio-main")).not_to_contain_text(english)
+
+    # A refusal, in the status line under Generate, in the page's language, naming the field.
+    page.locator("#t2v-generate").click()
+    status = page.locator("#t2v-status")
+    expect(status.locator(".refusal")).to_have_text(refusal)
+    expect(status.locator("[data-field='prompt']")).to_be_visible()
+
+    # A job: the status line follows it in the page's language; the prompt stays as typed.
+    typed = PROMPTS[locale]
+    page.locator("#t2v-prompt textarea").fill(typed)
+    page.locator("#t2v-generate").click()
+    expect(status.locator("[data-state='succeeded']")).to_contain_text(done, timeout=60_000)
+    expect(page.locator("#result-details")).to_contain_text(typed)
+    history = page.locator("#history-gallery")
+    expect(history).to_contain_text(typed, timeout=30_000)
+
+
+@pytest.mark.parametrize("localized", ["fr-FR"], indirect=True)
+def test_switching_language_in_the_footer_moves_the_servers_words_too(
+    localized: Page, app: RunningApp
+) -> None:
+    """The page mirrors <html lang> into the studio_lang cookie: a language picked in the
+    footer's settings reaches the server's words from the next response on."""
+    page = localized
+    page.goto(app.url)
+    expect(page.locator("#t2v-generate")).to_have_text("Générer")
+    assert {"name": "studio_lang", "value": "fr"}.items() <= next(
+        c for c in page.context.cookies() if c["name"] == "studio_lang"
+    ).items()
+    page.evaluate("document.documentElement.setAttribute('lang', 'es')")  # what the footer's menu does
+    page.locator("#t2v-generate").click()
+    expect(page.locator("#t2v-status .refusal")).to_have_text(
+        "Prompt: describe el vídeo que quieres (de 1 a 800 caracteres)."
+    )
