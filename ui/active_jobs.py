@@ -15,45 +15,47 @@ import gradio as gr
 
 from providers.registry import Registry
 from ui import owners
-from ui.controls import KIND_WORDS
-from ui.format import STATE_WORDS, model_name
+from ui.format import model_name, state_word
+from ui.i18n import DEFAULT, lang_of, page, text
 from ui.session import PRIVATE, Context, Session
 
 
-def row_html(row: dict[str, Any], registry: Registry) -> str:
-    state = STATE_WORDS.get(row["state"], row["state"])
+def row_html(row: dict[str, Any], registry: Registry, lang: str = DEFAULT) -> str:
+    """One running job's line, in `lang` (the prompt as it was typed)."""
+    state = state_word(row["state"], lang)
     if row["state"] == "queued" and row.get("queue_position") is not None:
-        state += f" · #{row['queue_position']} in queue"
+        state += " · " + text(lang, "running.in_queue", position=row["queue_position"])
     prompt = row["prompt"] if len(row["prompt"]) <= 80 else row["prompt"][:77] + "…"
     started = time.strftime("%H:%M:%S", time.localtime(row["created_at"]))
     note = f'<div class="sub">{html.escape(row["note"])}</div>' if row.get("note") else ""
+    kind = text(lang, f"tab.{row['kind']}") if row["kind"] in ("t2v", "i2v") else row["kind"]
     return (
         f'<div class="job-text" data-job="{html.escape(row["id"])}" data-state="{html.escape(row["state"])}">'
         f"<b>{html.escape(state)}</b> · {html.escape(prompt)}"
-        f'<div class="sub">{KIND_WORDS.get(row["kind"], row["kind"])} · {html.escape(model_name(row["model"], registry=registry))}'
-        f" · started {started}</div>{note}</div>"
+        f'<div class="sub">{html.escape(kind)} · {html.escape(model_name(row["model"], registry=registry, lang=lang))}'
+        f" · {html.escape(text(lang, 'running.started'))} {started}</div>{note}</div>"
     )
 
 
 def render(ctx: Context, session: Session) -> None:
     """The list, at the current place in the layout."""
     studio, settings = ctx.studio, ctx.settings
-    gr.HTML('<div class="section-title">Running jobs</div>')
+    gr.HTML(f'<div class="section-title">{page("running.title")}</div>')
 
     @gr.render(inputs=[session.active_rows])
-    def running_jobs(rows: list[dict[str, Any]]) -> None:
+    def running_jobs(rows: list[dict[str, Any]], request: gr.Request) -> None:
+        lang = lang_of(request)
         if not rows:
             gr.HTML(
-                '<div class="empty-state small" id="no-running-jobs">No jobs running. '
-                "Start one on the left; you can run several at once.</div>",
+                f'<div class="empty-state small" id="no-running-jobs">{page("running.none")}</div>',
                 key="no-running-jobs",
             )
             return
         for row in rows:
             with gr.Row(elem_classes="job-row", equal_height=True, key=f"row-{row['id']}"):
-                gr.HTML(row_html(row, ctx.registry), key=f"text-{row['id']}")
+                gr.HTML(row_html(row, ctx.registry, lang), key=f"text-{row['id']}")
                 button = gr.Button(
-                    "Cancel",
+                    page("running.cancel"),
                     size="sm",
                     variant="stop",
                     scale=0,
@@ -62,12 +64,13 @@ def render(ctx: Context, session: Session) -> None:
                     elem_classes="cancel-job",
                 )
 
-                async def cancel(owner: str | None, job_id: str = row["id"]) -> None:
+                async def cancel(owner: str | None, request: gr.Request, job_id: str = row["id"]) -> None:
+                    lang = lang_of(request)
                     record = await studio.cancel(owners.require(owner, settings), job_id)
                     if record.note:
-                        gr.Warning(record.note, title="Not cancelled")
+                        gr.Warning(record.note, title=text(lang, "notice.not_cancelled"))
                     elif record.state == "cancelled":
-                        gr.Info("Cancelled. Nothing is billed for a job cancelled in the queue.")
+                        gr.Info(text(lang, "notice.cancelled_in_queue"))
 
                 button.click(
                     cancel,

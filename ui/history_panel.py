@@ -4,6 +4,7 @@ panel. It reads the store, so it survives restarts, and refreshes itself when a 
 
 from __future__ import annotations
 
+import html
 import math
 import tempfile
 from dataclasses import dataclass, field
@@ -17,28 +18,26 @@ from PIL import Image, ImageDraw
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.registry import Registry
-from ui.format import caption
+from ui.format import caption, state_word
+from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, page_name, text
 from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
 
 PAGE_SIZE = 12
 STATE_CHOICES = [
-    ("Videos", "succeeded"),
-    ("Failed", "failed"),
-    ("Cancelled", "cancelled"),
-    ("Everything", ""),
+    (page("history.videos"), "succeeded"),
+    (page("history.failed"), "failed"),
+    (page("history.cancelled"), "cancelled"),
+    (page("history.everything"), ""),
 ]
-EMPTY_FIRST = (
-    '<div class="empty-state" id="history-empty"><div class="big">▦</div>'
-    "No videos yet — your first one will appear here.</div>"
-)
+EMPTY_FIRST = f'<div class="empty-state" id="history-empty"><div class="big">▦</div>{page("history.empty")}</div>'
 # The export's link appears below the button, at the foot of the page: bring it into view
 # (after the browser has drawn it).
 SHOW_EXPORT_JS = """() => { setTimeout(() => {
   const link = document.querySelector("#history-export-file");
   if (link) link.scrollIntoView({ block: "nearest" });
 }, 150); }"""
-EMPTY_FILTERED = '<div class="empty-state" id="history-empty">Nothing matches these filters.</div>'
+EMPTY_FILTERED = f'<div class="empty-state" id="history-empty">{page("history.no_match")}</div>'
 
 
 @dataclass
@@ -75,45 +74,47 @@ class HistoryPanel:
         return [self.gallery, self.empty, self.page_text, self.prev, self.next]
 
 
-def model_filter_choices(registry: Registry, provider: str | None) -> list[tuple[str, str]]:
-    choices = [("All models", "")]
+def model_filter_choices(registry: Registry, provider: str | None, lang: str = DEFAULT) -> list[tuple[str, str]]:
+    """'All models', then each model (with its provider's name when none is picked), in `lang`."""
+    choices = [(text(lang, "history.all_models"), "")]
     for spec in registry.models(provider=provider or None):
-        choices.append((spec.label if provider else f"{spec.provider_label} · {spec.label}", spec.id))
+        label = spec.label if provider else f"{spec.provider_label} · {spec.label}"
+        choices.append((name_text(lang, label), spec.id))
     return choices
 
 
 def render(registry: Registry) -> HistoryPanel:
-    gr.HTML('<div class="section-title">History</div>')
+    gr.HTML(f'<div class="section-title">{page("history.title")}</div>')
     with gr.Row(equal_height=True, elem_classes="history-filters"):
         provider = gr.Dropdown(
-            [("All providers", ""), *((info.label, info.name) for info in registry)],
+            [(page("history.all_providers"), ""), *((page_name(info.label), info.name) for info in registry)],
             value="",
-            label="Provider",
+            label=page("history.provider"),
             min_width=170,
             elem_id="history-provider",
         )
         model = gr.Dropdown(
             model_filter_choices(registry, None),
             value="",
-            label="Model",
+            label=page("history.model"),
             min_width=240,
             scale=2,
             elem_id="history-model",
         )
     with gr.Row(equal_height=True, elem_classes="history-filters"):
         state = gr.Dropdown(
-            STATE_CHOICES, value="succeeded", label="Show", min_width=140, elem_id="history-state"
+            STATE_CHOICES, value="succeeded", label=page("history.show"), min_width=140, elem_id="history-state"
         )
         search = gr.Textbox(
-            label="Search prompts",
-            placeholder="words from the prompt",
+            label=page("history.search"),
+            placeholder=page("history.search_placeholder"),
             min_width=200,
             scale=2,
             elem_id="history-search",
         )
     empty = gr.HTML(EMPTY_FIRST)
     gallery = gr.Gallery(
-        label="History",
+        label=page("history.title"),
         show_label=False,
         columns=4,
         height="auto",
@@ -126,15 +127,13 @@ def render(registry: Registry) -> HistoryPanel:
         elem_id="history-gallery",
     )
     with gr.Row(equal_height=False, elem_classes="pager"):
-        prev = gr.Button("← Newer", size="sm", interactive=False, elem_id="history-prev")
+        prev = gr.Button(page("history.newer"), size="sm", interactive=False, elem_id="history-prev")
         page_text = gr.HTML('<div class="pager-text"></div>')
-        next_ = gr.Button("Older →", size="sm", interactive=False, elem_id="history-next")
+        next_ = gr.Button(page("history.older"), size="sm", interactive=False, elem_id="history-next")
     with gr.Row(equal_height=True):
-        export = gr.Button(
-            "Export this page (.zip)", size="sm", variant="secondary", elem_id="history-export"
-        )
+        export = gr.Button(page("history.export"), size="sm", variant="secondary", elem_id="history-export")
     export_file = gr.File(
-        label="Videos, posters and settings of this page",
+        label=page("history.export_file"),
         visible=False,
         interactive=False,
         elem_id="history-export-file",
@@ -158,33 +157,37 @@ def placeholder(state: str) -> str:
     return str(path)
 
 
-def tile(record: JobRecord, registry: Registry, links: MediaLinks) -> tuple[str, str]:
+def tile(record: JobRecord, registry: Registry, links: MediaLinks, lang: str = DEFAULT) -> tuple[str, str]:
     """(image, caption): the poster as a link only its owner can fetch, or a placeholder."""
     suffix = Path(record.poster_path).suffix if record.poster_path else ".webp"
     poster = links.page_file(record.owner, record.poster_path, f"dreamina-poster_{record.id}{suffix}")
     if poster:
         return poster, caption(record, registry=registry)
-    return placeholder(record.state), f"{record.state} · {caption(record, registry=registry)}"
+    return placeholder(record.state), f"{state_word(record.state, lang)} · {caption(record, registry=registry)}"
 
 
 def page_updates(
-    page: HistoryPage, cursors: list[str | None], filtered: bool, registry: Registry, links: MediaLinks
+    found: HistoryPage,
+    cursors: list[str | None],
+    filtered: bool,
+    registry: Registry,
+    links: MediaLinks,
+    lang: str = DEFAULT,
 ) -> list[Any]:
-    total = page.total or 0
+    total = found.total or 0
     number = len(cursors)
     pages = max(1, math.ceil(total / PAGE_SIZE))
-    noun = "job" if total == 1 else "jobs"
-    words = f"Page {number} of {pages} · {total} {noun}" if total else ""
-    text = f'<div class="pager-text" data-total="{total}">{words}</div>'
-    has_items = bool(page.items)
+    words = html.escape(text(lang, "history.page", number=number, pages=pages, total=total, count=total)) if total else ""
+    pager = f'<div class="pager-text" data-total="{total}">{words}</div>'
+    has_items = bool(found.items)
     return [
         gr.update(
-            value=[tile(r, registry, links) for r in page.items], visible=has_items, selected_index=None
+            value=[tile(r, registry, links, lang) for r in found.items], visible=has_items, selected_index=None
         ),
         gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
-        text,
+        pager,
         gr.update(interactive=number > 1),
-        gr.update(interactive=page.next_cursor is not None),
+        gr.update(interactive=found.next_cursor is not None),
     ]
 
 
@@ -192,7 +195,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
     studio = ctx.studio
 
     async def fetch(
-        owner: str | None, view: HistoryView, cursors: list[str | None], filters: dict[str, Any]
+        owner: str | None, view: HistoryView, cursors: list[str | None], filters: dict[str, Any], lang: str
     ) -> list[Any]:
         if not owner:
             return [gr.skip()] * 5
@@ -214,31 +217,32 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
-        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links)
+        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links, lang)
 
     inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
-    async def reload(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
-        return await fetch(owner, view, view.cursors, filters)
+    async def reload(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, view.cursors, filters, lang_of(request))
 
-    async def first_page(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
-        return await fetch(owner, view, [None], filters)
+    async def first_page(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, [None], filters, lang_of(request))
 
-    async def older(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
+    async def older(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
         if not view.next:
             return [gr.skip()] * 5
-        return await fetch(owner, view, [*view.cursors, view.next], filters)
+        return await fetch(owner, view, [*view.cursors, view.next], filters, lang_of(request))
 
-    async def newer(owner: str | None, view: HistoryView, **filters: Any) -> list[Any]:
-        return await fetch(owner, view, view.cursors[:-1] or [None], filters)
+    async def newer(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
+        return await fetch(owner, view, view.cursors[:-1] or [None], filters, lang_of(request))
 
-    async def export_page(owner: str | None, view: HistoryView) -> Any:
+    async def export_page(owner: str | None, view: HistoryView, request: gr.Request) -> Any:
+        lang = lang_of(request)
         if not owner or not view.ids:
-            raise gr.Error("There is nothing on this page to export.", print_exception=False)
+            raise gr.Error(text(lang, "error.nothing_to_export"), print_exception=False)
         try:
             archive = await studio.export(owner, list(view.ids))
         except StudioError as error:
-            raise gr.Error(error.message, print_exception=False) from None
+            raise gr.Error(error_text(lang, error), print_exception=False) from None
         ctx.guard.links.issue(owner, archive.name)  # only this owner may fetch it
         return gr.update(value=str(archive), visible=True)
 
@@ -266,8 +270,8 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    def on_provider(provider: str) -> Any:
-        return gr.update(choices=model_filter_choices(ctx.registry, provider), value="")
+    def on_provider(provider: str, request: gr.Request) -> Any:
+        return gr.update(choices=model_filter_choices(ctx.registry, provider, lang_of(request)), value="")
 
     panel.provider.input(
         on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE

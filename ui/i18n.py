@@ -103,11 +103,24 @@ def has(key: str) -> bool:
 
 def text(lang: str, key: str, /, **params: Any) -> str:
     """The message `key` in `lang` (English when that language lacks it), with `params`
-    filled in (`{name}` placeholders, str.format)."""
-    template = catalogue(lang).get(key) if lang in LANGUAGES else None
+    filled in (`{name}` placeholders, str.format). With a `count`, the key's `.one` form
+    is used where the language says that count in the singular."""
+    if lang not in LANGUAGES:
+        lang = DEFAULT
+    if "count" in params and _singular(lang, params["count"]) and f"{key}.one" in catalogue(DEFAULT):
+        key = f"{key}.one"  # '1 video', '0 vidéo': a language's singular, where it has one
+    template = catalogue(lang).get(key)
     if template is None:
         template = catalogue(DEFAULT)[key]
     return template.format(**params) if params else template
+
+
+def _singular(lang: str, count: object) -> bool:
+    """Whether `count` takes the singular in `lang` (French: 0 and 1; Chinese and Japanese
+    have one form, so their `.one` texts equal the others)."""
+    if not isinstance(count, int):
+        return False
+    return count in (0, 1) if lang == "fr" else count == 1
 
 
 def pick(tags: str | None) -> str:

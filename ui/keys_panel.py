@@ -21,6 +21,7 @@ import gradio as gr
 from providers.base import Secret
 from providers.money import KeyCheck
 from providers.registry import ProviderInfo
+from ui.i18n import DEFAULT, lang_of, page, text
 from ui.session import PRIVATE, Context, Session, SessionKeys
 
 
@@ -37,43 +38,46 @@ def _env_names(ctx: Context) -> str:
     return ", ".join(f"`{info.key_env[0]}`" for info in ctx.registry.hosted() if info.key_env)
 
 
+KEY_LABELS = {"API key": "keys.api_key", "API token": "keys.api_token"}
+
+
 def _box(info: ProviderInfo) -> gr.Textbox:
-    where = f" (get one at {info.key_url})" if info.key_url else ""
+    # One translated word a label (the browser translates one key per text): the provider's
+    # name stays as it is.
+    kind = KEY_LABELS.get(info.key_label)
     return gr.Textbox(
         type="password",
-        label=f"{info.label} {info.key_label}",
-        placeholder=f"paste a {info.label} {info.key_label.removeprefix('API ')}",
-        info=where.strip(" ()") or None,
+        label=f"{info.label} {page(kind) if kind else info.key_label}",
+        placeholder=page("keys.paste"),
+        info=f"{page('keys.get_one')} {info.key_url}" if info.key_url else None,
         elem_id=f"key-{info.name}",
     )
 
 
 def render(ctx: Context) -> KeysPanel:
-    gr.Markdown(
-        "Paste a key to use a provider **in this browser tab only**. It is kept in the server's memory "
-        "for this session, never saved to disk or history, and forgotten when you close or reload the "
-        "page. To set keys for everyone, put them in the environment or a `.env` file "
-        f"({_env_names(ctx)})."
-    )
+    gr.Markdown(page("keys.intro"))
+    gr.Markdown(f"{page('keys.env_hint')} {_env_names(ctx)}")
     boxes = {info.name: _box(info) for info in ctx.registry.hosted() if info.needs_key}
     with gr.Row():
-        save = gr.Button("Use these keys", variant="primary", elem_id="keys-save")
-        forget = gr.Button("Forget typed keys", elem_id="keys-forget")
-        check = gr.Button("Check keys", elem_id="keys-check")
+        save = gr.Button(page("keys.save"), variant="primary", elem_id="keys-save")
+        forget = gr.Button(page("keys.forget"), elem_id="keys-forget")
+        check = gr.Button(page("keys.check"), elem_id="keys-check")
     status = gr.HTML(status_html(ctx, None), elem_classes="keys-status", elem_id="keys-status")
     return KeysPanel(boxes, save, forget, check, status)
 
 
-def _verdict(check: KeyCheck | None, show_balance: bool) -> tuple[str, str]:
-    """(state for the page and tests, words) for a key check's result."""
+def _verdict(check: KeyCheck | None, show_balance: bool, lang: str) -> tuple[str, str]:
+    """(state for the page and tests, words in `lang`) for a key check's result."""
     if check is None:
         return "unchecked", ""
     if check.works is True:
         balance = check.balance_usd
-        shown = f" · balance ${balance:.2f}" if balance is not None and show_balance else ""
-        return "works", f"✓ works{shown}"
+        shown = ""
+        if balance is not None and show_balance:
+            shown = " · " + text(lang, "keys.balance", usd=f"${balance:.2f}")
+        return "works", text(lang, "keys.works") + shown
     if check.works is False:
-        return "refused", "✗ refused by the provider"
+        return "refused", text(lang, "keys.refused")
     return "unknown", f"? {check.message}"
 
 
@@ -82,25 +86,26 @@ def status_html(
     keys: SessionKeys | None,
     checks: Mapping[str, KeyCheck] | None = None,
     refused: Mapping[str, KeyCheck] | None = None,
+    lang: str = DEFAULT,
 ) -> str:
-    """Where each provider's key comes from and, once checked, whether it works. A public
-    demo does not show the owner's balance to visitors."""
+    """Where each provider's key comes from and, once checked, whether it works, in `lang`.
+    A public demo does not show the owner's balance to visitors."""
     lines = []
     for info in ctx.registry.hosted():
         if not info.needs_key:
             continue
         typed = bool(keys and info.name in keys)
         if refused and info.name in refused:
-            where = "the key typed here was not kept"
-            state, verdict = _verdict(refused[info.name], True)
+            where = text(lang, "keys.not_kept")
+            state, verdict = _verdict(refused[info.name], True, lang)
         else:
             if typed:
-                where = "key typed in this session"
+                where = text(lang, "keys.typed")
             elif ctx.settings.key_for(info.name):
-                where = "key from the environment"
+                where = text(lang, "keys.from_env")
             else:
-                where = "no key: the simulator stands in"
-            state, verdict = _verdict((checks or {}).get(info.name), typed or not ctx.settings.public)
+                where = text(lang, "keys.none")
+            state, verdict = _verdict((checks or {}).get(info.name), typed or not ctx.settings.public, lang)
         detail = f' · <span class="key-verdict">{html.escape(verdict)}</span>' if verdict else ""
         lines.append(
             f'<li data-provider="{info.name}" data-key-state="{state}"><b>{html.escape(info.label)}</b>: '
@@ -114,23 +119,26 @@ def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
     boxes = list(panel.boxes.values())
     cleared = [""] * len(boxes)
 
-    async def save(keys: SessionKeys | None, *texts: str) -> list[Any]:
-        pasted = {name: Secret(text or "") for name, text in zip(names, texts, strict=True)}
+    async def save(request: gr.Request, keys: SessionKeys | None, *texts: str) -> list[Any]:
+        lang = lang_of(request)
+        pasted = {name: Secret(typed or "") for name, typed in zip(names, texts, strict=True)}
         typed = {name: key for name, key in pasted.items() if key}
         if not typed:
-            gr.Info("Paste a key first.")
+            gr.Info(text(lang, "notice.paste_first"))
             return [gr.skip() for _ in range(len(boxes) + 2)]
         checks = {c.provider: c for c in await ctx.studio.check_keys(typed)}
         refused = {name: checks[name] for name in typed if name in checks and checks[name].works is False}
         kept = {name: key for name, key in typed.items() if name not in refused}
         merged = SessionKeys({**dict(keys or {}), **kept})
         if refused:
-            labels = " and ".join(ctx.registry.label(name) for name in refused)
-            gr.Warning(f"{labels} refused the key: check it and paste it again.", title="Key refused")
+            labels = text(lang, "notice.and").join(ctx.registry.label(name) for name in refused)
+            gr.Warning(
+                text(lang, "notice.key_refused", providers=labels), title=text(lang, "notice.key_refused_title")
+            )
         else:
-            gr.Info("Keys set for this session. Pick the provider in the Text or Image tab.")
+            gr.Info(text(lang, "notice.keys_set"))
         shown = {name: check for name, check in checks.items() if name in typed and name not in refused}
-        return [*cleared, merged, status_html(ctx, merged, shown, refused)]
+        return [*cleared, merged, status_html(ctx, merged, shown, refused, lang)]
 
     panel.save.click(
         save,
@@ -140,9 +148,9 @@ def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    async def check(keys: SessionKeys | None) -> str:
+    async def check(keys: SessionKeys | None, request: gr.Request) -> str:
         checks = {c.provider: c for c in await ctx.studio.check_keys(keys)}
-        return status_html(ctx, keys, checks)
+        return status_html(ctx, keys, checks, lang=lang_of(request))
 
     panel.check.click(
         check,
@@ -152,8 +160,8 @@ def wire(panel: KeysPanel, ctx: Context, session: Session) -> None:
         **PRIVATE,
     )
 
-    def forget() -> list[Any]:
-        return [*cleared, None, status_html(ctx, None)]
+    def forget(request: gr.Request) -> list[Any]:
+        return [*cleared, None, status_html(ctx, None, lang=lang_of(request))]
 
     panel.forget.click(
         forget,

@@ -5,6 +5,8 @@ and what tests build; `launch_options` is how it must be launched."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -50,9 +52,10 @@ def _either(labels: list[str], lang: str) -> str:
     return f"{', '.join(labels[:-1])} {text(lang, 'header.or')} {labels[-1]}"
 
 
-def _around(lang: str, key: str, value: str) -> str:
-    """`key`_before, `value`, `key`_after: a sentence around a value, in `lang`."""
-    after = text(lang, f"{key}_after")
+def _around(lang: str, key: str, value: str, count: int | None = None) -> str:
+    """`key`_before, `value`, `key`_after: a sentence around a value, in `lang` (`count`
+    picks the singular where the language has one)."""
+    after = text(lang, f"{key}_after", count=count) if count is not None else text(lang, f"{key}_after")
     joint = "" if after[:1] in ".,;:!?。，、：" or lang in ("zh", "ja") else " "
     start = text(lang, f"{key}_before")
     return f"{start}{'' if lang in ('zh', 'ja') else ' '}{value}{joint}{after}"
@@ -86,7 +89,7 @@ def credits_notice(settings: Settings, lang: str = DEFAULT) -> str:
     count = settings.max_jobs_per_hour
     parts = [text(lang, "credits.please")]
     if count:
-        parts.append(_around(lang, "credits.jobs", str(count)))
+        parts.append(_around(lang, "credits.jobs", str(count), count))
     if settings.max_usd_per_person_per_day is not None:
         parts.append(_around(lang, "credits.usd", f"${settings.max_usd_per_person_per_day:.2f}"))
     parts.append(text(lang, "credits.private"))
@@ -155,39 +158,53 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             queue=False,
             **PRIVATE,
         )
-        _wire_language(demo, ctx, [header, banner, signal_controls], credits, list(forms.values()))
+        redraw = _redraw(ctx, header, banner, credits, list(forms.values()))
+        redraw += [
+            (signal_controls, signals.controls_html),
+            (keys.status, lambda lang: keys_panel.status_html(ctx, None, lang=lang)),
+            (result.empty, result_panel.empty_html),
+            (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
+        ]
+        _wire_language(demo, redraw)
     return demo
 
 
-def _wire_language(
-    demo: gr.Blocks, ctx: Context, frame: list[gr.HTML], credits: gr.HTML | None, forms: list[Any]
-) -> None:
-    """On load, redraw the texts Python builds from several words (built in English with
-    the page) in the page's language: `frame` is the header, the simulator banner and the
-    done-signal controls. Labels with one key the browser translates itself."""
-    outputs: list[Any] = [*frame, *([credits] if credits else [])]
-    for form in forms:
-        outputs += [form.model, form.model_info]
+def _wire_language(demo: gr.Blocks, redraw: list[tuple[Any, Callable[[str], Any]]]) -> None:
+    """On load, redraw in the page's language the texts Python builds from several words
+    (built in English with the page): each (component, its value in a language). Texts of
+    one key the browser translates itself (ui/i18n.page)."""
+    outputs = [component for component, _ in redraw]
 
     def localize(request: gr.Request) -> list[Any]:
         lang = lang_of(request)
         if lang == DEFAULT:
             return [gr.skip() for _ in outputs]
-        updates: list[Any] = [
-            header_html(ctx.settings, lang),
-            simulator_banner(ctx, None, lang),
-            signals.controls_html(lang),
-        ]
-        if credits:
-            updates.append(credits_notice(ctx.settings, lang))
-        ready = ctx.readiness(None)
-        for form in forms:
-            spec = ctx.registry.model(controls.default_model(ctx.registry, form.kind, ready))
-            updates.append(gr.update(choices=controls.model_choices(ctx.registry, form.kind, spec.provider, lang)))
-            updates.append(controls.model_info_html(ctx.registry, spec, ready(spec.provider), lang))
-        return updates
+        return [value(lang) for _, value in redraw]
 
     demo.load(localize, outputs=outputs, queue=False, show_progress="hidden", **PRIVATE)
+
+
+def _redraw(ctx: Context, header: gr.HTML, banner: gr.HTML, credits: gr.HTML | None, forms: list[Any]) -> list:
+    """What _wire_language redraws in the page's language: the header and banners, each
+    form's model picker and model notes."""
+    settings, registry = ctx.settings, ctx.registry
+    ready = ctx.readiness(None)
+    redraw: list[tuple[Any, Callable[[str], Any]]] = [
+        (header, lambda lang: header_html(settings, lang)),
+        (banner, lambda lang: simulator_banner(ctx, None, lang)),
+    ]
+    if credits is not None:
+        redraw.append((credits, lambda lang: credits_notice(settings, lang)))
+    for form in forms:
+        spec = registry.model(controls.default_model(registry, form.kind, ready))
+        redraw.append((form.model, _picker_in(ctx, form.kind, spec.provider)))
+        redraw.append((form.model_info, partial(controls.model_info_html, registry, spec, ready(spec.provider))))
+    return redraw
+
+
+def _picker_in(ctx: Context, kind: str, provider: str) -> Callable[[str], Any]:
+    """The model picker's choices in a language."""
+    return lambda lang: gr.update(choices=controls.model_choices(ctx.registry, kind, provider, lang))  # type: ignore[arg-type]
 
 
 def _banner_args(ctx: Context) -> dict[str, Any]:

@@ -18,28 +18,39 @@ from providers.base import StudioError
 from providers.catalog import ModelSpec
 from providers.money import Price, catalog_price
 from ui import controls, owners
+from ui.i18n import DEFAULT, lang_of, name_text, text
 from ui.session import PRIVATE, Context, Session
 
 if TYPE_CHECKING:
     from ui.generate_panel import GeneratePanel
 
-SOURCE_WORDS = {
-    "quote": "{provider}'s quote for this run",
-    "catalog": "{provider}'s published price",
-    "estimate": "{provider} publishes no price for this run: counted at its highest known price",
-}
+def price_words(price: Price, lang: str) -> str:
+    """'$0.30', or 'about $0.60 (estimate)' when the provider published no price, in `lang`."""
+    amount = f"${price.usd:.2f}"
+    return text(lang, "price.estimate_words", usd=amount) if price.estimated else amount
 
 
-def price_html(spec: ModelSpec, label: str, price: Price, budget: Budget | None = None) -> str:
-    """`label` is the provider's name in words."""
+def budget_words(budget: Budget, lang: str) -> str:
+    """What is left of the limits, in `lang` (Budget.words in English)."""
+    parts = []
+    if budget.jobs_left is not None:
+        parts.append(text(lang, "budget.videos_left", count=budget.jobs_left))
+    usd = [v for v in (budget.usd_left_person, budget.usd_left_server) if v is not None]
+    if usd:
+        parts.append(text(lang, "budget.usd_left", usd=f"${max(min(usd), 0):.2f}"))
+    return " · ".join(parts)
+
+
+def price_html(spec: ModelSpec, label: str, price: Price, budget: Budget | None = None, lang: str = DEFAULT) -> str:
+    """`label` is the provider's name in words; the line is worded in `lang`."""
     if price.usd == 0:
-        text, title = "This video: free", ""
+        words, title = text(lang, "price.free"), ""
     else:
-        text = f"This video: {price.words()}"
-        title = SOURCE_WORDS[price.source].format(provider=label)
-    left = budget.words() if budget else ""
+        words = text(lang, "price.this", price=price_words(price, lang))
+        title = text(lang, f"price.{price.source}", provider=name_text(lang, label))
+    left = budget_words(budget, lang) if budget else ""
     parts = [
-        f'<span class="price-now" style="font-weight:600" data-usd="{price.usd:.4f}" data-source="{price.source}">{html.escape(text)}</span>'
+        f'<span class="price-now" style="font-weight:600" data-usd="{price.usd:.4f}" data-source="{price.source}">{html.escape(words)}</span>'
     ]
     if left:
         parts.append(f'<span class="price-left">{html.escape(left)}</span>')
@@ -62,6 +73,7 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
     async def show(model: str, owner: str | None, keys: Any, request: gr.Request, **values: Any) -> Any:
+        lang = lang_of(request)
         try:
             spec = registry.model(model)
             generation = controls.request_from_form(registry, panel.kind, spec.id, "", values)
@@ -72,7 +84,7 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
         budget = None
         if owner:
             budget = await studio.budget(owner, owners.quota_key(settings, request))
-        return price_html(spec, registry.label(spec.provider), price, budget)
+        return price_html(spec, registry.label(spec.provider), price, budget, lang)
 
     inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
     common: dict[str, Any] = {"inputs_kwargs": inputs, "outputs": [line], "show_progress": "hidden", **PRIVATE}

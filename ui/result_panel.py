@@ -4,6 +4,7 @@ check a timed-out job again)."""
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +19,20 @@ from providers.registry import Registry
 from ui import generate_panel, owners
 from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
+from ui.i18n import DEFAULT, error_text, lang_of, page, text
 from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
 
-EMPTY = (
-    '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
-    "Your video will play here.<br>Generate one, or pick one from your history below.</div>"
-)
+
+def empty_html(lang: str = DEFAULT) -> str:
+    """The result's place before a video is shown, in `lang` (redrawn on load)."""
+    return (
+        '<div class="empty-state" id="result-empty"><div class="big">▶</div>'
+        f"{html.escape(text(lang, 'result.empty'))}<br>{html.escape(text(lang, 'result.empty_hint'))}</div>"
+    )
+
+
+EMPTY = empty_html()
 
 
 @dataclass
@@ -56,7 +64,7 @@ class ResultPanel:
 def render() -> ResultPanel:
     empty = gr.HTML(EMPTY)
     video = gr.Video(
-        label="Result",
+        label=page("result.label"),
         show_label=False,
         autoplay=True,
         loop=True,
@@ -68,18 +76,15 @@ def render() -> ResultPanel:
     )
     with gr.Row():
         download = gr.DownloadButton(
-            "↓ Download MP4", visible=False, variant="primary", elem_id="result-download"
+            str(page("result.download")), visible=False, variant="primary", elem_id="result-download"
         )
-        reuse = gr.Button("♻ Reuse settings", visible=False, elem_id="result-reuse")
-        recheck = gr.Button("↻ Check again", visible=False)
-        delete = gr.Button("✕ Delete", visible=False, variant="stop", elem_id="result-delete")
+        reuse = gr.Button(page("result.reuse"), visible=False, elem_id="result-reuse")
+        recheck = gr.Button(page("result.recheck"), visible=False)
+        delete = gr.Button(page("result.delete"), visible=False, variant="stop", elem_id="result-delete")
     with gr.Row(visible=False, elem_id="result-confirm", elem_classes="confirm-row") as confirm_row:
-        gr.HTML(
-            '<div class="confirm-text" role="alert">Delete this video, its poster and its settings '
-            "for good? This cannot be undone.</div>"
-        )
-        confirm = gr.Button("Delete for good", variant="stop", size="sm", elem_id="result-delete-confirm")
-        keep = gr.Button("Keep it", size="sm", elem_id="result-delete-keep")
+        gr.HTML(f'<div class="confirm-text" role="alert">{page("result.confirm_text")}</div>')
+        confirm = gr.Button(page("result.confirm"), variant="stop", size="sm", elem_id="result-delete-confirm")
+        keep = gr.Button(page("result.keep"), size="sm", elem_id="result-delete-keep")
     details = gr.HTML(visible=False, elem_id="result-details")
     return ResultPanel(empty, video, details, download, reuse, recheck, delete, confirm_row, confirm, keep)
 
@@ -93,12 +98,12 @@ def named_video(record: JobRecord, registry: Registry, links: MediaLinks) -> Pat
     return Path(served) if served else None
 
 
-def show(record: JobRecord | None, registry: Registry, links: MediaLinks) -> list[Any]:
-    """Updates for ResultPanel.outputs(): the job, or the empty state."""
+def show(record: JobRecord | None, registry: Registry, links: MediaLinks, lang: str = DEFAULT) -> list[Any]:
+    """Updates for ResultPanel.outputs(): the job, or the empty state, worded in `lang`."""
     if record is None:
         hidden = gr.update(visible=False)
         return [
-            gr.update(visible=True),
+            gr.update(value=empty_html(lang), visible=True),
             gr.update(value=None, visible=False),
             hidden,
             hidden,
@@ -109,9 +114,9 @@ def show(record: JobRecord | None, registry: Registry, links: MediaLinks) -> lis
         ]
     video = named_video(record, registry, links) if record.state == "succeeded" else None
     return [
-        gr.update(visible=video is None and record.state == "succeeded"),
+        gr.update(value=empty_html(lang), visible=video is None and record.state == "succeeded"),
         gr.update(value=str(video) if video else None, visible=video is not None),
-        gr.update(value=details_html(record, registry=registry), visible=True),
+        gr.update(value=details_html(record, registry=registry, lang=lang), visible=True),
         gr.update(value=str(video) if video else None, visible=video is not None),
         gr.update(visible=rules.can_reuse(registry, record)),
         gr.update(visible=rules.can_check_again(record)),
@@ -125,10 +130,11 @@ def wire(
 ) -> None:
     studio, settings = ctx.studio, ctx.settings
 
-    async def on_shown(owner: str | None, shown: str | None) -> list[Any]:
+    async def on_shown(owner: str | None, shown: str | None, request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
         if not owner or not shown:
-            return show(None, ctx.registry, ctx.guard.links)
-        return show(await studio.get(owner, shown), ctx.registry, ctx.guard.links)
+            return show(None, ctx.registry, ctx.guard.links, lang)
+        return show(await studio.get(owner, shown), ctx.registry, ctx.guard.links, lang)
 
     session.shown.change(
         on_shown,
@@ -153,12 +159,13 @@ def wire(
         if form.image is not None and form.fit_image is not None:
             form_outputs += [form.image, form.fit_image]
 
-    async def reuse(owner: str | None, shown: str | None, keys: Any) -> dict[Any, Any]:
+    async def reuse(owner: str | None, shown: str | None, keys: Any, request: gr.Request) -> dict[Any, Any]:
+        lang = lang_of(request)
         record = await studio.get(owners.require(owner, settings), shown) if shown else None
         if record is None:
-            gr.Info("Pick a video first.")
+            gr.Info(text(lang, "notice.pick_first"))
             return {}
-        updates = generate_panel.fill_from_record(forms[record.kind], record, ctx, keys)
+        updates = generate_panel.fill_from_record(forms[record.kind], record, ctx, keys, lang)
         updates[tabs] = gr.Tabs(selected=record.kind)
         return updates
 
@@ -170,16 +177,17 @@ def wire(
         **PRIVATE,
     )
 
-    async def delete(owner: str | None, shown: str | None) -> list[Any]:
+    async def delete(owner: str | None, shown: str | None, request: gr.Request) -> list[Any]:
         owner = owners.require(owner, settings)
+        lang = lang_of(request)
         if not shown:
             return [gr.skip(), gr.skip(), *ask(False)]
         try:
             removed = await studio.delete(owner, shown)
         except StudioError as error:
-            raise gr.Error(error.message, print_exception=False) from None
+            raise gr.Error(error_text(lang, error), print_exception=False) from None
         if removed:
-            gr.Info("Deleted the video and its files.")
+            gr.Info(text(lang, "notice.deleted"))
         return [None, time.time(), *ask(False)]
 
     # Delete asks first (nothing is lost to a stray click); the question sits where the
@@ -199,16 +207,17 @@ def wire(
         **PRIVATE,
     )
 
-    async def recheck(owner: str | None, shown: str | None, keys: Any, watch: Any) -> Any:
+    async def recheck(owner: str | None, shown: str | None, keys: Any, watch: Any, request: gr.Request) -> Any:
         owner = owners.require(owner, settings)
+        lang = lang_of(request)
         record = await studio.recheck(owner, shown, keys) if shown else None
         if record is None:
             return gr.skip()
         if record.active:
             watch.seen.add(record.id)
-            gr.Info("Checking with the provider again; it is back in 'Running jobs'.")
+            gr.Info(text(lang, "notice.rechecking"))
             return gr.Timer(active=True)
-        gr.Warning(record.error_message or "This job cannot be checked again.")
+        gr.Warning(record.error_message or text(lang, "notice.cannot_recheck"))
         return gr.skip()
 
     panel.recheck.click(

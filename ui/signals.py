@@ -161,7 +161,9 @@ CSS = """
 .studio-signal { display: none !important; }
 .done-signals { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; font-size: 0.8rem; }
 .signal-button { border: 1px solid var(--border-color-primary); border-radius: 999px; padding: 2px 10px;
-  background: var(--background-fill-secondary); color: var(--body-text-color); cursor: pointer; }
+  background: var(--background-fill-secondary); color: var(--body-text-color); cursor: pointer;
+  font-weight: 400; font-size: 0.8rem; }
+#sound-toggle[aria-pressed="false"] { text-decoration: line-through; }
 #sound-toggle[aria-pressed="true"] .when-off, #sound-toggle[aria-pressed="false"] .when-on { display: none; }
 .signal-note { color: var(--body-text-color-subdued); }
 """

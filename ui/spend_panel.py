@@ -12,6 +12,7 @@ import gradio as gr
 
 from providers.registry import Registry
 from ui import owners
+from ui.i18n import DEFAULT, lang_of, name_text, page, text
 from ui.session import PRIVATE, Context, Session
 
 
@@ -30,63 +31,67 @@ def _usd(value: object) -> str:
     return f"${float(value):.2f}" if isinstance(value, int | float) else "$0.00"  # type: ignore[arg-type]
 
 
-def _model_label(registry: Registry, model_id: str) -> str:
+def _model_label(registry: Registry, model_id: str, lang: str) -> str:
     try:
         spec = registry.model(model_id)
     except Exception:  # a model this studio no longer offers: its id says enough
         return model_id
-    return f"{registry.label(spec.provider)} · {spec.label}"
+    return name_text(lang, f"{registry.label(spec.provider)} · {spec.label}")
 
 
-def figures_html(spend: dict[str, Any] | None, registry: Registry) -> str:
+def figures_html(spend: dict[str, Any] | None, registry: Registry, lang: str = DEFAULT) -> str:
+    """The spend figures in `lang` (before the page has loaded: a line saying so)."""
     if spend is None:
-        return '<div class="spend" data-total="0">Spend appears here once the page has loaded.</div>'
+        return f'<div class="spend" data-total="0">{page("spend.loading")}</div>'
     rows = "".join(
         f"<tr><th scope='row' style='text-align:left;padding:2px 12px 2px 0'>{html.escape(name)}</th>"
         f"<td data-usd='{float(value):.4f}' style='text-align:right'>{_usd(value)}</td></tr>"
         for name, value in (
-            ("Today (UTC)", spend["today_usd"]),
-            ("This month", spend["month_usd"]),
-            ("All time", spend["total_usd"]),
+            (text(lang, "spend.today"), spend["today_usd"]),
+            (text(lang, "spend.month"), spend["month_usd"]),
+            (text(lang, "spend.all"), spend["total_usd"]),
         )
     )
     providers = "".join(
-        f"<li>{html.escape(registry.label(p))}: {_usd(v)}</li>"
+        f"<li>{html.escape(name_text(lang, registry.label(p)))}: {_usd(v)}</li>"
         for p, v in spend["by_provider"].items()
     )
     models = "".join(
-        f"<li>{html.escape(_model_label(registry, m))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
+        f"<li>{html.escape(_model_label(registry, m, lang))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
     )
     notes = []
     if spend.get("refunded_usd"):
-        notes.append(f"{_usd(spend['refunded_usd'])} refunded by the provider (failed jobs), not counted.")
+        notes.append(text(lang, "spend.refunded", usd=_usd(spend["refunded_usd"])))
     if spend.get("estimated_jobs"):
-        notes.append(
-            f"{spend['estimated_jobs']} job(s) priced by estimate: the provider publishes no price for them."
-        )
+        notes.append(text(lang, "spend.estimated", count=spend["estimated_jobs"]))
     note_html = "".join(f"<p class='spend-note'>{html.escape(n)}</p>" for n in notes)
     return (
         f'<div class="spend" data-total="{float(spend["total_usd"]):.4f}" data-jobs="{spend["jobs"]}">'
         f'<table style="border-collapse:collapse;min-width:14em">{rows}</table>'
-        f"<p>{spend['jobs']} job(s) sent to a provider. Deleting a job from history does not change this.</p>"
-        + (f"<h4>By provider</h4><ul>{providers}</ul><h4>By model</h4><ul>{models}</ul>" if providers else "")
+        f"<p>{html.escape(text(lang, 'spend.jobs', count=spend['jobs']))}</p>"
+        + (
+            f"<h4>{html.escape(text(lang, 'spend.by_provider'))}</h4><ul>{providers}</ul>"
+            f"<h4>{html.escape(text(lang, 'spend.by_model'))}</h4><ul>{models}</ul>"
+            if providers
+            else ""
+        )
         + note_html
         + "</div>"
     )
 
 
 def render(registry: Registry) -> SpendPanel:
-    gr.Markdown("What was sent to the providers and what it costs, from the studio's spend ledger.")
+    gr.Markdown(page("spend.intro"))
     figures = gr.HTML(figures_html(None, registry), elem_id="spend-figures")
-    refresh = gr.Button("Refresh", size="sm", elem_id="spend-refresh")
+    refresh = gr.Button(page("spend.refresh"), size="sm", elem_id="spend-refresh")
     return SpendPanel(figures, refresh)
 
 
 def wire(panel: SpendPanel, ctx: Context, session: Session) -> None:
-    async def show(owner: str | None) -> Any:
+    async def show(owner: str | None, request: gr.Request) -> Any:
         if not owner:
             return gr.skip()
-        return figures_html(await ctx.studio.spend(scope(owner)), ctx.registry)
+        return figures_html(await ctx.studio.spend(scope(owner)), ctx.registry, lang_of(request))
 
     gr.on(
         [session.owner.change, session.timer.tick, panel.refresh.click],
