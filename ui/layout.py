@@ -15,6 +15,7 @@ from ui import (
     active_jobs,
     api,
     compare_api,
+    compare_tab,
     generate_panel,
     history_panel,
     keys_panel,
@@ -105,8 +106,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
+                    compare_with = {"t2v": compare_tab.compare_with_button("t2v")}
                 with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
+                    compare_with["i2v"] = compare_tab.compare_with_button("i2v")
+                with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+                    compare = compare_tab.render(ctx)
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
@@ -128,6 +133,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
+        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
         status.wire(ctx, session, list(forms.values()))
         status.wire_load(demo, ctx, session, list(forms.values()))
         session.keys.change(
