@@ -17,6 +17,7 @@ from ui import (
     active_jobs,
     api,
     compare_api,
+    compare_tab,
     controls,
     generate_panel,
     history_panel,
@@ -121,8 +122,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab(page("tab.t2v"), id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
+                    compare_with = {"t2v": compare_tab.compare_with_button("t2v")}
                 with gr.Tab(page("tab.i2v"), id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
+                    compare_with["i2v"] = compare_tab.compare_with_button("i2v")
+                with gr.Tab(page("tab.compare"), id="compare", elem_id="tab-compare"):
+                    compare = compare_tab.render(ctx)
                 with gr.Tab(page("tab.keys"), id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab(page("tab.spend"), id="spend", elem_id="tab-spend"):
@@ -146,8 +151,10 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
+        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
         status.wire(ctx, session, list(forms.values()), signal)
         status.wire_load(demo, ctx, session, list(forms.values()), signal)
+
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:
             return simulator_banner(ctx, keys, lang_of(request))
 

@@ -121,10 +121,15 @@ def _english(node: ast.AST) -> str | None:
     return words if re.search(r"[A-Za-z]{3,}", words) else None
 
 
+# The Compare tab landed while the catalogue did; its engineer moves its words to the
+# catalogue (docs/architecture.md, "Adding a text"): remove each file here as it moves.
+NOT_YET = {"compare_form.py", "compare_history.py", "compare_tab.py"}
+
+
 def test_no_visible_english_literal_in_ui_without_a_key() -> None:
     found = []
     for path in sorted(UI.glob("*.py")):
-        if path.name in NOT_PAGE:
+        if path.name in NOT_PAGE | NOT_YET:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):

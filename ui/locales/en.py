@@ -10,6 +10,7 @@ MESSAGES: dict[str, str] = {
     # --- the page's frame -----------------------------------------------------------
     "tab.t2v": "Text to video",
     "tab.i2v": "Image to video",
+    "tab.compare": "Compare",
     "tab.keys": "API keys",
     "tab.spend": "Spend",
     "header.tagline_before": "Dreamina 3.0 videos through",

@@ -5,6 +5,7 @@ MESSAGES: dict[str, str] = {
     # --- el marco de la página ---
     "tab.t2v": "Texto a vídeo",
     "tab.i2v": "Imagen a vídeo",
+    "tab.compare": "Comparar",
     "tab.keys": "Claves de API",
     "tab.spend": "Gasto",
     "header.tagline_before": "Vídeos de Dreamina 3.0 a través de",

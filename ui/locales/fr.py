@@ -5,6 +5,7 @@ MESSAGES: dict[str, str] = {
     # --- le cadre de la page ---
     "tab.t2v": "Texte vers vidéo",
     "tab.i2v": "Image vers vidéo",
+    "tab.compare": "Comparer",
     "tab.keys": "Clés d'API",
     "tab.spend": "Dépenses",
     "header.tagline_before": "Des vidéos Dreamina 3.0 via",

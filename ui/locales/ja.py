@@ -4,6 +4,7 @@ MESSAGES: dict[str, str] = {
     # --- ページの枠 ---
     "tab.t2v": "テキストから動画",
     "tab.i2v": "画像から動画",
+    "tab.compare": "比較",
     "tab.keys": "API キー",
     "tab.spend": "利用額",
     "header.tagline_before": "Dreamina 3.0 の動画を",

@@ -4,6 +4,7 @@ MESSAGES: dict[str, str] = {
     # --- 页面框架 ---
     "tab.t2v": "文生视频",
     "tab.i2v": "图生视频",
+    "tab.compare": "对比",
     "tab.keys": "API 密钥",
     "tab.spend": "费用",
     "header.tagline_before": "通过",
