@@ -183,6 +183,12 @@ def field_name(lang: str, name: str, label: str) -> str:
     return text(lang, key) if catalogue(DEFAULT).get(key) == label else label
 
 
+# In the page's <head> (launch `head=`), before the app sends anything: a cookie from an
+# earlier visit may name a language picked in the footer then, which the page no longer
+# shows (Gradio starts from the browser's language); until LANG_COOKIE_JS sets it again,
+# the server goes by Accept-Language, which is what the page shows.
+LANG_COOKIE_RESET_HEAD = "<script>document.cookie = 'studio_lang=; path=/; max-age=0; SameSite=Lax';</script>"
+
 # Runs once when the page loads (launch `js=`): keeps the `studio_lang` cookie equal to the
 # language the page shows, so the server answers in it, including after a switch in the
 # footer's settings. SameSite=Lax: the cookie rides on the page's own requests only.

@@ -33,7 +33,7 @@ from ui import (
 from ui import session as session_module
 from ui.gate import Guard
 from ui.gradio_internals import quiet_idle_queue
-from ui.i18n import DEFAULT, LANG_COOKIE_JS, gradio_i18n, lang_of, page, text
+from ui.i18n import DEFAULT, LANG_COOKIE_JS, LANG_COOKIE_RESET_HEAD, gradio_i18n, lang_of, page, text
 from ui.session import PRIVATE, Context, SessionKeys
 
 __all__ = ["build_demo", "launch_options", "quiet_idle_queue"]
@@ -241,6 +241,7 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         "css": theme.CSS + signals.CSS,
         "js": theme.page_js(LANG_COOKIE_JS, signals.SIGNALS_JS),
         "i18n": gradio_i18n(),
+        "head": LANG_COOKIE_RESET_HEAD,
         "footer_links": ["api"],
     }
     if settings.auth:

@@ -104,3 +104,12 @@ def test_switching_language_in_the_footer_moves_the_servers_words_too(
     expect(page.locator("#t2v-status .refusal")).to_have_text(
         "Prompt: describe el vídeo que quieres (de 1 a 800 caracteres)."
     )
+
+    # Reloaded, the page starts again from the browser's language (Gradio keeps no footer
+    # choice): the server must follow it, not the cookie the earlier switch left.
+    page.reload()
+    expect(page.locator("#t2v-generate")).to_have_text("Générer")
+    page.locator("#t2v-generate").click()
+    expect(page.locator("#t2v-status .refusal")).to_have_text(
+        "Prompt : décrivez la vidéo souhaitée (1 à 800 caractères)."
+    )
