@@ -13,28 +13,44 @@ from providers import catalog
 from providers.base import StudioError, ValidationError
 from ui import controls
 from ui.format import error_html
-from ui.i18n import error_text, lang_of, page
+from ui.i18n import DEFAULT, error_text, lang_of, text
 from ui.session import PRIVATE
 
 
-def preflight_html(report: Any | None, fit: bool = False, changes: tuple[str, ...] = ()) -> str:
+def rules_text(rules: catalog.ImageRules, lang: str = DEFAULT) -> str:
+    """What an image must be (ImageRules.describe), in `lang`."""
+    return text(
+        lang,
+        "preflight.rules",
+        mb=f"{rules.max_bytes / 1_000_000:.1f}",
+        low=rules.min_side,
+        high=rules.max_side,
+        ratio=f"{rules.max_ratio:g}",
+    )
+
+
+def preflight_html(
+    report: Any | None, fit: bool = False, changes: tuple[str, ...] = (), lang: str = DEFAULT
+) -> str:
+    """The image check's verdict; before an image, what it must be (in `lang`; a report's
+    own findings are in English)."""
     if report is None:
-        rules = catalog.IMAGE_RULES.describe()
-        return f'<div class="preflight">{page("preflight.upload")} {html.escape(rules)}.</div>'
+        words = f"{text(lang, 'preflight.upload')} {rules_text(catalog.IMAGE_RULES, lang)}."
+        return f'<div class="preflight">{html.escape(words)}</div>'
     if report.ok:
         css = "ok"
     elif report.fixable:
         css = "fixable"
     else:
         css = "bad"
-    text = report.summary()
+    verdict = report.summary()
     if report.fixable and fit:
         problems = " ".join(issue.message for issue in report.issues)
         done = "; ".join(changes) if changes else "the studio will fix this"
-        text = f"{problems} 'Fit image' is on and will change it: {done}."
+        verdict = f"{problems} 'Fit image' is on and will change it: {done}."
     not_image = any(issue.rule == "not_image" for issue in report.issues)
     kind = ' data-not-image="true"' if not_image else ""
-    return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}"{kind}>{html.escape(text)}</div>'
+    return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}"{kind}>{html.escape(verdict)}</div>'
 
 
 def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio: Studio) -> None:
@@ -48,7 +64,7 @@ def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio:
         except ValidationError as error:
             return error_html(error_text(lang_of(request), error), "image")
         if not path:
-            return preflight_html(None)
+            return preflight_html(None, lang=lang_of(request))
         report = studio.preflight(model, path)
         changes: tuple[str, ...] = ()
         if fit_image and report.fixable:

@@ -21,6 +21,7 @@ from ui import (
     controls,
     generate_panel,
     history_panel,
+    image_check,
     keys_panel,
     owners,
     price_line,
@@ -170,6 +171,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             (signal_controls, signals.controls_html),
             (keys.status, lambda lang: keys_panel.status_html(ctx, None, lang=lang)),
             (result.empty, result_panel.empty_html),
+            *((form.preflight, lambda lang: image_check.preflight_html(None, lang=lang)) for form in forms.values() if form.preflight),
             (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
         ]
         _wire_language(demo, redraw)

@@ -79,6 +79,7 @@ MESSAGES: dict[str, str] = {
     "info.unverified_default": "the provider has not published this model's parameters; the form shows the best guess.",
     "reason.needs_key": "Needs {env} in the environment or a key in the API keys tab.",
     "preflight.upload": "Upload a start image:",
+    "preflight.rules": "JPEG or PNG, under {mb} MB, each side {low}–{high} px, long:short at most {ratio}:1",
     # --- the status line under Generate (built in Python) ----------------------------
     "status.ready": "Ready. The video appears beside the form when done; start more while one runs.",
     "state.submitting": "Sending",

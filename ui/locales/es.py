@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "info.unverified_default": "el proveedor no ha publicado los parámetros de este modelo; el formulario muestra la mejor estimación.",
     "reason.needs_key": "Hace falta {env} en el entorno o una clave en la pestaña Claves de API.",
     "preflight.upload": "Sube una imagen inicial:",
+    "preflight.rules": "JPEG o PNG, menos de {mb} MB, cada lado entre {low} y {high} px, proporción largo:corto de {ratio}:1 como máximo",
     # --- la línea de estado bajo Generar ---
     "status.ready": "Listo. El vídeo aparecerá junto al formulario al terminar; puedes empezar otros mientras tanto.",
     "state.submitting": "Enviando",

@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "info.unverified_default": "le fournisseur n'a pas publié les paramètres de ce modèle ; le formulaire montre la meilleure estimation.",
     "reason.needs_key": "Il faut {env} dans l'environnement, ou une clé dans l'onglet Clés d'API.",
     "preflight.upload": "Importez une image de départ :",
+    "preflight.rules": "JPEG ou PNG, moins de {mb} Mo, chaque côté entre {low} et {high} px, rapport long:court de {ratio}:1 au plus",
     # --- la ligne d'état sous Générer ---
     "status.ready": "Prêt. La vidéo apparaîtra à côté du formulaire une fois terminée ; vous pouvez en lancer d'autres pendant ce temps.",
     "state.submitting": "Envoi",

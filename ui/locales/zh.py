@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "info.unverified_default": "服务商尚未公布该模型的参数；表单显示的是最合理的推测。",
     "reason.needs_key": "需要在环境变量中设置 {env}，或在“API 密钥”标签页中填入密钥。",
     "preflight.upload": "上传一张起始图片：",
+    "preflight.rules": "JPEG 或 PNG，小于 {mb} MB，每边 {low}–{high} 像素，长边与短边之比不超过 {ratio}:1",
     # --- 生成按钮下的状态行 ---
     "status.ready": "就绪。视频完成后会显示在表单旁边；运行期间也可以继续开始新的任务。",
     "state.submitting": "正在发送",
