@@ -5,7 +5,6 @@ start image with its preflight report, Generate and Cancel, and the job's live s
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from providers.catalog import ModelSpec
-from ui import controls, image_check, owners, price_line
-from ui.format import counter_html, error_html, status_html
-from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, text
+from ui import controls, image_check, owners, price_line, refusals
+from ui.format import counter_html, status_html
+from ui.i18n import DEFAULT, lang_of, page, text
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
 
@@ -196,29 +195,6 @@ def fill_from_record(
     return updates
 
 
-def _validation(inputs: dict[str, Any], error: ValidationError, lang: str) -> list[Any]:
-    field = error.field if error.field in inputs else "prompt"
-    message = error_text(lang, error)
-    return [gr.validate(name != field, message if name == field else "") for name in inputs]
-
-
-def refusal(error: StudioError, lang: str = DEFAULT) -> str:
-    """A refusal for the status line under Generate, in `lang`, naming the control at fault."""
-    return error_html(error_text(lang, error), getattr(error, "field", None))
-
-
-def not_ready(spec: ModelSpec, reason: str) -> ValidationError:
-    """Generate's refusal while the model's provider cannot take a job (no key)."""
-    env = reason.split()[1] if reason.startswith("Needs ") else None
-    return ValidationError(
-        "model",
-        f"{spec.provider_label}: {reason}",
-        code="provider_not_ready" if env else None,
-        provider=spec.provider_label,
-        env=env,
-    )
-
-
 def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     kind = panel.kind
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
@@ -234,7 +210,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     ) -> Any:
         """The status line for the chosen model: why Generate is off, or the tab's job."""
         if reason:
-            return refusal(not_ready(spec, reason), lang)
+            return refusals.refusal(refusals.not_ready(spec, reason), lang)
         job_id = watch.tabs.get(kind)
         record = await studio.get(owner, job_id) if owner and job_id else None
         if record is None:
@@ -340,7 +316,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
             spec = rules.check_request(registry, request).spec  # the engine's own checks
             reason = ctx.readiness(keys)(spec.provider)
             if reason:
-                raise not_ready(spec, reason)
+                raise refusals.not_ready(spec, reason)
             if image:
                 report = studio.preflight(spec.id, image)
                 if not report.ok and not (fit_image and report.fixable):
@@ -355,13 +331,13 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         inputs = {**form, **state_inputs}
         error = form_error(prompt, model, **values)
         if error is not None:
-            return _validation(inputs, error, lang_of(request))
+            return refusals.field_marks(inputs, error, lang_of(request))
         return [gr.validate(True, "") for _ in inputs]
 
     def refuse_in_status(prompt: str, model: str, request: gr.Request, **values: Any) -> Any:
         """The same check, for the status line under Generate (where the person looks)."""
         error = form_error(prompt, model, **values)
-        return gr.skip() if error is None else refusal(error, lang_of(request))
+        return gr.skip() if error is None else refusals.refusal(error, lang_of(request))
 
     panel.generate.click(
         refuse_in_status,
@@ -387,7 +363,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         owner = owners.require(owner, settings, request)
         spec = registry.model(model)
         lang = lang_of(request)
-        yield _sending(spec, lang), gr.skip()
+        yield refusals.sending_html(spec, lang), gr.skip()
         try:
             path = controls.uploaded_path(image)
             generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
@@ -395,7 +371,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
             )
         except StudioError as error:
-            yield refusal(error, lang), gr.skip()
+            yield refusals.refusal(error, lang), gr.skip()
             return
         watch.tabs[kind] = record.id
         if record.active:
@@ -434,13 +410,4 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         outputs=[panel.status],
         show_progress="hidden",
         **PRIVATE,
-    )
-
-
-def _sending(spec: ModelSpec, lang: str) -> str:
-    words = text(lang, "status.sending", provider=name_text(lang, spec.provider_label))
-    return (
-        f'<div class="status-card state-submitting" data-state="submitting"><div class="status-head">'
-        f"<strong>{html.escape(words)}</strong></div>"
-        '<div class="progress indeterminate"><div></div></div></div>'
     )

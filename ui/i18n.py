@@ -3,8 +3,8 @@ used two ways.
 
 - `page(key)`: a label, info, placeholder, button, tab, choice or static HTML text. It
   becomes a `gr.I18n` marker that the browser translates into the language the page shows
-  (the browser's language, or the one picked in the footer's settings). Markers may be
-  joined with plain text (`page("param.seed") + " …"`); the browser translates each marker.
+  (the browser's language, or the one picked in the footer's settings). Gradio translates
+  one marker per text: join a marker only with untranslated text (a provider's name).
 - `text(lang, key, **params)`: a sentence built in Python for one response (a status line,
   an error, a notice, the details table). `lang_of(request)` says which language the
   request's page shows: the page mirrors `<html lang>` into the `studio_lang` cookie
