@@ -48,7 +48,10 @@ def gradio_i18n() -> gr.I18n:
     """The catalogues for `launch(i18n=...)`: the browser translates every `page()` key."""
     import gradio as gr
 
-    return gr.I18n(**{lang: dict(catalogue(lang)) for lang in LANGUAGES})
+    # Texts with `{placeholders}` are filled in by text() on the server; the browser could
+    # not show them (they would be read as ICU arguments), so they stay here.
+    shown = [key for key, value in catalogue(DEFAULT).items() if "{" not in value]
+    return gr.I18n(**{lang: {key: catalogue(lang)[key] for key in shown} for lang in LANGUAGES})
 
 
 def page(key: str) -> I18nData:

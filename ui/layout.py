@@ -137,6 +137,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
                 result = result_panel.render()
                 active_jobs.render(ctx, session)
                 signal_controls = gr.HTML(signals.controls_html(), padding=False, elem_id="done-signals-holder")
+                gr.HTML(signals.audio_html(), padding=False, elem_classes="studio-signal")
                 signal = gr.HTML(signals.signal_html(0, None, []), elem_classes="studio-signal")
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)

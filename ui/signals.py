@@ -23,7 +23,7 @@ from functools import cache
 
 from ui.i18n import DEFAULT, text
 
-RATE = 22050
+RATE = 8000  # the notes are under 2 kHz; a small file rides in the page
 
 
 @cache
@@ -54,8 +54,8 @@ def chime_uri() -> str:
 
 
 def controls_html(lang: str = DEFAULT) -> str:
-    """The sound switch, the notification button, the words the page's script shows (in
-    `lang`) and the audio element that plays the chime."""
+    """The sound switch, the notification button and the words the page's script shows,
+    in `lang`."""
     words = {key: html.escape(text(lang, f"signal.{key}")) for key in ("done", "ended")}
     return (
         '<div id="done-signals" class="done-signals">'
@@ -66,9 +66,13 @@ def controls_html(lang: str = DEFAULT) -> str:
         f'<span id="notify-on" class="signal-note" hidden>{html.escape(text(lang, "signal.notify_on"))}</span>'
         f'<span id="notify-blocked" class="signal-note" hidden>{html.escape(text(lang, "signal.notify_blocked"))}</span>'
         f'<span id="signal-words" hidden><span data-key="done">{words["done"]}</span>'
-        f'<span data-key="ended">{words["ended"]}</span></span>'
-        f'<audio id="done-sound" preload="auto" src="{chime_uri()}"></audio></div>'
+        f'<span data-key="ended">{words["ended"]}</span></span></div>'
     )
+
+
+def audio_html() -> str:
+    """The element that plays the chime (drawn once; the controls are redrawn per language)."""
+    return f'<audio id="done-sound" preload="auto" src="{chime_uri()}"></audio>'
 
 
 def signal_html(active: int, progress: float | None, ended: Iterable[tuple[str, str]]) -> str:
