@@ -230,3 +230,31 @@ async def test_a_group_exports_and_deletes_as_a_whole_and_its_members_are_jobs_i
     assert await groups.view(engine, "alice", view.group.id) is None
     assert all(engine.get("alice", job_id) is None for job_id in done.group.job_ids)
     assert not movie.exists() and not Path(done.group.poster_path or "x").exists()
+
+
+async def test_an_image_to_video_comparison_checks_the_image_for_every_model_before_billing(
+    tmp_path: Path, engine: Engine, fake_providers: FakeProviders
+) -> None:
+    from tests.images import good_jpeg, webp_still
+
+    rc_i2v = "runcomfy/bytedance/dreamina-3-0/pro/image-to-video"
+    sim_i2v = "simulator/dreamina-3-0/image-to-video"
+    with pytest.raises(ValidationError) as refused:
+        await groups.start(engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v", image=str(webp_still(tmp_path))))
+    assert refused.value.field == "image" and "RunComfy" in refused.value.message
+    with pytest.raises(ValidationError) as missing:
+        await groups.start(engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v"))
+    assert missing.value.field == "image"
+    with pytest.raises(ValidationError) as wrong_kind:
+        await groups.start(engine, "alice", compare(RC_PRO_T2V, sim_i2v, kind="i2v", image=str(good_jpeg(tmp_path))))
+    assert wrong_kind.value.field == "models" and "is not an image-to-video model" in wrong_kind.value.message
+    assert fake_providers.submits() == [] and engine.spend(None)["jobs"] == 0
+
+    view = await groups.start(
+        engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v", takes=2, seed=11, image=str(good_jpeg(tmp_path)))
+    )
+    done = await finished(engine, "alice", view.group.id)
+    assert [j.state for j in done.jobs if j] == ["succeeded"] * 4
+    inputs = {j.input_image for j in done.jobs if j}
+    assert len(inputs) == 4 and all(path and Path(path).is_file() for path in inputs)  # each job its own copy
+    assert sorted(r.json["seed"] for r in fake_providers.submits("runcomfy")) == [11, 12]
