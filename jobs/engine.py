@@ -30,11 +30,11 @@ from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
-from jobs.limits import Budget, Limits, QuotaError
+from jobs.limits import Budget, Limits, QuotaError, Reservation
 from jobs.polling import estimate_seconds
 from jobs.pricing import Pricer, key_id
 from jobs.rate_gate import RateGates
-from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.records import TERMINAL_STATES, GenerationRequest, GroupSlot, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from jobs.updates import Listener, Updates, until_terminal
@@ -173,12 +173,17 @@ class Engine:
         keys: Mapping[str, Secret] | None = None,
         *,
         quota_key: str | None = None,
+        slot: GroupSlot | None = None,
     ) -> JobRecord:
         """Validate, prepare the image, write the row, submit to the provider, start watching.
 
         `quota_key` names who pays the hourly limit besides the owner, for visitors whose
         owner id is cheap to renew (a public demo's browser or API session): e.g. their
         address. It is kept in memory only.
+
+        `slot`: a comparison member (jobs/groups.py), whose price the group has reserved
+        under `slot.job_id`. A provider's definite refusal then keeps its row, failed,
+        instead of raising, so the group shows why that member did not run.
 
         Raises ValidationError (with .field) before anything is sent, QuotaError, or
         ProviderError when the provider definitely refused (then no row is left behind).
@@ -201,11 +206,12 @@ class Engine:
             # Pick the random seed here so the job records the seed actually used.
             options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
         now = self._clock()
-        job_id = secrets.token_urlsafe(12)
+        job_id = slot.job_id if slot else secrets.token_urlsafe(12)
         try:  # checks every limit and reserves this job's price in one transaction
-            self._limits.reserve(
-                job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
-            )
+            if slot is None:
+                self._limits.reserve(
+                    job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
+                )
         except QuotaError:
             if image:
                 image.unlink(missing_ok=True)
@@ -222,6 +228,7 @@ class Engine:
             seed=int(options["seed"]) if "seed" in options else None,
             created_at=now,
             simulated=self.registry.info(spec.provider).offline,
+            group_id=slot.group_id if slot else None,
         )
         try:  # both fsyncs off the event loop, side by side: row and reservation durable first
             await asyncio.gather(
@@ -238,7 +245,7 @@ class Engine:
                 locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
             except ProviderError as exc:
                 if exc.kind != "rate_limited":
-                    return self._submit_failed(record, exc, image, refuse=True)
+                    return self._submit_failed(record, exc, image, refuse=slot is None)
                 self._gates.limited(spec.provider, line, exc.retry_after)
             except Exception as exc:
                 return self._submit_crashed(record, exc)
@@ -367,6 +374,26 @@ class Engine:
         spec = self.registry.model(model)
         valid = catalog.validate_options(spec, options)
         return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
+
+    async def reserve_group(self, owner: str, quota_key: str | None, items: Sequence[Reservation]) -> None:
+        """Reserve a comparison's members in one transaction (all or none; QuotaError), made
+        durable off the loop before any member is sent."""
+        self._limits.reserve_many(owner=owner, quota_key=quota_key, items=items)
+        await asyncio.to_thread(self._ledger.flush)
+
+    def release(self, job_id: str) -> None:
+        """Free the reservation of a job that was never sent (a comparison member that did
+        not get as far as its submit)."""
+        self._ledger.release(job_id)
+
+    def now(self) -> float:
+        """The engine's clock (tests give it a fake one)."""
+        return self._clock()
+
+    @property
+    def store(self) -> JobStore:
+        """The job store, for the tables kept beside the jobs (jobs/group_store.py)."""
+        return self._store
 
     def budget(self, owner: str, quota_key: str | None = None) -> Budget:
         return self._limits.budget(owner, quota_key)

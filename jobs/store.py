@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -131,9 +132,26 @@ _COUNTS = (
 # Rows from before it get '{}': their request id alone is the whole locator.
 _V2 = ("ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'",)
 
+# v3: comparisons (jobs/groups.py). A job names its group; a group row keeps its members'
+# order, shared settings, pick and files as JSON (jobs/group_store.py). Older rows get NULL:
+# a job of no group.
+_V3 = (
+    "ALTER TABLE jobs ADD COLUMN group_id TEXT",
+    "CREATE INDEX jobs_group ON jobs (group_id) WHERE group_id IS NOT NULL",
+    """
+    CREATE TABLE groups (
+        id TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        data TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    "CREATE INDEX groups_owner_created ON groups (owner, created_at DESC, id DESC)",
+)
+
 # MIGRATIONS[n] takes a database from user_version n to n + 1. Append only; never edit a
 # released step (databases in the field have already run it).
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
+MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -286,6 +304,14 @@ class JobStore:
             )
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The connection, held for reads by a table's own module (jobs/group_store.py)."""
+        return self._connection()
+
+    def writing(self, durable: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction for a table's own module (jobs/group_store.py)."""
+        return self._transaction(durable)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:

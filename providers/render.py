@@ -20,7 +20,7 @@ import colorsys
 import functools
 import math
 import random
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,13 +71,17 @@ def encode_frames(
     height: int,
     dest: Path,
     fps: int = 24,
+    x264_options: Mapping[str, str] | None = None,
+    gop_seconds: int = _GOP_SECONDS,
 ) -> Path:
     """Encode frames to an H.264 yuv420p MP4 at `dest`, written atomically; returns `dest`.
 
     A frame is an RGB array (H, W, 3), an I420 array (H*3/2, W) as PyAV lays out yuv420p, a
     Pillow image, or an av.VideoFrame. Every frame must be `width`x`height`. `frames` is
     iterated on a worker thread from the start, so a lazy generator's setup (fonts, the
-    picture) runs while x264 opens.
+    picture) runs while x264 opens. `x264_options` (libx264's private
+    options, e.g. {"preset": "veryfast", "crf": "20"}) default to the simulator's quick
+    ones; a key frame comes every `gop_seconds`.
     """
     from fractions import Fraction
 
@@ -94,9 +98,9 @@ def encode_frames(
         ):
             stream = container.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.codec_context.gop_size = fps * _GOP_SECONDS
+            stream.codec_context.gop_size = fps * gop_seconds
             stream.codec_context.thread_count = 0  # x264 picks the thread count
-            stream.options = dict(_X264_OPTIONS)
+            stream.options = dict(_X264_OPTIONS if x264_options is None else x264_options)
             stream.codec_context.open()  # now, while the first frames are drawn
             time_base = Fraction(1, fps)
             for frame in drawn:

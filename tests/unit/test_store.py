@@ -72,6 +72,7 @@ def full_record() -> JobRecord:
         saved_at=1_700_000_062.0,
         simulated=True,
         note="checked twice",
+        group_id="group-1",
     )
 
 
@@ -723,4 +724,25 @@ def test_a_writer_killed_mid_write_leaves_a_whole_database(tmp_path: Path) -> No
             assert record.video_path == f"videos/{job_id}.mp4" and record.video_bytes == n
             assert record.finished_at == n + 1.0 and record.note == "done " + job_id * 30
     assert len(rows) >= len(acknowledged) > 100
+    store.close()
+
+
+def test_a_v2_database_is_migrated_to_v3_keeping_its_rows_outside_any_group(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    conn = sqlite3.connect(path)  # v2 as it was released: the locator column
+    conn.executescript(
+        "ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}';"
+        "UPDATE jobs SET locator = '{\"status_url\": \"https://x/1\"}';"
+        "PRAGMA user_version = 2;"
+    )
+    conn.close()
+    store = JobStore(path)
+    store.open()
+    assert user_version(path) == len(store_module.MIGRATIONS) >= 3
+    old = store.get("old-1")
+    assert old is not None and old.group_id is None and old.locator == {"status_url": "https://x/1"}
+    assert store.list("alice", HistoryQuery()).items == [old]
+    with store.reading() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM groups").fetchone()[0] == 0
     store.close()
