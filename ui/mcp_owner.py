@@ -42,11 +42,22 @@ MCP_PREFIX = "mcp-"
 TOKEN_MIN_CHARS = 22  # as long as secrets.token_urlsafe(16): not guessable
 
 
-class McpRefused(gr.Error):
+class ToolError(gr.Error):
+    """A tool's refusal. The MCP server hands an agent str(error), which for gr.Error is
+    the message's repr (quoted); this is the message itself."""
+
+    def __init__(self, message: str, title: str = "Error") -> None:
+        super().__init__(message, title=title, print_exception=False)
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class McpRefused(ToolError):
     """An MCP call that cannot be tied to an owner: says what the caller must send."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, title="Not allowed", print_exception=False)
+        super().__init__(message, title="Not allowed")
 
 
 def key_header(provider: str) -> str:
@@ -78,8 +89,17 @@ def _basic_credentials(request: gr.Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+def _gradio_user(request: gr.Request) -> str | None:
+    """The user of a Gradio API call with a login session. An MCP call's request is the raw
+    HTTP one, which has no `username` (gr.Request then raises AttributeError)."""
+    try:
+        return owners.signed_in_user(request)
+    except AttributeError:
+        return None
+
+
 def _password_user(settings: Settings, throttle: LoginThrottle, request: gr.Request) -> str:
-    signed_in = owners.signed_in_user(request)  # a Gradio API call with a login session
+    signed_in = _gradio_user(request)
     if signed_in:
         return signed_in
     credentials = _basic_credentials(request)
@@ -114,6 +134,15 @@ def _token_owner(settings: Settings, request: gr.Request) -> str:
         )
     secret = visitor_id.server_secret(Path(settings.data_dir).resolve())
     return MCP_PREFIX + visitor_id.sign(secret, "mcp:" + token, 32)
+
+
+def mcp_quota_key(settings: Settings, request: gr.Request) -> str | None:
+    """Who else pays the hourly limit on a public studio: the caller's address (a client
+    token is free to renew), as owners.quota_key says for the page and gradio_client."""
+    if not settings.public or owners.login_mode(settings) != "none":
+        return None
+    host = owners.request_address(settings, request)
+    return f"address:{host}" if host else None
 
 
 def mcp_owner(settings: Settings, throttle: LoginThrottle, request: gr.Request) -> str:

@@ -33,10 +33,10 @@ from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from providers.catalog import ParamSpec
 from providers.money import catalog_price
-from ui import controls, mcp_images, owners
+from ui import controls, mcp_images
 from ui.api import root_url
 from ui.format import download_name
-from ui.mcp_owner import caller_keys, key_header, mcp_owner
+from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key
 from ui.session import Context
 
 TOOLS = ("list_models", "generate_video", "get_job", "cancel_job", "list_history")
@@ -47,13 +47,13 @@ HEADER = gr.Header
 _STATE_PROGRESS = {"submitting": 0.0, "queued": 0.02, "downloading": 0.97, "succeeded": 1.0}
 
 
-def _fail(error: StudioError) -> gr.Error:
+def _fail(error: StudioError) -> ToolError:
     """A refusal the agent can act on: the field at fault first, then the studio's words."""
     field = getattr(error, "field", None)
     text = (
         error.message if not field or error.message.startswith(f"{field}:") else f"{field}: {error.message}"
     )
-    return gr.Error(text, print_exception=False)
+    return ToolError(text)
 
 
 def _allowed(param: ParamSpec) -> str:
@@ -175,6 +175,13 @@ def _generate(ctx: Context) -> Any:
         try:
             spec = registry.model(model)
             kind: Kind = spec.kind
+            if studio.provider_ready(spec.provider, keys) is not None:
+                info = registry.info(spec.provider)
+                server = f" (or set {info.key_env[0]} on the server)" if info.key_env else ""
+                raise ValidationError(
+                    "model",
+                    f"{info.label} needs a key: send yours in the {key_header(info.name)} header{server}.",
+                )
             folder = None
             image_path: str | None = None
             if image and image.strip():
@@ -188,7 +195,7 @@ def _generate(ctx: Context) -> Any:
             )
             try:
                 record = await studio.submit(
-                    owner, generation, keys, quota_key=owners.quota_key(settings, request)
+                    owner, generation, keys, quota_key=mcp_quota_key(settings, request)
                 )
             finally:
                 if folder is not None:
@@ -261,7 +268,7 @@ def _list_models(ctx: Context) -> Any:
     async def list_models(request: gr.Request, kind: str = "") -> str:
         keys = caller_keys(registry, request)
         if kind and kind not in ("t2v", "i2v"):
-            raise gr.Error("kind: use t2v, i2v or leave it empty.", print_exception=False)
+            raise ToolError("kind: use t2v, i2v or leave it empty.")
         found = []
         for spec in registry.models(kind or None):  # type: ignore[arg-type]
             info = registry.info(spec.provider)
@@ -321,7 +328,7 @@ def _job_tools(ctx: Context) -> list[Any]:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
         record = await studio.get(owner, (job_id or "").strip())
         if record is None:
-            raise gr.Error(f"job_id: no job '{job_id}' among your jobs.", print_exception=False)
+            raise ToolError(f"job_id: no job '{job_id}' among your jobs.")
         return _json(job_view(record, ctx, request, await studio.eta_seconds(record.model)))
 
     async def cancel_job(job_id: str, request: gr.Request) -> str:
@@ -353,7 +360,7 @@ def _job_tools(ctx: Context) -> list[Any]:
         except StudioError as error:
             raise _fail(error) from None
         except ValueError:
-            raise gr.Error("cursor: not a next_cursor from list_history.", print_exception=False) from None
+            raise ToolError("cursor: not a next_cursor from list_history.") from None
         return _json(
             {
                 "items": [job_view(r, ctx, request, None) for r in page.items],
