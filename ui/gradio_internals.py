@@ -45,7 +45,9 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
     return True
 
 
-def mcp_tools_only(api_names: Collection[str]) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+def mcp_tools_only(
+    api_names: Collection[str],
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
     """A lifespan for launch's app_kwargs that, as the server starts and before it answers
     anyone, leaves the MCP server only the tools of these endpoints (api names, no slash).
 
@@ -63,7 +65,9 @@ def mcp_tools_only(api_names: Collection[str]) -> Callable[[Any], contextlib.Abs
         if server is not None:
             tools = getattr(server, "tool_to_endpoint", None)
             if not isinstance(tools, dict):
-                raise RuntimeError("Gradio's MCP server changed: cannot limit its tools (ui/gradio_internals.py)")
+                raise RuntimeError(
+                    "Gradio's MCP server changed: cannot limit its tools (ui/gradio_internals.py)"
+                )
             server.tool_to_endpoint = {tool: ep for tool, ep in tools.items() if ep in wanted}
         yield
 

@@ -1,7 +1,7 @@
 """The MCP server's tools: a small, stable set written for AI agents.
 
 `launch(mcp_server=True)` serves every public named endpoint as an MCP tool at
-/gradio_api/mcp/ (streamable HTTP). These five are the ones agents get (launch_options
+/gradio_api/mcp/ (streamable HTTP). These six are the ones agents get (launch_options
 keeps the MCP tool list to exactly these; the page's streaming endpoints stay API-only):
 
     list_models    every model: provider, kind, options with allowed values, price, key state
@@ -9,6 +9,7 @@ keeps the MCP tool list to exactly these; the page's streaming endpoints stay AP
     get_job        state, progress, error; when done, URLs of the video and its poster
     cancel_job     cancel at the provider (or say why it cannot be)
     list_history   the caller's jobs, newest first
+    compare_models one prompt to 2-6 models (or takes) at once, reserved whole (ui/mcp_compare.py)
 
 No tool waits for a video (jobs take minutes; many MCP clients give up after ~60 s): an
 agent polls get_job. Each tool is a plain `gr.api` function run outside Gradio's queue, so
@@ -21,245 +22,105 @@ from the registry, so every model id and option value an agent may send is liste
 from __future__ import annotations
 
 import inspect
-import json
-import shutil
-import time
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from jobs import rules
-from jobs.records import HistoryQuery, JobRecord
-from providers.base import Kind, StudioError, ValidationError
-from providers.catalog import ParamSpec
+from jobs.records import HistoryQuery
+from providers.base import StudioError
 from providers.money import catalog_price
-from ui import controls, mcp_images
-from ui.api import root_url
-from ui.format import download_name
+from ui import mcp_compare, mcp_images
+from ui import mcp_views as views
 from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key
 from ui.session import Context
 
-TOOLS = ("list_models", "generate_video", "get_job", "cancel_job", "list_history")
-POLL_SECONDS = 10  # what generate_video suggests between get_job calls
-# Gradio's MCP /schema lists a header parameter when its annotation `is` Header or
-# Optional[Header]; typing's cache can hand out a new Optional[Header], so the bare class.
-HEADER = gr.Header
-_STATE_PROGRESS = {"submitting": 0.0, "queued": 0.02, "downloading": 0.97, "succeeded": 1.0}
-
-
-def _fail(error: StudioError) -> ToolError:
-    """A refusal the agent can act on: the field at fault first, then the studio's words."""
-    field = getattr(error, "field", None)
-    text = (
-        error.message if not field or error.message.startswith(f"{field}:") else f"{field}: {error.message}"
-    )
-    return ToolError(text)
-
-
-def _allowed(param: ParamSpec) -> str:
-    if param.choices is not None:
-        return "one of " + ", ".join(str(c) for c in param.choices)
-    if param.control == "boolean":
-        return "true or false"
-    if param.control == "integer":
-        extra = " (-1 = random; the seed used is reported)" if param.name == controls.SEED else ""
-        return f"a whole number {param.minimum} to {param.maximum}{extra}"
-    return f"text of at most {param.maximum} characters" if param.maximum else "text"
-
-
-def option_params(ctx: Context) -> dict[str, ParamSpec]:
-    """Every option any model takes, in first-seen order, the seed last (one parameter each)."""
-    found: dict[str, ParamSpec] = {}
-    seed: ParamSpec | None = None
-    for spec in ctx.registry.models():
-        for param in spec.params:
-            if param.name == controls.SEED:
-                seed = seed or param
-            else:
-                found.setdefault(param.name, param)
-    if seed is not None:
-        found[controls.SEED] = seed
-    return found
-
-
-def _option_doc(ctx: Context, name: str) -> str:
-    """One line: which models take the option and what each allows."""
-    by_rule: dict[str, list[str]] = {}
-    for spec in ctx.registry.models():
-        param = spec.param(name)
-        if param is not None:
-            by_rule.setdefault(f"{_allowed(param)}, default {param.default}", []).append(spec.id)
-    everyone = len(by_rule) == 1 and len(next(iter(by_rule.values()))) == len(ctx.registry.models())
-    if everyone:
-        return f"optional; every model: {next(iter(by_rule))}."
-    parts = [f"{', '.join(ids)}: {rule}" for rule, ids in by_rule.items()]
-    return "optional; only for " + "; ".join(parts) + ". Leave it out for other models."
-
-
-def _models_doc(ctx: Context) -> str:
-    groups = []
-    for kind in ("t2v", "i2v"):
-        ids = ", ".join(spec.id for spec in ctx.registry.models(kind))  # type: ignore[arg-type]
-        groups.append(f"{'text-to-video' if kind == 't2v' else 'image-to-video (needs image)'}: {ids}")
-    return "; ".join(groups)
-
-
-def _header_doc(ctx: Context) -> str:
-    return ", ".join(f"{key_header(info.name)} for {info.label}" for info in ctx.registry.hosted())
-
-
-def _progress(record: JobRecord, eta: float | None, now: float) -> float | None:
-    if record.state in _STATE_PROGRESS:
-        return _STATE_PROGRESS[record.state]
-    if record.state == "running" and eta and record.started_at:
-        return round(min(0.95, 0.05 + 0.9 * (now - record.started_at) / eta), 2)
-    return None
-
-
-def _json(data: dict[str, Any]) -> str:
-    """Tools answer JSON text: Gradio hands an agent a returned dict as Python's repr."""
-    return json.dumps(data, ensure_ascii=False)
-
-
-def job_view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | None) -> dict[str, Any]:
-    """A job as an agent needs it (no owner, no server paths; URLs valid for an hour)."""
-    now = time.time()
-    links, root = ctx.guard.links, root_url(request)
-    done = record.state == "succeeded"
-    return {
-        "job_id": record.id,
-        "state": record.state,
-        "finished": record.terminal,
-        "progress": _progress(record, eta, now),
-        "queue_position": record.queue_position,
-        "elapsed_seconds": round((record.finished_at or now) - record.created_at, 1),
-        "estimated_seconds": round(eta, 1) if eta else None,
-        "model": record.model,
-        "kind": record.kind,
-        "prompt": record.prompt,
-        "options": dict(record.options),
-        "seed": record.seed,
-        "error_kind": record.error_kind,
-        "error": record.error_message,
-        "note": record.note,
-        "video_url": links.anyone_url(root, record.video_path) if done else None,
-        "poster_url": links.anyone_url(root, record.poster_path) if done else None,
-        "download_name": download_name(record, registry=ctx.registry) if record.video_path else None,
-        "video_seconds": record.video_duration,
-        "width": record.video_width,
-        "height": record.video_height,
-        "simulated": record.simulated,
-    }
-
-
-def _documented(fn: Any, doc: str) -> Any:
-    """Give `fn` its docstring: Gradio reads the tool's description from it, and each
-    argument's from its one line under 'Args:' (so every such line stays one line)."""
-    fn.__doc__ = doc
-    return fn
+TOOLS = ("list_models", "generate_video", "get_job", "cancel_job", "list_history", "compare_models")
+IMAGE_DOC = (
+    "Image-to-video only: the first frame as an http(s) URL of a public file or a data URI "
+    "(data:image/png;base64,...). JPEG or PNG, each side 320-4096 px, long:short at most 3:1."
+)
+FIT_DOC = (
+    "Image-to-video only: if true, scale, crop or convert an image outside the model's limits "
+    "instead of refusing it."
+)
 
 
 def _generate(ctx: Context) -> Any:
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
-    options = option_params(ctx)
-    headers = {info.name: key_header(info.name).lower().replace("-", "_") for info in registry.hosted()}
+    options = views.option_params(ctx)
 
     async def generate_video(*args: Any) -> str:
-        # Gradio calls with positional values in the order of the signature set below.
         given = signature.bind(*args).arguments
         request: gr.Request = given["request"]
-        prompt, model, image = given.get("prompt"), str(given.get("model") or ""), given.get("image") or ""
-        fit_image = bool(given.get("fit_image"))
         owner = mcp_owner(settings, ctx.guard.throttle, request)
         keys = caller_keys(registry, request)
+        image: Path | None = None
         try:
-            spec = registry.model(model)
-            kind: Kind = spec.kind
-            if studio.provider_ready(spec.provider, keys) is not None:
-                info = registry.info(spec.provider)
-                server = f" (or set {info.key_env[0]} on the server)" if info.key_env else ""
-                raise ValidationError(
-                    "model",
-                    f"{info.label} needs a key: send yours in the {key_header(info.name)} header{server}.",
-                )
-            folder = None
-            image_path: str | None = None
-            if image and image.strip():
-                if kind != "i2v":
-                    raise ValidationError("image", f"image: {spec.label} is text-to-video; leave image out.")
-                path = await mcp_images.image_file(image, settings.max_upload_bytes)
-                folder, image_path = path.parent, str(path)
+            spec = registry.model(str(given.get("model") or ""))
+            views.refuse_without_key(ctx, spec, keys)
+            image = await views.caller_image(ctx, spec, given.get("image") or "")
             values = {name: given.get(name) for name in options}
             generation = rules.build_request(
-                registry, kind, spec.id, prompt, values, image_path, fit_image, only_accepted=False
+                registry,
+                spec.kind,
+                spec.id,
+                given.get("prompt"),
+                values,
+                str(image) if image else None,
+                bool(given.get("fit_image")),
+                only_accepted=False,
             )
-            try:
-                record = await studio.submit(
-                    owner, generation, keys, quota_key=mcp_quota_key(settings, request)
-                )
-            finally:
-                if folder is not None:
-                    shutil.rmtree(folder, ignore_errors=True)
+            record = await studio.submit(owner, generation, keys, quota_key=mcp_quota_key(settings, request))
         except StudioError as error:
-            raise _fail(error) from None
+            raise views.fail(error) from None
+        finally:
+            if image is not None:
+                mcp_images.remove(image.parent)
         eta = await studio.eta_seconds(record.model)
         try:
             price = await studio.price(record.model, record.options, keys)
             usd, source = price.usd, price.source
         except StudioError:
             usd, source = None, None
-        view = job_view(record, ctx, request, eta)
-        view.update(price_usd=usd, price_source=source, poll_after_seconds=POLL_SECONDS)
-        return _json(view)
+        view = views.job_view(record, ctx, request, eta)
+        view.update(price_usd=usd, price_source=source, poll_after_seconds=views.POLL_SECONDS)
+        return views.to_json(view)
 
-    option_lines = [f"    {name}: {param.label}: {_option_doc(ctx, name)}" for name, param in options.items()]
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    signature = views.set_signature(
+        generate_video,
+        ctx,
+        [
+            inspect.Parameter("request", positional, annotation=gr.Request),
+            inspect.Parameter("prompt", positional, annotation=str),
+            inspect.Parameter("model", positional, annotation=str),
+            inspect.Parameter("image", positional, default="", annotation=str),
+            inspect.Parameter("fit_image", positional, default=False, annotation=bool),
+        ],
+    )
     doc = "\n".join(
         [
             "Start making a video with ByteDance Dreamina 3.0 and return at once (videos take minutes):",
             "then call get_job with the job_id every ~10 s until finished is true.",
             "The job is billed by the provider when sent; a refusal (bad value, a money limit) sends nothing.",
-            f"Provider keys: the server's, or yours in a request header ({_header_doc(ctx)}).",
+            f"Provider keys: the server's, or yours in a request header ({views.header_doc(ctx)}).",
             "",
             "Args:",
             "    prompt: What the video shows, in any language, at most 800 characters.",
-            f"    model: The model id (list_models describes each). {_models_doc(ctx)}.",
-            "    image: Image-to-video only: the first frame as an http(s) URL of a public file or a "
-            "data URI (data:image/png;base64,...). JPEG or PNG, each side 320-4096 px, long:short at most 3:1.",
-            "    fit_image: Image-to-video only: if true, scale, crop or convert an image outside the "
-            "model's limits instead of refusing it.",
-            *option_lines,
+            f"    model: The model id (list_models describes each). {views.models_doc(ctx)}.",
+            f"    image: {IMAGE_DOC}",
+            f"    fit_image: {FIT_DOC}",
+            *views.option_lines(ctx),
             "",
             "Returns:",
-            "    A JSON object: job_id, state (submitting, queued, running, downloading, succeeded, failed, cancelled), "
-            "estimated_seconds (null before this model has a finished run here), price_usd and price_source "
-            "(quote, catalog or estimate), seed (the one actually used), poll_after_seconds.",
+            "    A JSON object: job_id, state (submitting, queued, running, downloading, succeeded, failed, "
+            "cancelled), estimated_seconds (null before this model has a finished run here), price_usd and "
+            "price_source (quote, catalog or estimate), seed (the one actually used), poll_after_seconds.",
         ]
     )
-    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    parameters = [
-        inspect.Parameter("request", positional, annotation=gr.Request),
-        inspect.Parameter("prompt", positional, annotation=str),
-        inspect.Parameter("model", positional, annotation=str),
-        inspect.Parameter("image", positional, default="", annotation=str),
-        inspect.Parameter("fit_image", positional, default=False, annotation=bool),
-        *(
-            inspect.Parameter(n, positional, default=None, annotation=_annotation(p))
-            for n, p in options.items()
-        ),
-        *(inspect.Parameter(h, positional, default=None, annotation=HEADER) for h in headers.values()),
-    ]
-    signature = inspect.Signature(parameters, return_annotation=str)
-    generate_video.__signature__ = signature  # type: ignore[attr-defined]
-    generate_video.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": str}
-    return _documented(generate_video, doc)
-
-
-def _annotation(param: ParamSpec) -> Any:
-    if param.type is int:
-        return int | None
-    if param.type is bool:
-        return bool | None
-    return str | None
+    return views.documented(generate_video, doc)
 
 
 def _list_models(ctx: Context) -> Any:
@@ -291,7 +152,7 @@ def _list_models(ctx: Context) -> Any:
                         p.name: {
                             "label": p.label,
                             "type": p.control,
-                            "allowed": list(p.choices) if p.choices is not None else _allowed(p),
+                            "allowed": list(p.choices) if p.choices is not None else views.allowed(p),
                             "default": p.default,
                             **({"help": p.help} if p.help else {}),
                         }
@@ -301,7 +162,7 @@ def _list_models(ctx: Context) -> Any:
                     **({"notes": spec.notes} if spec.notes else {}),
                 }
             )
-        return _json({"models": found, "public_studio": settings.public})
+        return views.to_json({"models": found, "public_studio": settings.public})
 
     doc = "\n".join(
         [
@@ -318,7 +179,7 @@ def _list_models(ctx: Context) -> Any:
             "name -> type, allowed values or range, default.",
         ]
     )
-    return _documented(list_models, doc)
+    return views.documented(list_models, doc)
 
 
 def _job_tools(ctx: Context) -> list[Any]:
@@ -329,15 +190,15 @@ def _job_tools(ctx: Context) -> list[Any]:
         record = await studio.get(owner, (job_id or "").strip())
         if record is None:
             raise ToolError(f"job_id: no job '{job_id}' among your jobs.")
-        return _json(job_view(record, ctx, request, await studio.eta_seconds(record.model)))
+        return views.to_json(views.job_view(record, ctx, request, await studio.eta_seconds(record.model)))
 
     async def cancel_job(job_id: str, request: gr.Request) -> str:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
         try:
             record = await studio.cancel(owner, (job_id or "").strip())
         except StudioError as error:
-            raise _fail(error) from None
-        return _json(job_view(record, ctx, request, None))
+            raise views.fail(error) from None
+        return views.to_json(views.job_view(record, ctx, request, None))
 
     async def list_history(
         request: gr.Request,
@@ -358,12 +219,12 @@ def _job_tools(ctx: Context) -> list[Any]:
         try:
             page = await studio.history(owner, query)
         except StudioError as error:
-            raise _fail(error) from None
+            raise views.fail(error) from None
         except ValueError:
             raise ToolError("cursor: not a next_cursor from list_history.") from None
-        return _json(
+        return views.to_json(
             {
-                "items": [job_view(r, ctx, request, None) for r in page.items],
+                "items": [views.job_view(r, ctx, request, None) for r in page.items],
                 "next_cursor": page.next_cursor,
                 "total": page.total,
             }
@@ -375,7 +236,7 @@ def _job_tools(ctx: Context) -> list[Any]:
         "video_url and poster_url (when succeeded: https links anyone holding them may fetch for an hour; "
         "call get_job again for fresh ones), download_name, video_seconds, width, height, simulated."
     )
-    _documented(
+    views.documented(
         get_job,
         "\n".join(
             [
@@ -390,7 +251,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             ]
         ),
     )
-    _documented(
+    views.documented(
         cancel_job,
         "\n".join(
             [
@@ -405,7 +266,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             ]
         ),
     )
-    _documented(
+    views.documented(
         list_history,
         "\n".join(
             [
@@ -429,5 +290,10 @@ def _job_tools(ctx: Context) -> list[Any]:
 def render(ctx: Context) -> None:
     """Register the tools as public API endpoints (inside the Blocks), outside the queue so
     each call sees its own HTTP request."""
-    for fn in (_list_models(ctx), _generate(ctx), *_job_tools(ctx)):
+    for fn in (
+        _list_models(ctx),
+        _generate(ctx),
+        *_job_tools(ctx),
+        mcp_compare.compare_models(ctx, IMAGE_DOC, FIT_DOC),
+    ):
         gr.api(fn, api_name=fn.__name__, queue=False, concurrency_limit=None)

@@ -22,7 +22,7 @@ I2V = "simulator/dreamina-3-0/image-to-video"
 CANARY = "rc-canary-do-not-leak-9f8e7d6c5b4a"
 NAMED = {"/text_to_video", "/image_to_video", "/job", "/cancel", "/history", "/spend"}
 # The MCP server's tools (ui/mcp_tools.py) are named endpoints too; agents get only those.
-MCP_TOOLS = {"/list_models", "/generate_video", "/get_job", "/cancel_job", "/list_history"}
+MCP_TOOLS = {"/list_models", "/generate_video", "/get_job", "/cancel_job", "/list_history", "/compare_models"}
 
 
 @pytest.fixture(scope="module")

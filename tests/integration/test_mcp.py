@@ -258,12 +258,42 @@ async def test_cancel_job(app: RunningApp) -> None:
         assert again["state"] == "cancelled" and again["video_url"] is None
 
 
+async def test_compare_models_sends_every_member_at_once(app: RunningApp, fake: FakeProviders) -> None:
+    async with session(app) as client:
+        takes = await call(client, "compare_models", prompt="Two takes", models=[SIM_T2V], takes=2, seed=10)
+        assert len(takes["members"]) == 2 and takes["group_id"]
+        assert sorted(m["seed"] for m in takes["members"]) == [10, 11]
+        for member in takes["members"]:
+            assert (await until_finished(client, member["job_id"]))["state"] == "succeeded"
+        text = await refusal(client, "compare_models", prompt="x", models=[SIM_T2V], takes=1)
+        assert text.startswith("models:")
+        text = await refusal(client, "compare_models", prompt="x", models=[SIM_T2V, SIM_I2V])
+        assert text.startswith("models:")
+        text = await refusal(client, "compare_models", prompt="x", models=[SIM_T2V, WS_720])
+        assert text.startswith("model:") and "X-Wavespeed-Key" in text
+    before = len(fake.submits("wavespeed"))
+    async with session(app, {"X-Wavespeed-Key": fake.WAVESPEED_KEY}) as client:
+        text = await refusal(
+            client, "compare_models", prompt="x", models=[SIM_T2V, WS_720], aspect_ratio="5:7"
+        )
+        assert text.startswith("aspect_ratio:"), text
+        assert len(fake.submits("wavespeed")) == before  # refused whole: nothing sent
+        pair = await call(client, "compare_models", prompt="A lighthouse", models=[SIM_T2V, WS_720])
+        assert {m["model"] for m in pair["members"]} == {SIM_T2V, WS_720}
+        assert pair["total_price_usd"] == pytest.approx(0.30)
+        for member in pair["members"]:
+            done = await until_finished(client, member["job_id"])
+            assert done["state"] == "succeeded" and fetch(done["video_url"]).status_code == 200
+    assert len(fake.submits("wavespeed")) == before + 1
+
+
 # --- owners ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def public_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    with launch_app(tmp_path_factory.mktemp("mcp-public"), {"STUDIO_PUBLIC": "1"}) as running:
+    env = {"STUDIO_PUBLIC": "1", "STUDIO_MAX_JOBS_PER_HOUR": "2"}
+    with launch_app(tmp_path_factory.mktemp("mcp-public"), env) as running:
         yield running
 
 
@@ -283,12 +313,17 @@ async def test_a_public_studio_keeps_each_callers_jobs_apart_by_token(public_app
         assert (await refusal(bob, "cancel_job", job_id=job["job_id"])).startswith("job_id:")
     async with session(public_app, {"X-Studio-Token": TOKEN_A}) as alice_again:
         assert (await call(alice_again, "list_history"))["total"] == 1
+        await call(alice_again, "generate_video", prompt="Alice's second", model=SIM_T2V)
+    # The hourly limit counts the caller's address too: a new token does not reset it.
+    async with session(public_app, {"X-Studio-Token": TOKEN_B}) as bob:
+        text = await refusal(bob, "generate_video", prompt="Bob's first", model=SIM_T2V)
+        assert "per hour" in text, text
     # The agent's link works without the caller's token or any cookie.
     assert fetch(done["video_url"]).status_code == 200
     # Neither token is stored: the owner is an HMAC of it.
     with sqlite3.connect(public_app.data_dir / "studio.sqlite3") as conn:
         owners = {row[0] for row in conn.execute("SELECT owner FROM jobs")}
-    assert len(owners) == 1 and not any(TOKEN_A in o for o in owners)
+    assert len(owners) == 1 and not any(TOKEN_A in o for o in owners)  # Bob's was refused
 
 
 @pytest.fixture(scope="module")
