@@ -14,6 +14,8 @@ from jobs.settings import Settings
 from ui import (
     active_jobs,
     api,
+    compare_api,
+    compare_tab,
     generate_panel,
     history_panel,
     keys_panel,
@@ -105,8 +107,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
+                    compare_with = {"t2v": compare_tab.compare_with_button("t2v")}
                 with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
+                    compare_with["i2v"] = compare_tab.compare_with_button("i2v")
+                with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+                    compare = compare_tab.render(ctx)
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
@@ -117,6 +123,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
+        compare_api.render_and_wire(ctx)
         if settings.mcp:
             mcp_tools.render(ctx)
 
@@ -129,6 +136,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
         history_panel.wire(history, ctx, session)
+        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
         status.wire(ctx, session, list(forms.values()))
         status.wire_load(demo, ctx, session, list(forms.values()))
         session.keys.change(

@@ -204,8 +204,8 @@ def test_a_large_jpeg_is_shown_upright_at_the_pan_room_size(tmp_path: Path, orie
     width, height = render.preview_size(2400, 3200)
     planes = render._load_source(image, width, height)
     assert planes[0].shape == (
-        render._even(height * render._PAN_ROOM),
-        render._even(width * render._PAN_ROOM),
+        render.even(height * render._PAN_ROOM),
+        render.even(width * render._PAN_ROOM),
     )
     frame = next(iter(render.image_to_video_frames(image, width=width, height=height, frames=2, seed=3)))
     rgb = frame.to_ndarray(format="rgb24").astype(int)
