@@ -89,6 +89,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
     """The whole app. `studio` must be started before the first request; `guard` is the
     one launch_options installs (by default the process's guard for the data folder)."""
     ctx = Context(settings, studio, guard or Guard.for_settings(settings))
+    serve_media_in_place(settings)
     # Gradio's cache (uploads, the copies of served media) is swept every 10 minutes of
     # files older than an hour: a served link lives an hour, and an upload is not kept.
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
@@ -147,6 +148,17 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             **PRIVATE,
         )
     return demo
+
+
+def serve_media_in_place(settings: Settings) -> None:
+    """Let Gradio serve the media folders' files where they are (public `gr.set_static_paths`)
+    instead of copying and hashing each served video into its cache on the event loop (tens
+    of ms for tens of MB). Access is unchanged: the served names are links issued per viewer
+    (ui/media_links.py), and the gate refuses requests into the folders themselves."""
+    for folder in settings.media_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not gr.utils.is_static_file(str(folder)):  # Gradio's list only grows
+            gr.set_static_paths([folder])
 
 
 def _banner_args(ctx: Context) -> dict[str, Any]:
