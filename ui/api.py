@@ -22,10 +22,12 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any, cast
 
 import gradio as gr
 from gradio.blocks import Block
+from gradio.data_classes import FileData
 
 from jobs import rules
 from jobs.history import shareable_url
@@ -86,15 +88,24 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
         request: gr.Request,
         prompt: str,
         model: str = "",
-        image: str | None = None,
+        image: dict | None = None,
         fit_image: bool = False,
         **values: Any,
     ) -> Any:
+        # The inputs arrive as sent (preprocess=False): text as the caller typed it, the
+        # image as Gradio's file data, which counts only from Gradio's upload folder.
         owner = owners.owner_for_api(settings, request)
-        chosen = (model or "").strip() or controls.default_model(registry, kind, ctx.readiness(None))
+        chosen = _text(model).strip() or controls.default_model(registry, kind, ctx.readiness(None))
         try:
             generation = rules.build_request(
-                registry, kind, chosen, prompt, values, image, bool(fit_image), only_accepted=False
+                registry,
+                kind,
+                chosen,
+                _text(prompt),
+                {name: None if value is None else str(value) for name, value in values.items()},
+                controls.uploaded_path(image),
+                bool(fit_image),
+                only_accepted=False,
             )
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
@@ -107,14 +118,26 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        video = named_video(final, registry, ctx.guard.links)
-        yield (str(video) if video else None), public_record(final, ctx, request)
+        yield served_file(named_video(final, registry, ctx.guard.links)), public_record(final, ctx, request)
 
     signature = inspect.signature(generate)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
     named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in options]
     generate.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
     return generate
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def served_file(video: Path | None) -> dict[str, Any] | None:
+    """The file data of an answer's video (postprocess=False): its served link, which Gradio
+    serves in place (the media folders are static paths, see ui/layout.py), under its
+    download name."""
+    if video is None:
+        return None
+    return FileData(path=str(video), orig_name=video.name, size=video.stat().st_size).model_dump()
 
 
 def _api_field(param: ParamSpec) -> gr.Textbox:
@@ -161,6 +184,10 @@ def render_and_wire(ctx: Context) -> None:
                 f"{numbers} are whole numbers (121 or '121'); leave empty what the model does not take."
             ),
             concurrency_limit=None,
+            # Each component's pre- and postprocessing is a worker-thread round trip per
+            # input and per streamed update; the handler takes and gives raw values instead.
+            preprocess=False,
+            postprocess=False,
         )
 
     async def job(job_id: str, request: gr.Request) -> dict:

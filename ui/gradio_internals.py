@@ -3,18 +3,28 @@ does. tests/unit/test_gradio_internals.py fails when a Gradio upgrade breaks one
 any version other than the one checked, so an upgrade is reviewed here first).
 
 - quiet_idle_queue: the queue's idle polling interval (no public setting).
+- mcp_tools_only: which named endpoints the MCP server offers as tools (Gradio offers every
+  public one; the only public way out, api_visibility="undocumented", would also take the
+  page's endpoints off "Use via API").
 - upload_folder: where Gradio saves uploads, to accept an unprocessed upload only from
   there (the image events skip preprocessing on purpose; see ui/controls.uploaded_path).
 - oauth_user_name: the Hugging Face sign-in's user name, read from the session Gradio's
   OAuth routes fill (gr.OAuthProfile is only injected as a handler parameter).
+- lazy_session_state: a new session's per-block config copies made on first use, not all
+  up front (no public setting; about 30 ms of the event loop per new session on our page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
+from copy import copy
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from gradio.state_holder import SessionState, StateHolder
 from gradio.utils import get_upload_folder
 
 CHECKED_VERSION = "6.31"  # the Gradio these internals were read from
@@ -40,6 +50,35 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
     return True
 
 
+def mcp_tools_only(
+    api_names: Collection[str],
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A lifespan for launch's app_kwargs that, as the server starts and before it answers
+    anyone, leaves the MCP server only the tools of these endpoints (api names, no slash).
+
+    Gradio 6.31's GradioMCPServer maps tool names to endpoints in `tool_to_endpoint`, which
+    its tools/list, tools/call and /schema all read: a tool not in it is unknown to MCP
+    (its endpoint still answers the Gradio API). Without that attribute the server would
+    offer every endpoint, so this refuses to start instead.
+    """
+    wanted = {"/" + name.lstrip("/") for name in api_names}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        blocks = app.get_blocks()
+        server = getattr(blocks, "mcp_server_obj", None)
+        if server is not None:
+            tools = getattr(server, "tool_to_endpoint", None)
+            if not isinstance(tools, dict):
+                raise RuntimeError(
+                    "Gradio's MCP server changed: cannot limit its tools (ui/gradio_internals.py)"
+                )
+            server.tool_to_endpoint = {tool: ep for tool, ep in tools.items() if ep in wanted}
+        yield
+
+    return lifespan
+
+
 def upload_folder() -> Path:
     """The folder Gradio saves browser uploads in (GRADIO_TEMP_DIR, or the temp dir's gradio/)."""
     return Path(get_upload_folder()).resolve()
@@ -55,3 +94,48 @@ def oauth_user_name(request: gr.Request) -> str | None:
     userinfo = (info or {}).get("userinfo") or {}
     name = userinfo.get("preferred_username")
     return str(name) if name else None
+
+
+class LazySessionState(SessionState):
+    """Gradio's SessionState, whose per-block config copies (`config_values`: what a deep
+    link saves, and where an update's new value is noted) are made when a block is first
+    touched instead of for every block when the session starts. Gradio 6.31 makes them all
+    in __init__: about 30 ms of the event loop per new visitor or API call on the studio's
+    page of 150 blocks, for a copy that only the deep-link route reads in full."""
+
+    def __init__(self, blocks: gr.Blocks) -> None:  # SessionState.__init__ but config_values
+        self.blocks_config = copy(blocks.default_config)
+        self.config_values: dict[int, Any] = {}
+        self.state_data: dict[int, Any] = {}
+        self._state_ttl: dict[int, Any] = {}
+        self.is_closed = False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+        self._lazy_keys = [key for key in self.blocks_config.blocks if key in blocks.blocks]
+
+    @property
+    def components(self) -> Iterator[dict]:
+        made = self.config_values
+        for key in self._lazy_keys:  # what __init__ would have made, for the deep link
+            if key not in made:
+                made[key] = self.blocks_config.config_for_block(key, [], self.blocks_config.blocks[key])
+        # ...and in its order: the page's blocks first, then any added since
+        order = {key: made[key] for key in self._lazy_keys}
+        self.config_values = {**order, **{k: v for k, v in made.items() if k not in order}}
+        return super().components
+
+
+class _LazyStateHolder(StateHolder):
+    def __getitem__(self, session_id: str) -> SessionState:
+        if session_id not in self.session_data:
+            self.session_data[session_id] = LazySessionState(self.blocks)
+        return super().__getitem__(session_id)
+
+
+def lazy_session_state(demo: gr.Blocks) -> bool:
+    """Make the launched demo's new sessions LazySessionState (call after launch). False,
+    changing nothing, when Gradio no longer has the state holder this was written for."""
+    holder = getattr(demo, "state_holder", None)
+    if type(holder) is not StateHolder or not hasattr(holder, "session_data"):
+        return False
+    holder.__class__ = _LazyStateHolder
+    return True

@@ -23,6 +23,7 @@ from ui import (
     history_panel,
     image_check,
     keys_panel,
+    mcp_tools,
     owners,
     price_line,
     result_panel,
@@ -33,7 +34,7 @@ from ui import (
 )
 from ui import session as session_module
 from ui.gate import Guard
-from ui.gradio_internals import quiet_idle_queue
+from ui.gradio_internals import mcp_tools_only, quiet_idle_queue
 from ui.i18n import DEFAULT, LANG_COOKIE_JS, LANG_COOKIE_RESET_HEAD, gradio_i18n, lang_of, page, text
 from ui.session import PRIVATE, Context, SessionKeys
 
@@ -106,6 +107,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
     """The whole app. `studio` must be started before the first request; `guard` is the
     one launch_options installs (by default the process's guard for the data folder)."""
     ctx = Context(settings, studio, guard or Guard.for_settings(settings))
+    serve_media_in_place(settings)
     # Gradio's cache (uploads, the copies of served media) is swept every 10 minutes of
     # files older than an hour: a served link lives an hour, and an upload is not kept.
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
@@ -143,6 +145,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
         compare_api.render_and_wire(ctx)
+        if settings.mcp:
+            mcp_tools.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
@@ -217,6 +221,17 @@ def _picker_in(ctx: Context, kind: str, provider: str) -> Callable[[str], Any]:
     return lambda lang: gr.update(choices=controls.model_choices(ctx.registry, kind, provider, lang))  # type: ignore[arg-type]
 
 
+def serve_media_in_place(settings: Settings) -> None:
+    """Let Gradio serve the media folders' files where they are (public `gr.set_static_paths`)
+    instead of copying and hashing each served video into its cache on the event loop (tens
+    of ms for tens of MB). Access is unchanged: the served names are links issued per viewer
+    (ui/media_links.py), and the gate refuses requests into the folders themselves."""
+    for folder in settings.media_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not gr.utils.is_static_file(str(folder)):  # Gradio's list only grows
+            gr.set_static_paths([folder])
+
+
 def _banner_args(ctx: Context) -> dict[str, Any]:
     update = simulator_banner(ctx, None)
     return {"value": update["value"], "visible": update["visible"]}
@@ -246,7 +261,11 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         "i18n": gradio_i18n(),
         "head": LANG_COOKIE_RESET_HEAD,
         "footer_links": ["api"],
+        # The MCP server (STUDIO_MCP=0: off) offers agents only ui/mcp_tools.py's tools.
+        "mcp_server": settings.mcp,
     }
+    if settings.mcp:
+        options["app_kwargs"]["lifespan"] = mcp_tools_only(mcp_tools.TOOLS)
     if settings.auth:
         options["auth"] = list(settings.auth)
         options["auth_message"] = f"Sign in to {TITLE}."
