@@ -228,13 +228,14 @@ def test_the_cap_never_deletes_the_video_that_just_finished(tmp_path: Path) -> N
 def test_gradios_cache_is_set_to_be_cleaned_and_holds_what_the_app_returns(
     capped: CappedStudio, tmp_path: Path
 ) -> None:
+    from ui.gate import Guard
     from ui.layout import build_demo
 
     settings = Settings(data_dir=tmp_path / "data")
     studio = Studio(settings, providers_for(settings))
     studio.start()
     try:
-        demo = build_demo(settings, studio)
+        demo = build_demo(settings, studio, Guard(settings))
     finally:
         studio.stop()
     frequency, age = demo.delete_cache  # type: ignore[misc]
