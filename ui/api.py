@@ -33,7 +33,6 @@ from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
 from ui.format import download_name
-from ui.result_panel import named_video
 from ui.session import Context
 
 FILE_FIELDS = (("video_path", "video_url"), ("poster_path", "poster_url"), ("input_image", "input_image_url"))
@@ -58,6 +57,18 @@ def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
     return data
+
+
+def video_file(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any] | None:
+    """The finished video as the generate endpoints return it: Gradio's file object with
+    the signed URL as both its `path` and `url` (Gradio passes an http URL through without
+    copying it into its cache, so no server path is ever sent) and the download name.
+    gradio_client fetches it as file=<path>, which the gate serves by its signature."""
+    name = download_name(record, registry=ctx.registry)
+    url = ctx.guard.links.api_url(root_url(request), record.owner, record.video_path, name)
+    if url is None:
+        return None
+    return gr.FileData(path=url, url=url, orig_name=name, mime_type="video/mp4").model_dump()
 
 
 def _fail(error: StudioError) -> gr.Error:
@@ -106,8 +117,7 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        video = named_video(final, registry, ctx.guard.links)
-        yield (str(video) if video else None), public_record(final, ctx, request)
+        yield video_file(final, ctx, request), public_record(final, ctx, request)
 
     signature = inspect.signature(generate)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
@@ -154,6 +164,8 @@ def render_and_wire(ctx: Context) -> None:
             _generate(ctx, kind_, list(params)),
             inputs_kwargs=fields,
             outputs=[video, record_json],
+            # The handler returns the file object itself (video_file): no server path.
+            postprocess=False,
             api_name=name,
             api_description=(
                 f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job). "

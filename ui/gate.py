@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse
@@ -113,6 +113,11 @@ class StudioGate:
             await self._login(scope, receive, send)
         elif method == "POST" and path.rstrip("/").endswith("/gradio_api/upload"):
             await self._upload(scope, receive, send)
+        elif method in ("GET", "HEAD") and FILE_ROUTE in path and _own_media_url(path):
+            # gradio_client fetches a returned file as file=<its path>; the generate
+            # endpoints return the signed URL as the path (never a server path), so it
+            # is served here, by its signature, and never fetched over the network.
+            await self._media(scope, receive, send, cookies, _own_media_url(path))
         elif method in ("GET", "HEAD") and FILE_ROUTE in path:
             name = Path(path.split(FILE_ROUTE, 1)[1]).name
             if self._media_path(path.split(FILE_ROUTE, 1)[1]) or (
@@ -223,6 +228,15 @@ class StudioGate:
             return
         response = FileResponse(path, headers={"cache-control": "private, max-age=600"})
         await response(scope, receive, send)
+
+
+def _own_media_url(path: str) -> str:
+    """For `…/file=http(s)://<any host>/studio-media/<rest>`: <rest>; else ''."""
+    target = path.split(FILE_ROUTE, 1)[1]
+    if not target.startswith(("http://", "https://")):
+        return ""
+    route = urlsplit(target).path
+    return route[len(ROUTE) :] if route.startswith(ROUTE) else ""
 
 
 def _with_cookies(send: Send, values: list[str]) -> Send:
