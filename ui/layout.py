@@ -17,6 +17,7 @@ from ui import (
     generate_panel,
     history_panel,
     keys_panel,
+    link_refresh,
     owners,
     price_line,
     result_panel,
@@ -86,9 +87,10 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
     """The whole app. `studio` must be started before the first request; `guard` must be
     the one passed to launch_options (the page issues the media links its gate checks)."""
     ctx = Context(settings, studio, guard)
-    # Gradio's cache (uploads, the copies of served media) is swept every 10 minutes of
-    # files older than an hour: a served link lives an hour, and an upload is not kept.
-    with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
+    # Gradio's cache (uploads, the copies of served media) is swept of files older than a
+    # media link's life (an hour); an open page renews its own (ui/link_refresh.py).
+    life = guard.links.lifetime
+    with gr.Blocks(title=TITLE, delete_cache=(max(1, life // 6), life), analytics_enabled=False) as demo:
         session = session_module.render(settings)
         with gr.Row(equal_height=True):
             gr.HTML(header_html(settings))
@@ -116,6 +118,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
+        renewal = link_refresh.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
@@ -125,6 +128,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         keys_panel.wire(keys, ctx, session)
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
+        link_refresh.wire(renewal, ctx, session, result)
         history_panel.wire(history, ctx, session)
         status.wire(ctx, session, list(forms.values()))
         status.wire_load(demo, ctx, session, list(forms.values()))
