@@ -24,7 +24,7 @@ from starlette.middleware import Middleware
 from starlette.responses import FileResponse
 
 from jobs.settings import Settings
-from ui import gradio_internals, visitor_id
+from ui import gradio_internals, login_page, visitor_id
 from ui.client_address import client_address
 from ui.login_throttle import LoginThrottle
 from ui.media_links import ROUTE, MediaLinks, is_media_name
@@ -109,7 +109,15 @@ class StudioGate:
             ]
             send = _with_cookies(send, visitor_id.set_cookie_headers(token))
         path, method = scope.get("path", ""), scope.get("method", "GET")
-        if method == "POST" and path.rstrip("/").endswith("/login"):
+        if (
+            method == "GET"
+            and path.rstrip("/") == ""
+            and self.settings.auth
+            and not gradio_internals.password_user_in_scope(scope, cookies)
+        ):
+            # Gradio's login page: shows the throttle's refusals (ui/login_page.py).
+            await self.app(scope, receive, _with_login_script(send))
+        elif method == "POST" and path.rstrip("/").endswith("/login"):
             await self._login(scope, receive, send)
         elif method == "POST" and path.rstrip("/").endswith("/gradio_api/upload"):
             await self._upload(scope, receive, send)
@@ -237,6 +245,35 @@ def _own_media_url(path: str) -> str:
         return ""
     route = urlsplit(target).path
     return route[len(ROUTE) :] if route.startswith(ROUTE) else ""
+
+
+def _with_login_script(send: Send) -> Send:
+    """Adds login_page.SCRIPT to an uncompressed HTML answer (held until its last part)."""
+    start: Message | None = None
+    body = b""
+
+    async def sending(message: Message) -> None:
+        nonlocal start, body
+        if message["type"] == "http.response.start":
+            headers = {k.lower(): v for k, v in message.get("headers", [])}
+            if headers.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in headers:
+                start = message
+                return
+        elif message["type"] == "http.response.body" and start is not None:
+            body += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            page = login_page.with_script(body)
+            start["headers"] = [
+                *((k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"),
+                (b"content-length", str(len(page)).encode()),
+            ]
+            await send(start)
+            await send({"type": "http.response.body", "body": page})
+            return
+        await send(message)
+
+    return sending
 
 
 def _with_cookies(send: Send, values: list[str]) -> Send:
