@@ -89,7 +89,7 @@ def stage_seconds(plan: Any, clips: list[Path]) -> str:
     for clip in clips:
         with av.open(str(clip)) as container:
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            stream.thread_type = "NONE"  # as jobs.side_by_side decodes
             for _ in container.decode(stream):
                 pass
     decode, decode_cpu = time.perf_counter() - start, _cpu() - cpu_start

@@ -34,11 +34,9 @@ def _cpu() -> float:
 
 def codec_settings() -> tuple[dict[str, str], int]:
     """The renderer's x264 options and GOP, read from it so the baseline always matches."""
-    from providers import render
+    from providers import render_encode
 
-    options = dict(getattr(render, "_X264_OPTIONS", {"preset": "ultrafast", "crf": "23"}))
-    gop = FPS * int(getattr(render, "_GOP_SECONDS", 2))
-    return options, gop
+    return dict(render_encode.X264_OPTIONS), FPS * render_encode.GOP_SECONDS
 
 
 def bare_encode(frames: list[Any], width: int, height: int, dest: Path) -> None:

@@ -5,11 +5,12 @@ before the provider hears of it, and a watcher task while it is active. Watchers
 to the engine, not to a browser tab: closing a tab loses nothing, and `start()` resumes
 every unfinished job from the store after a restart. A submit is never sent twice.
 
-The work is split by responsibility: the limits and spend ledger (jobs/limits.py, jobs/ledger.py), the rules (jobs/rules.py),
-watching (jobs/watcher.py), finishing and media (jobs/finishing.py), the update streams
-(jobs/updates.py) and the history operations (jobs/history.py). This module ties them
-together. Nothing here blocks the loop: every fsync, file and media operation runs in a
-worker thread.
+This module ties the parts together and answers the UI's questions; each part is its own
+module: submitting with its money (jobs/submitter.py: limits, ledger, prices, rate-limit
+lines), recording a change (jobs/recorder.py), watching (jobs/watcher.py), finishing and
+media (jobs/finishing.py), the update streams (jobs/updates.py), the rules
+(jobs/rules.py) and the history operations (jobs/history.py). Nothing blocks the loop:
+every fsync, file and media operation runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -17,37 +18,29 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import random
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import jobs.history as history_ops
-import jobs.media as media
-from jobs import oplog, rules
+from jobs import rules
 from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
-from jobs.limits import Budget, Limits, QuotaError
+from jobs.limits import Budget, Limits, QuotaError, Reservation
 from jobs.polling import estimate_seconds
-from jobs.pricing import Pricer, key_id
+from jobs.pricing import Pricer
 from jobs.rate_gate import RateGates
-from jobs.records import TERMINAL_STATES, GenerationRequest, HistoryPage, HistoryQuery, JobRecord
+from jobs.recorder import Recorder
+from jobs.records import GenerationRequest, GroupSlot, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
+from jobs.submitter import Submitter
 from jobs.updates import Listener, Updates, until_terminal
 from jobs.watcher import watch_job
 from providers import catalog
-from providers.base import (
-    JobLocator,
-    Provider,
-    ProviderError,
-    Secret,
-    SubmitRequest,
-    ValidationError,
-)
+from providers.base import Provider, ProviderError, Secret, ValidationError
 from providers.money import KeyCheck, Price
 from providers.scrub import Scrubber
 
@@ -81,19 +74,31 @@ class Engine:
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
+        # Every configured and session key, masked in every form from whatever is stored.
+        self.scrubber = Scrubber(settings.keys.values())
         # Money: the spend ledger and the limits reserved in it, prices, rate-limit lines.
         self._ledger = Ledger(settings.ledger_path, journal.journal)
         self._limits = Limits(settings, self._ledger, clock)
         self._pricer = Pricer(self.registry, self._providers)
         self._gates = RateGates(settings.provider_caps)
-        self._sending: dict[str, asyncio.Task[None]] = {}  # jobs waiting their turn to be sent
-        self._states: dict[str, str] = {}  # last logged state per active job
+        self._recorder = Recorder(self._store, self._updates, self.scrubber, clock, self._gates.finished)
+        self._submitter = Submitter(
+            settings,
+            self._providers,
+            self._store,
+            self._recorder,
+            (self._ledger, self._limits, self._pricer, self._gates),
+            scrubber=self.scrubber,
+            session_keys=self._session_keys,
+            ready=self.provider_ready,
+            watch=self._watch,
+            clock=clock,
+        )
+        self._save = self._recorder.save
         self._desk = Desk(
             settings, self.registry, self._store, self._save, self._updates.publish, clock, self._provider_failed
         )
         self._started = False
-        # Every configured and session key, masked in every form from whatever is stored.
-        self.scrubber = Scrubber(settings.keys.values())
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -115,7 +120,7 @@ class Engine:
                     finished_at=self._clock(),
                 )
                 continue
-            self._states[record.id] = record.state
+            self._recorder.resumed(record)
             self._watch(record.id)
         log.info("engine started; resumed %d job(s)", len(self._watchers))
 
@@ -127,7 +132,8 @@ class Engine:
 
     async def close(self) -> None:
         """Stop watchers (their jobs stay resumable) and release connections."""
-        watchers = [*self._watchers.values(), *self._sending.values()]
+        await self._submitter.close()
+        watchers = list(self._watchers.values())
         for task in watchers:
             task.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
@@ -173,190 +179,25 @@ class Engine:
         keys: Mapping[str, Secret] | None = None,
         *,
         quota_key: str | None = None,
+        slot: GroupSlot | None = None,
     ) -> JobRecord:
-        """Validate, prepare the image, write the row, submit to the provider, start watching.
+        """Validate, prepare the image, price and reserve, write the row, submit to the
+        provider, start watching (jobs/submitter.py).
 
         `quota_key` names who pays the hourly limit besides the owner, for visitors whose
         owner id is cheap to renew (a public demo's browser or API session): e.g. their
         address. It is kept in memory only.
 
+        `slot`: a comparison member (jobs/groups.py), whose price the group has reserved
+        under `slot.job_id`. A provider's definite refusal then keeps its row, failed,
+        instead of raising, so the group shows why that member did not run.
+
         Raises ValidationError (with .field) before anything is sent, QuotaError, or
         ProviderError when the provider definitely refused (then no row is left behind).
-        Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'.
+        Returns the record in state 'queued', or 'failed' with error_kind 'submit_unknown'
+        (or 'submitting' with a note while it waits its turn at a rate-limited provider).
         """
-        checked = rules.check_request(self.registry, request)
-        spec, prompt, options = checked.spec, checked.prompt, dict(checked.options)
-        image = await self._prepare_image(spec, request)
-
-        adapter = self._providers.get(spec.provider)
-        session_key = (keys or {}).get(spec.provider) or None
-        for key in (keys or {}).values():
-            self.scrubber.add(key)
-        reason = self.provider_ready(spec.provider, keys)
-        if adapter is None or reason:
-            raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
-        price = await self._pricer.price(spec, options, session_key)
-
-        if options.get("seed") == catalog.RANDOM_SEED:
-            # Pick the random seed here so the job records the seed actually used.
-            options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
-        now = self._clock()
-        job_id = secrets.token_urlsafe(12)
-        try:  # checks every limit and reserves this job's price in one transaction
-            self._limits.reserve(
-                job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
-            )
-        except QuotaError:
-            if image:
-                image.unlink(missing_ok=True)
-            raise
-        record = JobRecord(
-            id=job_id,
-            owner=owner,
-            kind=spec.kind,
-            model=spec.id,
-            provider=spec.provider,
-            prompt=prompt,
-            options=dict(options),
-            input_image=str(image) if image else None,
-            seed=int(options["seed"]) if "seed" in options else None,
-            created_at=now,
-            simulated=self.registry.info(spec.provider).offline,
-        )
-        try:  # both fsyncs off the event loop, side by side: row and reservation durable first
-            await asyncio.gather(
-                asyncio.to_thread(self._store.insert, record), asyncio.to_thread(self._ledger.flush)
-            )
-        except BaseException:
-            self._ledger.release(record.id)
-            raise
-        self._log_state(record)
-        submit_request = SubmitRequest(spec=spec, prompt=prompt, options=options, image=image)
-        line = key_id(session_key)
-        if self._gates.is_open(spec.provider, line):
-            try:
-                locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
-            except ProviderError as exc:
-                if exc.kind != "rate_limited":
-                    return self._submit_failed(record, exc, image, refuse=True)
-                self._gates.limited(spec.provider, line, exc.retry_after)
-            except Exception as exc:
-                return self._submit_crashed(record, exc)
-            else:
-                return self._accepted(record.id, locator, session_key)
-        # Wait in this provider's line in the background, so the page shows the wait.
-        started = time.monotonic()
-        self._save(record.id, note=f"Waiting to send to {self.registry.label(spec.provider)}…")
-        task = asyncio.get_running_loop().create_task(
-            self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
-        )
-        self._sending[record.id] = task
-        task.add_done_callback(functools.partial(self._sent_or_dropped, record.id))
-        await asyncio.sleep(0)  # let it post its first "sending again in N s"
-        return self._store.get(record.id) or record
-
-    async def _send_in_turn(
-        self,
-        record: JobRecord,
-        adapter: Provider,
-        request: SubmitRequest,
-        session_key: Secret | None,
-        started: float,
-    ) -> None:
-        """Send a job whose provider is limiting requests, in its turn (jobs.rate_gate)."""
-        try:
-            locator = await self._gates.send_in_turn(
-                adapter.name,
-                self.registry.label(request.spec.provider),
-                key_id(session_key),
-                functools.partial(self._submit_once, adapter, request, session_key),
-                functools.partial(self._note, record.id),
-                started=started,
-            )
-        except ProviderError as exc:  # (a cancel or shutdown raises CancelledError: row kept)
-            self._submit_failed(record, exc, request.image, refuse=False)
-            return
-        except Exception as exc:
-            self._submit_crashed(record, exc)
-            return
-        self._accepted(record.id, locator, session_key)
-
-    @staticmethod
-    async def _submit_once(adapter: Provider, request: SubmitRequest, key: Secret | None) -> JobLocator:
-        return JobLocator.of(await adapter.submit(request, key=key))
-
-    def _sent_or_dropped(self, job_id: str, task: asyncio.Task[None]) -> None:
-        if self._sending.get(job_id) is task:
-            del self._sending[job_id]
-
-    def _note(self, job_id: str, words: str) -> None:
-        self._save(job_id, note=words)
-
-    def _accepted(self, job_id: str, locator: JobLocator, session_key: Secret | None) -> JobRecord:
-        self._ledger.charge(job_id, self._clock())
-        record = self._store.get(job_id)
-        if record is not None:
-            self._gates.sent(record.provider, job_id)
-        if session_key:
-            self._session_keys[job_id] = session_key
-        record = self._save(
-            job_id,
-            request_id=locator.request_id,
-            locator=dict(locator.fields),
-            state="queued",
-            submitted_at=self._clock(),
-            note=None,
-        )
-        self._watch(job_id)
-        return record
-
-    def _submit_failed(self, record: JobRecord, exc: ProviderError, image: Path | None, *, refuse: bool) -> JobRecord:
-        """An ambiguous outcome keeps the row and the reservation; a definite refusal frees
-        both (raised when the caller is waiting, else the row shows the failure)."""
-        now = self._clock()
-        if exc.kind == "submit_unknown":
-            self._ledger.keep_unknown(record.id, now, exc.message)
-            return self._save(
-                record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
-            )
-        self._ledger.release(record.id)
-        if image:
-            image.unlink(missing_ok=True)
-        if refuse:
-            self._store.delete(record.id, record.owner)
-            self._states.pop(record.id, None)
-            exc.message = self.scrubber.scrub(exc.message)
-            exc.args = (exc.message,)
-            raise exc
-        return self._save(
-            record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
-        )
-
-    def _submit_crashed(self, record: JobRecord, exc: Exception) -> JobRecord:
-        """An adapter bug after the POST may have billed: keep the row and the reservation."""
-        log.error("unexpected error while submitting job %s: %s", record.id, type(exc).__name__, exc_info=exc)
-        message = ProviderError("submit_unknown", type(exc).__name__).message
-        self._ledger.keep_unknown(record.id, self._clock(), message)
-        return self._save(
-            record.id, state="failed", error_kind="submit_unknown", error_message=message, finished_at=self._clock()
-        )
-
-    async def _prepare_image(self, spec: catalog.ModelSpec, request: GenerationRequest) -> Path | None:
-        """The input image checked and, if asked, fitted into inputs/ (rules.check_request
-        has already refused a missing or unwanted one)."""
-        if spec.kind == "t2v" or not request.image:
-            return None
-        source = Path(request.image)
-        if not await asyncio.to_thread(source.is_file):
-            raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
-        fitted = await asyncio.to_thread(
-            media.prepare_input,
-            source,
-            spec.image_rules or catalog.IMAGE_RULES,
-            self.settings.inputs_dir,
-            fit=request.fit_image,
-        )
-        return fitted.path
+        return await self._submitter.submit(owner, request, keys, quota_key, slot)
 
     # --- money -----------------------------------------------------------------------
 
@@ -367,6 +208,26 @@ class Engine:
         spec = self.registry.model(model)
         valid = catalog.validate_options(spec, options)
         return await self._pricer.price(spec, valid, (keys or {}).get(spec.provider) or None)
+
+    async def reserve_group(self, owner: str, quota_key: str | None, items: Sequence[Reservation]) -> None:
+        """Reserve a comparison's members in one transaction (all or none; QuotaError), made
+        durable off the loop before any member is sent."""
+        self._limits.reserve_many(owner=owner, quota_key=quota_key, items=items)
+        await asyncio.to_thread(self._ledger.flush)
+
+    def release(self, job_id: str) -> None:
+        """Free the reservation of a job that was never sent (a comparison member that did
+        not get as far as its submit)."""
+        self._ledger.release(job_id)
+
+    def now(self) -> float:
+        """The engine's clock (tests give it a fake one)."""
+        return self._clock()
+
+    @property
+    def store(self) -> JobStore:
+        """The job store, for the tables kept beside the jobs (jobs/group_store.py)."""
+        return self._store
 
     def budget(self, owner: str, quota_key: str | None = None) -> Budget:
         return self._limits.budget(owner, quota_key)
@@ -396,10 +257,8 @@ class Engine:
         record = self._require(owner, job_id)
         if record.terminal:
             return record
-        sending = self._sending.pop(job_id, None)
-        if sending is not None and record.state == "submitting":
-            sending.cancel()  # still waiting its turn: it was never sent, so nothing is billed
-            self._ledger.release(job_id)
+        if record.state == "submitting" and self._submitter.cancel_waiting(job_id):
+            # Still waiting its turn: it was never sent, so nothing is billed.
             return self._save(
                 job_id,
                 state="cancelled",
@@ -505,50 +364,11 @@ class Engine:
 
         return await asyncio.wait_for(last(), timeout)
 
-    def _save(self, job_id: str, **changes: object) -> JobRecord:
-        """Write a change (not fsynced: see jobs/store.py), log a state change, publish it.
-        A job's note (cancel, provider failing) ends with the job unless the change sets one."""
-        if changes.get("state") in TERMINAL_STATES and "note" not in changes:
-            changes["note"] = None  # a note about a running job (cancel, provider failing) is over
-        self._scrub(changes)
-        record = self._store.update(job_id, **changes)
-        self._after_save(record, changes)
-        return record
-
-    async def _save_durably(self, job_id: str, **changes: object) -> JobRecord:
-        """The same for a change that is fsynced before it returns, off the event loop."""
-        self._scrub(changes)
-        record = await asyncio.to_thread(functools.partial(self._store.update, job_id, **changes))
-        self._after_save(record, changes)
-        return record
-
-    def _scrub(self, changes: dict[str, object]) -> None:
-        """Mask every known key, in every form, in the texts a change stores."""
-        for name in ("error_message", "note"):
-            if isinstance(changes.get(name), str):
-                changes[name] = self.scrubber.scrub(str(changes[name]))
-
     def _provider_failed(self, job_id: str) -> None:
         record = self._store.get(job_id)
         rule = self.registry.info(record.provider).refunds_failed if record else ""
         if rule:  # only where the provider documents a refund for a failed job
             self._ledger.refund(job_id, self._clock(), rule)
-
-    def _after_save(self, record: JobRecord, changes: Mapping[str, object]) -> None:
-        if record.terminal:
-            self._gates.finished(record.id)
-        if "state" in changes:
-            self._log_state(record)
-        self._updates.publish(record)
-
-    def _log_state(self, record: JobRecord) -> None:
-        if self._states.get(record.id) == record.state:
-            return
-        oplog.state_changed(record, self._clock())
-        if record.terminal:
-            self._states.pop(record.id, None)
-        else:
-            self._states[record.id] = record.state
 
     # --- watching ----------------------------------------------------------------------
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import hmac
-import os
 import secrets
 import sqlite3
 import threading
@@ -36,10 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from jobs.db import Synchronous, connect, flush_wal, write_transaction
+from jobs.db_journal import Journal
+
 EntryState = Literal["reserved", "charged", "unknown", "refunded"]
 # Entries that cost (or may cost) money. Refunded ones still count as jobs made.
 COSTING = ("reserved", "charged", "unknown")
-
 
 
 def _day(column: str) -> str:
@@ -136,7 +137,7 @@ def month_start(now: float) -> float:
 class Ledger:
     """The spend table. Thread-safe; `transaction()` is the atomic check-and-reserve step."""
 
-    def __init__(self, db_path: Path, journal: str = "wal") -> None:
+    def __init__(self, db_path: Path, journal: Journal = "wal") -> None:
         self._path = db_path
         # "wal" on a local disk; "delete" with exclusive locking on a network or bucket
         # mount (jobs/db_journal.py), where every commit is synced instead (no WAL to flush).
@@ -146,17 +147,10 @@ class Ledger:
         self._salt = b""
 
     def open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        conn.row_factory = sqlite3.Row
-        if self._journal == "wal":
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        else:
-            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-            conn.execute("PRAGMA journal_mode=DELETE")
-            conn.execute("PRAGMA synchronous=FULL")
-        self._conn = conn
+        # In WAL, commits are made durable by `flush()`; the DELETE journal has no log to
+        # flush later, so there every commit is synced.
+        synchronous: Synchronous = "NORMAL" if self._journal == "wal" else "FULL"
+        self._conn = connect(self._path, self._journal, synchronous, busy_seconds=10.0)
         with self.transaction() as tx:
             for statement in (*_SCHEMA, *_REBUILD_DAYS):
                 tx.execute(statement)
@@ -174,18 +168,9 @@ class Ledger:
         self._salt = bytes.fromhex(salt)
 
     def flush(self) -> None:
-        """Make every commit so far durable: fsync the write-ahead log (committed pages live
-        there until a checkpoint, which syncs the database file itself before reusing it).
-        Blocking: call it off the event loop."""
-        wal = self._path.with_name(self._path.name + "-wal")
-        try:
-            fd = os.open(wal, os.O_RDONLY)
-        except FileNotFoundError:
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        """Make every commit so far durable (jobs.db.flush_wal). Blocking: call it off the
+        event loop."""
+        flush_wal(self._path)
 
     def close(self) -> None:
         with self._lock:
@@ -201,13 +186,8 @@ class Ledger:
             conn = self._conn
             if conn is None:
                 raise RuntimeError("Ledger.open() has not been called")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+            with write_transaction(conn) as tx:
+                yield tx
 
     def hash_quota_key(self, quota_key: str | None) -> str | None:
         if not quota_key:

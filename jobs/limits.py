@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from jobs.ledger import Entry, Ledger, Usage, day_start
@@ -33,6 +33,16 @@ class QuotaError(StudioError):
     def __init__(self, limit: str, message: str) -> None:
         super().__init__(message)
         self.limit = limit
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One job's share of a reservation: its id, where it goes and what it costs."""
+
+    job_id: str
+    provider: str
+    model: str
+    price: Price
 
 
 @dataclass(frozen=True)
@@ -93,14 +103,24 @@ class Limits:
         self, *, job_id: str, owner: str, quota_key: str | None, provider: str, model: str, price: Price
     ) -> None:
         """Check every limit and reserve the job's entry, atomically. Raises QuotaError."""
+        self.reserve_many(owner=owner, quota_key=quota_key, items=[Reservation(job_id, provider, model, price)])
+
+    def reserve_many(self, *, owner: str, quota_key: str | None, items: Sequence[Reservation]) -> None:
+        """Check every limit against all `items` together and reserve one entry per item,
+        in one transaction: either every job is reserved or none is (a comparison runs whole
+        or is refused whole). Raises QuotaError naming the limit, what is left and the cost."""
         s = self.settings
         now = self._clock()
         quota_hash = self._ledger.hash_quota_key(quota_key)
+        count = len(items)
+        usd = sum(item.price.usd for item in items)
+        what = "this video costs" if count == 1 else f"these {count} videos cost"
+        cost = items[0].price.words() if count == 1 else f"${usd:.2f}"
         with self._ledger.transaction() as conn:
             if s.max_jobs_per_hour is not None:
                 since = now - HOUR
                 used, column, value = self._person(since, owner, quota_hash, conn)
-                if used.jobs >= s.max_jobs_per_hour:
+                if used.jobs + count > s.max_jobs_per_hour:
                     oldest = self._ledger.oldest_since(
                         since,
                         owner=value if column == "owner" else None,
@@ -108,46 +128,50 @@ class Limits:
                         conn=conn,
                     )
                     renew = (oldest or now) + HOUR
+                    jobs_left = max(s.max_jobs_per_hour - used.jobs, 0)
+                    asked = "" if count == 1 else f" This asks for {count}."
                     raise QuotaError(
                         "STUDIO_MAX_JOBS_PER_HOUR",
                         f"Limit reached: this studio allows {s.max_jobs_per_hour} videos per hour per person, "
-                        f"and you have made {used.jobs}; 0 left. The next one frees up at {_at(renew, now)}.",
+                        f"and you have made {used.jobs}; {jobs_left} left.{asked} The next one frees up at "
+                        f"{_at(renew, now)}.",
                     )
             today = day_start(now)
             renew_day = _at(today + DAY, now)
             if s.max_usd_per_person_per_day is not None:
                 used, _, _ = self._person(today, owner, quota_hash, conn)
                 left = s.max_usd_per_person_per_day - used.usd
-                if price.usd > left + 1e-9:
+                if usd > left + 1e-9:
                     raise QuotaError(
                         "STUDIO_MAX_USD_PER_PERSON_PER_DAY",
                         f"Limit reached: this studio spends at most ${s.max_usd_per_person_per_day:.2f} a day per "
-                        f"person; ${max(left, 0):.2f} is left today and this video costs {price.words()}. "
+                        f"person; ${max(left, 0):.2f} is left today and {what} {cost}. "
                         f"It renews at {renew_day}.",
                     )
             if s.max_usd_per_day is not None:
                 left = s.max_usd_per_day - self._ledger.server_usd_on(today, conn)
-                if price.usd > left + 1e-9:
+                if usd > left + 1e-9:
                     raise QuotaError(
                         "STUDIO_MAX_USD_PER_DAY",
                         f"Limit reached: this studio spends at most ${s.max_usd_per_day:.2f} a day for everyone; "
-                        f"${max(left, 0):.2f} is left today and this video costs {price.words()}. "
+                        f"${max(left, 0):.2f} is left today and {what} {cost}. "
                         f"It renews at {renew_day}.",
                     )
-            self._ledger.reserve(
-                conn,
-                Entry(
-                    job_id=job_id,
-                    owner=owner,
-                    quota_key=quota_hash,
-                    provider=provider,
-                    model=model,
-                    usd=price.usd,
-                    price_source=price.source,
-                    state="reserved",
-                    created_at=now,
-                ),
-            )
+            for item in items:
+                self._ledger.reserve(
+                    conn,
+                    Entry(
+                        job_id=item.job_id,
+                        owner=owner,
+                        quota_key=quota_hash,
+                        provider=item.provider,
+                        model=item.model,
+                        usd=item.price.usd,
+                        price_source=item.price.source,
+                        state="reserved",
+                        created_at=now,
+                    ),
+                )
 
     def budget(self, owner: str, quota_key: str | None) -> Budget:
         """What is left for this person now (for the form, next to the price)."""

@@ -52,6 +52,7 @@ class JobRecord:
     saved_at: float | None = None
     simulated: bool = False
     note: str | None = None  # e.g. "could not be cancelled: it will run and be billed"
+    group_id: str | None = None  # the comparison this job is a member of (jobs/groups.py)
 
     @property
     def job_locator(self) -> JobLocator | None:
@@ -92,6 +93,15 @@ class GenerationRequest:
     options: dict[str, Any] = field(default_factory=dict)
     image: str | None = None  # path of an uploaded image file
     fit_image: bool = False  # bring the image within the model's limits instead of refusing
+
+
+@dataclass(frozen=True)
+class GroupSlot:
+    """A comparison member's place, given to Engine.submit: the group and the job id whose
+    price the group has already reserved (jobs/limits.py reserve_many)."""
+
+    group_id: str
+    job_id: str
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from jobs import media
+from jobs import groups, media
 from jobs.engine import Engine, until_terminal
 from jobs.limits import Budget
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
@@ -210,3 +210,79 @@ class Studio:
 
     async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
         return await self._run(lambda: self.engine.wait(owner, job_id, timeout))
+
+    # --- comparisons (jobs/groups.py) ----------------------------------------------------
+
+    async def compare(
+        self,
+        owner: str,
+        request: groups.CompareRequest,
+        keys: Mapping[str, Secret] | None = None,
+        *,
+        quota_key: str | None = None,
+    ) -> groups.GroupView:
+        return await self._run(lambda: groups.start(self.engine, owner, request, keys, quota_key=quota_key))
+
+    async def group_quote(
+        self, request: groups.CompareRequest, keys: Mapping[str, Secret] | None = None
+    ) -> groups.GroupQuote:
+        return await self._run(lambda: groups.quote(self.engine, request, keys))
+
+    async def group(self, owner: str, group_id: str) -> groups.GroupView | None:
+        return await self._run(lambda: groups.view(self.engine, owner, group_id))
+
+    async def group_history(
+        self, owner: str, limit: int = 24, cursor: str | None = None
+    ) -> list[groups.GroupView]:
+        return await self._run(lambda: groups.history(self.engine, owner, limit, cursor))
+
+    async def retry_member(
+        self,
+        owner: str,
+        group_id: str,
+        job_id: str,
+        keys: Mapping[str, Secret] | None = None,
+        *,
+        quota_key: str | None = None,
+    ) -> groups.GroupView:
+        return await self._run(
+            lambda: groups.retry(self.engine, owner, group_id, job_id, keys, quota_key=quota_key)
+        )
+
+    async def pick(self, owner: str, group_id: str, job_id: str | None) -> groups.GroupRecord:
+        return await self._call(groups.pick, self.engine, owner, group_id, job_id)
+
+    async def tally(self, owner: str) -> list[groups.TallyRow]:
+        return await self._call(groups.tally, self.engine, owner)
+
+    async def delete_group(self, owner: str, group_id: str) -> bool:
+        return await self._run(lambda: groups.delete(self.engine, owner, group_id))
+
+    async def export_side_by_side(
+        self, owner: str, group_id: str, progress: Callable[[float], None] | None = None
+    ) -> Path:
+        """Render (in a worker thread) or reuse the group's side-by-side MP4; `progress` is
+        called from that thread."""
+        return await self._run(lambda: groups.export_side_by_side(self.engine, owner, group_id, progress))
+
+    async def group_updates(self, owner: str, group_id: str) -> AsyncIterator[JobRecord]:
+        """Every member's record, then each change, until all have finished — delivered
+        from the engine's thread into the caller's loop."""
+        caller = asyncio.get_running_loop()
+        queue: asyncio.Queue[JobRecord | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for record in groups.updates(self.engine, owner, group_id):
+                    caller.call_soon_threadsafe(queue.put_nowait, record)
+            finally:
+                caller.call_soon_threadsafe(queue.put_nowait, None)
+
+        assert self._loop is not None
+        task = asyncio.run_coroutine_threadsafe(pump(), self._loop)
+        try:
+            while (record := await queue.get()) is not None:
+                yield record
+            task.result()  # a refusal (no such group) is raised here
+        finally:
+            task.cancel()

@@ -11,7 +11,7 @@ program plays: libx264 yuv420p (High profile), even sides, `+faststart`.
 Blocking, CPU-bound: call it from a worker thread (`asyncio.to_thread`). Where the time goes
 (bench/side_by_side.py): x264 first, then decoding the members. Everything else is kept
 small: background and captions are drawn once into a YUV canvas (jobs/side_by_side_canvas.py);
-each member is decoded with FFmpeg's threads and scaled by one reusable swscale context
+each member is decoded on one thread and scaled by one reusable swscale context
 straight to its cell's size; a cell is copied into the canvas only when its picture changes;
 and all of that runs on a worker thread while x264 encodes the frame before (the simulator
 renderer's pipeline, providers/render.py).
@@ -20,11 +20,8 @@ renderer's pipeline, providers/render.py).
 from __future__ import annotations
 
 import math
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -199,7 +196,10 @@ class _Decoder:
         self.number, self.path, self.duration, self.cell = number, path, duration, cell
         self._container = av.open(str(path))
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"  # frame threads: decoding runs beside everything else
+        # One decoding thread per member: the frames are made on a worker thread beside x264,
+        # which keeps the cores busy; FFmpeg's frame threads would add a fifth of the decode's
+        # CPU in hand-offs for no gain in wall time (bench/side_by_side.py).
+        stream.thread_type = "NONE"
         self._rate = float(stream.average_rate or stream.guessed_rate or DEFAULT_FPS)
         self._frames = self._container.decode(stream)
         self._scaler = VideoReformatter()  # one swscale context, set up once
@@ -287,35 +287,16 @@ def frames(checked: Plan, progress: Progress | None = None) -> Iterator[av.Video
 
 
 def _encode(checked: Plan, made: Iterator[av.VideoFrame], dest: Path) -> None:
-    """Encode `made` to `dest` atomically (a hidden .part beside it, fsynced, renamed)."""
-    import av
+    """Encode `made` to `dest` atomically with the kept-video settings. The simulator's
+    encoder makes the frames on a worker thread while x264 encodes the ones before."""
+    from providers.render import encode_frames
 
-    # providers/render.py's pipeline: the frames are made on a worker thread while x264
-    # encodes the ones before (both release the GIL), and its errors reach this thread.
-    from providers.render import _FramesAhead
-
-    width, height, fps = checked.grid.width, checked.grid.height, checked.fps
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}.part")
-    try:
-        with (
-            _FramesAhead(made, width, height) as ready,
-            av.open(str(part), mode="w", format="mp4", options={"movflags": "+faststart"}) as container,
-        ):
-            stream = container.add_stream("libx264", rate=fps)
-            stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-            stream.codec_context.gop_size = fps * GOP_SECONDS
-            stream.codec_context.thread_count = 0  # x264 picks the thread count
-            stream.options = dict(X264_OPTIONS)
-            stream.codec_context.open()  # now, while the first frames are made
-            time_base = Fraction(1, fps)
-            for index, frame in enumerate(ready):
-                frame.pts, frame.time_base = index, time_base
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode(None))
-        with part.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(part, dest)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
+    encode_frames(
+        made,
+        width=checked.grid.width,
+        height=checked.grid.height,
+        dest=dest,
+        fps=checked.fps,
+        x264_options=X264_OPTIONS,
+        gop_seconds=GOP_SECONDS,
+    )

@@ -1,19 +1,20 @@
 """The durable job store: one SQLite table of jobs, which is also the history.
 
-One row per job; the columns map 1:1 to `JobRecord` fields, so adding a field to the record
-means adding a dataclass field and a migration that adds the column (`open()` refuses to run
-when a field has no column, so a forgotten migration fails loudly on the first start).
+One row per job; the columns map 1:1 to `JobRecord` fields (the schema and its migrations
+are in jobs/store_schema.py; a history query's SQL and cursor in jobs/history_query.py).
 
-Durability: WAL (or, on a network mount, the DELETE journal with exclusive locking). Every write is one transaction, so a crash at any instant leaves either
-the old row or the new one, and a process crash loses nothing. What a power cut may lose
-depends on the write: a new row, a provider request id and a deletion are fsynced before
-the call returns (`synchronous=FULL`), because a lost request id is a billed job the studio
-no longer knows about. Progress and outcomes (queue position, running, downloading,
-succeeded) are committed without their own fsync (`NORMAL`): a power cut can roll back
-only the latest of them, never past a durable one (the WAL is replayed in order), and the
-engine re-derives them by polling the job again from its request id. The fsync happens on
-the caller's thread, which for the engine is its event loop: with 32 jobs finishing at once,
-an fsync per progress update held every watcher up (bench/concurrency.py).
+Durability: WAL (or, on a network mount, the DELETE journal with exclusive locking;
+jobs/db.py opens the file). Every write is one transaction, so a crash at any instant
+leaves either the old row or the new one, and a process crash loses nothing. What a power
+cut may lose depends on the write: a new row, a provider request id and a deletion are
+fsynced before the call returns (`synchronous=FULL`), because a lost request id is a billed
+job the studio no longer knows about. Progress and outcomes (queue position, running,
+downloading, succeeded) are committed without their own fsync (`NORMAL`): a power cut can
+roll back only the latest of them, never past a durable one (the WAL is replayed in order),
+and the engine re-derives them by polling the job again from its request id. An fsync
+happens on the caller's thread: the engine makes its durable writes from worker threads
+(jobs/submitter.py, jobs/recorder.py) and its progress writes on its loop, where an fsync
+each held every watcher up when 32 jobs finished at once (bench/concurrency.py).
 
 Threading: one connection shared by the engine's event loop and worker threads
 (`check_same_thread=False`), every use guarded by one lock; SQLite work here is sub-millisecond.
@@ -21,8 +22,7 @@ Threading: one connection shared by the engine's event loop and worker threads
 
 from __future__ import annotations
 
-import base64
-import binascii
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -32,108 +32,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from jobs import history_query, store_schema
+from jobs.db import connect, write_transaction
+from jobs.db_journal import Journal
+from jobs.history_query import MAX_PAGE, decode_cursor, encode_cursor
 from jobs.records import ACTIVE_STATES, TERMINAL_STATES, HistoryPage, HistoryQuery, JobRecord
+from jobs.store_schema import MIGRATIONS
+
+# Names other modules and tests import from here (the schema and the cursor live apart).
+__all__ = ["MAX_PAGE", "MIGRATIONS", "JobStore", "decode_cursor", "encode_cursor"]
 
 # Fields stored in a non-native form: JSON text and 0/1 integers.
 JSON_FIELDS: frozenset[str] = frozenset({"options", "locator"})
 BOOL_FIELDS: frozenset[str] = frozenset({"nsfw", "simulated"})
 KNOWN_STATES: frozenset[str] = ACTIVE_STATES | TERMINAL_STATES
-MAX_PAGE = 500
-
-# v1: the jobs table and its indexes. A state CHECK constraint is left out on purpose:
-# SQLite cannot alter a constraint without rebuilding the table, and states are checked here.
-_V1 = (
-    """
-    CREATE TABLE jobs (
-        id TEXT PRIMARY KEY NOT NULL,
-        owner TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        model TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        prompt TEXT NOT NULL,
-        options TEXT NOT NULL DEFAULT '{}',
-        input_image TEXT,
-        request_id TEXT,
-        state TEXT NOT NULL,
-        queue_position INTEGER,
-        error_kind TEXT,
-        error_message TEXT,
-        remote_url TEXT,
-        video_path TEXT,
-        poster_path TEXT,
-        video_duration REAL,
-        video_width INTEGER,
-        video_height INTEGER,
-        video_bytes INTEGER,
-        video_codec TEXT,
-        seed INTEGER,
-        nsfw INTEGER,
-        provider_seconds REAL,
-        created_at REAL NOT NULL,
-        submitted_at REAL,
-        started_at REAL,
-        finished_at REAL,
-        saved_at REAL,
-        simulated INTEGER NOT NULL DEFAULT 0,
-        note TEXT
-    )
-    """,
-    # History paging: newest first per owner, keyset on (created_at, id).
-    "CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC)",
-    # History filters keep the same order so a filtered page is still an index walk.
-    "CREATE INDEX jobs_owner_provider ON jobs (owner, provider, created_at DESC, id DESC)",
-    "CREATE INDEX jobs_owner_model ON jobs (owner, model, created_at DESC, id DESC)",
-    "CREATE INDEX jobs_owner_state ON jobs (owner, state, created_at DESC, id DESC)",
-    # Resume on start: the unfinished jobs of every owner, oldest first.
-    "CREATE INDEX jobs_state_created ON jobs (state, created_at)",
-    # ETA: the latest successful runs of one model.
-    "CREATE INDEX jobs_model_state_finished ON jobs (model, state, finished_at)",
-)
-
-# History totals without a scan: row counts per (owner, provider, model, state), kept by
-# triggers in the connection's TEMP schema. Derived data, never stored in the file: rebuilt
-# on open and whenever another connection has written (PRAGMA data_version), so it needs no
-# migration and cannot drift. COUNT(*) walked every row of the owner's index: a quarter of a
-# millisecond per 10,000 jobs, most of a history page's cost (bench/history.py).
-_COUNTS = (
-    """
-    CREATE TEMP TABLE job_counts (
-        owner TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, state TEXT NOT NULL,
-        n INTEGER NOT NULL, PRIMARY KEY (owner, provider, model, state)
-    ) WITHOUT ROWID
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
-    END
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
-    END
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, provider, model, state ON main.jobs
-    WHEN OLD.owner IS NOT NEW.owner OR OLD.provider IS NOT NEW.provider
-        OR OLD.model IS NOT NEW.model OR OLD.state IS NOT NEW.state
-    BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
-    END
-    """,
-)
-
-# v2: the job locator (what the adapter kept from the submit reply besides the request id).
-# Rows from before it get '{}': their request id alone is the whole locator.
-_V2 = ("ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}'",)
-
-# MIGRATIONS[n] takes a database from user_version n to n + 1. Append only; never edit a
-# released step (databases in the field have already run it).
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2]
 
 
 def _encode(name: str, value: Any) -> Any:
@@ -153,18 +65,6 @@ def _decode(name: str, value: Any) -> Any:
     return value
 
 
-def _escape_like(text: str) -> str:
-    """Make user text literal inside a LIKE pattern (with ESCAPE '\\')."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _casefold_contains(haystack: str | None, needle: str | None) -> int:
-    """SQL function for non-ASCII search text: SQLite's LIKE folds case for ASCII only."""
-    if haystack is None or needle is None:
-        return 0
-    return int(needle in haystack.casefold())
-
-
 # Method `JobStore.list` shadows the builtin inside the class body, so its annotations
 # use these aliases.
 Records = list[JobRecord]
@@ -172,32 +72,10 @@ Floats = list[float]
 Strings = list[str]
 
 
-def encode_cursor(created_at: float, job_id: str) -> str:
-    """The opaque cursor that points just past the job (created_at, job_id)."""
-    raw = json.dumps([created_at, job_id], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[float, str]:
-    """Inverse of `encode_cursor`; ValueError for anything this store did not hand out."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if isinstance(created_at, bool) or not isinstance(created_at, (int, float)):
-            raise TypeError("created_at")
-        if not isinstance(job_id, str):
-            raise TypeError("id")
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValueError(
-            f"The history cursor {cursor!r} is not valid; start again from the first page."
-        ) from exc
-    return float(created_at), job_id
-
-
 class JobStore:
     """Jobs on disk. Open once per process; every method is safe to call from any thread."""
 
-    def __init__(self, db_path: Path, journal: str = "wal") -> None:
+    def __init__(self, db_path: Path, journal: Journal = "wal") -> None:
         self.db_path = Path(db_path)
         # "wal" on a local disk; "delete" (with exclusive locking) on a network or bucket
         # mount, where WAL's shared memory is not safe (jobs/db_journal.py chooses).
@@ -214,25 +92,15 @@ class JobStore:
         with self._lock:
             if self._conn is not None:
                 return
-            self.db_path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: no implicit transactions; every write below says BEGIN.
-            conn = sqlite3.connect(self.db_path, check_same_thread=False, isolation_level=None, timeout=5.0)
+            conn = connect(self.db_path, self.journal, "FULL")
             try:
-                conn.row_factory = sqlite3.Row
-                conn.execute("PRAGMA busy_timeout = 5000")
-                if self.journal == "delete":
-                    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-                    conn.execute("PRAGMA journal_mode = DELETE")
-                else:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
                 conn.execute("PRAGMA foreign_keys = ON")
-                conn.create_function("studio_contains", 2, _casefold_contains, deterministic=True)
-                self._migrate(conn)
-                self._check_columns(conn)
-                for statement in _COUNTS:
-                    conn.execute(statement)
-                self._rebuild_counts(conn)
+                conn.create_function(
+                    history_query.CONTAINS_FUNCTION, 2, history_query.casefold_contains, deterministic=True
+                )
+                store_schema.bring_up_to_date(conn, self.db_path)
+                store_schema.check_columns(conn, self._fields)
+                self._counts_version = store_schema.install_counts(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -246,46 +114,17 @@ class JobStore:
 
     @staticmethod
     def schema_version(conn: sqlite3.Connection) -> int:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        current = self.schema_version(conn)
-        if current > len(MIGRATIONS):
-            raise RuntimeError(
-                f"{self.db_path} has schema version {current}, newer than this studio "
-                f"understands ({len(MIGRATIONS)}). Update the studio, or point STUDIO_DATA_DIR elsewhere."
-            )
-        for version in range(current, len(MIGRATIONS)):
-            # Each step and its version bump commit together: a crash mid-migration leaves
-            # the previous version, which the next start simply migrates again.
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in MIGRATIONS[version]:
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {version + 1}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-
-    def _rebuild_counts(self, conn: sqlite3.Connection) -> None:
-        conn.execute("DELETE FROM temp.job_counts")
-        conn.execute(
-            "INSERT INTO temp.job_counts SELECT owner, provider, model, state, COUNT(*) "
-            "FROM main.jobs GROUP BY owner, provider, model, state"
-        )
-        self._counts_version = int(conn.execute("PRAGMA data_version").fetchone()[0])
-
-    def _check_columns(self, conn: sqlite3.Connection) -> None:
-        columns = {row["name"] for row in conn.execute("PRAGMA table_info(jobs)")}
-        missing = [name for name in self._fields if name not in columns]
-        if missing:
-            raise RuntimeError(
-                f"JobRecord field(s) {', '.join(missing)} have no column in the jobs table: "
-                "add a migration to jobs/store.py MIGRATIONS."
-            )
+        return store_schema.schema_version(conn)
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def reading(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """The connection, held for reads by a table's own module (jobs/group_store.py)."""
+        return self._connection()
+
+    def writing(self, durable: bool = True) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A write transaction for a table's own module (jobs/group_store.py)."""
+        return self._transaction(durable)
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -296,18 +135,12 @@ class JobStore:
 
     @contextmanager
     def _transaction(self, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction. IMMEDIATE takes the write lock up front, so another process
-        writing the same file makes us wait (busy_timeout) rather than fail mid-way.
-        `durable`: fsync the commit (and with it every earlier one) before returning."""
+        """A write transaction (jobs.db.write_transaction). `durable`: fsync the commit
+        (and with it every earlier one) before returning."""
         with self._connection() as conn:
             conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(conn):
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
 
     def _record(self, row: sqlite3.Row) -> JobRecord:
         return JobRecord.from_dict({name: _decode(name, row[name]) for name in self._fields})
@@ -387,24 +220,9 @@ class JobStore:
         matching the filters: from the trigger-kept job_counts when there is no text filter
         (constant time), else a count over the owner's index.
         """
-        where = ["owner = ?"]
-        params: list[Any] = [owner]
-        for column in ("provider", "model", "state"):
-            value = getattr(query, column)
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        text = (query.text or "").strip()
-        if text:
-            if text.isascii():
-                where.append("prompt LIKE ? ESCAPE '\\'")
-                params.append(f"%{_escape_like(text)}%")
-            else:
-                where.append("studio_contains(prompt, ?)")
-                params.append(text.casefold())
-        limit = max(1, min(int(query.limit), MAX_PAGE))
-        page_where = list(where)
-        page_params = list(params)
+        found = history_query.filters(owner, query)
+        limit = history_query.page_limit(query)
+        page_where, page_params = list(found.where), list(found.params)
         if query.before:
             created_at, job_id = decode_cursor(query.before)
             page_where.append("(created_at, id) < (?, ?)")
@@ -415,13 +233,14 @@ class JobStore:
             conn.execute("BEGIN")
             try:
                 rows = conn.execute(sql, [*page_params, limit + 1]).fetchall()
-                if text:  # prompt text is not in the counts: count the matching rows
-                    count_sql = f"SELECT COUNT(*) FROM jobs WHERE {' AND '.join(where)}"
+                if found.has_text:  # prompt text is not in the counts: count the matching rows
+                    count_sql = f"SELECT COUNT(*) FROM jobs WHERE {found.sql}"
                 else:
                     if int(conn.execute("PRAGMA data_version").fetchone()[0]) != self._counts_version:
-                        self._rebuild_counts(conn)  # another connection wrote to the file
-                    count_sql = f"SELECT COALESCE(SUM(n), 0) FROM temp.job_counts WHERE {' AND '.join(where)}"
-                total = conn.execute(count_sql, params).fetchone()[0]
+                        # another connection wrote to the file
+                        self._counts_version = store_schema.rebuild_counts(conn)
+                    count_sql = f"SELECT COALESCE(SUM(n), 0) FROM temp.job_counts WHERE {found.sql}"
+                total = conn.execute(count_sql, found.params).fetchone()[0]
             finally:
                 conn.execute("COMMIT")
         items = [self._record(row) for row in rows[:limit]]

@@ -1,4 +1,5 @@
-"""The programmatic API: the only six public endpoints ("Use via API", gradio_client).
+"""The programmatic API: six of the eight public endpoints ("Use via API", gradio_client);
+the comparison endpoints `/compare` and `/group` are in ui/compare_api.py.
 
     from gradio_client import Client, handle_file
     client = Client("http://127.0.0.1:7860/")

@@ -14,6 +14,7 @@ from jobs.settings import Settings
 from ui import (
     active_jobs,
     api,
+    compare_api,
     generate_panel,
     history_panel,
     keys_panel,
@@ -118,6 +119,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
+        compare_api.render_and_wire(ctx)
         renewal = link_refresh.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}

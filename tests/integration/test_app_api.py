@@ -20,7 +20,7 @@ from tests.e2e.launcher import RunningApp, free_port, launch_app
 T2V = "simulator/dreamina-3-0/text-to-video"
 I2V = "simulator/dreamina-3-0/image-to-video"
 CANARY = "rc-canary-do-not-leak-9f8e7d6c5b4a"
-NAMED = {"/text_to_video", "/image_to_video", "/job", "/cancel", "/history", "/spend"}
+NAMED = {"/text_to_video", "/image_to_video", "/job", "/cancel", "/history", "/spend", "/compare", "/group"}
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def client(app: RunningApp) -> Client:
     return Client(app.url, verbose=False)
 
 
-def test_the_api_page_lists_exactly_the_six_named_endpoints(client: Client) -> None:
+def test_the_api_page_lists_exactly_the_eight_named_endpoints(client: Client) -> None:
     api = client.view_api(return_format="dict", print_info=False)
     assert set(api["named_endpoints"]) == NAMED
     assert api["unnamed_endpoints"] == {}

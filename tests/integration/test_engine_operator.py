@@ -4,16 +4,18 @@ and one per retry (never a key or a prompt), and a hosted provider's local file.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
 
 from jobs.engine import Engine
 from jobs.records import GenerationRequest
-from providers.base import JobLocator, ProviderStatus, Secret, SubmitRequest
+from jobs.store import JobStore
+from providers.base import JobLocator, ProviderError, ProviderStatus, Secret, SubmitRequest
 from tests.fakes import FakeProviders
 from tests.fakes.media import sample_video
-from tests.integration.test_engine import RC_PRO_T2V, make_providers, make_settings, started
+from tests.integration.test_engine import RC_PRO_T2V, WS_T2V_720, make_providers, make_settings, started
 
 PROMPT = "a very particular prompt about a silver heron standing in the fog at dawn, long enough to matter"
 
@@ -88,3 +90,34 @@ async def test_only_the_simulator_may_hand_over_a_local_file(tmp_path: Path) -> 
         assert (await engine.wait("alice", sim.id, timeout=60)).state == "succeeded"
     finally:
         await engine.close()
+
+
+async def test_a_submits_fsynced_writes_run_off_the_engines_loop(
+    tmp_path: Path, fake_providers: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new row, the request id and a refused job's deletion are fsynced before they
+    return (jobs/store.py): on the engine's loop each would hold every other job up."""
+    durable: list[tuple[str, bool]] = []  # (which write, ran on the loop's thread)
+
+    def watched(name: str, method):  # type: ignore[no-untyped-def]
+        def write(store: JobStore, *args: object, **changes: object) -> object:
+            if name != "update" or "request_id" in changes:
+                durable.append((name, threading.get_ident() == loop_thread))
+            return method(store, *args, **changes)
+
+        return write
+
+    for name in ("insert", "update", "delete"):
+        monkeypatch.setattr(JobStore, name, watched(name, getattr(JobStore, name)))
+    loop_thread = threading.get_ident()
+    settings = make_settings(tmp_path / "data", fake_providers, wavespeed_key=Secret("wrong-key"))
+    engine = await started(settings)
+    try:
+        accepted = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
+        assert accepted.state == "queued" and accepted.request_id
+        with pytest.raises(ProviderError):  # a definite refusal: its row is deleted
+            await engine.submit("alice", GenerationRequest("t2v", WS_T2V_720, "a heron", {"duration": 5}))
+    finally:
+        await engine.close()
+    assert [name for name, _ in durable] == ["insert", "update", "insert", "delete"], durable
+    assert not [name for name, on_loop in durable if on_loop], durable

@@ -204,8 +204,8 @@ def test_a_large_jpeg_is_shown_upright_at_the_pan_room_size(tmp_path: Path, orie
     width, height = render.preview_size(2400, 3200)
     planes = render._load_source(image, width, height)
     assert planes[0].shape == (
-        render._even(height * render._PAN_ROOM),
-        render._even(width * render._PAN_ROOM),
+        render.even(height * render._PAN_ROOM),
+        render.even(width * render._PAN_ROOM),
     )
     frame = next(iter(render.image_to_video_frames(image, width=width, height=height, frames=2, seed=3)))
     rgb = frame.to_ndarray(format="rgb24").astype(int)
@@ -256,6 +256,23 @@ def test_encode_frames_takes_arrays_and_images(tmp_path: Path) -> None:
     frames = [rgb, Image.fromarray(rgb[:, ::-1]), np.full((144, 160), 128, np.uint8)]  # RGB, Pillow, I420
     info = probe(render.encode_frames(frames, width=160, height=96, dest=tmp_path / "x.mp4"))
     assert info["size"] == (160, 96) and len(info["hashes"]) == 3  # type: ignore[arg-type]
+
+
+def test_encode_frames_takes_the_callers_x264_options_and_key_frame_interval(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 255, (96, 160, 3), dtype=np.uint8) for _ in range(30)]
+    dest = render.encode_frames(
+        frames, width=160, height=96, dest=tmp_path / "kept.mp4", fps=10,
+        x264_options={"preset": "veryfast", "crf": "20"}, gop_seconds=1,
+    )
+    with av.open(str(dest)) as container:
+        stream = container.streams.video[0]
+        packets = [p for p in container.demux(stream) if p.size]
+        keys = sorted(round(float(p.pts * stream.time_base) * 10) for p in packets if p.is_keyframe)
+        settings = b"".join(bytes(p) for p in packets[:1])
+    assert keys[0] == 0 and len(keys) >= 3  # a key frame at least every second at 10 fps
+    assert max(b - a for a, b in zip(keys, keys[1:], strict=False)) <= 10
+    assert b"crf=20.0" in settings and b"subme=2" in settings  # x264's own note of its settings: veryfast
 
 
 def test_a_failed_encode_leaves_no_file_behind(tmp_path: Path) -> None:

@@ -1,0 +1,90 @@
+"""A history query as SQL: the filters of a `HistoryQuery` as a WHERE clause, and the
+opaque keyset cursor that points just past the last job of a page (jobs/store.py pages
+with them).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jobs.records import HistoryQuery
+
+MAX_PAGE = 500
+# The SQL function the text filter calls for non-ASCII text (register `casefold_contains`).
+CONTAINS_FUNCTION = "studio_contains"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The WHERE clause of a history query, its parameters, and whether it filters on
+    prompt text (which the trigger-kept totals cannot count)."""
+
+    where: tuple[str, ...]
+    params: tuple[Any, ...]
+    has_text: bool
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.where)
+
+
+def filters(owner: str, query: HistoryQuery) -> Filters:
+    """The owner's rows that match the query's provider, model, state and prompt text."""
+    where = ["owner = ?"]
+    params: list[Any] = [owner]
+    for column in ("provider", "model", "state"):
+        value = getattr(query, column)
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    text = (query.text or "").strip()
+    if text:
+        if text.isascii():
+            where.append("prompt LIKE ? ESCAPE '\\'")
+            params.append(f"%{escape_like(text)}%")
+        else:
+            where.append(f"{CONTAINS_FUNCTION}(prompt, ?)")
+            params.append(text.casefold())
+    return Filters(tuple(where), tuple(params), bool(text))
+
+
+def page_limit(query: HistoryQuery) -> int:
+    return max(1, min(int(query.limit), MAX_PAGE))
+
+
+def escape_like(text: str) -> str:
+    """Make user text literal inside a LIKE pattern (with ESCAPE '\\')."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def casefold_contains(haystack: str | None, needle: str | None) -> int:
+    """SQL function for non-ASCII search text: SQLite's LIKE folds case for ASCII only."""
+    if haystack is None or needle is None:
+        return 0
+    return int(needle in haystack.casefold())
+
+
+def encode_cursor(created_at: float, job_id: str) -> str:
+    """The opaque cursor that points just past the job (created_at, job_id)."""
+    raw = json.dumps([created_at, job_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """Inverse of `encode_cursor`; ValueError for anything this store did not hand out."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if isinstance(created_at, bool) or not isinstance(created_at, (int, float)):
+            raise TypeError("created_at")
+        if not isinstance(job_id, str):
+            raise TypeError("id")
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValueError(
+            f"The history cursor {cursor!r} is not valid; start again from the first page."
+        ) from exc
+    return float(created_at), job_id

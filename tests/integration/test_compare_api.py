@@ -1,0 +1,91 @@
+"""The comparison endpoints, called with gradio_client against `python app.py` whose two
+hosted providers are the local fake (and the simulator beside them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import pytest
+from gradio_client import Client
+
+from tests.e2e.launcher import RunningApp, launch_app
+from tests.fakes import FakeProviders
+
+RC_PRO = "runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
+WS_720 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p"
+SIM = "simulator/dreamina-3-0/text-to-video"
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProviders]:
+    with FakeProviders(queue_seconds=0.3, run_seconds=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
+    env = {
+        "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY,
+        "RUNCOMFY_BASE_URL": fake.base_url,
+        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
+        "WAVESPEED_BASE_URL": fake.base_url,
+        "STUDIO_SIM_QUEUE_SECONDS": "0.3",
+        "STUDIO_SIM_RUN_SECONDS": "1",
+        "STUDIO_MAX_USD_PER_DAY": "2",
+    }
+    with launch_app(tmp_path_factory.mktemp("compare-api"), env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client(app: RunningApp) -> Client:
+    return Client(app.url, verbose=False)
+
+
+def test_compare_streams_member_records_and_ends_with_the_side_by_side_and_the_group(
+    client: Client, fake: FakeProviders
+) -> None:
+    before = len(fake.submits())
+    submission = client.submit(
+        prompt="A red kite over green hills",
+        models=[RC_PRO, WS_720, SIM],
+        seed="77",
+        aspect_ratio="16:9",
+        api_name="/compare",
+    )
+    streamed = [update for _video, update in submission]
+    video, group = submission.result()
+    members = [u for u in streamed[:-1] if u and "state" in u]
+    assert {u["model"] for u in members} == {RC_PRO, WS_720, SIM}
+    assert any(u["state"] != "succeeded" for u in members)  # records arrive while they run
+    assert group["id"] and len(group["jobs"]) == 3
+    assert all(job["group_id"] == group["id"] and job["state"] == "succeeded" for job in group["jobs"])
+    assert all(job["seed"] == 77 and job["options"]["aspect_ratio"] == "16:9" for job in group["jobs"])
+    assert group["price_usd"] > 0 and "owner" not in group and "poster_path" not in group
+    assert group["side_by_side_url"] and group["poster_url"]
+    assert len(fake.submits()) - before == 2
+    with av.open(str(Path(video))) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+
+    again = client.predict(group_id=group["id"], api_name="/group")
+    assert [j["id"] for j in again["jobs"]] == [j["id"] for j in group["jobs"]]
+    assert again["side_by_side_url"]
+
+
+def test_compare_refuses_bad_input_naming_model_and_field_and_sends_nothing(
+    client: Client, fake: FakeProviders
+) -> None:
+    before = len(fake.submits())
+    with pytest.raises(Exception, match=r"(?i)WaveSpeedAI .*duration"):
+        client.predict(prompt="x", models=[RC_PRO, WS_720], duration="7", api_name="/compare")
+    with pytest.raises(Exception, match=r"Limit reached: .* a day for everyone; .* these 6 videos cost \$3.60"):
+        client.predict(
+            prompt="x", models=[RC_PRO, "wavespeed/bytedance/dreamina-v3.0/text-to-video-1080p"], takes="3",
+            api_name="/compare",
+        )
+    with pytest.raises(Exception, match="no comparison"):
+        client.predict(group_id="nope", api_name="/group")
+    assert len(fake.submits()) == before

@@ -1,0 +1,179 @@
+"""Comparisons (jobs/groups.py) against the local fake providers and the simulator: the
+members run in parallel with one prompt and seed, takes get distinct seeds, the group is
+reserved whole or refused whole, a failing member leaves the others, a restart resumes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import av
+import pytest
+
+from jobs import groups
+from jobs.engine import Engine, QuotaError
+from jobs.group_plan import CompareRequest, option_plan
+from jobs.group_store import GroupStore
+from providers.base import ValidationError
+from tests.fakes import FakeProviders
+from tests.integration.test_engine import RC_PRO_T2V, SIM_T2V, WS_T2V_720, make_settings, started
+
+THREE = (RC_PRO_T2V, WS_T2V_720, SIM_T2V)
+PROMPT = "a red kite over green hills"
+
+
+def compare(*models: str, **changes: object) -> CompareRequest:
+    values: dict[str, object] = {"kind": "t2v", "prompt": PROMPT, "models": tuple(models or THREE)}
+    values.update(changes)
+    return CompareRequest(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def engine(tmp_path: Path, fake_providers: FakeProviders) -> AsyncIterator[Engine]:
+    eng = await started(make_settings(tmp_path / "data", fake_providers, sim_queue_seconds=0.3, sim_run_seconds=1.0))
+    yield eng
+    await eng.close()
+
+
+async def finished(engine: Engine, owner: str, group_id: str, timeout: float = 60) -> groups.GroupView:
+    async def drain() -> None:
+        async for _ in groups.updates(engine, owner, group_id):
+            pass
+
+    await asyncio.wait_for(drain(), timeout)
+    found = await groups.view(engine, owner, group_id)
+    assert found is not None
+    return found
+
+
+async def test_three_models_on_two_providers_and_the_simulator_run_at_once_with_one_prompt_and_seed(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    fake_providers.set_timing(queue_seconds=0.5, run_seconds=1.5)
+    began = time.monotonic()
+    started_view = await groups.start(engine, "alice", compare(seed=4242, options={"aspect_ratio": "16:9"}))
+    done = await finished(engine, "alice", started_view.group.id)
+    wall = time.monotonic() - began
+
+    assert [j.state for j in done.jobs if j] == ["succeeded"] * 3
+    slowest = max(j.finished_at - j.created_at for j in done.jobs if j and j.finished_at)
+    total = sum(j.finished_at - j.created_at for j in done.jobs if j and j.finished_at)
+    assert wall <= 1.3 * slowest, (wall, slowest, total)  # parallel: not the sum
+    sent = [r.json for r in fake_providers.submits()]
+    assert len(sent) == 2
+    assert all(body["prompt"] == PROMPT and body["seed"] == 4242 for body in sent), sent
+    simulated = next(j for j in done.jobs if j and j.provider == "simulator")
+    assert simulated.seed == 4242 and simulated.prompt == PROMPT
+    assert {j.group_id for j in done.jobs if j} == {done.group.id}
+    assert all(j.options.get("aspect_ratio") == "16:9" for j in done.jobs if j)
+    assert done.group.poster_path and Path(done.group.poster_path).read_bytes()[8:12] == b"WEBP"
+
+
+async def test_takes_send_distinct_seeds_and_models_share_each_takes_seed(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    fixed = await groups.start(engine, "alice", compare(WS_T2V_720, takes=3, seed=100))
+    assert [m.seed for m in fixed.group.members] == [100, 101, 102]
+    assert sorted(r.json["seed"] for r in fake_providers.submits("wavespeed")) == [100, 101, 102]
+
+    shared = await groups.start(engine, "alice", compare(RC_PRO_T2V, WS_T2V_720, takes=2))
+    seeds = {(m.model, m.take): m.seed for m in shared.group.members}
+    assert seeds[(RC_PRO_T2V, 1)] == seeds[(WS_T2V_720, 1)] != seeds[(RC_PRO_T2V, 2)] == seeds[(WS_T2V_720, 2)]
+    await finished(engine, "alice", fixed.group.id)
+    await finished(engine, "alice", shared.group.id)
+
+
+async def test_a_group_over_a_money_limit_sends_nothing_and_says_which_limit(
+    tmp_path: Path, fake_providers: FakeProviders
+) -> None:
+    eng = await started(make_settings(tmp_path / "data", fake_providers, max_usd_per_day=0.70))
+    try:
+        one = await groups.quote(eng, compare(RC_PRO_T2V, WS_T2V_720))
+        assert one.total_usd > 0.70 and len(one.members) == 2
+        with pytest.raises(QuotaError) as refused:
+            await groups.start(eng, "alice", compare(RC_PRO_T2V, WS_T2V_720))
+        assert refused.value.limit == "STUDIO_MAX_USD_PER_DAY" and "these 2 videos cost" in refused.value.message
+        assert fake_providers.submits() == []
+        assert eng.spend(None)["jobs"] == 0
+        assert GroupStore(eng.store).all("alice") == []
+        # The same limit lets a group within it through, every member reserved at once.
+        fine = await groups.start(eng, "alice", compare(WS_T2V_720, SIM_T2V))
+        assert len(fake_providers.submits()) == 1 and len(fine.group.members) == 2
+        await finished(eng, "alice", fine.group.id)
+    finally:
+        await eng.close()
+
+
+async def test_one_member_failing_leaves_the_others_and_the_group_intact(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    fake_providers.add_fault("submit", "status", provider="wavespeed", status=400)  # a definite refusal
+    view = await groups.start(engine, "alice", compare(seed=9))
+    done = await finished(engine, "alice", view.group.id)
+    states = {j.provider: j.state for j in done.jobs if j}
+    assert states == {"runcomfy": "succeeded", "wavespeed": "failed", "simulator": "succeeded"}
+    failed = next(j for j in done.jobs if j and j.state == "failed")
+    assert failed.error_message and failed.group_id == view.group.id
+    assert engine.spend(None)["jobs"] == 2  # the refused member's reservation was freed
+
+    # Retry the failed cell alone: a new job in the same place, the others untouched.
+    again = await groups.retry(engine, "alice", view.group.id, failed.id)
+    assert again.group.members[1].job_id != failed.id and again.group.job_ids[0] == view.group.job_ids[0]
+    done = await finished(engine, "alice", view.group.id)
+    assert [j.state for j in done.jobs if j] == ["succeeded"] * 3
+    assert done.jobs[1] is not None and done.jobs[1].seed == 9
+
+
+async def test_bad_input_names_the_model_and_field_before_anything_is_billed(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    cases = [
+        (compare(per_model={WS_T2V_720: {"duration": 7}}), "duration", "WaveSpeedAI"),
+        (compare(options={"aspect_ratio": "4:5"}), "aspect_ratio", "RunComfy"),
+        (compare(RC_PRO_T2V), "models", "2 to 6"),
+        (compare(RC_PRO_T2V, RC_PRO_T2V), "models", "twice"),
+        (compare(takes=3), "models", "is 9"),
+        (compare(seed="abc"), "seed", "Seed"),
+        (compare(options={"frames": 121}, models=(WS_T2V_720, "wavespeed/bytedance/dreamina-v3.0/text-to-video-1080p")), "frames", "none of"),
+    ]
+    for request, field, words in cases:
+        with pytest.raises(ValidationError) as refused:
+            await groups.start(engine, "alice", request)
+        assert refused.value.field == field and words in refused.value.message, (field, refused.value.message)
+    assert fake_providers.submits() == [] and engine.spend(None)["jobs"] == 0
+
+
+def test_shared_options_are_those_every_chosen_model_takes_with_their_common_choices() -> None:
+    from providers.registry import builtin_registry
+
+    plan = option_plan(builtin_registry(), THREE)
+    assert list(plan.shared) == ["aspect_ratio"]
+    assert "4:5" not in (plan.shared["aspect_ratio"].choices or ())  # RunComfy Pro lacks it
+    assert [p.name for p in plan.per_model[RC_PRO_T2V]] == ["frames"]
+    assert [p.name for p in plan.per_model[WS_T2V_720]] == ["duration"]
+    assert [p.name for p in plan.per_model[SIM_T2V]] == ["frames", "resolution"]
+
+
+async def test_a_restart_mid_group_resumes_every_member_and_the_group_reopens(
+    tmp_path: Path, fake_providers: FakeProviders
+) -> None:
+    fake_providers.set_timing(queue_seconds=1.0, run_seconds=1.0)
+    settings = make_settings(tmp_path / "data", fake_providers, sim_queue_seconds=1.0, sim_run_seconds=1.0)
+    first = await started(settings)
+    view = await groups.start(first, "alice", compare(seed=5))
+    assert all(j and j.state == "queued" for j in view.jobs)
+    await first.close()  # the studio stops with every member still queued
+
+    second = await started(settings)
+    try:
+        done = await finished(second, "alice", view.group.id)
+        assert [j.state for j in done.jobs if j] == ["succeeded"] * 3
+        assert done.group.job_ids == view.group.job_ids and len(fake_providers.submits()) == 2
+        path = await groups.export_side_by_side(second, "alice", view.group.id)
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+    finally:
+        await second.close()

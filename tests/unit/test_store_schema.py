@@ -1,0 +1,284 @@
+"""The job store's file: migrations move old databases forward (and a broken or newer one
+is refused), a damaged file is noticed, and a killed writer never leaves a broken database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import jobs.store_schema as schema
+from jobs.records import HistoryQuery
+from jobs.store import JobStore
+from tests.unit.store_kit import make_job
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# -- migrations --------------------------------------------------------------------------
+
+# The v1 schema exactly as released. Frozen here on purpose: later versions must still
+# migrate a database that an old studio wrote.
+V1_SNAPSHOT = """
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, model TEXT NOT NULL,
+    provider TEXT NOT NULL, prompt TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',
+    input_image TEXT, request_id TEXT, state TEXT NOT NULL, queue_position INTEGER,
+    error_kind TEXT, error_message TEXT, remote_url TEXT, video_path TEXT, poster_path TEXT,
+    video_duration REAL, video_width INTEGER, video_height INTEGER, video_bytes INTEGER,
+    video_codec TEXT, seed INTEGER, nsfw INTEGER, provider_seconds REAL, created_at REAL NOT NULL,
+    submitted_at REAL, started_at REAL, finished_at REAL, saved_at REAL,
+    simulated INTEGER NOT NULL DEFAULT 0, note TEXT
+);
+CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC);
+INSERT INTO jobs (id, owner, kind, model, provider, prompt, options, state, created_at, nsfw, simulated)
+VALUES ('old-1', 'alice', 't2v', 'simulator/x', 'simulator', 'from v1', '{"seed": 3}', 'succeeded', 5.0, 1, 1);
+PRAGMA user_version = 1;
+"""
+
+
+def write_v1(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SNAPSHOT)
+    conn.close()
+
+
+def user_version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_empty_v0_database_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE unrelated (x)")  # a v0 file that exists but has no jobs table
+    conn.close()
+    store = JobStore(path)
+    store.open()
+    assert user_version(path) == len(schema.MIGRATIONS)
+    store.insert(make_job("a"))
+    assert store.get("a") == make_job("a")
+    store.close()
+
+
+def test_a_v1_database_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    store = JobStore(path)
+    store.open()
+    assert user_version(path) == len(schema.MIGRATIONS)
+    old = store.get("old-1")
+    assert old.prompt == "from v1" and old.options == {"seed": 3} and old.nsfw is True and old.simulated
+    assert old.locator == {}, "a row from before locators has its request id as its whole locator"
+    store.close()
+
+
+def test_later_migrations_run_in_order_and_keep_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    steps = [
+        *schema.MIGRATIONS,
+        ("CREATE TABLE step_two (n INTEGER)", "INSERT INTO step_two VALUES (2)"),
+        ("INSERT INTO step_two SELECT n + 1 FROM step_two",),  # needs step two to have run
+    ]
+    monkeypatch.setattr(schema, "MIGRATIONS", steps)
+    store = JobStore(path)
+    store.open()
+    store.close()
+    assert user_version(path) == len(steps)
+    conn = sqlite3.connect(path)
+    assert sorted(r[0] for r in conn.execute("SELECT n FROM step_two")) == [2, 3]
+    assert conn.execute("SELECT prompt FROM jobs WHERE id = 'old-1'").fetchone()[0] == "from v1"
+    conn.close()
+    store.open()  # re-opening at the current version runs nothing again
+    store.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM step_two").fetchone()[0] == 2
+    conn.close()
+
+
+def test_a_failing_migration_rolls_back_to_the_previous_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    broken = ("CREATE TABLE half_done (x)", "THIS IS NOT SQL")
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
+    with pytest.raises(sqlite3.OperationalError):
+        JobStore(path).open()
+    assert user_version(path) == len(schema.MIGRATIONS) - 1, "the steps before the broken one stay"
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'half_done'").fetchone() is None
+    conn.close()
+
+
+def test_a_database_from_a_newer_studio_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer"):
+        JobStore(path).open()
+
+
+def test_a_field_without_a_column_is_caught_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SNAPSHOT.replace("note TEXT", "unused TEXT"))
+    conn.close()
+    with pytest.raises(RuntimeError, match="note.*migration"):
+        JobStore(path).open()
+
+
+# -- damage and crashes ------------------------------------------------------------------
+
+
+def test_integrity_check_notices_a_damaged_file(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    store = JobStore(path)
+    store.open()
+    for n in range(300):
+        store.insert(make_job(f"job-{n:03d}", created_at=float(n), prompt="x" * 200))
+    assert store.integrity_ok()
+    store.close()  # checkpoints the WAL into the main file
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for offset in range(3 * page, len(data) - page, 2 * page):  # scribble over many pages
+        data[offset + 100 : offset + 400] = os.urandom(300)
+    path.write_bytes(bytes(data))
+    damaged = JobStore(path)
+    try:
+        damaged.open()
+    except sqlite3.DatabaseError:
+        return  # refusing to open is also noticing
+    assert not damaged.integrity_ok()
+    damaged.close()
+
+
+CRASH_WRITER = r"""
+import sys
+from pathlib import Path
+from jobs.records import JobRecord
+from jobs.store import JobStore
+
+store = JobStore(Path(sys.argv[1]))
+store.open()
+tag = sys.argv[2]
+n = 0
+
+
+def ack(state, job_id):
+    # One write per line: print() with PYTHONUNBUFFERED=1 writes each piece
+    # separately, so a kill could land between "queued" and the id.
+    sys.stdout.write(f"{state} {job_id}\n")
+    sys.stdout.flush()
+
+
+while True:
+    job_id = f"{tag}-{n:06d}"
+    store.insert(JobRecord(id=job_id, owner=f"owner-{n % 3}", kind="t2v", model="m", provider="simulator",
+                           prompt=f"prompt {job_id} " * 40, options={"job": job_id, "pad": "x" * 700},
+                           created_at=float(n)))
+    ack("submitting", job_id)
+    store.update(job_id, state="queued", request_id="req-" + job_id, submitted_at=n + 0.5,
+                 note="queued " + job_id * 20)
+    ack("queued", job_id)
+    store.update(job_id, state="succeeded", video_path=f"videos/{job_id}.mp4", video_bytes=n,
+                 finished_at=n + 1.0, note="done " + job_id * 30)
+    ack("succeeded", job_id)
+    n += 1
+"""
+
+PROGRESS = {"submitting": 0, "queued": 1, "succeeded": 2}
+
+
+def test_a_writer_killed_mid_write_leaves_a_whole_database(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    acknowledged: dict[str, str] = {}
+    for round_no, lines_before_kill in enumerate([1, 40, 97, 160, 233]):
+        child = subprocess.Popen(
+            [sys.executable, "-c", CRASH_WRITER, str(path), f"r{round_no}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO_ROOT,
+        )
+        assert child.stdout is not None
+        lines: list[str] = []
+        while len(lines) < lines_before_kill:
+            line = child.stdout.readline()
+            assert line, f"writer exited early: {child.stderr.read() if child.stderr else ''}"
+            lines.append(line)
+        child.send_signal(signal.SIGKILL)  # mid-loop: usually inside some transaction
+        out, _err = child.communicate()
+        assert child.returncode == -signal.SIGKILL
+        # The child printed each line only after its commit returned. A kill
+        # can still cut the last line short; an unfinished line acknowledges nothing.
+        finished = out.split("\n")[:-1]
+        for line in lines + finished:
+            state, job_id = line.split()
+            if PROGRESS[state] >= PROGRESS[acknowledged.get(job_id, "submitting")]:
+                acknowledged[job_id] = state
+
+    store = JobStore(path)
+    store.open()
+    assert store.integrity_ok()
+    rows = {r.id: r for r in store.unfinished()}
+    for owner in ("owner-0", "owner-1", "owner-2"):
+        cursor = None
+        while True:
+            page = store.list(owner, HistoryQuery(limit=500, before=cursor))
+            rows.update((r.id, r) for r in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+    for job_id, state in acknowledged.items():
+        assert job_id in rows, f"{job_id} was committed but is gone"
+        assert PROGRESS[rows[job_id].state] >= PROGRESS[state]
+    for job_id, record in rows.items():  # no half-written row anywhere
+        n = int(job_id.split("-")[1])
+        assert record.prompt == f"prompt {job_id} " * 40
+        assert record.options == {"job": job_id, "pad": "x" * 700}
+        if record.state == "submitting":
+            assert record.request_id is None and record.note is None
+        elif record.state == "queued":
+            assert record.request_id == "req-" + job_id and record.note == "queued " + job_id * 20
+            assert record.video_path is None
+        else:
+            assert record.state == "succeeded"
+            assert record.video_path == f"videos/{job_id}.mp4" and record.video_bytes == n
+            assert record.finished_at == n + 1.0 and record.note == "done " + job_id * 30
+    assert len(rows) >= len(acknowledged) > 100
+    store.close()
+
+
+def test_a_v2_database_is_migrated_to_v3_keeping_its_rows_outside_any_group(tmp_path: Path) -> None:
+    path = tmp_path / "studio.sqlite3"
+    write_v1(path)
+    conn = sqlite3.connect(path)  # v2 as it was released: the locator column
+    conn.executescript(
+        "ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}';"
+        "UPDATE jobs SET locator = '{\"status_url\": \"https://x/1\"}';"
+        "PRAGMA user_version = 2;"
+    )
+    conn.close()
+    store = JobStore(path)
+    store.open()
+    assert user_version(path) == len(schema.MIGRATIONS) >= 3
+    old = store.get("old-1")
+    assert old is not None and old.group_id is None and old.locator == {"status_url": "https://x/1"}
+    assert store.list("alice", HistoryQuery()).items == [old]
+    with store.reading() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM groups").fetchone()[0] == 0
+    store.close()

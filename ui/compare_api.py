@@ -1,0 +1,173 @@
+"""The comparison endpoints: `/compare` and `/group` (jobs/groups.py does the work).
+
+    video, group = client.predict(
+        prompt="A paper boat in the rain",
+        models=["runcomfy/bytedance/dreamina-3-0/pro/text-to-video",
+                "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p",
+                "simulator/dreamina-3-0/text-to-video"],
+        seed=42, aspect_ratio="16:9", api_name="/compare")
+    client.predict(group_id=group["id"], api_name="/group")
+
+`/compare` streams each member's job record as it changes (as `(None, record)`), and ends
+with the side-by-side MP4 of the finished members (None with fewer than two) and the group
+record: `{"id", "prompt", "members", "jobs": [job records, each with "group_id"], "price_usd",
+"pick", "poster_url", "side_by_side_url", ...}`. Bad input is refused before anything is
+billed, naming the model and the field; a group over a money limit is refused whole.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import gradio as gr
+from gradio.blocks import Block
+
+from jobs.group_plan import CompareRequest
+from jobs.groups import GroupView, names_hidden
+from jobs.records import JobRecord
+from providers.base import Kind, StudioError, ValidationError
+from ui import controls, owners
+from ui.api import public_record, root_url
+from ui.session import Context
+
+SHARED_NAMES = ("aspect_ratio", "frames", "duration", "resolution")
+
+
+def option_names(ctx: Context) -> list[str]:
+    """The shared options the endpoint takes: every option name a model declares (the seed
+    has its own parameter), the issue's four first."""
+    found = dict.fromkeys(n for n in SHARED_NAMES if any(spec.accepts(n) for spec in ctx.registry.models()))
+    for kind in ("t2v", "i2v"):
+        found.update(dict.fromkeys(controls.option_params(ctx.registry, kind)))  # type: ignore[arg-type]
+    return list(found)
+
+
+def public_group(view: GroupView, ctx: Context, request: gr.Request, side_by_side: str | None = None) -> dict[str, Any]:
+    """A group as the API answers it: no owner, no paths (signed URLs), its members' job
+    records in grid order."""
+    group = view.group
+    data = group.to_dict()
+    for private in ("owner", "poster_path", "side_by_side_path", "side_by_side_jobs"):
+        data.pop(private, None)
+    data["price_usd"] = group.price_usd
+    data["names_hidden"] = names_hidden(group)
+    data["jobs"] = [public_record(job, ctx, request) if job else None for job in view.jobs]
+    root = root_url(request)
+    data["poster_url"] = ctx.guard.links.api_url(root, group.owner, group.poster_path)
+    data["side_by_side_url"] = ctx.guard.links.api_url(root, group.owner, side_by_side) if side_by_side else None
+    return data
+
+
+def _kind(ctx: Context, models: list[str]) -> Kind:
+    for model in models:
+        spec = ctx.registry.model_or_none(model)
+        if spec is not None:
+            return spec.kind
+    return "t2v"
+
+
+def _takes(raw: object) -> int:
+    text = str(raw).strip() if raw not in (None, "") else "1"
+    if not text.isdigit():
+        raise ValidationError("takes", f"Takes: a whole number from 1 to 6; got {raw!r}.")
+    return int(text)
+
+
+def _models(raw: object) -> list[str]:
+    if isinstance(raw, str):
+        return [m.strip() for m in raw.split(",") if m.strip()]
+    return [str(m).strip() for m in (raw or []) if str(m).strip()]  # type: ignore[attr-defined]
+
+
+def _compare(ctx: Context, names: list[str]) -> Any:
+    studio, settings = ctx.studio, ctx.settings
+
+    async def compare(
+        request: gr.Request,
+        prompt: str,
+        models: Any = None,
+        takes: Any = 1,
+        seed: Any = None,
+        image: str | None = None,
+        fit_image: bool = False,
+        **values: Any,
+    ) -> Any:
+        owner = owners.owner_for_api(settings, request)
+        chosen = _models(models)
+        try:
+            asked = CompareRequest(
+                kind=_kind(ctx, chosen),
+                prompt=prompt or "",
+                models=tuple(chosen),
+                takes=_takes(takes),
+                seed=seed,
+                image=image or None,
+                fit_image=bool(fit_image),
+                options={k: v for k, v in values.items() if v not in (None, "")},
+            )
+            started = await studio.compare(owner, asked, quota_key=owners.quota_key(settings, request))
+        except StudioError as error:
+            raise gr.Error(error.message, print_exception=False) from None
+        final: dict[str, JobRecord] = {}
+        async for update in studio.group_updates(owner, started.group.id):
+            final[update.id] = update
+            yield None, public_record(update, ctx, request)
+        view = await studio.group(owner, started.group.id)
+        assert view is not None
+        video = None
+        if len(view.succeeded) >= 2:
+            path = await studio.export_side_by_side(owner, view.group.id)
+            video = ctx.guard.links.page_file(owner, path, f"dreamina-compare_{view.group.id}.mp4")
+            view = await studio.group(owner, view.group.id) or view
+        yield video, public_group(view, ctx, request, view.group.side_by_side_path)
+
+    signature = inspect.signature(compare)
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in names]
+    compare.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
+    return compare
+
+
+def render_and_wire(ctx: Context) -> None:
+    """Hidden inputs give /compare keyword parameters (a list of model ids, a file for the
+    image, every option as text so validation names a bad one); /group is a typed function."""
+    studio, settings = ctx.studio, ctx.settings
+    names = option_names(ctx)
+    ids = [spec.id for spec in ctx.registry.models()]
+    with gr.Column(visible=False):
+        fields: dict[str, Block] = {
+            "prompt": gr.Textbox(label="prompt"),
+            "models": gr.Dropdown(ids, value=[], multiselect=True, allow_custom_value=True, label="models"),
+            "takes": gr.Textbox("1", label="takes"),
+            "seed": gr.Textbox(None, label="seed"),
+            "image": gr.File(None, type="filepath", label="image"),
+            "fit_image": gr.Checkbox(False, label="fit_image"),
+        }
+        for name in names:
+            fields[name] = gr.Textbox(None, label=name)
+        video = gr.File(label="side_by_side")
+        group_json = gr.JSON(label="group")
+        trigger = gr.Button("compare")
+    trigger.click(
+        _compare(ctx, names),
+        inputs_kwargs=fields,
+        outputs=[video, group_json],
+        api_name="compare",
+        api_description=(
+            "One prompt on 2-6 models (and/or takes) at once: streams each member's job record, ends with "
+            "(side-by-side video, group). Shared options apply to every chosen model that takes them."
+        ),
+        concurrency_limit=None,
+    )
+
+    async def group(group_id: str, request: gr.Request) -> dict:
+        """One of your comparisons by id: its members' job records, prices, pick and files."""
+        owner = owners.owner_for_api(settings, request)
+        view = await studio.group(owner, group_id)
+        if view is None:
+            raise gr.Error(f"Comparison: no comparison '{group_id}' in your history.", print_exception=False)
+        path = view.group.side_by_side_path
+        return public_group(view, ctx, request, path if view.group.side_by_side_jobs else None)
+
+    gr.api(group, api_name="group", concurrency_limit=None)
