@@ -60,16 +60,21 @@ def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[
     return data
 
 
-def video_file(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any] | None:
-    """The finished video as the generate endpoints return it: Gradio's file object with
-    the signed URL as both its `path` and `url` (Gradio passes an http URL through without
-    copying it into its cache, so no server path is ever sent) and the download name.
-    gradio_client fetches it as file=<path>, which the gate serves by its signature."""
-    name = download_name(record, registry=ctx.registry)
-    url = ctx.guard.links.api_url(root_url(request), record.owner, record.video_path, name)
+def file_answer(url: str | None, name: str) -> dict[str, Any] | None:
+    """A file as a named endpoint returns it: Gradio's file object with the signed URL
+    (media_links.api_url) as both its `path` and `url` and `name` as its name. Gradio passes
+    an http URL through without copying it into its cache, so no server path is ever sent;
+    gradio_client fetches it as file=<path>, which the gate serves by its signature. The
+    event needs postprocess=False (a gr.File would take the URL for a file to download)."""
     if url is None:
         return None
     return gr.FileData(path=url, url=url, orig_name=name, mime_type="video/mp4").model_dump()
+
+
+def video_file(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any] | None:
+    """The finished video of a generate endpoint, under its download name."""
+    name = download_name(record, registry=ctx.registry)
+    return file_answer(ctx.guard.links.api_url(root_url(request), record.owner, record.video_path, name), name)
 
 
 def _fail(error: StudioError) -> gr.Error:

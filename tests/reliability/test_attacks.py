@@ -235,7 +235,17 @@ def test_raw_queue_answers_of_every_named_endpoint_carry_no_owner_id_and_no_serv
         answers[f"{mode} cancel"] = call("cancel", job_id=job_id)
         answers[f"{mode} history"] = call("history", limit=50)
         answers[f"{mode} spend"] = call("spend")
-        assert "/studio-media/" in t2v and "/studio-media/" in i2v
+        # A comparison (two takes) from another visitor, whose hour is still whole.
+        other = httpx.Client(
+            base_url=app.url, timeout=60, headers={"X-Forwarded-For": "192.0.2.91"} if login is None else {}
+        )
+        other.cookies = session.cookies
+        call = functools.partial(_raw_named_call, other, config, secrets.token_hex(8))
+        compare = call("compare", prompt="raw compare", models=[SIM], takes="2")
+        group_id = re.findall(r'"group_id": ?"([^"]+)"', compare)[-1]
+        answers[f"{mode} compare"] = compare
+        answers[f"{mode} group"] = call("group", group_id=group_id)
+        assert "/studio-media/" in t2v and "/studio-media/" in i2v and "dreamina-compare_" in compare
         leaks = {
             name: [w for w in ("alice", "browser-", '"api-', str(app.data_dir), str(app.workdir)) if w in text]
             + SERVER_PATH.findall(text)
