@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-from ui.gradio_internals import quiet_idle_queue
+from ui.gradio_internals import lazy_session_state, quiet_idle_queue
 from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
@@ -44,6 +44,7 @@ def main() -> None:
         demo.queue(default_concurrency_limit=None)
         quiet_idle_queue(demo)
         _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings, guard))
+        lazy_session_state(demo)
         print(f"Dreamina Studio is running at {url}", flush=True)
         demo.block_thread()
     finally:

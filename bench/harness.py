@@ -278,9 +278,11 @@ def launch_app(
     env: Mapping[str, str] | None = None,
     argv: Sequence[str] = ("app.py",),
     timeout: float = 120,
+    repo: Path = REPO,
 ) -> Iterator[App]:
     """Run `python app.py` (or `argv`) on a free port; with `fake`, the provider keys and base
-    URLs point at it. Stopped (SIGTERM, by pid) when the block ends."""
+    URLs point at it; `repo` is the checkout it runs from (another one: a before/after run).
+    Stopped (SIGTERM, by pid) when the block ends."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     extra = {
@@ -303,7 +305,11 @@ def launch_app(
     with open(log_path, "wb") as out:
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, *argv], cwd=REPO, env=child_env(extra), stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, *argv],
+            cwd=repo,
+            env={**child_env(extra), "PYTHONPATH": str(repo)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -123,7 +123,7 @@ def option_plan(registry: Registry, models: Sequence[str]) -> OptionPlan:
     for name in names:
         params = [spec.param(name) for spec in specs]
         found = [p for p in params if p is not None]
-        one = _shared_param(found) if len(found) == len(specs) and len(specs) > 1 else None
+        one = _shared_param(found) if len(found) == len(specs) else None
         if one is not None:
             shared[name] = one
             continue

@@ -102,15 +102,24 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
         request: gr.Request,
         prompt: str,
         model: str = "",
-        image: str | None = None,
+        image: dict | None = None,
         fit_image: bool = False,
         **values: Any,
     ) -> Any:
+        # The inputs arrive as sent (preprocess=False): text as the caller typed it, the
+        # image as Gradio's file data, which counts only from Gradio's upload folder.
         owner = owners.owner_for_api(settings, request)
-        chosen = (model or "").strip() or controls.default_model(registry, kind, ctx.readiness(None))
+        chosen = _text(model).strip() or controls.default_model(registry, kind, ctx.readiness(None))
         try:
             generation = rules.build_request(
-                registry, kind, chosen, prompt, values, image, bool(fit_image), only_accepted=False
+                registry,
+                kind,
+                chosen,
+                _text(prompt),
+                {name: None if value is None else str(value) for name, value in values.items()},
+                controls.uploaded_path(image),
+                bool(fit_image),
+                only_accepted=False,
             )
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
@@ -130,6 +139,10 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
     named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in options]
     generate.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
     return generate
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _api_field(param: ParamSpec) -> gr.Textbox:
@@ -170,14 +183,17 @@ def render_and_wire(ctx: Context) -> None:
             _generate(ctx, kind_, list(params)),
             inputs_kwargs=fields,
             outputs=[video, record_json],
-            # The handler returns the file object itself (video_file): no server path.
-            postprocess=False,
             api_name=name,
             api_description=(
                 f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job). "
                 f"{numbers} are whole numbers (121 or '121'); leave empty what the model does not take."
             ),
             concurrency_limit=None,
+            # Each component's pre- and postprocessing is a worker-thread round trip per
+            # input and per streamed update; the handler takes and gives raw values instead
+            # (the video as a file object naming its signed URL: video_file, no server path).
+            preprocess=False,
+            postprocess=False,
         )
 
     async def job(job_id: str, request: gr.Request) -> dict:

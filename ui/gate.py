@@ -140,9 +140,10 @@ class StudioGate:
             await self.app(scope, receive, send)
 
     def _media_path(self, requested: str) -> bool:
-        """A request straight for a file in the media folders (never served that way)."""
+        """A request straight for a file in the media folders (never served that way). The
+        last part is not followed: an issued link (ui/media_links.py) points into them."""
         try:
-            target = Path(requested).resolve()
+            target = Path(requested).parent.resolve() / Path(requested).name
         except (OSError, ValueError):
             return False
         return any(target.is_relative_to(folder.resolve()) for folder in self.settings.media_dirs)

@@ -15,6 +15,7 @@ from ui import (
     active_jobs,
     api,
     compare_api,
+    compare_tab,
     generate_panel,
     history_panel,
     keys_panel,
@@ -88,10 +89,10 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
     """The whole app. `studio` must be started before the first request; `guard` must be
     the one passed to launch_options (the page issues the media links its gate checks)."""
     ctx = Context(settings, studio, guard)
-    # Gradio's cache (uploads, the copies of served media) is swept of files older than a
-    # media link's life (an hour); an open page renews its own (ui/link_refresh.py).
-    life = guard.links.lifetime
-    with gr.Blocks(title=TITLE, delete_cache=(max(1, life // 6), life), analytics_enabled=False) as demo:
+    serve_media_in_place(settings)
+    # Gradio's cache (uploads, export copies) is swept every 10 minutes of files older than
+    # an hour: an upload is not kept, and a page renews its media links (ui/link_refresh.py).
+    with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
         session = session_module.render(settings)
         with gr.Row(equal_height=True):
             gr.HTML(header_html(settings))
@@ -107,8 +108,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab("Text to video", id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
+                    compare_with = {"t2v": compare_tab.compare_with_button("t2v")}
                 with gr.Tab("Image to video", id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
+                    compare_with["i2v"] = compare_tab.compare_with_button("i2v")
+                with gr.Tab("Compare", id="compare", elem_id="tab-compare"):
+                    compare = compare_tab.render(ctx)
                 with gr.Tab("API keys", id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab("Spend", id="spend", elem_id="tab-spend"):
@@ -130,8 +135,9 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         keys_panel.wire(keys, ctx, session)
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
-        link_refresh.wire(renewal, ctx, session, result)
+        link_refresh.wire(renewal, ctx, session, result, history)
         history_panel.wire(history, ctx, session)
+        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
         status.wire(ctx, session, list(forms.values()))
         status.wire_load(demo, ctx, session, list(forms.values()))
         session.keys.change(
@@ -142,6 +148,17 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             **PRIVATE,
         )
     return demo
+
+
+def serve_media_in_place(settings: Settings) -> None:
+    """Let Gradio serve the media folders' files where they are (public `gr.set_static_paths`)
+    instead of copying and hashing each served video into its cache on the event loop (tens
+    of ms for tens of MB). Access is unchanged: the served names are links issued per viewer
+    (ui/media_links.py), and the gate refuses requests into the folders themselves."""
+    for folder in settings.media_dirs:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not gr.utils.is_static_file(str(folder)):  # Gradio's list only grows
+            gr.set_static_paths([folder])
 
 
 def _banner_args(ctx: Context) -> dict[str, Any]:

@@ -1,22 +1,20 @@
-"""Keeps an open page's media playing past the life of its links.
+"""Keeps an open page's media working past the life of its links.
 
-The page's media links (ui/media_links.py) work for `lifetime` seconds, and Gradio sweeps
-its cached copy of a served file once it is that old (build_demo's delete_cache). A page
-left open longer would then show a video it can no longer play or seek, and history posters
-that 404. So every third of a lifetime the page asks for its links again: the video shown
-and the history page shown are re-issued to this viewer (the gate's allowance restarts) and
-handed to Gradio again (its cached copy is touched, or copied back). The URLs do not change
-(Gradio names a copy by its content), so a video playing is not interrupted.
+The page's media links (ui/media_links.py) work for `lifetime` seconds (an hour). A page
+left open longer would then show a video it can no longer play or seek and history posters
+that 404. So every third of a lifetime the page sends the links it shows (the result video
+and the history page's posters, as it holds them) and the server issues those names again to
+this viewer (only names once issued to it) and keeps the links on disk. Nothing on the page
+changes: the URLs are the same, so a video playing is not interrupted.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import gradio as gr
 
-from ui import result_panel
+from ui.history_panel import HistoryPanel
 from ui.result_panel import ResultPanel
 from ui.session import PRIVATE, Context, Session
 
@@ -31,25 +29,24 @@ def render(ctx: Context) -> gr.Timer:
     return gr.Timer(interval(ctx), active=True)
 
 
-def wire(timer: gr.Timer, ctx: Context, session: Session, result: ResultPanel) -> None:
-    async def renew(owner: str | None, shown: str | None) -> list[Any]:
-        if not owner:
-            return [gr.skip(), gr.skip(), gr.skip()]
-        record = await ctx.studio.get(owner, shown) if shown else None
-        video = (
-            result_panel.named_video(record, ctx.registry, ctx.guard.links)
-            if record is not None and record.state == "succeeded"
-            else None
-        )
-        if video is None:
-            return [gr.skip(), gr.skip(), time.time()]
-        return [gr.update(value=str(video)), gr.update(value=str(video)), time.time()]
+def shown_links(video: Any, gallery: Any) -> list[str]:
+    """The server paths of the links in the video's and the gallery's raw values (Gradio's
+    file data: {"path", "url", ...}; a gallery item holds one under "image")."""
+    files = [video] + [item.get("image") if isinstance(item, dict) else None for item in gallery or []]
+    return [str(f["path"]) for f in files if isinstance(f, dict) and f.get("path")]
 
-    # history_changed makes the history read its current page again, with fresh links.
+
+def wire(timer: gr.Timer, ctx: Context, session: Session, result: ResultPanel, history: HistoryPanel) -> None:
+    def renew(owner: str | None, video: Any, gallery: Any) -> None:
+        if owner:
+            ctx.guard.links.renew(owner, shown_links(video, gallery))
+
     timer.tick(
         renew,
-        inputs_kwargs={"owner": session.owner, "shown": session.shown},
-        outputs=[result.video, result.download, session.history_changed],
+        inputs=[session.owner, result.video, history.gallery],
+        outputs=None,
+        preprocess=False,  # the values as the page holds them: no file copying or checks
         show_progress="hidden",
+        queue=False,
         **PRIVATE,
     )

@@ -17,6 +17,7 @@ The API's job records carry `…_url`s of the gate's own route, `/studio-media/<
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -29,6 +30,7 @@ from jobs.settings import Settings
 from ui import visitor_id
 
 ANYONE = "*"
+RENEWABLE_SECONDS = 24 * 3600
 ROUTE = "/studio-media/"
 _MEDIA_NAME = re.compile(r"^dreamina[-_][^/]*\.(mp4|webp|png|jpe?g|zip)$", re.I)
 _FOLDERS = ("videos", "posters", "inputs")
@@ -97,10 +99,34 @@ class MediaLinks:
             if now - self._pruned > 60:
                 self._prune(now)
 
+    def renew(self, owner: str, links: list[str]) -> int:
+        """An open page's links (their server paths, as the page holds them) issued again
+        to the owner's viewer for `lifetime` seconds, and kept on disk: only names once
+        issued to that viewer count (a page cannot claim another viewer's file), and the
+        URLs stay the same. Returns how many were renewed."""
+        now, viewer, renewed = self._now(), viewer_for(self._settings, owner), 0
+        root = self._root.resolve()
+        for link in links:
+            path = Path(link)
+            if not is_media_name(path.name) or path.parent.parent.resolve() != root:
+                continue
+            with self._lock:
+                viewers = self._issued.get(path.name, {})
+                if viewer not in viewers:
+                    continue
+                viewers[viewer] = now + self.lifetime
+            try:
+                os.utime(path.parent)  # the folder's age is the link's (see _prune)
+            except OSError:
+                continue
+            renewed += 1
+        return renewed
+
     def _prune(self, now: float) -> None:
         self._pruned = now
         for name in list(self._issued):
-            viewers = {v: t for v, t in self._issued[name].items() if t > now}
+            # Expired records are kept a day: a page asleep that long may still renew them.
+            viewers = {v: t for v, t in self._issued[name].items() if t > now - RENEWABLE_SECONDS}
             if viewers:
                 self._issued[name] = viewers
             else:

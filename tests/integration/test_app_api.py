@@ -6,7 +6,9 @@ anywhere, pointed at a closed local port). Its queue is slow enough (4 s) to can
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -199,3 +201,43 @@ def test_a_provider_failure_reads_plainly_and_never_shows_the_key(client: Client
     for path in app.data_dir.rglob("*"):
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), f"the key reached {path}"
+
+
+def test_the_video_is_served_in_place_not_copied_into_gradios_cache(app: RunningApp) -> None:
+    # postprocess=False and static media folders: the answer's file data names the link
+    # issued for this video, served where it is; Gradio makes no hashed copy in its cache.
+    video = _raw_generate(app, {"prompt": "Served in place", "model": T2V})
+    link = Path(video["path"])
+    assert link.is_symlink() and link.name.startswith("dreamina_sim-t2v_")
+    saved = link.resolve()
+    assert saved.parent == (app.data_dir / "videos").resolve()
+    assert video["url"].startswith(app.url + "gradio_api/file=")
+    served = httpx.get(video["url"], timeout=30)
+    assert served.status_code == 200 and served.content == saved.read_bytes()
+    # The media folders themselves are still refused, and so is a name never issued.
+    assert httpx.get(f"{app.url}gradio_api/file={saved}", timeout=30).status_code == 404
+    stranger = link.with_name("dreamina_sim-t2v_19990101-0000_never-issued_seed1.mp4")
+    assert httpx.get(f"{app.url}gradio_api/file={stranger}", timeout=30).status_code == 404
+
+
+def _raw_generate(app: RunningApp, values: dict[str, str]) -> dict:
+    """/text_to_video the way the page calls it (queue/join, then the event stream); the
+    video's file data from the completed event."""
+    config = httpx.get(f"{app.url}config", timeout=30).json()
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == "text_to_video")
+    labels = {c["id"]: (c.get("props") or {}).get("label") for c in config["components"]}
+    session = uuid.uuid4().hex[:11]
+    body = {
+        "data": [values.get(labels[i]) for i in dep["inputs"]],
+        "fn_index": dep["id"],
+        "session_hash": session,
+    }
+    assert httpx.post(f"{app.url}gradio_api/queue/join", json=body, timeout=30).status_code == 200
+    url = f"{app.url}gradio_api/queue/data"
+    with httpx.stream("GET", url, params={"session_hash": session}, timeout=60) as events:
+        for line in events.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                assert message["success"], message
+                return dict(message["output"]["data"][0])
+    raise AssertionError("the event stream ended without process_completed")

@@ -81,3 +81,50 @@ def test_a_hugging_face_sign_in_is_found_on_a_plain_request() -> None:
     scope = {"session": {"oauth_info": {"userinfo": {"preferred_username": "bob"}}}}
     assert gradio_internals.oauth_user_in_scope(scope) == "bob"
     assert gradio_internals.oauth_user_in_scope({}) is None
+
+
+def _page() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        state = gr.State(["start"])
+        box = gr.Textbox("hello", label="box")
+        with gr.Row():
+            number = gr.Number(3)
+        box.change(lambda text, value: (text, len(value)), [box, state], [box, number])
+    return demo
+
+
+def test_a_lazy_session_state_is_gradios_session_state_with_its_configs_made_on_use() -> None:
+    from gradio.state_holder import SessionState
+
+    demo = _page()
+    eager, lazy = SessionState(demo), gradio_internals.LazySessionState(demo)
+    # Same attributes (an upgrade adding one to SessionState.__init__ fails here), and no
+    # block's config made until it is touched.
+    assert set(vars(lazy)) - {"_lazy_keys"} == set(vars(eager))
+    assert lazy.config_values == {} and eager.config_values
+    assert lazy.STATE_TTL_WHEN_CLOSED == eager.STATE_TTL_WHEN_CLOSED
+    # A session's updates land where Gradio's own would, and the deep link sees every block.
+    box_id = next(k for k, b in demo.blocks.items() if getattr(b, "label", None) == "box")
+    for state in (eager, lazy):
+        state._update_value_in_config(box_id, "changed")
+    assert lazy.config_values[box_id] == eager.config_values[box_id]
+    assert list(lazy.components) == list(eager.components)
+    state_id = next(k for k, b in demo.blocks.items() if isinstance(b, gr.State))
+    assert lazy[state_id] == ["start"] and lazy[state_id] is not eager[state_id]
+
+
+def test_a_launched_demo_makes_lazy_sessions_and_still_answers() -> None:
+    from gradio_client import Client
+
+    demo = _page()
+    demo.queue()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1")
+    try:
+        assert gradio_internals.lazy_session_state(demo) is True
+        assert gradio_internals.lazy_session_state(demo) is False  # once is enough
+        client = Client(demo.local_url, verbose=False, analytics_enabled=False, ssl_verify=False)
+        assert client.predict("again", fn_index=0) == ("again", 1)
+        sessions = list(demo.state_holder.session_data.values())
+        assert sessions and all(isinstance(s, gradio_internals.LazySessionState) for s in sessions)
+    finally:
+        demo.close()

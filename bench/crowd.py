@@ -1,0 +1,314 @@
+"""Crowd: N browsers' worth of raw HTTP/SSE clients (bench/raw_client.py) generate at once,
+against the studio (`python app.py`, fake providers, 4 s jobs) and against Gradio's floor
+(bench/floor_app.py: the same launch settings, one async generator endpoint that waits 4 s
+and returns a small mp4), interleaved in one run (issue #14).
+
+For each app, ratio(N) = median wall for N users at once / median wall for one user; the
+figure is studio ratio / floor ratio, at 16 and 64 users (128 reported: where it bends).
+The studio's calls are split into stages from the job record and the fake's own times.
+A second part serves a 5 MB and a 50 MB output (one fake each, RunComfy and WaveSpeed)
+and compares saved -> client has the file at 16 users.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from bench import raw_client
+from bench.concurrency import STAGES, stages
+from bench.harness import (
+    REPO,
+    T2V_MODELS,
+    BenchResult,
+    Figure,
+    child_env,
+    fake_providers,
+    fmt_list,
+    free_port,
+    launch_app,
+    log,
+    median,
+    percentile,
+    stop_process,
+    temp_dir,
+    wait_http_200,
+)
+
+QUEUE_SECONDS, RUN_SECONDS = 1.0, 3.0
+SIZES = (16, 64, 128)
+SIZE_USERS = 16  # users at once in the 5 MB vs 50 MB part
+STAGE_TARGETS = {  # stage -> (median, p90) seconds at 16 users (issue #14)
+    "call->job row": (0.150, 0.300),
+    "provider done->engine sees it": (0.150, 0.400),
+    "saved->client has it": (0.150, 0.300),
+}
+
+
+@contextlib.contextmanager
+def launch_floor(video: Path, seconds: float) -> Iterator[str]:
+    """bench/floor_app.py on a free port; yields its URL."""
+    port = free_port()
+    env = child_env(
+        {
+            "GRADIO_SERVER_PORT": str(port),
+            "STUDIO_FLOOR_VIDEO": str(video),
+            "STUDIO_FLOOR_SECONDS": str(seconds),
+        }
+    )
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.floor_app"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_http_200(url, 120, process)
+            yield url
+        finally:
+            stop_process(process)
+
+
+def noise_video(path: Path, megabytes: float) -> Path:
+    """A playable H.264 MP4 of about `megabytes` (lossless noise, 640x360, 24 fps)."""
+    import av
+    import numpy as np
+
+    if path.exists():
+        return path
+    frames = max(2, round(megabytes * 1e6 / 420_000))  # ~420 kB per lossless noise frame
+    rng = np.random.default_rng(14)
+    with av.open(str(path), mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        stream.time_base = Fraction(1, 24)
+        stream.options = {"preset": "ultrafast", "qp": "0"}
+        for _ in range(frames):
+            image = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def _values(count: int, tag: str) -> list[dict[str, Any]]:
+    return [{"prompt": f"bench crowd {tag} {i}", "model": T2V_MODELS[i % 2]} for i in range(count)]
+
+
+async def _rounds(
+    apps: dict[str, raw_client.Endpoint], sizes: tuple[int, ...], rounds: int
+) -> tuple[dict[tuple[str, int], list[float]], dict[tuple[str, int], list[raw_client.Call]], list[str]]:
+    walls: dict[tuple[str, int], list[float]] = {}
+    calls: dict[tuple[str, int], list[raw_client.Call]] = {}
+    failures: list[str] = []
+    clients = [raw_client.new_client() for _ in range(max(sizes))]
+    try:
+        for name, endpoint in apps.items():  # warm-up: one job per model (the studio's ETA)
+            for i in range(2):
+                warm = await raw_client.call(clients[0], endpoint, _values(2, "warm")[i])
+                if warm.error:
+                    raise RuntimeError(f"{name} warm-up failed: {warm.error}")
+        for r in range(rounds):
+            order = list(apps) if r % 2 == 0 else list(reversed(apps))
+            for n in (1, *sizes):
+                for name in order:
+                    wall, done = await raw_client.crowd(clients[:n], apps[name], _values(n, f"{r}-{n}"))
+                    walls.setdefault((name, n), []).append(wall)
+                    calls.setdefault((name, n), []).extend(done)
+                    failures += [f"{name}: {c.error}" for c in done if c.error]
+                    log(f"crowd: round {r + 1} {name} {n} users {wall:.2f} s")
+    finally:
+        for client in clients:
+            await client.aclose()
+    return walls, calls, failures
+
+
+def _stage_table(calls: list[raw_client.Call], jobs: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    columns = stages([c for c in calls if not c.error], jobs)
+    return {name: (median(col), percentile(col, 90)) for name, col in zip(STAGES, columns, strict=True)}
+
+
+def _fmt_stages(table: dict[str, tuple[float, float]]) -> str:
+    return "; ".join(f"{name} {1000 * m:.0f} / {1000 * p:.0f} ms" for name, (m, p) in table.items())
+
+
+def _main_part(rounds: int, sizes: tuple[int, ...], baseline: Path | None) -> tuple[list[Figure], list[str]]:
+    from tests.fakes.media import sample_video
+
+    video = sample_video()
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(temp_dir("bench-crowd-"))
+        fake, _ = stack.enter_context(fake_providers(QUEUE_SECONDS, RUN_SECONDS))
+        app = stack.enter_context(launch_app(tmp / "data", fake=fake))
+        floor_url = stack.enter_context(launch_floor(video, QUEUE_SECONDS + RUN_SECONDS))
+        apps = {
+            "studio": raw_client.Endpoint.discover(app.url, "text_to_video"),
+            "floor": raw_client.Endpoint.discover(floor_url, "text_to_video"),
+        }
+        if baseline is not None:  # the same studio from another checkout, interleaved
+            before = stack.enter_context(launch_app(tmp / "before", fake=fake, repo=baseline))
+            apps["before"] = raw_client.Endpoint.discover(before.url, "text_to_video")
+        log(f"crowd: {', '.join(apps)} up; {rounds} rounds of 1, {', '.join(map(str, sizes))} users")
+        walls, calls, failures = asyncio.run(_rounds(apps, sizes, rounds))
+        fake_jobs = {j["id"]: j for j in fake.jobs()}
+    ratio = {(a, n): median(walls[(a, n)]) / median(walls[(a, 1)]) for a in apps for n in sizes}
+    figures = []
+    for n in sizes:
+        value = ratio[("studio", n)] / ratio[("floor", n)]
+        target = {16: 1.10, 64: 1.15}.get(n)
+        figures.append(
+            Figure(
+                "crowd",
+                f"{n} raw HTTP/SSE users at once (4 s fake jobs): studio (wall / one user) / floor (the same)",
+                value,
+                "x",
+                f"<= {target:.2f}x" if target else "reported",
+                (value <= target if target else True) and not failures,
+                f"studio {ratio[('studio', n)]:.3f}x (walls s {fmt_list(walls[('studio', n)])}, one user "
+                f"{fmt_list(walls[('studio', 1)])}); floor {ratio[('floor', n)]:.3f}x (walls s "
+                f"{fmt_list(walls[('floor', n)])}, one user {fmt_list(walls[('floor', 1)])}); failures "
+                f"{len(failures)}" + (f" ({failures[0][:120]})" if failures else ""),
+            )
+        )
+    if "before" in apps:
+        for n in sizes:
+            before = median(walls[("before", n)]) / median(walls[("before", 1)])
+            figures.append(
+                Figure(
+                    "crowd",
+                    f"{n} users: the studio before this change (wall / one user) / floor",
+                    before / ratio[("floor", n)],
+                    "x",
+                    "reported",
+                    True,
+                    f"before {before:.3f}x (walls s {fmt_list(walls[('before', n)])}, one user "
+                    f"{fmt_list(walls[('before', 1)])}), in the same run as the rows above",
+                )
+            )
+    tables = {n: _stage_table(calls[("studio", n)], fake_jobs) for n in (1, *sizes)}
+    for stage, (want_median, want_p90) in STAGE_TARGETS.items():
+        got_median, got_p90 = tables[16][stage] if 16 in tables else (float("nan"),) * 2
+        figures.append(
+            Figure(
+                "crowd",
+                f"16 users: {stage}, median (p90)",
+                round(got_median, 3),
+                "s",
+                f"<= {want_median:g} s ({want_p90:g} s)",
+                got_median <= want_median and got_p90 <= want_p90,
+                f"median {1000 * got_median:.0f} ms, p90 {1000 * got_p90:.0f} ms",
+            )
+        )
+    notes = [
+        "Where the time goes (studio, median / p90 per job, raw clients): "
+        + " | ".join(f"**{n} user{'s' if n > 1 else ''}**: {_fmt_stages(t)}" for n, t in tables.items())
+        + "."
+    ]
+    if "before" in apps:
+        before_tables = {n: _stage_table(calls[("before", n)], fake_jobs) for n in (1, *sizes)}
+        notes.append(
+            "The same for the studio before this change, in the same run: "
+            + " | ".join(
+                f"**{n} user{'s' if n > 1 else ''}**: {_fmt_stages(t)}" for n, t in before_tables.items()
+            )
+            + "."
+        )
+    return figures, notes
+
+
+async def _size_rounds(
+    endpoint: raw_client.Endpoint, rounds: int
+) -> tuple[dict[str, list[raw_client.Call]], list[str]]:
+    clients = [raw_client.new_client() for _ in range(SIZE_USERS)]
+    calls: dict[str, list[raw_client.Call]] = {"5 MB": [], "50 MB": []}
+    failures: list[str] = []
+    try:
+        for model in T2V_MODELS:
+            await raw_client.call(clients[0], endpoint, {"prompt": "warm", "model": model})
+        for r in range(rounds):
+            for label, model in (("5 MB", T2V_MODELS[0]), ("50 MB", T2V_MODELS[1]))[:: 1 if r % 2 else -1]:
+                values = [{"prompt": f"size {r} {i}", "model": model} for i in range(SIZE_USERS)]
+                wall, done = await raw_client.crowd(clients, endpoint, values)
+                calls[label] += done
+                failures += [c.error for c in done if c.error]
+                log(f"crowd: round {r + 1} {SIZE_USERS} users with {label} outputs {wall:.2f} s")
+    finally:
+        for client in clients:
+            await client.aclose()
+    return calls, failures
+
+
+def _size_part(rounds: int) -> tuple[list[Figure], list[str]]:
+    cache = Path(tempfile.gettempdir()) / f"bench-crowd-media-{os.getuid()}"
+    cache.mkdir(exist_ok=True)
+    small, large = noise_video(cache / "out-5mb.mp4", 5), noise_video(cache / "out-50mb.mp4", 50)
+    with (
+        temp_dir("bench-crowd-size-") as tmp,
+        fake_providers(QUEUE_SECONDS, RUN_SECONDS, output_video=small) as (fake_small, _),
+        fake_providers(QUEUE_SECONDS, RUN_SECONDS, output_video=large) as (fake_large, _),
+        launch_app(
+            tmp / "data",
+            fake=fake_small,  # RunComfy (T2V_MODELS[0]) serves 5 MB, WaveSpeed 50 MB
+            env={"WAVESPEED_BASE_URL": fake_large.url},
+        ) as app,
+    ):
+        endpoint = raw_client.Endpoint.discover(app.url, "text_to_video")
+        calls, failures = asyncio.run(_size_rounds(endpoint, rounds))
+        jobs = {j["id"]: j for j in fake_small.jobs() + fake_large.jobs()}
+    last = STAGES.index("saved->client has it")
+    delivery = {label: stages([c for c in cs if not c.error], jobs)[last] for label, cs in calls.items()}
+    value = median(delivery["50 MB"]) / median(delivery["5 MB"])
+    sizes = {label: median([c.file_bytes for c in cs if not c.error]) / 1e6 for label, cs in calls.items()}
+    figure = Figure(
+        "crowd",
+        f"{SIZE_USERS} users: saved -> client has the file, 50 MB output / 5 MB output (medians)",
+        value,
+        "x",
+        "<= 1.3x",
+        value <= 1.3 and not failures,
+        f"5 MB ({sizes['5 MB']:.1f} MB read) median {1000 * median(delivery['5 MB']):.0f} ms, p90 "
+        f"{1000 * percentile(delivery['5 MB'], 90):.0f}; 50 MB ({sizes['50 MB']:.1f} MB read) median "
+        f"{1000 * median(delivery['50 MB']):.0f} ms, p90 {1000 * percentile(delivery['50 MB'], 90):.0f}; "
+        f"failures {len(failures)}" + (f" ({failures[0][:120]})" if failures else ""),
+    )
+    return [figure], []
+
+
+def run(quick: bool = False, sizes: tuple[int, ...] = SIZES) -> BenchResult:
+    """`STUDIO_BENCH_BEFORE=<checkout>` adds that checkout's studio to the rounds (before/after)."""
+    rounds = 2 if quick else 3
+    before = os.environ.get("STUDIO_BENCH_BEFORE")
+    figures, notes = _main_part(rounds, sizes, Path(before) if before else None)
+    size_figures, size_notes = _size_part(rounds)
+    how = (
+        "`python app.py` (fake providers in their own process: queued "
+        f"{QUEUE_SECONDS:g} s + running {RUN_SECONDS:g} s) and bench/floor_app.py (a gr.Blocks with the "
+        "studio's launch settings and one async generator endpoint that yields once, waits 4 s and returns "
+        "a small mp4) run side by side. Each user is a raw HTTP/SSE client with its own connection pool and "
+        "session hash (bench/raw_client.py: POST queue/join, read queue/data, GET the file), all in one "
+        "asyncio loop in the bench process. After one warm-up job per model, each round runs 1, "
+        f"{', '.join(map(str, sizes))} users at once against each app, the apps' order alternating per "
+        f"round ({rounds} rounds). Wall = start to the last user holding its file. Stages come from the job "
+        "record (created_at, finished_at, saved_at) and the fake's own job times. The size part runs a "
+        "second studio whose RunComfy fake serves a 5 MB output and whose WaveSpeed fake a 50 MB one "
+        "(lossless noise H.264), 16 users each, alternating."
+    )
+    return BenchResult(figures + size_figures, how, notes + size_notes)
+
+
+if __name__ == "__main__":
+    result = run(quick="--quick" in sys.argv)
+    for fig in result.figures:
+        print(
+            f"{fig.name}: {fig.value_text()} ({fig.target}) {'pass' if fig.passed else 'FAIL'}\n  {fig.raw}"
+        )
+    for note in result.notes:
+        print(note)

@@ -1,0 +1,138 @@
+"""The Compare tab in Chromium: a three-model comparison (RunComfy and WaveSpeedAI through
+the local fake, and the simulator) fills its cells in, plays and seeks every video together,
+takes a pick, reopens from history and exports its side-by-side video."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.launcher import RunningApp, launch_app
+from tests.e2e.studio_page import LONG, open_studio, open_tab, shot
+from tests.fakes import FakeProviders
+from tests.fakes.media import write_sample_video
+
+RC_PRO = "runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
+WS_720 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p"
+SIM = "simulator/dreamina-3-0/text-to-video"
+TIMES = "Array.from(document.querySelectorAll('#compare-grid video')).map(v => v.currentTime)"
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeProviders]:
+    # Five-second results, as long as the simulator's, so every cell plays the whole time.
+    clip = write_sample_video(tmp_path_factory.mktemp("clip") / "five.mp4", frames=120)
+    with FakeProviders(queue_seconds=1.0, run_seconds=1.5, output_video=clip) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def compare_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
+    env = {
+        "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY,
+        "RUNCOMFY_BASE_URL": fake.base_url,
+        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
+        "WAVESPEED_BASE_URL": fake.base_url,
+        "STUDIO_SIM_QUEUE_SECONDS": "1",
+        "STUDIO_SIM_RUN_SECONDS": "2",
+    }
+    with launch_app(tmp_path_factory.mktemp("compare"), env) as running:
+        yield running
+
+
+def choose_models(page: Page, *models: str) -> None:
+    boxes = page.locator("#compare-models input[type=checkbox]")
+    for index in range(boxes.count()):
+        box = boxes.nth(index)
+        wanted = box.get_attribute("value") in models if box.get_attribute("value") else None
+        label = page.locator("#compare-models label").nth(index).inner_text()
+        if wanted is None:  # the value is not on the input: go by the label's words
+            wanted = any(_label_words(m) in label for m in models)
+        if box.is_checked() != wanted:
+            box.click()
+
+
+def _label_words(model: str) -> str:
+    return {RC_PRO: "RunComfy · Dreamina 3.0 Pro", WS_720: "720p", SIM: "Simulator"}[model]
+
+
+def spread(page: Page) -> float:
+    times = page.evaluate(TIMES)
+    return max(times) - min(times)
+
+
+def test_a_three_model_comparison_fills_in_plays_together_picks_reopens_and_exports(
+    page: Page, compare_app: RunningApp, fake: FakeProviders, artifacts: Path
+) -> None:
+    open_studio(page, compare_app.url)
+    open_tab(page, "Compare")
+    page.locator("#compare-prompt textarea").fill("A red kite over green hills")
+    choose_models(page, RC_PRO, WS_720, SIM)
+    expect(page.locator("#compare-price")).to_contain_text("3 videos", timeout=LONG)
+    page.locator("#compare-generate").click()
+
+    # The cells appear at once, each naming its model and provider, and fill in as they finish.
+    expect(page.locator("#compare-head-2")).to_be_visible(timeout=LONG)
+    heads = [page.locator(f"#compare-head-{i}") for i in range(3)]
+    expect(heads[0]).to_contain_text("RunComfy")
+    expect(page.locator("#compare-summary")).to_contain_text("of 3 finished")
+    for head in heads:
+        expect(head.locator(".compare-head[data-state=succeeded]")).to_be_attached(timeout=LONG)
+    expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#compare-grid video')).filter(v => v.readyState >= 2).length === 3",
+        timeout=LONG,
+    )
+    shot(page, artifacts / "compare-grid.png")
+    sent = [r.json for r in fake.submits()]
+    assert len(sent) == 2 and len({body["seed"] for body in sent}) == 1  # one shared seed
+
+    # One press of Play: every video's time advances, together.
+    page.locator("#compare-controls button[data-compare=play]").click()
+    time.sleep(1.5)
+    times = page.evaluate(TIMES)
+    assert min(times) > 0.5 and spread(page) < 0.35, times
+    page.locator("#compare-controls button[data-compare=pause]").click()
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#compare-grid video')).every(v => v.paused)", timeout=5000
+    )
+    # Seek one video: the others follow.
+    page.evaluate("document.querySelectorAll('#compare-grid video')[1].currentTime = 3.0")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#compare-grid video')).every(v => Math.abs(v.currentTime - 3.0) < 0.2)",
+        timeout=5000,
+    )
+
+    # Pick the second cell.
+    page.locator("#compare-pick-1").click()
+    expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")
+    expect(page.locator("#compare-head-1")).to_contain_text("★ Pick")
+    expect(page.locator("#compare-tally")).to_contain_text("Picks", timeout=LONG)
+
+    # Export the side-by-side video: progress, then the file.
+    page.locator("#compare-export").click()
+    expect(page.locator("#compare-export-status")).to_contain_text("ready", timeout=LONG)
+    link = page.locator("#compare-export-file a").first
+    expect(link).to_be_attached()
+    with page.expect_download() as download:
+        link.click()
+    saved = artifacts / "compare-side-by-side.mp4"
+    download.value.save_as(saved)
+    with av.open(str(saved)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+
+    # Reopen it from history in a fresh page.
+    page.reload()
+    open_studio(page, compare_app.url)
+    open_tab(page, "Compare")
+    expect(page.locator("#compare-gallery img").first).to_be_visible(timeout=LONG)
+    page.locator("#compare-gallery img").first.click()
+    expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
+    expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")
+    shot(page, artifacts / "compare-reopened.png")

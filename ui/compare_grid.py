@@ -1,0 +1,203 @@
+"""The comparison grid's words and its synced playback: each cell's head (model, provider,
+state, queue position, elapsed time, then time to result and price), the grid's summary,
+and the browser code that makes one play/pause/seek/loop/mute drive every cell's video.
+
+Pure formatting here (no Gradio events): ui/compare_tab.py renders and wires the cells.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+from jobs.group_media import blind_name
+from jobs.group_store import GroupRecord, Member
+from jobs.groups import GroupView, names_hidden
+from jobs.records import JobRecord
+from providers.registry import Registry
+
+STATE_WORDS = {
+    "submitting": "Sending",
+    "queued": "Queued",
+    "running": "Running",
+    "downloading": "Saving",
+    "succeeded": "Done",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+def seconds_words(seconds: float) -> str:
+    whole = max(0, round(seconds))
+    return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60:02d} s"
+
+
+def usd_words(usd: float, source: str) -> str:
+    if usd == 0:
+        return "free"
+    text = f"${usd:.2f}"
+    return f"about {text}" if source == "estimate" else text
+
+
+def cell_names(registry: Registry, group: GroupRecord, index: int) -> tuple[str, str]:
+    """(model, provider) as the cell shows them; a letter and nothing while blind."""
+    member = group.members[index]
+    if names_hidden(group):
+        return blind_name(index), ""
+    spec = registry.model_or_none(member.model)
+    if spec is None:
+        return member.model, ""
+    return spec.label, spec.provider_label
+
+
+def cell_head(registry: Registry, group: GroupRecord, index: int, job: JobRecord | None, now: float | None = None) -> str:
+    """One cell's head as HTML: names, state, timings, price; why it failed."""
+    now = time.time() if now is None else now
+    member: Member = group.members[index]
+    model, provider = cell_names(registry, group, index)
+    state = job.state if job is not None else ("failed" if member.error else "submitting")
+    facts = [STATE_WORDS.get(state, state)]
+    if job is not None and job.state == "queued" and job.queue_position:
+        facts[0] += f" · #{job.queue_position} in line"
+    if job is not None and job.active:
+        facts.append(f"{seconds_words(now - job.created_at)} so far")
+    if job is not None and job.state == "succeeded" and job.finished_at:
+        facts.append(f"{seconds_words(job.finished_at - job.created_at)} to result")
+    facts.append(usd_words(member.price_usd, member.price_source))
+    picked = ' <span class="compare-pick-mark">★ Pick</span>' if group.pick == member.job_id else ""
+    why = member.error or (job.error_message if job is not None and job.state in ("failed", "cancelled") else None)
+    error = f'<div class="compare-error">{html.escape(why)}</div>' if why else ""
+    take = f" · take {member.take}" if group.takes > 1 else ""
+    seed = f" · seed {member.seed}" if member.seed is not None and not names_hidden(group) else ""
+    return (
+        f'<div class="compare-head" data-state="{html.escape(state)}" data-index="{index}">'
+        f'<div class="compare-model"><b>{html.escape(model)}</b>{picked}</div>'
+        f'<div class="compare-provider">{html.escape(provider)}{take}{seed}</div>'
+        f'<div class="compare-facts">{html.escape(" · ".join(facts))}</div>{error}</div>'
+    )
+
+
+def summary(registry: Registry, current: GroupView) -> str:
+    """The grid's title line: how many finished, the group's price, blind mode."""
+    group = current.group
+    done = sum(1 for job in current.jobs if job is not None and job.terminal) + sum(
+        1 for job, m in zip(current.jobs, group.members, strict=True) if job is None and m.error
+    )
+    total = len(group.members)
+    words = [f"{done} of {total} finished" if done < total else f"All {total} finished"]
+    words.append(f"group price ${group.price_usd:.2f}")
+    if names_hidden(group):
+        words.append("blind: names show once you pick")
+    elif group.pick:
+        index = group.job_ids.index(group.pick)
+        words.append(f"pick: {cell_names(registry, group, index)[0]}")
+    prompt = group.prompt if len(group.prompt) <= 90 else group.prompt[:89] + "…"
+    return (
+        f'<div id="compare-summary" data-finished="{str(current.finished).lower()}">'
+        f"<b>{html.escape(prompt)}</b><br>{html.escape(' · '.join(words))}</div>"
+    )
+
+
+# The grid's own rules (a <style> in the tab: Gradio scopes launch CSS, not this).
+STYLE = """<style>
+#compare-grid { flex-wrap: wrap; gap: 10px; }
+#compare-grid > .compare-cell { flex: 0 1 calc(33.3% - 10px) !important; min-width: 210px !important; }
+.compare-head { font-size: 0.9em; line-height: 1.35; min-height: 4.2em; }
+.compare-head[data-state=failed] .compare-facts, .compare-error, .compare-price.refused { color: var(--error-text-color); }
+.compare-pick-mark { color: var(--color-accent); font-weight: 600; }
+#compare-controls { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; }
+#compare-controls button { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 12px;
+  background: var(--button-secondary-background-fill); font-weight: 600; }
+#compare-seek { flex: 1 1 160px; }
+table.compare-tally { width: 100%; border-collapse: collapse; font-size: 0.9em; }
+table.compare-tally th, table.compare-tally td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); text-align: left; }
+</style>"""
+
+CONTROLS_HTML = """
+<div id="compare-controls" role="group" aria-label="Play every video together">
+  <button type="button" data-compare="play">▶ Play all</button>
+  <button type="button" data-compare="pause">⏸ Pause all</button>
+  <input type="range" id="compare-seek" min="0" max="1000" value="0" step="1" aria-label="Seek every video">
+  <label><input type="checkbox" data-compare="loop"> Loop</label>
+  <label><input type="checkbox" data-compare="mute" checked> Mute</label>
+</div>
+"""
+
+# Installed once per page (js_on_load of the controls): every video in #compare-grid
+# follows the one a person plays, pauses or seeks (its own controls or the bar's). The
+# first video to move "leads" for 400 ms, so the followers' own events (fired when they
+# are moved) do not move the others back.
+SYNC_JS = """
+if (!window.__studioCompareSync) {
+  window.__studioCompareSync = true;
+  const videos = () => Array.from(document.querySelectorAll('#compare-grid video'));
+  const longest = () => videos().reduce((a, v) => (!a || (v.duration || 0) > (a.duration || 0)) ? v : a, null);
+  const state = { leader: null, until: 0, loop: false, muted: true };
+  const lead = (v) => {
+    const now = performance.now();
+    if (now < state.until && v !== state.leader) return false;
+    state.leader = v; state.until = now + 400; return true;
+  };
+  const align = (t, except) => {
+    for (const v of videos()) {
+      if (v === except) continue;
+      const want = v.duration ? Math.min(t, Math.max(v.duration - 0.05, 0)) : t;
+      if (Math.abs(v.currentTime - want) > 0.05) v.currentTime = want;
+    }
+  };
+  const mine = (e) => e.target instanceof HTMLVideoElement && e.target.closest('#compare-grid');
+  const playAll = (t) => {
+    for (const v of videos()) {
+      v.muted = state.muted;
+      if (t !== undefined && v.duration && t < v.duration) v.currentTime = t;
+      if (v.paused && (!v.duration || v.currentTime < v.duration - 0.05)) v.play().catch(() => {});
+    }
+  };
+  document.addEventListener('play', (e) => {
+    if (!mine(e) || !lead(e.target)) return;
+    align(e.target.currentTime, e.target); playAll();
+  }, true);
+  document.addEventListener('pause', (e) => {
+    if (!mine(e) || e.target.ended || !lead(e.target)) return;
+    for (const v of videos()) if (v !== e.target) v.pause();
+    align(e.target.currentTime, e.target);
+  }, true);
+  document.addEventListener('seeked', (e) => {
+    if (!mine(e) || !lead(e.target)) return;
+    align(e.target.currentTime, e.target);
+  }, true);
+  document.addEventListener('ended', (e) => {
+    if (!mine(e) || !state.loop || e.target !== longest()) return;
+    state.leader = e.target; state.until = performance.now() + 400;
+    for (const v of videos()) v.currentTime = 0;
+    playAll(0);
+  }, true);
+  document.addEventListener('timeupdate', (e) => {
+    if (!mine(e) || e.target !== longest()) return;
+    const seek = document.getElementById('compare-seek');
+    if (seek && e.target.duration && document.activeElement !== seek)
+      seek.value = String(Math.round(1000 * e.target.currentTime / e.target.duration));
+  }, true);
+  document.addEventListener('click', (e) => {
+    const button = e.target.closest && e.target.closest('#compare-controls button[data-compare]');
+    if (!button) return;
+    const first = longest(); if (!first) return;
+    state.leader = first; state.until = performance.now() + 400;
+    if (button.dataset.compare === 'play') { align(first.currentTime, first); playAll(); }
+    else { for (const v of videos()) v.pause(); align(first.currentTime, first); }
+  });
+  document.addEventListener('input', (e) => {
+    if (e.target.id !== 'compare-seek') return;
+    const first = longest(); if (!first || !first.duration) return;
+    state.leader = first; state.until = performance.now() + 400;
+    const t = first.duration * Number(e.target.value) / 1000;
+    first.currentTime = t; align(t, first);
+  });
+  document.addEventListener('change', (e) => {
+    const box = e.target.closest && e.target.closest('#compare-controls input[data-compare]');
+    if (!box) return;
+    if (box.dataset.compare === 'loop') state.loop = box.checked;
+    if (box.dataset.compare === 'mute') { state.muted = box.checked; for (const v of videos()) v.muted = box.checked; }
+  });
+}
+"""

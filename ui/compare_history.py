@@ -1,0 +1,120 @@
+"""Comparisons in history: one entry per group (its poster mosaic and prompt) that reopens
+the grid, Delete for a whole group, and the local tally of picks per model (picks, median
+time to result, median price). The members stay ordinary jobs in the main history."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from jobs.groups import GroupView, TallyRow, names_hidden
+from providers.base import StudioError
+from providers.registry import Registry
+from ui import owners
+from ui.compare_grid import seconds_words
+from ui.session import PRIVATE, Context, Session
+
+PAGE = 24
+
+
+@dataclass
+class CompareHistory:
+    gallery: gr.Gallery
+    ids: gr.State  # list[str]: the group ids in gallery order
+    tally: gr.HTML
+    delete: gr.Button
+
+
+def render() -> CompareHistory:
+    with gr.Accordion("Past comparisons", open=True, elem_id="compare-history"):
+        gallery = gr.Gallery(
+            label="Comparisons (pick one to reopen its grid)", columns=3, height=260, object_fit="contain",
+            allow_preview=False, interactive=False, elem_id="compare-gallery",
+        )
+        delete = gr.Button("🗑 Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
+        tally = gr.HTML(elem_id="compare-tally")
+    return CompareHistory(gallery, gr.State([]), tally, delete)
+
+
+def caption(registry: Registry, view: GroupView) -> str:
+    group = view.group
+    prompt = group.prompt if len(group.prompt) <= 60 else group.prompt[:59] + "…"
+    pick = ""
+    if group.pick and not names_hidden(group):
+        picked = group.member(group.pick)
+        spec = registry.model_or_none(picked.model) if picked else None
+        pick = f" · ★ {spec.label}" if spec else ""
+    return f"{prompt} · {len(group.members)} videos{pick}"
+
+
+def tally_html(registry: Registry, rows: list[TallyRow]) -> str:
+    if not rows:
+        return ""
+    body = []
+    for row in rows:
+        spec = registry.model_or_none(row.model)
+        name = f"{spec.provider_label} · {spec.label}" if spec else row.model
+        seconds = seconds_words(row.median_seconds) if row.median_seconds is not None else "–"
+        usd = f"${row.median_usd:.2f}" if row.median_usd is not None else "–"
+        body.append(
+            f"<tr><td>{html.escape(name)}</td><td>{row.picks}</td><td>{row.runs}</td>"
+            f"<td>{seconds}</td><td>{usd}</td></tr>"
+        )
+    return (
+        '<table class="compare-tally"><caption>Your picks (this studio only)</caption>'
+        "<thead><tr><th>Model</th><th>Picks</th><th>Runs</th><th>Median time</th><th>Median price</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def wire(
+    past: CompareHistory,
+    ctx: Context,
+    session: Session,
+    group_id: gr.State,
+    refresh: Callable[..., Any],
+    refresh_inputs: list[Any],
+    grid: list[Any],
+) -> Callable[..., Any]:
+    """Wire the gallery; returns the loader (owner -> gallery, ids, tally) for other events."""
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+
+    async def load(owner: str | None) -> tuple[Any, list[str], str]:
+        if not owner:
+            return [], [], ""
+        views = await studio.group_history(owner, PAGE)
+        items = []
+        for view in views:
+            poster = view.group.poster_path
+            served = ctx.guard.links.page_file(owner, poster, f"dreamina-poster_group_{view.group.id}.webp")
+            items.append((served, caption(registry, view)) if served else None)
+        shown = [(item, view.group.id) for item, view in zip(items, views, strict=True) if item]
+        rows = await studio.tally(owner)
+        return [item for item, _ in shown], [gid for _, gid in shown], tally_html(registry, rows)
+
+    history_outputs = [past.gallery, past.ids, past.tally]
+    session.owner.change(load, inputs=[session.owner], outputs=history_outputs, show_progress="hidden", **PRIVATE)
+
+    def reopen(ids: list[str], event: gr.SelectData) -> Any:
+        index = event.index if isinstance(event.index, int) else None
+        return ids[index] if index is not None and 0 <= index < len(ids) else gr.update()
+
+    past.gallery.select(reopen, inputs=[past.ids], outputs=[group_id], show_progress="hidden", **PRIVATE)
+
+    async def delete(owner: str | None, current: str | None) -> tuple[Any, ...]:
+        owner = owners.require(owner, settings)
+        if current:
+            try:
+                await studio.delete_group(owner, current)
+            except StudioError as error:
+                gr.Warning(error.message)
+                return (gr.update(), *await load(owner))
+        return (None, *await load(owner))
+
+    past.delete.click(delete, inputs=[session.owner, group_id], outputs=[group_id, *history_outputs],
+                      show_progress="hidden", **PRIVATE)
+    return load
