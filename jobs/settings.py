@@ -138,6 +138,7 @@ class Settings:
     uploads_per_hour: int = 60  # per visitor of a public demo
     # How long a served media link works (ui/media_links.py); the page renews its own.
     media_link_seconds: int = 3600
+    mcp: bool = True  # the MCP server for AI agents (ui/mcp_tools.py); STUDIO_MCP=0 turns it off
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -236,4 +237,5 @@ class Settings:
             trusted_proxies=_trusted_proxies(env),
             db_journal=_choice(env, "STUDIO_DB_JOURNAL", DB_JOURNALS),
             media_link_seconds=max(3, int(_float(env, "STUDIO_MEDIA_LINK_SECONDS", 3600))),
+            mcp=env.get("STUDIO_MCP", "").strip().lower() not in {"0", "false", "no", "off"},
         )

@@ -3,6 +3,7 @@ and one per retry (never a key or a prompt), and a hosted provider's local file.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -10,12 +11,20 @@ from pathlib import Path
 import pytest
 
 from jobs.engine import Engine
+from jobs.ledger import Ledger
 from jobs.records import GenerationRequest
 from jobs.store import JobStore
 from providers.base import JobLocator, ProviderError, ProviderStatus, Secret, SubmitRequest
 from tests.fakes import FakeProviders
 from tests.fakes.media import sample_video
-from tests.integration.test_engine import RC_PRO_T2V, WS_T2V_720, make_providers, make_settings, started
+from tests.integration.engine_kit import (
+    RC_PRO_T2V,
+    WS_T2V_720,
+    make_providers,
+    make_settings,
+    on_fake,
+    running,
+)
 
 PROMPT = "a very particular prompt about a silver heron standing in the fog at dawn, long enough to matter"
 
@@ -26,12 +35,9 @@ async def test_one_line_per_state_change_and_per_retry_and_no_secrets(
     fake_providers.set_timing(queue_seconds=0.3, run_seconds=0.5)
     fake_providers.add_fault("status", "status", status=503, times=1)
     caplog.set_level(logging.INFO, logger="studio")
-    engine = await started(make_settings(tmp_path / "data", fake_providers))
-    try:
+    async with on_fake(tmp_path, fake_providers) as engine:
         record = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, PROMPT, {"seed": 3}))
         final = await engine.wait("alice", record.id, timeout=30)
-    finally:
-        await engine.close()
     assert final.state == "succeeded"
     lines = [r.getMessage() for r in caplog.records if r.name == "studio.jobs"]
     states = [line.split()[2] for line in lines if line.startswith(f"job {record.id} ")]
@@ -111,13 +117,42 @@ async def test_a_submits_fsynced_writes_run_off_the_engines_loop(
         monkeypatch.setattr(JobStore, name, watched(name, getattr(JobStore, name)))
     loop_thread = threading.get_ident()
     settings = make_settings(tmp_path / "data", fake_providers, wavespeed_key=Secret("wrong-key"))
-    engine = await started(settings)
-    try:
+    async with running(settings) as engine:
         accepted = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
         assert accepted.state == "queued" and accepted.request_id
         with pytest.raises(ProviderError):  # a definite refusal: its row is deleted
             await engine.submit("alice", GenerationRequest("t2v", WS_T2V_720, "a heron", {"duration": 5}))
-    finally:
-        await engine.close()
     assert [name for name, _ in durable] == ["insert", "update", "insert", "delete"], durable
     assert not [name for name, on_loop in durable if on_loop], durable
+
+
+async def test_a_caller_gone_once_the_provider_has_the_job_still_leaves_it_settled_and_watched(
+    tmp_path: Path, fake_providers: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page closed (its call cancelled) while the accepted submit is being recorded: the
+    job is billed, so it must still be charged, stored with its request id and watched."""
+    fake_providers.set_timing(queue_seconds=0.2, run_seconds=0.3)
+    entered, release = threading.Event(), threading.Event()
+    charge = Ledger.charge
+
+    def held_charge(ledger: Ledger, job_id: str, now: float) -> None:
+        entered.set()
+        release.wait(10)
+        charge(ledger, job_id, now)
+
+    monkeypatch.setattr(Ledger, "charge", held_charge)
+    async with on_fake(tmp_path, fake_providers) as engine:
+        call = asyncio.get_running_loop().create_task(
+            engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
+        )
+        while not entered.is_set():
+            await asyncio.sleep(0.01)
+        call.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        (job,) = engine.history("alice").items
+        final = await engine.wait("alice", job.id, timeout=30)
+        assert final.state == "succeeded" and final.request_id, final
+        assert len(fake_providers.submits("runcomfy")) == 1
+        assert engine.spend("alice")["jobs"] == 1
