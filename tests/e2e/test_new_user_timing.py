@@ -145,7 +145,7 @@ def test_a_job_past_its_estimate_is_not_polled_in_a_burst(
     record = run_in_page(desk, keyed_app, RC_STD, "A lighthouse in a storm")
     polls = sorted(
         request.at
-        for request in fake.requests()
+        for request in fake.requests
         if request.op == "status" and record["request_id"] in request.path
     )
     start = float(record["submitted_at"]) + eta
