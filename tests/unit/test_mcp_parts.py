@@ -23,7 +23,9 @@ from ui import mcp_images
 from ui.gate import Guard
 from ui.gradio_internals import mcp_tools_only
 from ui.layout import launch_options
-from ui.mcp_owner import key_header
+from ui.login_throttle import LoginThrottle
+from ui.mcp_owner import TOKEN_MIN_CHARS, McpRefused, caller_keys, key_header, mcp_owner, mcp_quota_key
+from ui.owners import LOCAL_OWNER
 
 
 def png_bytes() -> bytes:
@@ -199,3 +201,56 @@ async def test_anything_else_is_refused_and_leaves_no_folder(
         with pytest.raises(ValidationError, match="http\\(s\\) URL or a data: URI|not a public"):
             await mcp_images.image_file(value, 10**6)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- owners (ui/mcp_owner.py) --------------------------------------------------------------
+
+
+def _request(**headers: str) -> gr.Request:
+    return gr.Request(headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_each_mode_names_its_owner_or_refuses(tmp_path: Path) -> None:
+    throttle = LoginThrottle()
+    local = Settings(data_dir=tmp_path)
+    assert mcp_owner(local, throttle, _request()) == LOCAL_OWNER
+    assert mcp_quota_key(local, _request()) is None
+
+    public = Settings(data_dir=tmp_path, public=True)
+    with pytest.raises(McpRefused, match="X-Studio-Token"):
+        mcp_owner(public, throttle, _request())
+    token = "t" * TOKEN_MIN_CHARS
+    owner = mcp_owner(public, throttle, _request(x_studio_token=token))
+    assert owner.startswith("mcp-") and token not in owner
+    assert owner == mcp_owner(public, throttle, _request(x_studio_token=token))  # stable
+    assert owner != mcp_owner(public, throttle, _request(x_studio_token="u" * TOKEN_MIN_CHARS))
+    with pytest.raises(McpRefused):
+        mcp_owner(public, throttle, _request(x_studio_token="t" * (TOKEN_MIN_CHARS - 1)))
+
+    password = Settings(data_dir=tmp_path, auth=(("alice", "pw"),), public=True)
+    assert mcp_owner(password, throttle, _request(authorization=_basic("alice", "pw"))) == "alice"
+    for header in ("", _basic("alice", "nope"), _basic("mallory", "pw"), "Basic !!!", "Bearer x"):
+        with pytest.raises(McpRefused):
+            mcp_owner(password, throttle, _request(authorization=header))
+    # A token does not stand in for a sign-in where one is needed.
+    with pytest.raises(McpRefused):
+        mcp_owner(password, throttle, _request(x_studio_token=token))
+
+    huggingface = Settings(data_dir=tmp_path, public=True, allowed_users=("alice",))
+    with pytest.raises(McpRefused, match="Hugging Face"):
+        mcp_owner(huggingface, throttle, _request(x_studio_token=token, authorization=_basic("alice", "pw")))
+
+
+def test_refusals_reach_an_agent_as_plain_text() -> None:
+    assert str(McpRefused("model: no such model")) == "model: no such model"
+
+
+def test_keys_come_only_from_their_provider_headers(tmp_path: Path) -> None:
+    registry = Settings(data_dir=tmp_path).registry
+    keys = caller_keys(registry, _request(x_wavespeed_key=" ws-key ", x_simulator_key="ignored"))
+    assert set(keys) == {"wavespeed"} and keys["wavespeed"].reveal() == "ws-key"
+    assert "ws-key" not in repr(keys)
