@@ -178,6 +178,24 @@ async def test_a_redirect_is_checked_again(tmp_path: Path, local_server: str) ->
         await mcp_images.from_url(f"{local_server}/hop", 10**6, tmp_path, allowed=only_loopback)
 
 
+async def test_hugging_face_hosts_may_resolve_privately_but_others_may_not(
+    tmp_path: Path, local_server: str
+) -> None:
+    _Handler.routes = {"/a.png": (200, {"Content-Type": "image/png"}, png_bytes())}
+    port = int(local_server.rsplit(":", 1)[1])
+
+    async def split_dns(host: str, _: int) -> list[str]:  # a Space's view: everything is private
+        return ["127.0.0.1"]
+
+    path = await mcp_images.from_url(
+        f"http://datasets.huggingface.co:{port}/a.png", 10**6, tmp_path, resolve=split_dns
+    )
+    assert path.read_bytes() == png_bytes()
+    for host in ("huggingface.co.evil.example", "nothuggingface.co"):
+        with pytest.raises(ValidationError, match="not a public internet address"):
+            await mcp_images.from_url(f"http://{host}:{port}/a.png", 10**6, tmp_path, resolve=split_dns)
+
+
 async def test_an_allowed_url_is_fetched_and_capped(tmp_path: Path, local_server: str) -> None:
     data = png_bytes()
     _Handler.routes = {
