@@ -300,6 +300,16 @@ def test_history_tiles_are_named_once_by_their_caption(desk: Page, app: RunningA
     expect(tile.locator("img")).to_have_attribute("alt", "")  # the caption is not said twice
 
 
+def test_at_1440_the_frames_choices_sit_side_by_side(desk: Page, app: RunningApp) -> None:
+    open_studio(desk, app.url)
+    chips = desk.locator("#t2v-frames label")
+    expect(chips).to_have_count(2)
+    first, second = chips.nth(0).bounding_box(), chips.nth(1).bounding_box()
+    assert first and second
+    assert abs(first["y"] - second["y"]) < 2, "the frames choices stack on two lines"
+    assert first["height"] < 40, "a frames choice wraps inside itself"
+
+
 # --- 12: a phone ------------------------------------------------------------------------
 
 
