@@ -48,7 +48,8 @@ PROPOSALS = """## Patches proposed for files outside bench/
 Proposals 1 to 6 were applied by the files' owners in 2224943 (`ui.layout.quiet_idle_queue`,
 `max_threads=400`, hourly pruning, the insert off the loop, httpx at WARNING, the architecture
 notes), after the measurements quoted in them; the table above was measured with them in place
-unless its date is earlier. Proposal 7 was taken in providers/render.py (render version 3).
+unless its date is earlier. The request-id update of proposal 5 went off the loop later, with
+the engine split (jobs/submitter.py). Proposal 7 was taken in providers/render.py (render version 3).
 
 **1. `ui/layout.py`, `launch_options`: raise Gradio's cap on events in progress** (concurrency, idle).
 Gradio runs at most `max_threads` events at once (default 40) whatever their `concurrency_limit`

@@ -16,6 +16,7 @@ import io
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.harness import (
     App,
@@ -51,13 +52,16 @@ def poster_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def populate(data_dir: Path, count: int) -> float:
-    """`count` finished jobs with posters, inserted through JobStore; returns seconds."""
+def populate(data_dir: Path, count: int, store_module: Any = None) -> float:
+    """`count` finished jobs with posters, inserted through JobStore; returns seconds.
+    `store_module`: another version of jobs/store.py (its JobStore and JobRecord) to write
+    the same rows with, in that version's own schema (default: today's)."""
+    from jobs import store as store_now
     from jobs.download import unguessable_name
-    from jobs.records import JobRecord
     from jobs.settings import Settings
-    from jobs.store import JobStore
 
+    module = store_module or store_now
+    JobStore, JobRecord = module.JobStore, module.JobRecord  # noqa: N806 (classes)
     settings = Settings(data_dir=data_dir)
     for folder in settings.media_dirs:
         folder.mkdir(parents=True, exist_ok=True)
@@ -155,38 +159,76 @@ def engine_history_times(small: Path, big: Path, reps: int) -> tuple[dict[str, l
 STORE_BEFORE = "2a911dd"  # jobs/store.py before history totals came from job_counts
 
 
-def store_before_after(small: Path, big: Path, reps: int) -> str:
-    """JobStore.list of today's store and of STORE_BEFORE on the same two databases."""
+def store_before() -> Any:
+    """jobs/store.py as of STORE_BEFORE, as a module, built on the jobs/records.py of the
+    same commit (so its JobRecord has exactly the columns of its own schema, v1), or None
+    outside a git clone. Today's databases (schema v3) are newer than it understands, so
+    the baseline writes and reads databases of its own."""
     import subprocess
+    import sys
     import types
 
+    def source(path: str) -> str:
+        return subprocess.run(
+            ["git", "show", f"{STORE_BEFORE}:{path}"], capture_output=True, text=True, check=False
+        ).stdout
+
+    records_source, store_source = source("jobs/records.py"), source("jobs/store.py")
+    if not (records_source and store_source):
+        return None
+    records = types.ModuleType("records_before")
+    sys.modules["records_before"] = records  # dataclasses look their module up by name
+    exec(compile(records_source, f"jobs/records.py@{STORE_BEFORE}", "exec"), records.__dict__)
+    store = types.ModuleType("store_before")
+    today = sys.modules["jobs.records"]
+    sys.modules["jobs.records"] = records  # its `from jobs.records import ...` gets the old one
+    try:
+        exec(compile(store_source, f"jobs/store.py@{STORE_BEFORE}", "exec"), store.__dict__)
+    finally:
+        sys.modules["jobs.records"] = today
+    return store
+
+
+def store_before_after(small: Path, big: Path, tmp: Path, reps: int) -> str:
+    """JobStore.list of today's store and of STORE_BEFORE, each on the same rows (10 and
+    10,000) written by its own code into its own schema."""
     from jobs import store as store_now
     from jobs.records import HistoryQuery
 
-    source = subprocess.run(
-        ["git", "show", f"{STORE_BEFORE}:jobs/store.py"], capture_output=True, text=True, check=False
-    ).stdout
-    if not source:
+    before = store_before()
+    if before is None:
         return f"(jobs/store.py@{STORE_BEFORE} is not in this clone: no before/after figure)"
-    before = types.ModuleType("store_before")
-    exec(compile(source, f"jobs/store.py@{STORE_BEFORE}", "exec"), before.__dict__)
+    folders = {"after": {"small": small, "big": big}, "before": {}}
+    for name, count in (("small", SMALL), ("big", BIG)):
+        folders["before"][name] = tmp / f"{name}-before"
+        populate(folders["before"][name], count, before)
     query = HistoryQuery(limit=9, state="succeeded")
-    result: dict[str, float] = {}
+    stores = {}
     for version, module in (("before", before), ("after", store_now)):
-        for name, folder in (("small", small), ("big", big)):
-            store = module.JobStore(folder / "studio.sqlite3")
-            store.open()
-            samples = []
-            for _ in range(reps):
+        for name, folder in folders[version].items():
+            stores[f"{version}-{name}"] = module.JobStore(folder / "studio.sqlite3")
+            stores[f"{version}-{name}"].open()
+    samples: dict[str, list[float]] = {key: [] for key in stores}
+    pages: dict[str, int] = {}
+    try:
+        for r in range(reps):  # interleaved, the order turning each round, as the figures are
+            keys = list(stores) if r % 2 == 0 else list(reversed(stores))
+            for key in keys:
                 start = time.perf_counter()
-                store.list(OWNER, query)
-                samples.append(time.perf_counter() - start)
+                page = stores[key].list(OWNER, query)
+                samples[key].append(time.perf_counter() - start)
+                pages[key] = page.total
+    finally:
+        for store in stores.values():
             store.close()
-            result[f"{version}-{name}"] = median(samples) * 1000
+    result = {key: median(values) * 1000 for key, values in samples.items()}
+    if pages["before-big"] != pages["after-big"] or pages["before-small"] != pages["after-small"]:
+        raise RuntimeError(f"the two stores count different histories: {pages}")
     return (
         f"Fix (jobs/store.py): the page's `total` was a COUNT(*) walking every matching index entry. "
-        f"JobStore.list, 9 succeeded per page, same databases, same run: before ({STORE_BEFORE}) "
-        f"{result['before-big']:.3f} ms with {BIG} jobs vs {result['before-small']:.3f} ms with {SMALL} "
+        f"JobStore.list, 9 succeeded per page ({pages['after-big']} and {pages['after-small']} match), "
+        f"same run: before ({STORE_BEFORE}, on the same rows written by its own code in its own schema, "
+        f"v1) {result['before-big']:.3f} ms with {BIG} jobs vs {result['before-small']:.3f} ms with {SMALL} "
         f"({result['before-big'] / result['before-small']:.2f}x); after {result['after-big']:.3f} ms vs "
         f"{result['after-small']:.3f} ms ({result['after-big'] / result['after-small']:.2f}x)."
     )
@@ -280,7 +322,7 @@ def run(quick: bool = False) -> BenchResult:
                 )
             )
         notes.append(f"Pages returned: {totals.strip()}")
-        notes.append(store_before_after(small, big, engine_reps))
+        notes.append(store_before_after(small, big, tmp, engine_reps))
 
         with launch_app(small) as app_small, launch_app(big) as app_big:
             apps = {"small": app_small, "big": app_big}

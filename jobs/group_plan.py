@@ -181,8 +181,8 @@ def plan_members(registry: Registry, request: CompareRequest) -> list[PlannedMem
         if spec is None:
             raise ValidationError("models", f"Models: no model '{model}'. Use a model id from the Models table.")
         if spec.kind != request.kind:
-            wanted = "text-to-video" if request.kind == "t2v" else "image-to-video"
-            raise ValidationError("models", f"Models: {member_label(spec)} is not a {wanted} model.")
+            wanted = "a text-to-video" if request.kind == "t2v" else "an image-to-video"
+            raise ValidationError("models", f"Models: {member_label(spec)} is not {wanted} model.")
         specs.append(spec)
     shared = {k: v for k, v in request.options.items() if k != SEED and not catalog.is_empty(v)}
     seed_raw = request.options.get(SEED) if catalog.is_empty(request.seed) else request.seed

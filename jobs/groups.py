@@ -371,6 +371,14 @@ async def export_side_by_side(
     return path
 
 
+async def export_zip(engine: Engine, owner: str, group_id: str) -> Path:
+    """A zip of the group's members (videos, posters, a metadata JSON each), as the history's
+    export makes it. Raises ValidationError for a group that is not the owner's."""
+    group = _require(_store(engine), owner, group_id)
+    present = [job_id for job_id in group.job_ids if engine.get(owner, job_id) is not None]
+    return await engine.export(owner, present)
+
+
 async def delete(engine: Engine, owner: str, group_id: str) -> bool:
     """Delete a finished comparison: its members (files too), its mosaic and side-by-side.
     Refused while a member runs (cancel it first)."""

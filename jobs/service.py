@@ -255,6 +255,10 @@ class Studio:
     async def tally(self, owner: str) -> list[groups.TallyRow]:
         return await self._call(groups.tally, self.engine, owner)
 
+    async def export_group(self, owner: str, group_id: str) -> Path:
+        """A zip of the group's members (jobs.history's export)."""
+        return await self._run(lambda: groups.export_zip(self.engine, owner, group_id))
+
     async def delete_group(self, owner: str, group_id: str) -> bool:
         return await self._run(lambda: groups.delete(self.engine, owner, group_id))
 

@@ -14,6 +14,7 @@ from gradio.components import Component
 
 from jobs.group_plan import MAX_MEMBERS, CompareRequest, option_plan
 from jobs.groups import GroupQuote
+from jobs.limits import Budget
 from providers.base import Kind, StudioError
 from providers.catalog import ModelSpec
 from providers.registry import Registry
@@ -173,8 +174,24 @@ def option_updates(form: CompareForm, registry: Registry, kind: Kind, models: li
     return updates
 
 
-def price_html(quote: GroupQuote | None, error: StudioError | None, registry: Registry, budget: str = "") -> str:
-    """The group's price and each member's, or why the form cannot be sent yet."""
+def over_budget(quote: GroupQuote, budget: Budget | None) -> str:
+    """Why the limits would refuse this whole group now, or ''."""
+    if budget is None:
+        return ""
+    if budget.jobs_left is not None and len(quote.members) > budget.jobs_left:
+        left = f"{budget.jobs_left} video{'' if budget.jobs_left == 1 else 's'}"
+        return f"Over your limit: {left} left this hour, this comparison makes {len(quote.members)}."
+    usd = [v for v in (budget.usd_left_person, budget.usd_left_server) if v is not None]
+    if usd and quote.total_usd > min(usd) + 1e-9:
+        return f"Over the limit: ${max(min(usd), 0):.2f} left today, this comparison costs ${quote.total_usd:.2f}."
+    return ""
+
+
+def price_html(
+    quote: GroupQuote | None, error: StudioError | None, registry: Registry, budget: Budget | None = None
+) -> str:
+    """The group's price and each member's, with what is left of the limits; or why the form
+    cannot be sent (as it is, or within the limits)."""
     if error is not None:
         return f'<div class="compare-price refused" role="alert">{html.escape(error.message)}</div>'
     if quote is None:
@@ -184,8 +201,11 @@ def price_html(quote: GroupQuote | None, error: StudioError | None, registry: Re
         spec = registry.model_or_none(member.model)
         name = spec.label if spec else member.model
         parts.append(f"{html.escape(name)} {html.escape(member.words)}")
-    left = f" · {html.escape(budget)}" if budget else ""
+    words = budget.words() if budget is not None else ""
+    left = f" · {html.escape(words)}" if words else ""
+    over = over_budget(quote, budget)
+    warning = f'<div class="compare-error" role="alert">{html.escape(over)}</div>' if over else ""
     return (
         f'<div class="compare-price"><b>{len(quote.members)} videos: ${quote.total_usd:.2f}</b>'
-        f"{' (estimate)' if quote.estimated else ''}{left}<br><small>{' · '.join(parts)}</small></div>"
+        f"{' (estimate)' if quote.estimated else ''}{left}<br><small>{' · '.join(parts)}</small>{warning}</div>"
     )

@@ -27,6 +27,8 @@ class CompareHistory:
     ids: gr.State  # list[str]: the group ids in gallery order
     tally: gr.HTML
     delete: gr.Button
+    export: gr.Button
+    export_file: gr.File
 
 
 def render() -> CompareHistory:
@@ -35,9 +37,12 @@ def render() -> CompareHistory:
             label="Comparisons (pick one to reopen its grid)", columns=3, height=260, object_fit="contain",
             allow_preview=False, interactive=False, elem_id="compare-gallery",
         )
-        delete = gr.Button("🗑 Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
+        with gr.Row():
+            export = gr.Button("Export this comparison (.zip)", size="sm", elem_id="compare-export-zip")
+            delete = gr.Button("🗑 Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
+        export_file = gr.File(label="Comparison export", visible=False, elem_id="compare-export-zip-file")
         tally = gr.HTML(elem_id="compare-tally")
-    return CompareHistory(gallery, gr.State([]), tally, delete)
+    return CompareHistory(gallery, gr.State([]), tally, delete, export, export_file)
 
 
 def caption(registry: Registry, view: GroupView) -> str:
@@ -115,6 +120,18 @@ def wire(
                 return (gr.update(), *await load(owner))
         return (None, *await load(owner))
 
+    async def export(owner: str | None, current: str | None) -> Any:
+        owner = owners.require(owner, settings)
+        if not current:
+            raise gr.Error("Open a comparison first.", print_exception=False)
+        try:
+            archive = await studio.export_group(owner, current)
+        except StudioError as error:
+            raise gr.Error(error.message, print_exception=False) from None
+        ctx.guard.links.issue(owner, archive.name)  # only this owner may fetch it
+        return gr.update(value=str(archive), visible=True)
+
+    past.export.click(export, inputs=[session.owner, group_id], outputs=[past.export_file], **PRIVATE)
     past.delete.click(delete, inputs=[session.owner, group_id], outputs=[group_id, *history_outputs],
                       show_progress="hidden", **PRIVATE)
     return load

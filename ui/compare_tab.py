@@ -178,9 +178,7 @@ def wire(
             quote = await studio.group_quote(asked, keys)
         except StudioError as error:
             return compare_form.price_html(None, error, registry)
-        budget = ""
-        if owner:
-            budget = (await studio.budget(owner, owners.quota_key(settings, request))).words()
+        budget = await studio.budget(owner, owners.quota_key(settings, request)) if owner else None
         return compare_form.price_html(quote, None, registry, budget)
 
     price_inputs = [session.owner, session.keys, *form.inputs()]

@@ -41,6 +41,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def on_fake(base_url: str, *providers: str) -> dict[str, str]:
+    """The environment that sends `providers` ("runcomfy", "wavespeed") to the local fake
+    at `base_url`, each with the key the fake accepts."""
+    from tests.fakes import FakeProviders
+
+    env: dict[str, str] = {}
+    if "runcomfy" in providers:
+        env |= {"RUNCOMFY_BASE_URL": base_url, "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY}
+    if "wavespeed" in providers:
+        env |= {"WAVESPEED_BASE_URL": base_url, "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY}
+    return env
+
+
 def _wait_until_up(app: RunningApp, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

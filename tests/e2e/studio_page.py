@@ -6,11 +6,13 @@ Every wait is on something visible or on the page's own state, never a sleep.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
 LONG = 90_000  # a whole simulated job on a slow CI machine, with room to spare
+SIM_T2V = "simulator/dreamina-3-0/text-to-video"
 
 
 def open_studio(page: Page, url: str) -> None:
@@ -56,6 +58,31 @@ def status_card(page: Page, kind: str, job_id: str, state: str | None = None) ->
 
 def wait_until_done(page: Page, kind: str, job_id: str) -> None:
     expect(status_card(page, kind, job_id, "succeeded")).to_be_visible(timeout=LONG)
+
+
+def generate_and_wait(page: Page, kind: str, prompt: str | None = None) -> str:
+    """Press Generate, wait until the job has succeeded, return its id."""
+    job_id = generate(page, kind, prompt)
+    wait_until_done(page, kind, job_id)
+    return job_id
+
+
+def upload_image(page: Page, path: Path) -> None:
+    """Put a file in the image-to-video tab's image input (the tab must be open)."""
+    page.locator("#i2v-image input[type=file]").set_input_files(str(path))
+
+
+def make_video(url: str, prompt: str, **options: Any) -> dict[str, Any]:
+    """A finished video made through the API (quicker than through the page), as the
+    job record the API returns. `model` defaults to the simulator's text-to-video; an
+    `image` (a gradio_client file) makes it an image-to-video call."""
+    from gradio_client import Client
+
+    api_name = "/image_to_video" if "image" in options else "/text_to_video"
+    model = options.pop("model", SIM_T2V)
+    _, job = Client(url, verbose=False).predict(prompt=prompt, model=model, api_name=api_name, **options)
+    assert job["state"] == "succeeded", job
+    return job
 
 
 def expect_video_playing(page: Page, name_pattern: str) -> str:

@@ -70,8 +70,11 @@ def test_a_three_model_comparison_fills_in_plays_together_picks_reopens_and_expo
     page: Page, compare_app: RunningApp, fake: FakeProviders, artifacts: Path
 ) -> None:
     open_studio(page, compare_app.url)
-    open_tab(page, "Compare")
-    page.locator("#compare-prompt textarea").fill("A red kite over green hills")
+    # "Compare with…" under the text-to-video form brings its prompt and model along.
+    page.locator("#t2v-prompt textarea").fill("A red kite over green hills")
+    page.locator("#t2v-compare-with").click()
+    expect(page.locator("#compare-prompt textarea")).to_have_value("A red kite over green hills")
+    expect(page.locator("#compare-models input:checked").first).to_be_attached()
     choose_models(page, RC_PRO, WS_720, SIM)
     expect(page.locator("#compare-price")).to_contain_text("3 videos", timeout=LONG)
     page.locator("#compare-generate").click()

@@ -22,6 +22,7 @@ from tests.e2e.studio_page import (
     open_tab,
     prompt_box,
     shot,
+    upload_image,
     wait_until_done,
 )
 
@@ -83,7 +84,7 @@ def test_image_to_video_with_an_image_that_needs_fitting(
     open_studio(page, app.url)
     open_tab(page, "Image to video")
 
-    page.locator("#i2v-image input[type=file]").set_input_files(str(wide))
+    upload_image(page, wide)
     report = page.locator("#i2v-preflight .preflight")
     expect(report).to_contain_text("5000×1000", timeout=LONG)
     expect(report).to_contain_text("3:1")
@@ -109,6 +110,6 @@ def test_a_file_that_is_not_an_image_is_explained_not_crashed_on(
     fake.write_text("this is a text file with an image's name")
     open_studio(page, app.url)
     open_tab(page, "Image to video")
-    page.locator("#i2v-image input[type=file]").set_input_files(str(fake))
+    upload_image(page, fake)
     expect(page.locator("#i2v-preflight")).to_contain_text("not an image", timeout=LONG)
     expect(page.locator("#i2v-preflight")).to_contain_text("JPEG or PNG")

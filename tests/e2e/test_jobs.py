@@ -16,6 +16,7 @@ from tests.e2e.studio_page import (
     expect_video_playing,
     generate,
     history_total,
+    make_video,
     open_studio,
     prompt_box,
     running_job_row,
@@ -30,16 +31,15 @@ def test_reuse_settings_fills_the_image_form_and_switches_tab(
 ) -> None:
     picture = tmp_path / "garden.png"
     Image.new("RGB", (960, 640), (30, 160, 90)).save(picture)
-    _, job = Client(app.url, verbose=False).predict(
-        prompt="Leaves sway as the camera pushes in",
+    job = make_video(
+        app.url,
+        "Leaves sway as the camera pushes in",
         model="simulator/dreamina-3-0/image-to-video",
         image=handle_file(str(picture)),
         frames=241,
         resolution="1080P",
         seed=4242,
-        api_name="/image_to_video",
     )
-    assert job["state"] == "succeeded"
 
     open_studio(page, app.url)
     tile = page.locator("#history-gallery .gallery-item", has_text="Leaves sway")
@@ -192,12 +192,7 @@ def test_export_downloads_the_pages_videos_posters_and_settings(page: Page, app:
     import json
     import zipfile
 
-    client = Client(app.url, verbose=False)
-    _video, job = client.predict(
-        prompt="Export me: a lantern on a lake",
-        model="simulator/dreamina-3-0/text-to-video",
-        api_name="/text_to_video",
-    )
+    job = make_video(app.url, "Export me: a lantern on a lake")
     open_studio(page, app.url)
     page.locator("#history-export").click()
     link = page.locator("#history-export-file a[download]").first

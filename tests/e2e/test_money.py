@@ -13,7 +13,8 @@ from gradio_client import Client
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import VIEWPORT
-from tests.e2e.launcher import RunningApp, launch_app
+from tests.e2e.desk import window
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
 from tests.e2e.studio_page import LONG, generate, open_studio, open_tab
 from tests.fakes import FakeProviders
 
@@ -28,11 +29,7 @@ def fake() -> Iterator[FakeProviders]:
 
 @pytest.fixture(scope="module")
 def paid_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
-    env = {
-        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
-        "WAVESPEED_BASE_URL": fake.base_url,
-        "STUDIO_MAX_USD_PER_DAY": "5",
-    }
+    env = {**on_fake(fake.base_url, "wavespeed"), "STUDIO_MAX_USD_PER_DAY": "5"}
     with launch_app(tmp_path_factory.mktemp("money"), env) as running:
         yield running
 
@@ -48,9 +45,7 @@ def ledger_total(app: RunningApp) -> float:
 def test_the_price_follows_model_and_options_and_the_spend_tab_follows_accepted_jobs(
     browser: Browser, paid_app: RunningApp, fake: FakeProviders
 ) -> None:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
+    with window(browser, VIEWPORT) as page:
         open_studio(page, paid_app.url)
         price = page.locator("#t2v-price .price-now")
         # WaveSpeedAI has the key, so it is the default provider; Pro t2v is quoted $0.60.
@@ -78,16 +73,12 @@ def test_the_price_follows_model_and_options_and_the_spend_tab_follows_accepted_
         expect(figures).to_contain_text("text-to-video 720p: $0.60")
         expect(page.locator("#t2v-price")).to_contain_text("$4.40 left today", timeout=LONG)
         assert len(fake.submits("wavespeed")) == 1
-    finally:
-        context.close()
 
 
 def test_a_wrong_key_is_reported_before_generate(
     browser: Browser, paid_app: RunningApp, fake: FakeProviders
 ) -> None:
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
+    with window(browser, VIEWPORT) as page:
         open_studio(page, paid_app.url)
         submits = len(fake.submits())
         open_tab(page, "API keys")
@@ -109,8 +100,6 @@ def test_a_wrong_key_is_reported_before_generate(
         expect(server).to_contain_text("balance $25.00")
         assert len(fake.submits()) == submits
         assert "ws-mistyped-key" not in paid_app.log()
-    finally:
-        context.close()
 
 
 def test_spend_endpoint_equals_the_ledger(paid_app: RunningApp, fake: FakeProviders) -> None:

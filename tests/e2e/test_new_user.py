@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gradio_client import Client
 from PIL import Image
 from playwright.sync_api import Page, expect
 
@@ -21,14 +20,15 @@ from tests.e2e.studio_page import (
     details_of,
     expect_video_playing,
     generate,
+    generate_and_wait,
+    make_video,
     open_studio,
     open_tab,
     prompt_box,
     running_job_row,
+    upload_image,
     wait_until_done,
 )
-
-SIM_T2V = "simulator/dreamina-3-0/text-to-video"
 
 
 @pytest.fixture
@@ -46,14 +46,6 @@ def slow_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
         yield running
 
 
-def make_video(app: RunningApp, prompt: str, **options: Any) -> dict[str, Any]:
-    _, job = Client(app.url, verbose=False).predict(
-        prompt=prompt, model=options.pop("model", SIM_T2V), api_name="/text_to_video", **options
-    )
-    assert job["state"] == "succeeded", job
-    return job
-
-
 # --- 2, 8: a refusal is shown under Generate, where the person is looking -------------------
 
 
@@ -64,7 +56,7 @@ def test_an_image_refused_at_generate_is_explained_under_the_button(
     Image.new("RGB", (5000, 5000), (200, 120, 40)).save(huge)
     open_studio(desk, app.url)
     open_tab(desk, "Image to video")
-    desk.locator("#i2v-image input[type=file]").set_input_files(str(huge))
+    upload_image(desk, huge)
     expect(desk.locator("#i2v-preflight .preflight")).to_contain_text("5000×5000", timeout=LONG)
     prompt_box(desk, "i2v").fill("The camera pushes in")
     desk.locator("#i2v-generate").click()
@@ -137,7 +129,7 @@ def test_fit_says_what_it_changes(desk: Page, app: RunningApp, tmp_path: Path) -
     Image.new("RGB", (5000, 2500), (30, 90, 160)).save(huge)
     open_studio(desk, app.url)
     open_tab(desk, "Image to video")
-    desk.locator("#i2v-image input[type=file]").set_input_files(str(huge))
+    upload_image(desk, huge)
     report = desk.locator("#i2v-preflight .preflight")
     expect(report).to_contain_text("5000×2500", timeout=LONG)
     desk.locator("#i2v-fit input[type=checkbox]").check()
@@ -158,7 +150,7 @@ def stored_video(app: RunningApp, job_id: str) -> Path:
 
 
 def test_delete_asks_first_and_keep_keeps_the_video(desk: Page, app: RunningApp) -> None:
-    job = make_video(app, "A fox crosses a snowy field at dawn")
+    job = make_video(app.url, "A fox crosses a snowy field at dawn")
     open_studio(desk, app.url)
     desk.locator("#history-gallery .gallery-item", has_text="A fox crosses").click()
     details_of(desk, job["id"])
@@ -183,8 +175,7 @@ def test_at_1440_by_900_generate_status_and_result_are_in_view_together(desk: Pa
     open_studio(desk, app.url)
     assert fully_in_view(desk, "#t2v-generate"), "Generate is above the fold on first load"
     assert fully_in_view(desk, "#t2v-status .status-card")
-    job_id = generate(desk, "t2v", "A hot-air balloon over green hills")
-    wait_until_done(desk, "t2v", job_id)
+    generate_and_wait(desk, "t2v", "A hot-air balloon over green hills")
     expect_video_playing(desk, r"dreamina_sim-t2v_")
     assert fully_in_view(desk, "#t2v-status .status-card"), "the status stays where it was"
     assert fully_in_view(desk, "#result-video video"), "the finished video is in view beside it"
@@ -208,8 +199,7 @@ def test_the_words_say_each_thing_once_and_the_times_agree(desk: Page, app: Runn
     facts = desk.locator("#tab-t2v .model-facts")
     expect(facts).to_contain_text("free")
     expect(facts).not_to_contain_text("free (offline)")
-    job_id = generate(desk, "t2v", "A koi pond in the rain")
-    wait_until_done(desk, "t2v", job_id)
+    job_id = generate_and_wait(desk, "t2v", "A koi pond in the rain")
     status = desk.locator(f"#t2v-status [data-job='{job_id}']")
     expect(status).not_to_contain_text("(Simulator (offline))")
     done = re.search(r"Done in (\d+:\d+)", status.inner_text())
@@ -235,7 +225,7 @@ def test_a_file_that_is_not_an_image_shows_no_broken_picture(
     fake.write_text("a shopping list, not a picture")
     open_studio(desk, app.url)
     open_tab(desk, "Image to video")
-    desk.locator("#i2v-image input[type=file]").set_input_files(str(fake))
+    upload_image(desk, fake)
     expect(desk.locator("#i2v-preflight")).to_contain_text("not an image", timeout=LONG)
     expect(desk.locator("#i2v-image img")).not_to_be_visible()
 
@@ -244,7 +234,7 @@ def test_a_file_that_is_not_an_image_shows_no_broken_picture(
 
 
 def test_history_tiles_show_wide_posters_whole_and_the_prompt(desk: Page, app: RunningApp) -> None:
-    make_video(app, "A very wide desert road under a violet sky, slow drone shot", aspect_ratio="21:9")
+    make_video(app.url, "A very wide desert road under a violet sky, slow drone shot", aspect_ratio="21:9")
     open_studio(desk, app.url)
     tile = desk.locator("#history-gallery .gallery-item", has_text="A very wide desert").first
     expect(tile).to_be_visible(timeout=LONG)
@@ -272,7 +262,7 @@ def test_ctrl_enter_generates_from_the_prompt(desk: Page, app: RunningApp) -> No
 
 
 def test_on_a_phone_nothing_scrolls_sideways_and_the_video_fits(browser: Any, app: RunningApp) -> None:
-    make_video(app, "A tram climbs a hill at dusk", aspect_ratio="16:9")
+    make_video(app.url, "A tram climbs a hill at dusk", aspect_ratio="16:9")
     with window(browser, PHONE, is_mobile=True, has_touch=True) as phone:
         open_studio(phone, app.url)
         assert sideways_overflow(phone) == 0, "the page scrolls sideways"

@@ -9,12 +9,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gradio_client import Client
 from playwright.sync_api import Page, expect
 
 from tests.e2e.desk import DESKTOP, window
-from tests.e2e.launcher import RunningApp, launch_app
-from tests.e2e.studio_page import LONG, details_of, generate, open_studio, prompt_box, status_card
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
+from tests.e2e.studio_page import LONG, details_of, generate, make_video, open_studio, prompt_box, status_card
 from tests.fakes.server import FakeProviders
 
 WS_720 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p"
@@ -29,12 +28,7 @@ def fake() -> Iterator[FakeProviders]:
 
 @pytest.fixture(scope="module")
 def keyed_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
-    env = {
-        "RUNCOMFY_BASE_URL": fake.base_url,
-        "WAVESPEED_BASE_URL": fake.base_url,
-        "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY,
-        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
-    }
+    env = on_fake(fake.base_url, "runcomfy", "wavespeed")
     with launch_app(tmp_path_factory.mktemp("keyed"), env) as running:
         yield running
 
@@ -59,15 +53,14 @@ def choose(page: Page, provider_label: str, model_label: str) -> None:
 def test_reuse_settings_from_another_model_fills_every_option_at_once(
     desk: Page, keyed_app: RunningApp
 ) -> None:
-    _, job = Client(keyed_app.url, verbose=False).predict(
-        prompt="A lantern festival over a river, 9:16",
+    job = make_video(
+        keyed_app.url,
+        "A lantern festival over a river, 9:16",
         model=WS_720,
         aspect_ratio="9:16",
         duration="10",
         seed="777",
-        api_name="/text_to_video",
     )
-    assert job["state"] == "succeeded", job
     open_studio(desk, keyed_app.url)
     choose(desk, "RunComfy", "Dreamina 3.0 Pro")  # the form is on another model
     expect(desk.locator("#t2v-duration")).to_be_hidden()

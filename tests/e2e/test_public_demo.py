@@ -10,8 +10,9 @@ from gradio_client import Client
 from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import VIEWPORT
+from tests.e2e.desk import window
 from tests.e2e.launcher import RunningApp, free_port, launch_app
-from tests.e2e.studio_page import LONG, generate, history_total, open_studio, wait_until_done
+from tests.e2e.studio_page import LONG, generate_and_wait, history_total, open_studio
 
 
 @pytest.fixture(scope="module")
@@ -29,10 +30,7 @@ def public_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
 def test_each_browser_owns_its_videos_within_the_hourly_limit(
     browser: Browser, public_app: RunningApp
 ) -> None:
-    first = browser.new_context(viewport=VIEWPORT)
-    second = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = first.new_page()
+    with window(browser, VIEWPORT) as page, window(browser, VIEWPORT) as other:
         open_studio(page, public_app.url)
         expect(page.locator("#credits-notice")).to_contain_text("spends the owner's credits")
         expect(page.locator("#credits-notice")).to_contain_text("1 video per hour")
@@ -40,23 +38,18 @@ def test_each_browser_owns_its_videos_within_the_hourly_limit(
         expect(page.locator("#t2v-model input")).to_have_value("Simulated Dreamina 3.0 · text-to-video")
         # The price line reads this visitor's budget (their address's hour) beside Generate.
         expect(page.locator("#t2v-price")).to_contain_text("1 video left this hour", timeout=LONG)
-        job_id = generate(page, "t2v", "Mine alone: a lantern on a lake")
-        wait_until_done(page, "t2v", job_id)
+        generate_and_wait(page, "t2v", "Mine alone: a lantern on a lake")
         expect(page.locator(".pager-text")).to_have_attribute("data-total", "1", timeout=LONG)
 
         page.locator("#t2v-generate").click()  # the second within the hour
         expect(page.locator("#t2v-status")).to_contain_text("per hour per person", timeout=LONG)
 
-        other = second.new_page()
         open_studio(other, public_app.url)
         assert history_total(other) == 0
         expect(other.locator("#history-empty")).to_contain_text("No videos yet")
 
         open_studio(page, public_app.url)  # a fresh load of the same browser
         assert history_total(page) == 1  # the browser keeps its owner across reloads
-    finally:
-        first.close()
-        second.close()
 
     api_client = Client(public_app.url, verbose=False)
     assert api_client.predict(api_name="/history")["total"] == 0  # an API client is an owner of its own

@@ -11,69 +11,26 @@ import pytest
 
 from jobs.engine import Engine, QuotaError
 from jobs.records import GenerationRequest, HistoryQuery
-from jobs.settings import Settings
 from providers.base import ProviderError, Secret, ValidationError
-from providers.http import RetryPolicy
-from providers.runcomfy import RunComfyProvider
-from providers.simulator import SimulatorProvider
-from providers.wavespeed import WaveSpeedProvider
 from tests.fakes import FakeProviders
-
-FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
-RC_PRO_T2V = "runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
-WS_T2V_720 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p"
-SIM_T2V = "simulator/dreamina-3-0/text-to-video"
-
-
-def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: object) -> Settings:
-    """Settings against the fake; `runcomfy_key=` / `wavespeed_key=` override one key (None: no key)."""
-    base = fake.base_url if fake else "http://127.0.0.1:9"
-    keys: dict[str, object] = {
-        "runcomfy": overrides.pop("runcomfy_key", Secret(FakeProviders.RUNCOMFY_KEY)),
-        "wavespeed": overrides.pop("wavespeed_key", Secret(FakeProviders.WAVESPEED_KEY)),
-    }
-    values: dict[str, object] = dict(
-        data_dir=data_dir,
-        keys={name: key for name, key in keys.items() if key},
-        base_urls={"runcomfy": base, "wavespeed": base},
-        sim_queue_seconds=0.2,
-        sim_run_seconds=0.3,
-    )
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-def make_providers(settings: Settings) -> dict[str, object]:
-    return {
-        "runcomfy": RunComfyProvider(
-            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), retry=FAST, submit_timeout=5
-        ),
-        "wavespeed": WaveSpeedProvider(
-            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), retry=FAST, submit_timeout=5
-        ),
-        "simulator": SimulatorProvider(
-            settings.provider_dir("simulator"),
-            queue_seconds=settings.sim_queue_seconds,
-            run_seconds=settings.sim_run_seconds,
-        ),
-    }
-
-
-async def started(settings: Settings) -> Engine:
-    engine = Engine(settings, make_providers(settings))  # type: ignore[arg-type]
-    await engine.start()
-    return engine
+from tests.integration.engine_kit import (  # noqa: F401 (other test modules import them from here)
+    FAST,
+    RC_PRO_T2V,
+    SIM_T2V,
+    WS_T2V_720,
+    make_providers,
+    make_settings,
+    on_fake,
+    running,
+    started,
+    t2v,
+)
 
 
 @pytest.fixture
 async def engine(tmp_path: Path, fake_providers: FakeProviders) -> AsyncIterator[Engine]:
-    eng = await started(make_settings(tmp_path / "data", fake_providers))
-    yield eng
-    await eng.close()
-
-
-def t2v(model: str = RC_PRO_T2V, prompt: str = "a lighthouse at dawn", **options: object) -> GenerationRequest:
-    return GenerationRequest(kind="t2v", model=model, prompt=prompt, options=dict(options))
+    async with on_fake(tmp_path, fake_providers) as eng:
+        yield eng
 
 
 def assert_saved(record) -> None:  # type: ignore[no-untyped-def]
@@ -105,8 +62,7 @@ async def test_a_job_moves_through_every_state_and_lands_with_video_and_poster(
 
 async def test_the_simulator_renders_a_playable_video_without_any_key(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", None, runcomfy_key=None, wavespeed_key=None)
-    eng = await started(settings)
-    try:
+    async with running(settings) as eng:
         assert eng.provider_ready("simulator") is None
         assert "RUNCOMFY_API_TOKEN" in (eng.provider_ready("runcomfy") or "")
         record = await eng.submit("local", t2v(SIM_T2V, aspect_ratio="1:1", seed=7))
@@ -114,8 +70,6 @@ async def test_the_simulator_renders_a_playable_video_without_any_key(tmp_path: 
         assert_saved(final)
         assert final.simulated and final.seed == 7
         assert final.video_width == final.video_height
-    finally:
-        await eng.close()
 
 
 async def test_jobs_resume_after_the_engine_is_dropped_and_are_never_resubmitted(
@@ -131,11 +85,8 @@ async def test_jobs_resume_after_the_engine_is_dropped_and_are_never_resubmitted
     await asyncio.sleep(0.3)
     await first.close()  # watchers stop mid-flight; rows stay unfinished
 
-    second = await started(settings)
-    try:
+    async with running(settings) as second:
         finals = [await second.wait("alice", job_id, timeout=60) for job_id in ids]
-    finally:
-        await second.close()
     for record in finals:
         assert_saved(record)
     assert len(fake_providers.submits()) == 5
@@ -191,26 +142,20 @@ async def test_wavespeed_has_no_cancel_so_the_user_is_told_it_runs_on(
 
 async def test_a_refused_submit_leaves_no_row_behind(tmp_path: Path, fake_providers: FakeProviders) -> None:
     settings = make_settings(tmp_path / "data", fake_providers, runcomfy_key=Secret("wrong-key"))
-    eng = await started(settings)
-    try:
+    async with running(settings) as eng:
         with pytest.raises(ProviderError) as caught:
             await eng.submit("alice", t2v())
         assert caught.value.kind == "auth" and "wrong-key" not in caught.value.message
         assert eng.history("alice").items == []
-    finally:
-        await eng.close()
 
 
 async def test_an_unreachable_provider_at_submit_is_a_clear_error_and_no_row(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", None)  # port 9: nothing listens
-    eng = await started(settings)
-    try:
+    async with running(settings) as eng:
         with pytest.raises(ProviderError) as caught:
             await eng.submit("alice", t2v())
         assert caught.value.kind == "network"
         assert eng.history("alice").items == []
-    finally:
-        await eng.close()
 
 
 async def test_a_submit_with_unknown_outcome_is_marked_and_never_resent(
@@ -240,12 +185,9 @@ async def test_a_crash_while_submitting_ends_as_outcome_unknown_on_restart(
         JobRecord(id="crashed", owner="alice", kind="t2v", model=RC_PRO_T2V, provider="runcomfy", prompt="x", created_at=1.0)
     )
     await eng.close()
-    again = await started(settings)
-    try:
+    async with running(settings) as again:
         record = again.get("alice", "crashed")
         assert record.state == "failed" and record.error_kind == "submit_unknown"
-    finally:
-        await again.close()
     assert fake_providers.submits() == []
 
 
@@ -254,21 +196,15 @@ async def test_a_job_past_its_deadline_times_out_keeps_its_request_id_and_can_be
 ) -> None:
     fake_providers.set_timing(queue_seconds=0, run_seconds=1.5)
     settings = make_settings(tmp_path / "data", fake_providers, job_deadline_seconds=0.5)
-    eng = await started(settings)
-    try:
+    async with running(settings) as eng:
         record = await eng.submit("alice", t2v())
         timed_out = await eng.wait("alice", record.id, timeout=30)
         assert timed_out.state == "failed" and timed_out.error_kind == "timeout"
         assert timed_out.request_id == record.request_id
         assert "Check again" in (timed_out.error_message or "")
-    finally:
-        await eng.close()
-    patient = await started(make_settings(tmp_path / "data", fake_providers))
-    try:
+    async with on_fake(tmp_path, fake_providers) as patient:
         await patient.recheck("alice", record.id)
         assert_saved(await patient.wait("alice", record.id, timeout=30))
-    finally:
-        await patient.close()
     assert len(fake_providers.submits()) == 1
 
 
@@ -309,29 +245,23 @@ async def test_bad_input_is_refused_before_anything_is_sent(engine: Engine, fake
 
 
 async def test_the_hourly_limit_refuses_the_next_job(tmp_path: Path, fake_providers: FakeProviders) -> None:
-    eng = await started(make_settings(tmp_path / "data", fake_providers, max_jobs_per_hour=2))
-    try:
+    async with on_fake(tmp_path, fake_providers, max_jobs_per_hour=2) as eng:
         await eng.submit("alice", t2v())
         await eng.submit("alice", t2v())
         with pytest.raises(QuotaError):
             await eng.submit("alice", t2v())
         await eng.submit("bob", t2v())  # the limit is per person
         assert len(fake_providers.submits()) == 3
-    finally:
-        await eng.close()
 
 
 async def test_a_key_typed_in_the_browser_is_used_but_never_stored(tmp_path: Path, fake_providers: FakeProviders) -> None:
     settings = make_settings(tmp_path / "data", fake_providers, runcomfy_key=None)
-    eng = await started(settings)
-    try:
+    async with running(settings) as eng:
         assert eng.provider_ready("runcomfy") is not None
         keys = {"runcomfy": Secret(FakeProviders.RUNCOMFY_KEY)}
         assert eng.provider_ready("runcomfy", keys) is None
         record = await eng.submit("alice", t2v(), keys=keys)
         assert_saved(await eng.wait("alice", record.id, timeout=30))
-    finally:
-        await eng.close()
     for path in (tmp_path / "data").rglob("*"):
         if path.is_file():
             assert FakeProviders.RUNCOMFY_KEY.encode() not in path.read_bytes(), path
@@ -361,16 +291,13 @@ async def test_eta_is_the_median_of_past_runs_of_the_model(engine: Engine) -> No
 async def test_the_hourly_limit_also_binds_a_visitor_who_renews_their_owner_id(
     tmp_path: Path, fake_providers: FakeProviders
 ) -> None:
-    eng = await started(make_settings(tmp_path / "data", fake_providers, max_jobs_per_hour=2))
-    try:
+    async with on_fake(tmp_path, fake_providers, max_jobs_per_hour=2) as eng:
         await eng.submit("browser-1", t2v(), quota_key="ip:203.0.113.7")
         await eng.submit("browser-2", t2v(), quota_key="ip:203.0.113.7")
         with pytest.raises(QuotaError):
             await eng.submit("browser-3", t2v(), quota_key="ip:203.0.113.7")
         await eng.submit("browser-4", t2v(), quota_key="ip:198.51.100.1")  # another visitor
         assert len(fake_providers.submits()) == 3
-    finally:
-        await eng.close()
 
 
 async def test_a_provider_failing_to_answer_is_named_on_the_job_until_it_answers_again(

@@ -15,7 +15,14 @@ from jobs.store import JobStore
 from providers.base import JobLocator, ProviderError, ProviderStatus, Secret, SubmitRequest
 from tests.fakes import FakeProviders
 from tests.fakes.media import sample_video
-from tests.integration.test_engine import RC_PRO_T2V, WS_T2V_720, make_providers, make_settings, started
+from tests.integration.engine_kit import (
+    RC_PRO_T2V,
+    WS_T2V_720,
+    make_providers,
+    make_settings,
+    on_fake,
+    running,
+)
 
 PROMPT = "a very particular prompt about a silver heron standing in the fog at dawn, long enough to matter"
 
@@ -26,12 +33,9 @@ async def test_one_line_per_state_change_and_per_retry_and_no_secrets(
     fake_providers.set_timing(queue_seconds=0.3, run_seconds=0.5)
     fake_providers.add_fault("status", "status", status=503, times=1)
     caplog.set_level(logging.INFO, logger="studio")
-    engine = await started(make_settings(tmp_path / "data", fake_providers))
-    try:
+    async with on_fake(tmp_path, fake_providers) as engine:
         record = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, PROMPT, {"seed": 3}))
         final = await engine.wait("alice", record.id, timeout=30)
-    finally:
-        await engine.close()
     assert final.state == "succeeded"
     lines = [r.getMessage() for r in caplog.records if r.name == "studio.jobs"]
     states = [line.split()[2] for line in lines if line.startswith(f"job {record.id} ")]
@@ -111,13 +115,10 @@ async def test_a_submits_fsynced_writes_run_off_the_engines_loop(
         monkeypatch.setattr(JobStore, name, watched(name, getattr(JobStore, name)))
     loop_thread = threading.get_ident()
     settings = make_settings(tmp_path / "data", fake_providers, wavespeed_key=Secret("wrong-key"))
-    engine = await started(settings)
-    try:
+    async with running(settings) as engine:
         accepted = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
         assert accepted.state == "queued" and accepted.request_id
         with pytest.raises(ProviderError):  # a definite refusal: its row is deleted
             await engine.submit("alice", GenerationRequest("t2v", WS_T2V_720, "a heron", {"duration": 5}))
-    finally:
-        await engine.close()
     assert [name for name, _ in durable] == ["insert", "update", "insert", "delete"], durable
     assert not [name for name, on_loop in durable if on_loop], durable

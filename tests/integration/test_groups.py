@@ -51,7 +51,9 @@ async def finished(engine: Engine, owner: str, group_id: str, timeout: float = 6
 async def test_three_models_on_two_providers_and_the_simulator_run_at_once_with_one_prompt_and_seed(
     engine: Engine, fake_providers: FakeProviders
 ) -> None:
-    fake_providers.set_timing(queue_seconds=0.5, run_seconds=1.5)
+    # Members of several seconds, so the ratio measures parallelism, not the start-up's
+    # few tenths of a second (checks, a price quote, the reservation's fsync).
+    fake_providers.set_timing(queue_seconds=1.0, run_seconds=3.0)
     began = time.monotonic()
     started_view = await groups.start(engine, "alice", compare(seed=4242, options={"aspect_ratio": "16:9"}))
     done = await finished(engine, "alice", started_view.group.id)
@@ -177,3 +179,82 @@ async def test_a_restart_mid_group_resumes_every_member_and_the_group_reopens(
             assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
     finally:
         await second.close()
+
+
+async def test_blind_mode_hides_the_names_until_the_pick_then_shows_them(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    from jobs import group_media
+    from ui import compare_grid
+
+    view = await groups.start(engine, "alice", compare(blind=True, seed=3))
+    done = await finished(engine, "alice", view.group.id)
+    assert groups.names_hidden(done.group)
+    heads = [compare_grid.cell_head(engine.registry, done.group, i, job) for i, job in enumerate(done.jobs)]
+    assert ["Model A" in heads[0], "Model B" in heads[1], "Model C" in heads[2]] == [True] * 3
+    assert not any(word in head for head in heads for word in ("RunComfy", "WaveSpeedAI", "Simulator"))
+    hidden = group_media.labels(engine.registry, done, hidden=True)
+    assert [label.model for label in hidden] == ["Model A", "Model B", "Model C"]
+    assert all(label.provider == "" and label.seconds and label.price_usd is not None for label in hidden)
+
+    picked = groups.pick(engine, "alice", view.group.id, done.group.job_ids[2])
+    assert picked.pick == done.group.job_ids[2] and not groups.names_hidden(picked)
+    shown = group_media.labels(engine.registry, await groups.view(engine, "alice", view.group.id), hidden=False)  # type: ignore[arg-type]
+    assert {label.provider for label in shown} == {"RunComfy", "WaveSpeedAI", "Simulator (offline)"}
+    by_provider = {label.provider: label for label in shown}
+    assert by_provider["WaveSpeedAI"].price_usd == 0.30 and by_provider["Simulator (offline)"].price_usd == 0
+    rows = groups.tally(engine, "alice")
+    winner = next(row for row in rows if row.picks)
+    assert winner.model == done.group.members[2].model and rows[0] == winner
+    assert all(row.runs == 1 and row.median_seconds for row in rows)
+
+
+async def test_a_group_exports_and_deletes_as_a_whole_and_its_members_are_jobs_in_history(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    import zipfile
+
+    from jobs.records import HistoryQuery
+
+    view = await groups.start(engine, "alice", compare(RC_PRO_T2V, WS_T2V_720))
+    done = await finished(engine, "alice", view.group.id)
+    by_model = engine.history("alice", HistoryQuery(model=WS_T2V_720)).items
+    assert [job.id for job in by_model] == [done.group.job_ids[1]]  # history filters see members
+    archive = await groups.export_zip(engine, "alice", view.group.id)
+    with zipfile.ZipFile(archive) as opened:
+        assert sum(name.endswith(".mp4") for name in opened.namelist()) == 2
+    with pytest.raises(ValidationError):
+        await groups.export_zip(engine, "bob", view.group.id)  # another owner's group is not found
+    movie = await groups.export_side_by_side(engine, "alice", view.group.id)
+    assert await groups.delete(engine, "alice", view.group.id)
+    assert await groups.view(engine, "alice", view.group.id) is None
+    assert all(engine.get("alice", job_id) is None for job_id in done.group.job_ids)
+    assert not movie.exists() and not Path(done.group.poster_path or "x").exists()
+
+
+async def test_an_image_to_video_comparison_checks_the_image_for_every_model_before_billing(
+    tmp_path: Path, engine: Engine, fake_providers: FakeProviders
+) -> None:
+    from tests.images import good_jpeg, webp_still
+
+    rc_i2v = "runcomfy/bytedance/dreamina-3-0/pro/image-to-video"
+    sim_i2v = "simulator/dreamina-3-0/image-to-video"
+    with pytest.raises(ValidationError) as refused:
+        await groups.start(engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v", image=str(webp_still(tmp_path))))
+    assert refused.value.field == "image" and "RunComfy" in refused.value.message
+    with pytest.raises(ValidationError) as missing:
+        await groups.start(engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v"))
+    assert missing.value.field == "image"
+    with pytest.raises(ValidationError) as wrong_kind:
+        await groups.start(engine, "alice", compare(RC_PRO_T2V, sim_i2v, kind="i2v", image=str(good_jpeg(tmp_path))))
+    assert wrong_kind.value.field == "models" and "is not an image-to-video model" in wrong_kind.value.message
+    assert fake_providers.submits() == [] and engine.spend(None)["jobs"] == 0
+
+    view = await groups.start(
+        engine, "alice", compare(rc_i2v, sim_i2v, kind="i2v", takes=2, seed=11, image=str(good_jpeg(tmp_path)))
+    )
+    done = await finished(engine, "alice", view.group.id)
+    assert [j.state for j in done.jobs if j] == ["succeeded"] * 4
+    inputs = {j.input_image for j in done.jobs if j}
+    assert len(inputs) == 4 and all(path and Path(path).is_file() for path in inputs)  # each job its own copy
+    assert sorted(r.json["seed"] for r in fake_providers.submits("runcomfy")) == [11, 12]
