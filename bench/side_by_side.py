@@ -187,11 +187,13 @@ def run(quick: bool = False) -> BenchResult:
     )
     notes = [
         stages,
-        "The machine is shared: earlier full runs the same day, same code but for the reporting, under "
-        "heavier load: 06:50 (load 10 to 33) 2.03x in time, 1.47x in CPU; 07:00 (load 26 to 41) 1.80x in "
-        "time (per-round median 1.24x), 1.55x in CPU; 07:07 (load 20 to 10) 0.88x in time (per-round "
-        "median 1.04x), 1.44x in CPU. The time ratio follows the load; the CPU ratio stays near 1.5x: "
-        "decoding the three members is most of the added work (the first note), and it is inherent.",
+        "Decoding runs on one thread per member (jobs.side_by_side; it was FFmpeg's frame threads): "
+        "the frames are made on a worker beside x264, which keeps both cores busy anyway, and frame "
+        "threads cost about a fifth more CPU per decode in hand-offs. Same machine, 2026-12-02, CPU "
+        "ratio: 1.50x at 08:46 with frame threads (load 1.8 to 2.6); with one thread, 1.45x at 09:09 "
+        "(load 1.8 to 3.6) and 1.55x at 09:44 (load 9 to 11). Both ratios follow the machine's load "
+        "(time: 0.88x to 2.03x for the same code under load 10 to 41); the added work is mostly "
+        "decoding the three members, which a side-by-side cannot skip.",
         f"Why veryfast CRF 20 and not the simulator's {ultrafast}: in the same rounds the same frames "
         f"encode with ultrafast in {median(times['ultrafast']):.2f} s ({median(cpu['ultrafast']):.2f} CPU s) "
         f"to {sizes['ultrafast'] / 1e6:.1f} MB, with veryfast CRF 20 in {median(bare):.2f} s "

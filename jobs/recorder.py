@@ -10,7 +10,6 @@ because the store fsyncs it before returning (jobs/store.py).
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Callable, Mapping
 
 from jobs import oplog
@@ -48,10 +47,19 @@ class Recorder:
         self._after_save(record, changes)
         return record
 
-    async def save_durably(self, job_id: str, **changes: object) -> JobRecord:
-        """The same for a change that is fsynced before it returns, off the event loop."""
+    async def save_durably(
+        self, job_id: str, changes: dict[str, object], *, first: Callable[[], object] | None = None
+    ) -> JobRecord:
+        """The same for a change that is fsynced before it returns, off the event loop.
+        `first`: other blocking work to do just before it, in the same worker thread."""
         self._prepare(changes)
-        record = await asyncio.to_thread(functools.partial(self._store.update, job_id, **changes))
+
+        def write() -> JobRecord:
+            if first is not None:
+                first()
+            return self._store.update(job_id, **changes)
+
+        record = await asyncio.to_thread(write)
         self._after_save(record, changes)
         return record
 

@@ -136,6 +136,7 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024  # one upload; the fit brings any image under 4.7 MB
     uploads_in_flight: int = 4  # per visitor of a public demo, at once
     uploads_per_hour: int = 60  # per visitor of a public demo
+    mcp: bool = True  # the MCP server for AI agents (ui/mcp_tools.py); STUDIO_MCP=0 turns it off
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -233,4 +234,5 @@ class Settings:
             server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),
             trusted_proxies=_trusted_proxies(env),
             db_journal=_choice(env, "STUDIO_DB_JOURNAL", DB_JOURNALS),
+            mcp=env.get("STUDIO_MCP", "").strip().lower() not in {"0", "false", "no", "off"},
         )

@@ -138,12 +138,14 @@ class Submitter:
                 locator = JobLocator.of(await adapter.submit(submit_request, key=session_key))
             except ProviderError as exc:
                 if exc.kind != "rate_limited":
-                    return await self._failed(record, exc, image, refuse=slot is None)
+                    return await asyncio.shield(self._failed(record, exc, image, refuse=slot is None))
                 self._gates.limited(spec.provider, line, exc.retry_after)
             except Exception as exc:
-                return await self._crashed(record, exc)
+                return await asyncio.shield(self._crashed(record, exc))
             else:
-                return await self._accepted(record.id, locator, session_key)
+                # Shielded: a caller that goes away now must not stop the settling and the
+                # watching of a job the provider has (and bills).
+                return await asyncio.shield(self._accepted(record.id, locator, session_key))
         # Wait in this provider's line in the background, so the page shows the wait.
         started = time.monotonic()
         self._recorder.save(record.id, note=f"Waiting to send to {self.registry.label(spec.provider)}…")
@@ -223,16 +225,16 @@ class Submitter:
         if session_key:
             self._session_keys[job_id] = session_key
         now = self._clock()
-        _, saved = await asyncio.gather(
-            asyncio.to_thread(self._ledger.charge, job_id, now),
-            self._recorder.save_durably(
-                job_id,
-                request_id=locator.request_id,
-                locator=dict(locator.fields),
-                state="queued",
-                submitted_at=now,
-                note=None,
-            ),
+        saved = await self._recorder.save_durably(
+            job_id,
+            {
+                "request_id": locator.request_id,
+                "locator": dict(locator.fields),
+                "state": "queued",
+                "submitted_at": now,
+                "note": None,
+            },
+            first=functools.partial(self._ledger.charge, job_id, now),  # one worker hop for both
         )
         self._watch(job_id)
         return saved

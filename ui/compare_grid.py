@@ -174,6 +174,13 @@ if (!window.__studioCompareSync) {
   }, true);
   document.addEventListener('timeupdate', (e) => {
     if (!mine(e) || e.target !== longest()) return;
+    // A follower that stalled (buffering, a busy machine) is brought back into step.
+    const t = e.target.currentTime;
+    if (!e.target.paused) for (const v of videos()) {
+      if (v !== e.target && !v.paused && !v.ended && v.duration && t < v.duration && Math.abs(v.currentTime - t) > 0.25) {
+        state.leader = e.target; state.until = performance.now() + 400; v.currentTime = t;
+      }
+    }
     const seek = document.getElementById('compare-seek');
     if (seek && e.target.duration && document.activeElement !== seek)
       seek.value = String(Math.round(1000 * e.target.currentTime / e.target.duration));

@@ -164,10 +164,12 @@ def wire(
         updates[form.models] = gr.update(choices=compare_form.model_choices(registry, kind), value=chosen)  # type: ignore[arg-type]
         return updates
 
-    form.kind.input(on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], **PRIVATE)
+    # always_last: quick clicks on several models must end with the options of the last choice.
+    form.kind.input(on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], trigger_mode="always_last",
+                    **PRIVATE)
     form.models.input(
         lambda kind, models: compare_form.option_updates(form, registry, kind, models),
-        inputs=[form.kind, form.models], outputs=option_outputs, **PRIVATE,
+        inputs=[form.kind, form.models], outputs=option_outputs, trigger_mode="always_last", **PRIVATE,
     )
 
     async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> str:

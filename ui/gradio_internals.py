@@ -3,6 +3,9 @@ does. tests/unit/test_gradio_internals.py fails when a Gradio upgrade breaks one
 any version other than the one checked, so an upgrade is reviewed here first).
 
 - quiet_idle_queue: the queue's idle polling interval (no public setting).
+- mcp_tools_only: which named endpoints the MCP server offers as tools (Gradio offers every
+  public one; the only public way out, api_visibility="undocumented", would also take the
+  page's endpoints off "Use via API").
 - upload_folder: where Gradio saves uploads, to accept an unprocessed upload only from
   there (the image events skip preprocessing on purpose; see ui/controls.uploaded_path).
 - oauth_user_name: the Hugging Face sign-in's user name, read from the session Gradio's
@@ -13,8 +16,9 @@ any version other than the one checked, so an upgrade is reviewed here first).
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -44,6 +48,35 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
     if hasattr(queue, "progress_update_sleep_when_free"):
         queue.progress_update_sleep_when_free = IDLE_PROGRESS_SLEEP
     return True
+
+
+def mcp_tools_only(
+    api_names: Collection[str],
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """A lifespan for launch's app_kwargs that, as the server starts and before it answers
+    anyone, leaves the MCP server only the tools of these endpoints (api names, no slash).
+
+    Gradio 6.31's GradioMCPServer maps tool names to endpoints in `tool_to_endpoint`, which
+    its tools/list, tools/call and /schema all read: a tool not in it is unknown to MCP
+    (its endpoint still answers the Gradio API). Without that attribute the server would
+    offer every endpoint, so this refuses to start instead.
+    """
+    wanted = {"/" + name.lstrip("/") for name in api_names}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        blocks = app.get_blocks()
+        server = getattr(blocks, "mcp_server_obj", None)
+        if server is not None:
+            tools = getattr(server, "tool_to_endpoint", None)
+            if not isinstance(tools, dict):
+                raise RuntimeError(
+                    "Gradio's MCP server changed: cannot limit its tools (ui/gradio_internals.py)"
+                )
+            server.tool_to_endpoint = {tool: ep for tool, ep in tools.items() if ep in wanted}
+        yield
+
+    return lifespan
 
 
 def upload_folder() -> Path:

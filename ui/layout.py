@@ -19,6 +19,7 @@ from ui import (
     generate_panel,
     history_panel,
     keys_panel,
+    mcp_tools,
     owners,
     price_line,
     result_panel,
@@ -28,7 +29,7 @@ from ui import (
 )
 from ui import session as session_module
 from ui.gate import Guard
-from ui.gradio_internals import quiet_idle_queue
+from ui.gradio_internals import mcp_tools_only, quiet_idle_queue
 from ui.session import PRIVATE, Context, SessionKeys
 
 __all__ = ["build_demo", "launch_options", "quiet_idle_queue"]
@@ -124,6 +125,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
         compare_api.render_and_wire(ctx)
+        if settings.mcp:
+            mcp_tools.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
@@ -185,7 +188,11 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         "css": theme.CSS,
         "js": theme.SHORTCUTS_JS,
         "footer_links": ["api"],
+        # The MCP server (STUDIO_MCP=0: off) offers agents only ui/mcp_tools.py's tools.
+        "mcp_server": settings.mcp,
     }
+    if settings.mcp:
+        options["app_kwargs"]["lifespan"] = mcp_tools_only(mcp_tools.TOOLS)
     if settings.auth:
         options["auth"] = list(settings.auth)
         options["auth_message"] = f"Sign in to {TITLE}."

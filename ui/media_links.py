@@ -135,6 +135,20 @@ class MediaLinks:
         )
         return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}"
 
+    def anyone_url(self, root_url: str, source: str | None) -> str | None:
+        """A signed URL like api_url's that anyone holding it may fetch until it expires:
+        for a caller that fetches or shows the file without the owner's sign-in (an MCP
+        agent, whose host renders the video; ui/mcp_tools.py)."""
+        if not source:
+            return None
+        path = Path(source)
+        relative = f"{path.parent.name}/{path.name}"
+        if path.parent.name not in _FOLDERS or not path.is_file():
+            return None
+        expiry = int(self._now()) + LINK_SECONDS
+        signature = visitor_id.sign(self.secret, f"media|{relative}|{expiry}|{ANYONE}")
+        return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}"
+
     def api_file(self, token: str, relative: str, viewer: str | None) -> Path | None:
         """The file a signed URL names, if its signature holds for `viewer` (or anyone) and
         it has not expired; else None."""

@@ -23,6 +23,8 @@ T2V = "simulator/dreamina-3-0/text-to-video"
 I2V = "simulator/dreamina-3-0/image-to-video"
 CANARY = "rc-canary-do-not-leak-9f8e7d6c5b4a"
 NAMED = {"/text_to_video", "/image_to_video", "/job", "/cancel", "/history", "/spend", "/compare", "/group"}
+# The MCP server's tools (ui/mcp_tools.py) are named endpoints too; agents get only those.
+MCP_TOOLS = {"/list_models", "/generate_video", "/get_job", "/cancel_job", "/list_history", "/compare_models"}
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +44,9 @@ def client(app: RunningApp) -> Client:
     return Client(app.url, verbose=False)
 
 
-def test_the_api_page_lists_exactly_the_eight_named_endpoints(client: Client) -> None:
+def test_the_api_page_lists_exactly_the_eight_named_endpoints_and_the_mcp_tools(client: Client) -> None:
     api = client.view_api(return_format="dict", print_info=False)
-    assert set(api["named_endpoints"]) == NAMED
+    assert set(api["named_endpoints"]) == NAMED | MCP_TOOLS
     assert api["unnamed_endpoints"] == {}
     common = ["prompt", "model", "image", "aspect_ratio", "frames", "resolution", "duration", "seed"]
     for name, expected in (("/text_to_video", common), ("/image_to_video", [*common, "fit_image"])):

@@ -3,6 +3,7 @@ and one per retry (never a key or a prompt), and a hosted provider's local file.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from jobs.engine import Engine
+from jobs.ledger import Ledger
 from jobs.records import GenerationRequest
 from jobs.store import JobStore
 from providers.base import JobLocator, ProviderError, ProviderStatus, Secret, SubmitRequest
@@ -122,3 +124,35 @@ async def test_a_submits_fsynced_writes_run_off_the_engines_loop(
             await engine.submit("alice", GenerationRequest("t2v", WS_T2V_720, "a heron", {"duration": 5}))
     assert [name for name, _ in durable] == ["insert", "update", "insert", "delete"], durable
     assert not [name for name, on_loop in durable if on_loop], durable
+
+
+async def test_a_caller_gone_once_the_provider_has_the_job_still_leaves_it_settled_and_watched(
+    tmp_path: Path, fake_providers: FakeProviders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page closed (its call cancelled) while the accepted submit is being recorded: the
+    job is billed, so it must still be charged, stored with its request id and watched."""
+    fake_providers.set_timing(queue_seconds=0.2, run_seconds=0.3)
+    entered, release = threading.Event(), threading.Event()
+    charge = Ledger.charge
+
+    def held_charge(ledger: Ledger, job_id: str, now: float) -> None:
+        entered.set()
+        release.wait(10)
+        charge(ledger, job_id, now)
+
+    monkeypatch.setattr(Ledger, "charge", held_charge)
+    async with on_fake(tmp_path, fake_providers) as engine:
+        call = asyncio.get_running_loop().create_task(
+            engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
+        )
+        while not entered.is_set():
+            await asyncio.sleep(0.01)
+        call.cancel()
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+        (job,) = engine.history("alice").items
+        final = await engine.wait("alice", job.id, timeout=30)
+        assert final.state == "succeeded" and final.request_id, final
+        assert len(fake_providers.submits("runcomfy")) == 1
+        assert engine.spend("alice")["jobs"] == 1

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from gradio_client import Client
 
@@ -121,6 +122,15 @@ def test_it_appears_in_the_api_with_its_parameters(app: tuple[Studio, Any, str])
     assert "enhance_prompt" in t2v and t2v["enhance_prompt"]["parameter_has_default"]
     i2v = [p["parameter_name"] for p in api["named_endpoints"]["/image_to_video"]["parameters"]]
     assert "enhance_prompt" not in i2v
+
+
+def test_it_appears_in_the_mcp_tools_with_its_option_and_key_header(app: tuple[Studio, Any, str]) -> None:
+    _, _, url = app
+    tools = {t["name"]: t for t in httpx.get(url.rstrip("/") + "/gradio_api/mcp/schema", timeout=10).json()}
+    generate = tools["generate_video"]
+    assert "enhance_prompt" in generate["inputSchema"]["properties"]
+    assert MODEL in generate["inputSchema"]["properties"]["model"]["description"]
+    assert "x-keyhub-key" in generate["meta"]["headers"]
 
 
 def test_a_job_runs_end_to_end_to_a_saved_video_and_shows_in_history(
