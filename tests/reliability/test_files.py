@@ -239,7 +239,12 @@ def test_gradios_cache_is_set_to_be_cleaned_and_holds_what_the_app_returns(
         studio.stop()
     frequency, age = demo.delete_cache  # type: ignore[misc]
     assert 0 < frequency <= 3600 and 0 < age <= 24 * 3600, demo.delete_cache
-    # What the running app hands out lives in Gradio's cache, which that setting cleans.
+    # A generated video is handed out in place, not copied: the answer names a link issued for
+    # it (pruned with its hour, ui/media_links.py) to the saved file, which the data cap
+    # governs; Gradio's cache, which that setting cleans, holds no copy of it.
     video, _ = capped.app.client().predict(prompt="cached", model=MODELS["rc_t2v"], api_name="/text_to_video")
-    assert Path(video["path"]).resolve().is_relative_to(capped.app.cache_dir.resolve())
+    link = Path(video["path"])
+    assert link.is_symlink() and link.parent.parent.name == "dreamina-studio-served"
+    assert link.resolve().parent.name == "videos"
+    assert not list(capped.app.cache_dir.rglob(link.name))
     assert not history_ops.data_dir_bytes(settings)
