@@ -136,6 +136,8 @@ class Settings:
     max_upload_bytes: int = 50 * 1024 * 1024  # one upload; the fit brings any image under 4.7 MB
     uploads_in_flight: int = 4  # per visitor of a public demo, at once
     uploads_per_hour: int = 60  # per visitor of a public demo
+    # How long a served media link works (ui/media_links.py); the page renews its own.
+    media_link_seconds: int = 3600
     mcp: bool = True  # the MCP server for AI agents (ui/mcp_tools.py); STUDIO_MCP=0 turns it off
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -234,5 +236,6 @@ class Settings:
             server_port=int(env.get("GRADIO_SERVER_PORT", "").strip() or 7860),
             trusted_proxies=_trusted_proxies(env),
             db_journal=_choice(env, "STUDIO_DB_JOURNAL", DB_JOURNALS),
+            media_link_seconds=max(3, int(_float(env, "STUDIO_MEDIA_LINK_SECONDS", 3600))),
             mcp=env.get("STUDIO_MCP", "").strip().lower() not in {"0", "false", "no", "off"},
         )

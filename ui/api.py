@@ -22,12 +22,10 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any, cast
 
 import gradio as gr
 from gradio.blocks import Block
-from gradio.data_classes import FileData
 
 from jobs import rules
 from jobs.history import shareable_url
@@ -36,7 +34,6 @@ from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
 from ui.format import download_name
-from ui.result_panel import named_video
 from ui.session import Context
 
 FILE_FIELDS = (("video_path", "video_url"), ("poster_path", "poster_url"), ("input_image", "input_image_url"))
@@ -61,6 +58,23 @@ def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
     return data
+
+
+def file_answer(url: str | None, name: str) -> dict[str, Any] | None:
+    """A file as a named endpoint returns it: Gradio's file object with the signed URL
+    (media_links.api_url) as both its `path` and `url` and `name` as its name. Gradio passes
+    an http URL through without copying it into its cache, so no server path is ever sent;
+    gradio_client fetches it as file=<path>, which the gate serves by its signature. The
+    event needs postprocess=False (a gr.File would take the URL for a file to download)."""
+    if url is None:
+        return None
+    return gr.FileData(path=url, url=url, orig_name=name, mime_type="video/mp4").model_dump()
+
+
+def video_file(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any] | None:
+    """The finished video of a generate endpoint, under its download name."""
+    name = download_name(record, registry=ctx.registry)
+    return file_answer(ctx.guard.links.api_url(root_url(request), record.owner, record.video_path, name), name)
 
 
 def _fail(error: StudioError) -> gr.Error:
@@ -118,7 +132,7 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        yield served_file(named_video(final, registry, ctx.guard.links)), public_record(final, ctx, request)
+        yield video_file(final, ctx, request), public_record(final, ctx, request)
 
     signature = inspect.signature(generate)
     fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
@@ -129,15 +143,6 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def served_file(video: Path | None) -> dict[str, Any] | None:
-    """The file data of an answer's video (postprocess=False): its served link, which Gradio
-    serves in place (the media folders are static paths, see ui/layout.py), under its
-    download name."""
-    if video is None:
-        return None
-    return FileData(path=str(video), orig_name=video.name, size=video.stat().st_size).model_dump()
 
 
 def _api_field(param: ParamSpec) -> gr.Textbox:
@@ -185,7 +190,8 @@ def render_and_wire(ctx: Context) -> None:
             ),
             concurrency_limit=None,
             # Each component's pre- and postprocessing is a worker-thread round trip per
-            # input and per streamed update; the handler takes and gives raw values instead.
+            # input and per streamed update; the handler takes and gives raw values instead
+            # (the video as a file object naming its signed URL: video_file, no server path).
             preprocess=False,
             postprocess=False,
         )

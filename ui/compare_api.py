@@ -28,7 +28,7 @@ from jobs.groups import GroupView, names_hidden
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from ui import controls, owners
-from ui.api import public_record, root_url
+from ui.api import file_answer, public_record, root_url
 from ui.session import Context
 
 SHARED_NAMES = ("aspect_ratio", "frames", "duration", "resolution")
@@ -118,7 +118,8 @@ def _compare(ctx: Context, names: list[str]) -> Any:
         video = None
         if len(view.succeeded) >= 2:
             path = await studio.export_side_by_side(owner, view.group.id)
-            video = ctx.guard.links.page_file(owner, path, f"dreamina-compare_{view.group.id}.mp4")
+            name = f"dreamina-compare_{view.group.id}.mp4"
+            video = file_answer(ctx.guard.links.api_url(root_url(request), owner, str(path), name), name)
             view = await studio.group(owner, view.group.id) or view
         yield video, public_group(view, ctx, request, view.group.side_by_side_path)
 
@@ -153,6 +154,7 @@ def render_and_wire(ctx: Context) -> None:
         _compare(ctx, names),
         inputs_kwargs=fields,
         outputs=[video, group_json],
+        postprocess=False,  # the handler returns the file object itself (api.file_answer): no server path
         api_name="compare",
         api_description=(
             "One prompt on 2-6 models (and/or takes) at once: streams each member's job record, ends with "

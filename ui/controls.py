@@ -151,9 +151,10 @@ def _choices(param: ParamSpec) -> list[tuple[str, Any]]:
     return [(choice_label(param, c), c) for c in (param.choices or ())]
 
 
-def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str) -> Component:
+def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str, **layout: int) -> Component:
     """The form control for an option, as `spec` (the model shown first) shows it: a radio
-    for a choice, a checkbox for on/off, a number field, or a text box."""
+    for a choice, a checkbox for on/off, a number field, or a text box. `layout`: its
+    `scale` and `min_width` in a row."""
     own = spec.param(param.name)
     shown = own or param
     common: dict[str, Any] = {
@@ -161,6 +162,7 @@ def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str) -> Component:
         "label": _param_label(shown),
         "info": _info(shown),
         "elem_id": elem_id,
+        **layout,
     }
     if param.control == "choice":
         return gr.Radio(choices=_choices(shown), value=shown.default if own else None, **common)

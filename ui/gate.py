@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse
 
 from jobs.settings import Settings
-from ui import visitor_id
+from ui import gradio_internals, login_page, visitor_id
 from ui.client_address import client_address
 from ui.login_throttle import LoginThrottle
 from ui.media_links import ROUTE, MediaLinks, is_media_name
@@ -47,27 +46,11 @@ def _headers(scope: Scope, name: bytes) -> list[str]:
     return [value.decode("latin-1") for key, value in scope.get("headers", []) if key == name]
 
 
-def gradio_login_user(scope: Scope, cookies: dict[str, str]) -> str | None:
-    """The user signed in with Gradio's password login, the way Gradio's own /user route
-    finds it (its access-token cookie in `app.tokens`). Private attributes of Gradio 6's
-    App: tests/unit/test_gate.py fails if an upgrade renames them."""
-    app = scope.get("app")
-    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
-    if not isinstance(tokens, dict) or cookie_id is None:
-        return None
-    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
-    user = tokens.get(token) if token else None
-    return str(user) if user else None
-
-
-_GUARDS: dict[Path, Guard] = {}
-_GUARDS_LOCK = threading.Lock()
-
-
 @dataclass
 class Guard:
     """The state the gate keeps (in memory): issued media links, login failures, uploads.
-    One per app; the page's handlers issue links through `links`."""
+    One per app, built by app.py and passed to both build_demo (the page's handlers issue
+    links through `links`) and launch_options (the middleware checks them)."""
 
     settings: Settings
     links: MediaLinks = field(init=False)
@@ -77,18 +60,6 @@ class Guard:
     def __post_init__(self) -> None:
         self.links = MediaLinks(self.settings)
         self.uploads = UploadLimits(self.settings.uploads_in_flight, self.settings.uploads_per_hour)
-
-    @classmethod
-    def for_settings(cls, settings: Settings) -> Guard:
-        """The process's one guard for this data folder: build_demo and launch_options
-        called without one (a test, a benchmark) must still share it, or the page's links
-        would be unknown to the gate."""
-        key = Path(settings.data_dir).resolve()
-        with _GUARDS_LOCK:
-            guard = _GUARDS.get(key)
-            if guard is None or guard.settings is not settings:
-                guard = _GUARDS[key] = cls(settings)
-            return guard
 
     def middleware(self) -> Middleware:
         """For launch(app_kwargs={"middleware": [...]}): Gradio passes app_kwargs to FastAPI."""
@@ -113,14 +84,11 @@ class StudioGate:
 
     def viewer(self, scope: Scope, cookies: dict[str, str]) -> str | None:
         """Who a plain request comes from, as media_links.viewer_for names owners."""
-        user = gradio_login_user(scope, cookies)
+        user = gradio_internals.password_user_in_scope(scope, cookies) or gradio_internals.oauth_user_in_scope(
+            scope
+        )
         if user:
             return user
-        session = scope.get("session")
-        if isinstance(session, dict):
-            name = ((session.get("oauth_info") or {}).get("userinfo") or {}).get("preferred_username")
-            if name:
-                return str(name)
         if self.settings.public:
             visitor = visitor_id.from_cookies(self.secret, cookies)
             return BROWSER_PREFIX + visitor if visitor else None
@@ -141,10 +109,23 @@ class StudioGate:
             ]
             send = _with_cookies(send, visitor_id.set_cookie_headers(token))
         path, method = scope.get("path", ""), scope.get("method", "GET")
-        if method == "POST" and path.rstrip("/").endswith("/login"):
+        if (
+            method == "GET"
+            and path.rstrip("/") == ""
+            and self.settings.auth
+            and not gradio_internals.password_user_in_scope(scope, cookies)
+        ):
+            # Gradio's login page: shows the throttle's refusals (ui/login_page.py).
+            await self.app(scope, receive, _with_login_script(send))
+        elif method == "POST" and path.rstrip("/").endswith("/login"):
             await self._login(scope, receive, send)
         elif method == "POST" and path.rstrip("/").endswith("/gradio_api/upload"):
             await self._upload(scope, receive, send)
+        elif method in ("GET", "HEAD") and FILE_ROUTE in path and _own_media_url(path):
+            # gradio_client fetches a returned file as file=<its path>; the generate
+            # endpoints return the signed URL as the path (never a server path), so it
+            # is served here, by its signature, and never fetched over the network.
+            await self._media(scope, receive, send, cookies, _own_media_url(path))
         elif method in ("GET", "HEAD") and FILE_ROUTE in path:
             name = Path(path.split(FILE_ROUTE, 1)[1]).name
             if self._media_path(path.split(FILE_ROUTE, 1)[1]) or (
@@ -256,6 +237,44 @@ class StudioGate:
             return
         response = FileResponse(path, headers={"cache-control": "private, max-age=600"})
         await response(scope, receive, send)
+
+
+def _own_media_url(path: str) -> str:
+    """For `…/file=http(s)://<any host>/studio-media/<rest>`: <rest>; else ''."""
+    target = path.split(FILE_ROUTE, 1)[1]
+    if not target.startswith(("http://", "https://")):
+        return ""
+    route = urlsplit(target).path
+    return route[len(ROUTE) :] if route.startswith(ROUTE) else ""
+
+
+def _with_login_script(send: Send) -> Send:
+    """Adds login_page.SCRIPT to an uncompressed HTML answer (held until its last part)."""
+    start: Message | None = None
+    body = b""
+
+    async def sending(message: Message) -> None:
+        nonlocal start, body
+        if message["type"] == "http.response.start":
+            headers = {k.lower(): v for k, v in message.get("headers", [])}
+            if headers.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in headers:
+                start = message
+                return
+        elif message["type"] == "http.response.body" and start is not None:
+            body += message.get("body", b"")
+            if message.get("more_body", False):
+                return
+            page = login_page.with_script(body)
+            start["headers"] = [
+                *((k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"),
+                (b"content-length", str(len(page)).encode()),
+            ]
+            await send(start)
+            await send({"type": "http.response.body", "body": page})
+            return
+        await send(message)
+
+    return sending
 
 
 def _with_cookies(send: Send, values: list[str]) -> Send:

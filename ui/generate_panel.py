@@ -17,7 +17,7 @@ from gradio.components import Component
 from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError, ValidationError
-from providers.catalog import ModelSpec
+from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, image_check, owners, price_line
 from ui.format import counter_html, error_html, status_html
 from ui.session import PRIVATE, Context, Session, Watch
@@ -160,8 +160,21 @@ def _render_options(kind: Kind, ctx: Context, spec: ModelSpec) -> dict[str, Comp
     if rest:
         with gr.Row():
             for param in rest:
-                made[param.name] = controls.make_option(param, spec, f"{kind}-{param.name}")
+                made[param.name] = controls.make_option(
+                    param, spec, f"{kind}-{param.name}", **_share_of_row(param)
+                )
     return {name: made[name] for name in found}
+
+
+def _share_of_row(param: ParamSpec) -> dict[str, int]:
+    """A shared row's width in proportion to what each control shows: a choice as wide as
+    its chips (so '121 frames (≈5 s)' and '241 frames (≈10 s)' sit side by side at 1440 px
+    instead of stacking), the row wrapping on a narrow screen."""
+    if param.control != "choice":
+        return {"scale": 2, "min_width": 160}
+    labels = [controls.choice_label(param, c) for c in (param.choices or ())]
+    width = sum(8 * len(label) + 44 for label in labels)  # ~8 px a character, the chip's radio and padding
+    return {"scale": max(1, round(width / 80)), "min_width": min(width, 360)}
 
 
 def fill_from_record(panel: GeneratePanel, record: JobRecord, ctx: Context, keys: Any) -> dict[Any, Any]:

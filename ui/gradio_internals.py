@@ -8,8 +8,13 @@ any version other than the one checked, so an upgrade is reviewed here first).
   page's endpoints off "Use via API").
 - upload_folder: where Gradio saves uploads, to accept an unprocessed upload only from
   there (the image events skip preprocessing on purpose; see ui/controls.uploaded_path).
-- oauth_user_name: the Hugging Face sign-in's user name, read from the session Gradio's
-  OAuth routes fill (gr.OAuthProfile is only injected as a handler parameter).
+- oauth_user_name / oauth_user_in_scope: the Hugging Face sign-in's user name, read from
+  the session Gradio's OAuth routes fill (gr.OAuthProfile is only injected as a handler
+  parameter; the gate sees plain HTTP requests).
+- password_user_in_scope: the user signed in with Gradio's password login on a plain HTTP
+  request (a media file fetch), read the way Gradio's own /user route reads it (its
+  access-token cookie looked up in App.tokens); no public API says who sent a request
+  outside an event handler.
 - lazy_session_state: a new session's per-block config copies made on first use, not all
   up front (no public setting; about 30 ms of the event loop per new session on our page).
 """
@@ -18,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, MutableMapping
 from copy import copy
 from pathlib import Path
 from typing import Any
@@ -90,10 +95,34 @@ def oauth_user_name(request: gr.Request) -> str | None:
         session = request.session  # only present when Gradio installed its OAuth routes
     except (AttributeError, AssertionError):
         return None
+    return _oauth_name(session)
+
+
+def oauth_user_in_scope(scope: MutableMapping[str, Any]) -> str | None:
+    """The same name on a plain ASGI request (Starlette's session middleware fills
+    scope["session"] when Gradio installed its OAuth routes), or None."""
+    return _oauth_name(scope.get("session"))
+
+
+def _oauth_name(session: Any) -> str | None:
     info = session.get("oauth_info") if isinstance(session, Mapping) or hasattr(session, "get") else None
     userinfo = (info or {}).get("userinfo") or {}
     name = userinfo.get("preferred_username")
     return str(name) if name else None
+
+
+def password_user_in_scope(scope: MutableMapping[str, Any], cookies: Mapping[str, str]) -> str | None:
+    """The user signed in with Gradio's password login who sent this plain ASGI request,
+    or None. Gradio 6's App keeps `tokens` (access token -> user name) and `cookie_id`
+    (the suffix of its access-token cookies); a renamed attribute makes this None (nobody
+    recognised: the gate then refuses owner-only media, never serves it to a stranger)."""
+    app = scope.get("app")
+    tokens, cookie_id = getattr(app, "tokens", None), getattr(app, "cookie_id", None)
+    if not isinstance(tokens, dict) or cookie_id is None:
+        return None
+    token = cookies.get(f"access-token-{cookie_id}") or cookies.get(f"access-token-unsecure-{cookie_id}")
+    user = tokens.get(token) if token else None
+    return str(user) if user else None
 
 
 class LazySessionState(SessionState):

@@ -19,6 +19,7 @@ from ui import (
     generate_panel,
     history_panel,
     keys_panel,
+    link_refresh,
     mcp_tools,
     owners,
     price_line,
@@ -85,13 +86,13 @@ def credits_notice(settings: Settings) -> str:
     )
 
 
-def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -> gr.Blocks:
-    """The whole app. `studio` must be started before the first request; `guard` is the
-    one launch_options installs (by default the process's guard for the data folder)."""
-    ctx = Context(settings, studio, guard or Guard.for_settings(settings))
+def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
+    """The whole app. `studio` must be started before the first request; `guard` must be
+    the one passed to launch_options (the page issues the media links its gate checks)."""
+    ctx = Context(settings, studio, guard)
     serve_media_in_place(settings)
-    # Gradio's cache (uploads, the copies of served media) is swept every 10 minutes of
-    # files older than an hour: a served link lives an hour, and an upload is not kept.
+    # Gradio's cache (uploads, export copies) is swept every 10 minutes of files older than
+    # an hour: an upload is not kept, and a page renews its media links (ui/link_refresh.py).
     with gr.Blocks(title=TITLE, delete_cache=(600, 3600), analytics_enabled=False) as demo:
         session = session_module.render(settings)
         with gr.Row(equal_height=True):
@@ -125,6 +126,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
         compare_api.render_and_wire(ctx)
+        renewal = link_refresh.render(ctx)
         if settings.mcp:
             mcp_tools.render(ctx)
 
@@ -136,6 +138,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard | None = None) -
         keys_panel.wire(keys, ctx, session)
         spend_panel.wire(spend, ctx, session)
         result_panel.wire(result, ctx, session, forms, tabs)
+        link_refresh.wire(renewal, ctx, session, result, history)
         history_panel.wire(history, ctx, session)
         compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
         status.wire(ctx, session, list(forms.values()))
@@ -166,7 +169,7 @@ def _banner_args(ctx: Context) -> dict[str, Any]:
     return {"value": update["value"], "visible": update["visible"]}
 
 
-def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, Any]:
+def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
     """How the demo must be launched (see docs/architecture.md and DESIGN.md), with the
     same `guard` as build_demo."""
     options: dict[str, Any] = {
@@ -181,7 +184,7 @@ def launch_options(settings: Settings, guard: Guard | None = None) -> dict[str, 
         # refuses direct requests into these folders and serves each copy only to its owner.
         "allowed_paths": [str(path) for path in settings.media_dirs],
         "max_file_size": settings.max_upload_bytes,
-        "app_kwargs": {"middleware": [(guard or Guard.for_settings(settings)).middleware()]},
+        "app_kwargs": {"middleware": [guard.middleware()]},
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
         "show_error": False,
         "theme": theme.theme(),

@@ -17,6 +17,7 @@ The API's job records carry `…_url`s of the gate's own route, `/studio-media/<
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -28,8 +29,8 @@ from pathlib import Path
 from jobs.settings import Settings
 from ui import visitor_id
 
-LINK_SECONDS = 3600
 ANYONE = "*"
+RENEWABLE_SECONDS = 24 * 3600
 ROUTE = "/studio-media/"
 _MEDIA_NAME = re.compile(r"^dreamina[-_][^/]*\.(mp4|webp|png|jpe?g|zip)$", re.I)
 _FOLDERS = ("videos", "posters", "inputs")
@@ -65,6 +66,11 @@ class MediaLinks:
         return float(self._clock())  # type: ignore[operator]
 
     @property
+    def lifetime(self) -> int:
+        """Seconds a link works after it is issued (STUDIO_MEDIA_LINK_SECONDS, an hour)."""
+        return self._settings.media_link_seconds
+
+    @property
     def secret(self) -> bytes:
         return visitor_id.server_secret(Path(self._settings.data_dir).resolve())
 
@@ -72,7 +78,7 @@ class MediaLinks:
 
     def page_file(self, owner: str, source: str | Path | None, name: str) -> str | None:
         """A link named `name` (which must be a media name) to `source`, issued to the
-        owner's viewer for LINK_SECONDS; None when the source is missing."""
+        owner's viewer for `lifetime` seconds; None when the source is missing."""
         if not source or not Path(source).is_file():
             return None
         assert is_media_name(name), name
@@ -89,14 +95,38 @@ class MediaLinks:
     def issue(self, owner: str, name: str) -> None:
         now = self._now()
         with self._lock:
-            self._issued.setdefault(name, {})[viewer_for(self._settings, owner)] = now + LINK_SECONDS
+            self._issued.setdefault(name, {})[viewer_for(self._settings, owner)] = now + self.lifetime
             if now - self._pruned > 60:
                 self._prune(now)
+
+    def renew(self, owner: str, links: list[str]) -> int:
+        """An open page's links (their server paths, as the page holds them) issued again
+        to the owner's viewer for `lifetime` seconds, and kept on disk: only names once
+        issued to that viewer count (a page cannot claim another viewer's file), and the
+        URLs stay the same. Returns how many were renewed."""
+        now, viewer, renewed = self._now(), viewer_for(self._settings, owner), 0
+        root = self._root.resolve()
+        for link in links:
+            path = Path(link)
+            if not is_media_name(path.name) or path.parent.parent.resolve() != root:
+                continue
+            with self._lock:
+                viewers = self._issued.get(path.name, {})
+                if viewer not in viewers:
+                    continue
+                viewers[viewer] = now + self.lifetime
+            try:
+                os.utime(path.parent)  # the folder's age is the link's (see _prune)
+            except OSError:
+                continue
+            renewed += 1
+        return renewed
 
     def _prune(self, now: float) -> None:
         self._pruned = now
         for name in list(self._issued):
-            viewers = {v: t for v, t in self._issued[name].items() if t > now}
+            # Expired records are kept a day: a page asleep that long may still renew them.
+            viewers = {v: t for v, t in self._issued[name].items() if t > now - RENEWABLE_SECONDS}
             if viewers:
                 self._issued[name] = viewers
             else:
@@ -104,7 +134,7 @@ class MediaLinks:
         if self._root.is_dir():  # links older than their hour serve nobody
             for folder in self._root.iterdir():
                 try:
-                    if now - folder.stat().st_mtime > 2 * LINK_SECONDS:
+                    if now - folder.stat().st_mtime > 2 * self.lifetime:
                         shutil.rmtree(folder, ignore_errors=True)
                 except OSError:
                     continue
@@ -121,19 +151,22 @@ class MediaLinks:
 
     # --- the API: signed URLs -------------------------------------------------------------
 
-    def api_url(self, root_url: str, owner: str, source: str | None) -> str | None:
-        """A signed URL for a file under the media folders, for the owner's viewer."""
+    def api_url(self, root_url: str, owner: str, source: str | None, name: str | None = None) -> str | None:
+        """A signed URL for a file under the media folders, for the owner's viewer. `name`
+        (a media name) ends the URL, so a client saving it by its last segment (gradio_client
+        does) saves the file under its download name; it is not part of the signature."""
         if not source:
             return None
         path = Path(source)
         relative = f"{path.parent.name}/{path.name}"
         if path.parent.name not in _FOLDERS or not path.is_file():
             return None
-        expiry = int(self._now()) + LINK_SECONDS
+        expiry = int(self._now()) + self.lifetime
         signature = visitor_id.sign(
             self.secret, f"media|{relative}|{expiry}|{viewer_for(self._settings, owner)}"
         )
-        return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}"
+        tail = f"/{name}" if name and is_media_name(name) else ""
+        return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}{tail}"
 
     def anyone_url(self, root_url: str, source: str | None) -> str | None:
         """A signed URL like api_url's that anyone holding it may fetch until it expires:
@@ -145,7 +178,7 @@ class MediaLinks:
         relative = f"{path.parent.name}/{path.name}"
         if path.parent.name not in _FOLDERS or not path.is_file():
             return None
-        expiry = int(self._now()) + LINK_SECONDS
+        expiry = int(self._now()) + self.lifetime
         signature = visitor_id.sign(self.secret, f"media|{relative}|{expiry}|{ANYONE}")
         return f"{root_url.rstrip('/')}{ROUTE}{expiry}.{signature}/{relative}"
 
@@ -154,12 +187,15 @@ class MediaLinks:
         it has not expired; else None."""
         expiry_text, _, signature = token.partition(".")
         folder, _, name = relative.partition("/")
+        name, _, tail = name.partition("/")
+        relative = f"{folder}/{name}"
         if (
             not expiry_text.isdigit()
             or folder not in _FOLDERS
             or not name
             or "/" in name
             or name.startswith(".")
+            or (tail and not is_media_name(tail))
         ):
             return None
         if int(expiry_text) < self._now():

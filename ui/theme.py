@@ -44,7 +44,8 @@ COUNTER_JS = f"""(prompt) => {{
 RANDOM_SEED_JS = f"() => Math.floor(Math.random() * {SEED_MAX})"
 
 # Ctrl+Enter (Cmd+Enter on a Mac) presses the visible tab's Generate button, from anywhere
-# on the page, the prompt box included. Runs once when the page loads.
+# on the page, the prompt box included; history tiles get one accessible name each. Runs
+# once when the page loads.
 SHORTCUTS_JS = """() => {
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.repeat) return;
@@ -54,6 +55,19 @@ SHORTCUTS_JS = """() => {
     event.preventDefault();
     button.click();
   });
+  // History tiles: Gradio names each "Thumbnail n of m" and gives its picture the caption
+  // as alt text, so a screen reader said the caption twice and never what the tile is.
+  // The tile is named by its caption once; the picture is decorative beside it.
+  const nameTiles = () => {
+    for (const tile of document.querySelectorAll("#history-gallery .thumbnail-item")) {
+      const caption = tile.querySelector(".caption-label");
+      const image = tile.querySelector("img");
+      if (image && image.getAttribute("alt") !== "") image.setAttribute("alt", "");
+      const name = caption ? caption.textContent.trim() : null;
+      if (name && tile.getAttribute("aria-label") !== name) tile.setAttribute("aria-label", name);
+    }
+  };
+  new MutationObserver(nameTiles).observe(document.body, { childList: true, subtree: true });
 }"""
 
 # The form controls a refusal can name (ValidationError.field): while a status line shows

@@ -258,6 +258,58 @@ def test_ctrl_enter_generates_from_the_prompt(desk: Page, app: RunningApp) -> No
     expect(box).to_have_value("A paper lantern floats up into the night")  # no newline typed
 
 
+# Where keyboard focus is, and whether a person can see it: an outline of at least 2 px on
+# the focused element (Gradio's own focus styles are a faint shadow or none at all).
+FOCUS_STOP = """() => {
+  const el = document.activeElement;
+  const s = getComputedStyle(el);
+  const block = el.closest('[id]');
+  return { id: block ? block.id : '', tag: el.tagName,
+           visible: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2 };
+}"""
+
+
+def test_the_keyboard_walks_the_form_in_order_to_generate_with_visible_focus(
+    desk: Page, app: RunningApp
+) -> None:
+    open_studio(desk, app.url)
+    prompt_box(desk, "t2v").focus()
+    stops = []
+    for _ in range(30):
+        desk.keyboard.press("Tab")
+        stop = desk.evaluate(FOCUS_STOP)
+        stops.append(stop)
+        if stop["id"] == "t2v-generate":
+            break
+    order = [stop["id"] for stop in stops]
+    assert "t2v-generate" in order, f"Generate not reached by Tab from the prompt: {order}"
+    # The options come in the form's order, before the seed and Generate.
+    firsts = [order.index(i) for i in ("t2v-aspect_ratio", "t2v-frames", "t2v-resolution", "t2v-seed", "t2v-generate")]
+    assert firsts == sorted(firsts), order
+    hidden = [stop for stop in stops if not stop["visible"]]
+    assert not hidden, f"focus not visible on {hidden}"
+
+
+def test_history_tiles_are_named_once_by_their_caption(desk: Page, app: RunningApp) -> None:
+    make_video(app, "A heron waits in the reeds at dawn")
+    open_studio(desk, app.url)
+    tile = desk.locator("#history-gallery .thumbnail-item", has_text="A heron waits").first
+    expect(tile).to_be_visible(timeout=LONG)
+    caption = tile.locator(".caption-label").inner_text().strip()
+    expect(tile).to_have_attribute("aria-label", caption)  # not "Thumbnail 1 of 4"
+    expect(tile.locator("img")).to_have_attribute("alt", "")  # the caption is not said twice
+
+
+def test_at_1440_the_frames_choices_sit_side_by_side(desk: Page, app: RunningApp) -> None:
+    open_studio(desk, app.url)
+    chips = desk.locator("#t2v-frames label")
+    expect(chips).to_have_count(2)
+    first, second = chips.nth(0).bounding_box(), chips.nth(1).bounding_box()
+    assert first and second
+    assert abs(first["y"] - second["y"]) < 2, "the frames choices stack on two lines"
+    assert first["height"] < 40, "a frames choice wraps inside itself"
+
+
 # --- 12: a phone ------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -205,21 +206,27 @@ def test_a_provider_failure_reads_plainly_and_never_shows_the_key(client: Client
             assert CANARY.encode() not in path.read_bytes(), f"the key reached {path}"
 
 
-def test_the_video_is_served_in_place_not_copied_into_gradios_cache(app: RunningApp) -> None:
-    # postprocess=False and static media folders: the answer's file data names the link
-    # issued for this video, served where it is; Gradio makes no hashed copy in its cache.
+def test_the_video_is_answered_as_its_signed_url_and_served_from_where_it_is(app: RunningApp) -> None:
+    # postprocess=False: the answer's file data is the video's signed URL (no server path,
+    # issue 11), which Gradio passes through untouched: no hashed copy in its cache. The gate
+    # serves it from the media folder, also when fetched the gradio_client way (file=<path>).
     video = _raw_generate(app, {"prompt": "Served in place", "model": T2V})
-    link = Path(video["path"])
-    assert link.is_symlink() and link.name.startswith("dreamina_sim-t2v_")
-    saved = link.resolve()
-    assert saved.parent == (app.data_dir / "videos").resolve()
-    assert video["url"].startswith(app.url + "gradio_api/file=")
+    assert video["path"] == video["url"] and "/studio-media/" in video["url"], video
+    assert video["orig_name"].startswith("dreamina_sim-t2v_") and video["url"].endswith(video["orig_name"])
+    assert str(app.data_dir) not in json.dumps(video) and "/tmp/" not in json.dumps(video)
+    stored = video["url"].split("/studio-media/", 1)[1].split("/")  # <token>/videos/<file>/<name>
+    saved = app.data_dir / "videos" / stored[2]
     served = httpx.get(video["url"], timeout=30)
     assert served.status_code == 200 and served.content == saved.read_bytes()
-    # The media folders themselves are still refused, and so is a name never issued.
-    assert httpx.get(f"{app.url}gradio_api/file={saved}", timeout=30).status_code == 404
-    stranger = link.with_name("dreamina_sim-t2v_19990101-0000_never-issued_seed1.mp4")
+    fetched = httpx.get(f"{app.url}gradio_api/file={quote(video['path'], safe='/')}", timeout=30)
+    assert fetched.status_code == 200 and fetched.content == served.content
+    # The media folders themselves are still refused, and so is a page name never issued.
+    assert httpx.get(f"{app.url}gradio_api/file={saved.resolve()}", timeout=30).status_code == 404
+    stranger = "/tmp/dreamina-studio-served/0123456789abcdef/dreamina_sim-t2v_19990101-0000_never-issued_seed1.mp4"
     assert httpx.get(f"{app.url}gradio_api/file={stranger}", timeout=30).status_code == 404
+    # A signature for another file, or a tampered one, serves nothing.
+    forged = video["url"].replace(stored[2], "x" + stored[2])
+    assert httpx.get(forged, timeout=30).status_code == 404
 
 
 def _raw_generate(app: RunningApp, values: dict[str, str]) -> dict:

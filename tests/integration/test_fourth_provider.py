@@ -61,9 +61,10 @@ def settings(fake: KeyHubFake, tmp_path_factory: pytest.TempPathFactory) -> Sett
 def app(settings: Settings) -> Iterator[tuple[Studio, Any, str]]:
     studio = Studio(settings)
     studio.start()
-    demo = build_demo(settings, studio)
+    guard = Guard(settings)
+    demo = build_demo(settings, studio, guard)
     demo.queue(default_concurrency_limit=None)
-    options = {**launch_options(settings), "server_port": free_port(), "quiet": True}
+    options = {**launch_options(settings, guard), "server_port": free_port(), "quiet": True}
     options.pop("theme", None), options.pop("css", None)
     _, url, _ = demo.launch(prevent_thread_lock=True, **options)
     try:
@@ -178,7 +179,7 @@ def test_a_job_runs_end_to_end_to_a_saved_video_and_shows_in_history(
     assert [item["id"] for item in history["items"]] == [job["id"]]
     page = studio.run_sync(lambda: studio.history(LOCAL_OWNER, HistoryQuery(provider="keyhub")))
     assert [r.id for r in page.items] == [job["id"]]
-    _, caption = tile(page.items[0], settings.registry, Guard.for_settings(settings).links)
+    _, caption = tile(page.items[0], settings.registry, Guard(settings).links)
     assert caption.endswith("keyhub-t2v-720p")
 
 

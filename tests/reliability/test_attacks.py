@@ -10,8 +10,10 @@ and the SQLite journal on a network mount.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -146,11 +148,16 @@ def test_api_answers_carry_no_owner_id_and_no_server_path(apps: Apps) -> None:
         api_name="/image_to_video",
     )
     video, final = job.result(timeout=120)
-    # The job records: every update streamed, the final one, /job and /history. (The video
-    # itself comes as Gradio's file data, whose `path` is Gradio's cache copy.)
-    answers += [output[1] for output in job.outputs() if output and isinstance(output[1], dict)] + [final]
+    # Every answer as gradio_client receives it (download_files=False: Gradio's own file
+    # objects, not local copies): each update streamed, the video and the final record,
+    # /job, /history, /cancel, /spend.
+    answers += [output for output in job.outputs() if output] + [video, final]
     answers.append(alice.predict(job_id=final["id"], api_name="/job"))
     answers.append(alice.predict(limit=50, state="", api_name="/history"))
+    answers.append(alice.predict(job_id=final["id"], api_name="/cancel"))
+    answers.append(alice.predict(api_name="/spend"))
+    assert video["url"] == video["path"] and "/studio-media/" in video["url"], video
+    assert video["orig_name"] == final["download_name"]
     text = json.dumps(answers)
     assert final["video_url"] and final["poster_url"] and final["input_image_url"], final
     assert final["download_name"].endswith(".mp4")
@@ -168,6 +175,85 @@ def test_api_answers_carry_no_owner_id_and_no_server_path(apps: Apps) -> None:
     # bytes holds the same file, and deleting it at this job's submit failed theirs (seen in
     # the 50-user load test: "the uploaded file is missing").
     assert list(app.cache_dir.rglob("input.png")), "a shared upload was deleted under its other users"
+    # gradio_client with downloads on fetches the video by that URL, under its download name.
+    downloaded = studio_client(app.url, auth=("alice", USERS["alice"]), download_dir=app.workdir / "dl")
+    saved, record = downloaded.predict(prompt="a download", model=SIM, api_name="/text_to_video")
+    assert Path(saved).name == record["download_name"] and Path(saved).read_bytes()[4:8] == b"ftyp"
+
+
+def _raw_named_call(
+    session: httpx.Client, config: dict[str, Any], session_hash: str, api_name: str, **values: Any
+) -> str:
+    """Call a named endpoint the way any HTTP client can (queue/join, then the SSE stream of
+    queue/data) and return every message of that stream as text."""
+    dependency = next(d for d in config["dependencies"] if d.get("api_name") == api_name)
+    info = session.get("gradio_api/info").json()["named_endpoints"][f"/{api_name}"]
+    data = [values.get(p["parameter_name"], p.get("parameter_default")) for p in info["parameters"]]
+    body = {"data": data, "fn_index": dependency["id"], "session_hash": session_hash, "event_data": None}
+    assert session.post("gradio_api/queue/join", json=body).status_code == 200
+    lines = []
+    with session.stream(
+        "GET", "gradio_api/queue/data", params={"session_hash": session_hash}, timeout=120
+    ) as stream:
+        for line in stream.iter_lines():
+            lines.append(line)
+            if '"process_completed"' in line:
+                break
+    text = "\n".join(lines)
+    assert '"success": true' in text or '"success":true' in text, text[-2000:]
+    return text
+
+
+def test_raw_queue_answers_of_every_named_endpoint_carry_no_owner_id_and_no_server_path(apps: Apps) -> None:
+    """The same through Gradio's queue routes with plain HTTP, on a public demo (owner ids
+    `browser-…` from the visitor cookie) and a signed-in studio. (Before: the video came as
+    Gradio's file object with its absolute cache path, /tmp/gradio/<hash>/dreamina_….mp4.)"""
+    answers: dict[str, str] = {}
+    for app, login in ((apps.proxied, None), (apps.signed_in, "alice")):
+        # Behind the proxied demo's trusted proxy: an address with its own hourly allowance.
+        headers = {"X-Forwarded-For": "192.0.2.90"} if login is None else {}
+        session = httpx.Client(base_url=app.url, timeout=60, headers=headers)
+        if login:
+            assert session.post("login", data={"username": login, "password": USERS[login]}).status_code == 200
+        else:
+            session.get("")  # the visitor cookie
+        config = session.get("config").json()
+        call = functools.partial(_raw_named_call, session, config, secrets.token_hex(8))
+        uploaded = session.post(
+            "gradio_api/upload", files={"files": ("input.png", good_png(app.workdir, name="raw.png").read_bytes())}
+        ).json()[0]
+        image = {"path": uploaded, "orig_name": "input.png", "meta": {"_type": "gradio.FileData"}}
+        t2v = call("text_to_video", prompt="raw t2v", model=SIM)
+        i2v = call(
+            "image_to_video", prompt="raw i2v", model="simulator/dreamina-3-0/image-to-video", image=image
+        )
+        job_id = re.findall(r'"id": ?"([^"]+)"', t2v)[-1]
+        mode = "public" if login is None else "signed-in"
+        answers[f"{mode} text_to_video"] = t2v
+        answers[f"{mode} image_to_video"] = i2v
+        answers[f"{mode} job"] = call("job", job_id=job_id)
+        answers[f"{mode} cancel"] = call("cancel", job_id=job_id)
+        answers[f"{mode} history"] = call("history", limit=50)
+        answers[f"{mode} spend"] = call("spend")
+        # A comparison (two takes) from another visitor, whose hour is still whole.
+        other = httpx.Client(
+            base_url=app.url, timeout=60, headers={"X-Forwarded-For": "192.0.2.91"} if login is None else {}
+        )
+        other.cookies = session.cookies
+        call = functools.partial(_raw_named_call, other, config, secrets.token_hex(8))
+        compare = call("compare", prompt="raw compare", models=[SIM], takes="2")
+        group_id = re.findall(r'"group_id": ?"([^"]+)"', compare)[-1]
+        answers[f"{mode} compare"] = compare
+        answers[f"{mode} group"] = call("group", group_id=group_id)
+        assert "/studio-media/" in t2v and "/studio-media/" in i2v and "dreamina-compare_" in compare
+        leaks = {
+            name: [w for w in ("alice", "browser-", '"api-', str(app.data_dir), str(app.workdir)) if w in text]
+            + SERVER_PATH.findall(text)
+            for name, text in answers.items()
+            if name.startswith(mode)
+        }
+        print(f"\nraw queue answers ({mode}): {len(leaks)} endpoints; leaks: {leaks}")
+        assert not any(leaks.values()), leaks
 
 
 def _visitor_token(context: Any) -> str:

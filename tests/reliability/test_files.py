@@ -228,23 +228,21 @@ def test_the_cap_never_deletes_the_video_that_just_finished(tmp_path: Path) -> N
 def test_gradios_cache_is_set_to_be_cleaned_and_holds_what_the_app_returns(
     capped: CappedStudio, tmp_path: Path
 ) -> None:
+    from ui.gate import Guard
     from ui.layout import build_demo
 
     settings = Settings(data_dir=tmp_path / "data")
     studio = Studio(settings, providers_for(settings))
     studio.start()
     try:
-        demo = build_demo(settings, studio)
+        demo = build_demo(settings, studio, Guard(settings))
     finally:
         studio.stop()
     frequency, age = demo.delete_cache  # type: ignore[misc]
     assert 0 < frequency <= 3600 and 0 < age <= 24 * 3600, demo.delete_cache
-    # A generated video is handed out in place, not copied: the answer names a link issued for
-    # it (pruned with its hour, ui/media_links.py) to the saved file, which the data cap
-    # governs; Gradio's cache, which that setting cleans, holds no copy of it.
+    # The API hands out a signed URL of the stored video, not a copy in Gradio's cache (and
+    # never a server path); the page's copies live in Gradio's cache, which that setting cleans.
     video, _ = capped.app.client().predict(prompt="cached", model=MODELS["rc_t2v"], api_name="/text_to_video")
-    link = Path(video["path"])
-    assert link.is_symlink() and link.parent.parent.name == "dreamina-studio-served"
-    assert link.resolve().parent.name == "videos"
-    assert not list(capped.app.cache_dir.rglob(link.name))
+    assert video["path"] == video["url"] and "/studio-media/" in video["url"], video
+    assert not list(capped.app.cache_dir.rglob(video["orig_name"]))
     assert not history_ops.data_dir_bytes(settings)

@@ -55,6 +55,34 @@ def test_the_oauth_session_still_holds_the_userinfo_where_it_is_read() -> None:
     assert gradio_internals.oauth_user_name(object()) is None  # type: ignore[arg-type]
 
 
+def test_a_password_login_is_found_on_a_plain_request_where_gradio_keeps_it() -> None:
+    """The gate names the signed-in user of a media fetch from Gradio's App.tokens and
+    App.cookie_id: a real /login through Gradio's own route, then the cookies it set."""
+    from fastapi.testclient import TestClient
+    from gradio.routes import App
+
+    with gr.Blocks() as demo:
+        gr.Markdown("x")
+    demo.auth = [("alice", "pw")]
+    app = App.create_app(demo)
+    with TestClient(app) as client:
+        assert client.post("/login", data={"username": "alice", "password": "pw"}).status_code == 200
+        cookies = dict(client.cookies)
+    assert any(name.startswith("access-token") for name in cookies), cookies
+    scope = {"app": app}
+    assert gradio_internals.password_user_in_scope(scope, cookies) == "alice"
+    forged = {name: "forged" for name in cookies}
+    assert gradio_internals.password_user_in_scope(scope, forged) is None
+    assert gradio_internals.password_user_in_scope(scope, {}) is None
+    assert gradio_internals.password_user_in_scope({"app": object()}, cookies) is None
+
+
+def test_a_hugging_face_sign_in_is_found_on_a_plain_request() -> None:
+    scope = {"session": {"oauth_info": {"userinfo": {"preferred_username": "bob"}}}}
+    assert gradio_internals.oauth_user_in_scope(scope) == "bob"
+    assert gradio_internals.oauth_user_in_scope({}) is None
+
+
 def _page() -> gr.Blocks:
     with gr.Blocks() as demo:
         state = gr.State(["start"])

@@ -222,33 +222,3 @@ def test_upload_caps_count_in_flight_and_per_hour() -> None:
     assert "3 uploads per hour" in (limits.start("a") or "")
     clock.now += 3601
     assert limits.start("a") is None
-
-
-def test_the_gate_finds_gradios_signed_in_user_where_gradio_keeps_it() -> None:
-    """ui/gate.py reads Gradio's login tokens (App.tokens, App.cookie_id): private names
-    this fails on if a Gradio upgrade renames them."""
-    import gradio as gr
-    from gradio.routes import App
-
-    from ui.gate import gradio_login_user
-
-    with gr.Blocks() as demo:
-        gr.Markdown("x")
-    demo.auth = [("alice", "pw")]
-    app = App.create_app(demo)
-    assert isinstance(app.tokens, dict) and app.cookie_id
-    app.tokens["tok"] = "alice"
-    scope = {"app": app}
-    assert gradio_login_user(scope, {f"access-token-{app.cookie_id}": "tok"}) == "alice"
-    assert gradio_login_user(scope, {f"access-token-unsecure-{app.cookie_id}": "tok"}) == "alice"
-    assert gradio_login_user(scope, {f"access-token-{app.cookie_id}": "forged"}) is None
-
-
-def test_the_page_and_the_gate_share_one_guard_when_none_is_passed(tmp_path: Path) -> None:
-    """build_demo and launch_options called separately (a test, a benchmark) must agree on
-    the issued links, or every media link would answer 404."""
-    from ui.gate import Guard
-
-    settings = Settings(data_dir=tmp_path / "data")
-    assert Guard.for_settings(settings) is Guard.for_settings(settings)
-    assert Guard.for_settings(Settings(data_dir=tmp_path / "other")) is not Guard.for_settings(settings)
