@@ -36,6 +36,8 @@ BENCHES: dict[str, str] = {
     "image_fit": "8. Image fit: 4096x4096 PNG under 4.7 MB",
     "side_by_side": "9. Side-by-side: three 5 s 720p clips vs bare PyAV encode (issue #12)",
     "reservation": "10. Reservation: what the spend limits add to a submit (issue #10)",
+    "crowd": "11. Crowd: 16/64/128 raw HTTP/SSE users against Gradio's floor, stage budget (issue #14)",
+    "page": "12. Page weight: a fresh page's server cost, first load in Chromium, blocks (issue #14)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 

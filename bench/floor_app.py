@@ -22,7 +22,7 @@ import gradio as gr
 from ui.gradio_internals import quiet_idle_queue
 
 
-def build(video: Path, seconds: float, media: Path) -> gr.Blocks:
+def build(video: Path, seconds: float, media: Path, visible: bool = False) -> gr.Blocks:
     async def generate(prompt: str, model: str) -> AsyncIterator[tuple[str | None, dict[str, Any]]]:
         record: dict[str, Any] = {"id": uuid.uuid4().hex, "state": "queued", "created_at": time.time()}
         yield None, dict(record)  # the studio's first update: the job row exists
@@ -34,10 +34,10 @@ def build(video: Path, seconds: float, media: Path) -> gr.Blocks:
         yield str(out), record
 
     with gr.Blocks(title="floor", delete_cache=(600, 3600), analytics_enabled=False) as demo:
-        with gr.Column(visible=False):
+        with gr.Column(visible=visible):
             prompt, model = gr.Textbox(label="prompt"), gr.Textbox(label="model")
             video_out, job = gr.File(label="video"), gr.JSON(label="job")
-            trigger = gr.Button("text_to_video")
+            trigger = gr.Button("text_to_video", variant="primary", elem_id="floor-generate")
         trigger.click(
             generate, [prompt, model], [video_out, job], api_name="text_to_video", concurrency_limit=None
         )
@@ -48,7 +48,7 @@ def main() -> None:
     video = Path(os.environ["STUDIO_FLOOR_VIDEO"])
     seconds = float(os.environ.get("STUDIO_FLOOR_SECONDS", "4"))
     media = Path(tempfile.mkdtemp(prefix="bench-floor-"))
-    demo = build(video, seconds, media)
+    demo = build(video, seconds, media, visible=os.environ.get("STUDIO_FLOOR_VISIBLE") == "1")
     demo.queue(default_concurrency_limit=None)
     quiet_idle_queue(demo)
     # The studio's launch settings (ui.layout.launch_options), minus its theme, CSS and gate.

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from safehttpx import AsyncSecureTransport
+from safehttpx import AsyncSecureTransport, matches_domain_whitelist
 
 from providers.base import ValidationError
 
@@ -34,6 +34,10 @@ _DATA_URI = re.compile(
     r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?);base64,(?P<data>.*)$", re.S
 )
 _SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/webp": ".webp"}
+
+# Hugging Face's own hosts resolve to private addresses from inside a Space (split DNS);
+# Gradio trusts these names for the same reason (gradio.processing_utils).
+TRUSTED_HOSTS = ["hf.co", "huggingface.co", "*.hf.co", "*.huggingface.co"]
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -110,7 +114,8 @@ async def _fetch(
             raise _refuse("give an http(s) URL or a data: URI.")
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = await resolve(parts.hostname, port)
-        if not addresses or not all(allowed(a) for a in addresses):
+        trusted = matches_domain_whitelist(parts.hostname, TRUSTED_HOSTS)
+        if not addresses or not (trusted or all(allowed(a) for a in addresses)):
             raise _refuse(
                 f"the URL's host {parts.hostname!r} is not a public internet address; "
                 "give a public URL or a data: URI."

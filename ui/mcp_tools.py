@@ -233,7 +233,7 @@ def _job_tools(ctx: Context) -> list[Any]:
     job_returns = (
         "    A JSON object: job_id, state, finished, progress (0-1, null when unknown), queue_position, elapsed_seconds, "
         "estimated_seconds, model, prompt, options, seed, error_kind and error (when failed), note, "
-        "video_url and poster_url (when succeeded: https links anyone holding them may fetch for an hour; "
+        "video_url and poster_url (when succeeded: links anyone holding them may fetch for an hour; "
         "call get_job again for fresh ones), download_name, video_seconds, width, height, simulated."
     )
     views.documented(

@@ -291,7 +291,7 @@ def test_the_keyboard_walks_the_form_in_order_to_generate_with_visible_focus(
 
 
 def test_history_tiles_are_named_once_by_their_caption(desk: Page, app: RunningApp) -> None:
-    make_video(app, "A heron waits in the reeds at dawn")
+    make_video(app.url, "A heron waits in the reeds at dawn")
     open_studio(desk, app.url)
     tile = desk.locator("#history-gallery .thumbnail-item", has_text="A heron waits").first
     expect(tile).to_be_visible(timeout=LONG)

@@ -23,7 +23,9 @@ from ui import mcp_images
 from ui.gate import Guard
 from ui.gradio_internals import mcp_tools_only
 from ui.layout import launch_options
-from ui.mcp_owner import key_header
+from ui.login_throttle import LoginThrottle
+from ui.mcp_owner import TOKEN_MIN_CHARS, McpRefused, caller_keys, key_header, mcp_owner, mcp_quota_key
+from ui.owners import LOCAL_OWNER
 
 
 def png_bytes() -> bytes:
@@ -176,6 +178,24 @@ async def test_a_redirect_is_checked_again(tmp_path: Path, local_server: str) ->
         await mcp_images.from_url(f"{local_server}/hop", 10**6, tmp_path, allowed=only_loopback)
 
 
+async def test_hugging_face_hosts_may_resolve_privately_but_others_may_not(
+    tmp_path: Path, local_server: str
+) -> None:
+    _Handler.routes = {"/a.png": (200, {"Content-Type": "image/png"}, png_bytes())}
+    port = int(local_server.rsplit(":", 1)[1])
+
+    async def split_dns(host: str, _: int) -> list[str]:  # a Space's view: everything is private
+        return ["127.0.0.1"]
+
+    path = await mcp_images.from_url(
+        f"http://datasets.huggingface.co:{port}/a.png", 10**6, tmp_path, resolve=split_dns
+    )
+    assert path.read_bytes() == png_bytes()
+    for host in ("huggingface.co.evil.example", "nothuggingface.co"):
+        with pytest.raises(ValidationError, match="not a public internet address"):
+            await mcp_images.from_url(f"http://{host}:{port}/a.png", 10**6, tmp_path, resolve=split_dns)
+
+
 async def test_an_allowed_url_is_fetched_and_capped(tmp_path: Path, local_server: str) -> None:
     data = png_bytes()
     _Handler.routes = {
@@ -199,3 +219,56 @@ async def test_anything_else_is_refused_and_leaves_no_folder(
         with pytest.raises(ValidationError, match="http\\(s\\) URL or a data: URI|not a public"):
             await mcp_images.image_file(value, 10**6)
     assert list(tmp_path.iterdir()) == []
+
+
+# --- owners (ui/mcp_owner.py) --------------------------------------------------------------
+
+
+def _request(**headers: str) -> gr.Request:
+    return gr.Request(headers={k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_each_mode_names_its_owner_or_refuses(tmp_path: Path) -> None:
+    throttle = LoginThrottle()
+    local = Settings(data_dir=tmp_path)
+    assert mcp_owner(local, throttle, _request()) == LOCAL_OWNER
+    assert mcp_quota_key(local, _request()) is None
+
+    public = Settings(data_dir=tmp_path, public=True)
+    with pytest.raises(McpRefused, match="X-Studio-Token"):
+        mcp_owner(public, throttle, _request())
+    token = "t" * TOKEN_MIN_CHARS
+    owner = mcp_owner(public, throttle, _request(x_studio_token=token))
+    assert owner.startswith("mcp-") and token not in owner
+    assert owner == mcp_owner(public, throttle, _request(x_studio_token=token))  # stable
+    assert owner != mcp_owner(public, throttle, _request(x_studio_token="u" * TOKEN_MIN_CHARS))
+    with pytest.raises(McpRefused):
+        mcp_owner(public, throttle, _request(x_studio_token="t" * (TOKEN_MIN_CHARS - 1)))
+
+    password = Settings(data_dir=tmp_path, auth=(("alice", "pw"),), public=True)
+    assert mcp_owner(password, throttle, _request(authorization=_basic("alice", "pw"))) == "alice"
+    for header in ("", _basic("alice", "nope"), _basic("mallory", "pw"), "Basic !!!", "Bearer x"):
+        with pytest.raises(McpRefused):
+            mcp_owner(password, throttle, _request(authorization=header))
+    # A token does not stand in for a sign-in where one is needed.
+    with pytest.raises(McpRefused):
+        mcp_owner(password, throttle, _request(x_studio_token=token))
+
+    huggingface = Settings(data_dir=tmp_path, public=True, allowed_users=("alice",))
+    with pytest.raises(McpRefused, match="Hugging Face"):
+        mcp_owner(huggingface, throttle, _request(x_studio_token=token, authorization=_basic("alice", "pw")))
+
+
+def test_refusals_reach_an_agent_as_plain_text() -> None:
+    assert str(McpRefused("model: no such model")) == "model: no such model"
+
+
+def test_keys_come_only_from_their_provider_headers(tmp_path: Path) -> None:
+    registry = Settings(data_dir=tmp_path).registry
+    keys = caller_keys(registry, _request(x_wavespeed_key=" ws-key ", x_simulator_key="ignored"))
+    assert set(keys) == {"wavespeed"} and keys["wavespeed"].reveal() == "ws-key"
+    assert "ws-key" not in repr(keys)
