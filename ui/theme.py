@@ -106,6 +106,11 @@ CSS = """
   padding-right: min(32px, 3vw) !important; }
 /* Gradio hides 'Use via API' on a phone and leaves its separator alone: keep the link. */
 footer .show-api { display: flex !important; }
+/* The tab bar takes the page's width and never sets it: its buttons (nowrap) would
+   otherwise make the page's min-content as wide as every tab together (the clip above
+   lets that reach .gradio-container), and Gradio, measuring a bar already that wide,
+   would find every tab fits and never fold the extra ones into its "More tabs" menu. */
+#studio-tabs .tab-container:not(.visually-hidden) { contain: inline-size; }
 footer .divider:last-child { display: none; }
 .gradio-container .html-container:has(#studio-header) { padding-top: 0; padding-bottom: 0; }
 #studio-header { display: flex; align-items: baseline; gap: 6px 14px; flex-wrap: wrap; padding: 0 2px; }

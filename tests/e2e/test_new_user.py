@@ -331,6 +331,11 @@ def test_on_a_phone_nothing_scrolls_sideways_and_the_video_fits(browser: Any, ap
         older_box, newer_box = older.bounding_box(), newer.bounding_box()
         assert older_box and newer_box and abs(older_box["y"] - newer_box["y"]) < 2, "paging buttons align"
         assert sideways_overflow(phone) == 0
+        # the extra tabs fold into Gradio's "More tabs" menu, and Compare opens from it
+        phone.get_by_role("button", name="More tabs").click()
+        phone.locator(".overflow-dropdown button", has_text="Compare").click()
+        expect(phone.locator("#compare-generate")).to_be_visible()
+        assert sideways_overflow(phone) == 0, "the Compare tab scrolls sideways"
 
 
 # --- accessibility: axe-core finds nothing serious or critical -------------------------------
