@@ -57,6 +57,9 @@ def test_reuse_settings_fills_the_image_form_and_switches_tab(
     expect(page.locator("#i2v-image img")).to_be_visible()
     expect(page.locator("#i2v-preflight .preflight.ok")).to_be_visible()
     shot(page, artifacts / "reuse-settings.png")
+    # The reused image is a link issued to this visitor, not a fresh upload: it still starts a job.
+    again = generate(page, "i2v")
+    assert again != job["id"]
 
 
 @pytest.fixture(scope="module")
