@@ -85,7 +85,7 @@ def audio_html() -> str:
 
 def render_background_look() -> gr.Button:
     """The hidden button SIGNALS_JS clicks for a look while the tab is in the background."""
-    return gr.Button("look", elem_id="background-look", elem_classes="studio-signal")
+    return gr.Button("", elem_id="background-look", elem_classes="studio-signal")
 
 
 def signal_html(active: int, progress: float | None, ended: Iterable[tuple[str, str]]) -> str:
