@@ -245,13 +245,15 @@ def request_from_form(
     )
 
 
-def uploaded_path(payload: Any) -> str | None:
+def uploaded_path(payload: Any, linked: Callable[[str], Path | None] | None = None) -> str | None:
     """The local path of the image the browser uploaded, from the raw event payload.
 
     The image events skip Gradio's preprocessing on purpose: gr.Image's would open the file
     with Pillow and fail with a generic error on a HEIC photo or a mislabelled file, where
     the preflight names the problem. The payload comes from the browser, so only a file
-    inside Gradio's upload folder is accepted (the check Gradio's preprocessing makes)."""
+    inside Gradio's upload folder is accepted (the check Gradio's preprocessing makes), or,
+    through `linked` (MediaLinks.linked_source for the caller), a job's start image that
+    Reuse settings put in the form as a link issued to this owner."""
     if payload is None or payload == "":
         return None
     path = payload.get("path") if isinstance(payload, dict) else None
@@ -262,6 +264,9 @@ def uploaded_path(payload: Any) -> str | None:
         raise again
     folder = gradio_internals.upload_folder()
     resolved = Path(path).resolve()
-    if not resolved.is_relative_to(folder) or not resolved.is_file():
+    if resolved.is_relative_to(folder) and resolved.is_file():
+        return str(resolved)
+    source = linked(path) if linked is not None else None
+    if source is None:
         raise again
-    return str(resolved)
+    return str(source)

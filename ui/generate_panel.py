@@ -5,6 +5,7 @@ start image with its preflight report, Generate and Cancel, and the job's live s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -312,19 +313,33 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         reuse_last_seed, inputs_kwargs={"owner": session.owner}, outputs=[panel.seed], **PRIVATE
     )
 
-    image_check.wire(panel.model, panel.image, panel.preflight, panel.fit_image, studio)
+    image_check.wire(
+        panel.model, panel.image, panel.preflight, panel.fit_image, studio, session.owner, ctx.guard.links
+    )
 
     form: dict[str, Block] = {"prompt": panel.prompt, "model": panel.model, **option_inputs}
     if panel.image is not None and panel.fit_image is not None:
         form.update(image=panel.image, fit_image=panel.fit_image)
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
 
+    def linked_for(owner: str | None) -> Callable[[str], Path | None] | None:
+        """The owner's own links (a reused start image) count as an upload."""
+        if not owner:
+            return None
+        return lambda link: ctx.guard.links.linked_source(owner, link)
+
     def form_error(
-        prompt: str, model: str, keys: Any = None, image: Any = None, fit_image: bool = False, **values: Any
+        prompt: str,
+        model: str,
+        keys: Any = None,
+        image: Any = None,
+        fit_image: bool = False,
+        owner: str | None = None,
+        **values: Any,
     ) -> ValidationError | None:
         """Why this form cannot start a job, before anything is sent; None when it can."""
         try:
-            image = controls.uploaded_path(image)
+            image = controls.uploaded_path(image, linked_for(owner))
             request = controls.request_from_form(registry, kind, model, prompt, values, image, fit_image)
             spec = rules.check_request(registry, request).spec  # the engine's own checks
             reason = ctx.readiness(keys)(spec.provider)
@@ -354,7 +369,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
 
     panel.generate.click(
         refuse_in_status,
-        inputs_kwargs={**form, "keys": session.keys},
+        inputs_kwargs={**form, "keys": session.keys, "owner": session.owner},
         outputs=[panel.status],
         show_progress="hidden",
         preprocess=panel.image is None,  # raw image payload: see controls.uploaded_path
@@ -378,7 +393,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         lang = lang_of(request)
         yield refusals.sending_html(spec, lang), gr.skip()
         try:
-            path = controls.uploaded_path(image)
+            path = controls.uploaded_path(image, linked_for(owner))
             generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
             record = await studio.submit(
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)

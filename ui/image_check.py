@@ -14,6 +14,7 @@ from providers.base import StudioError, ValidationError
 from ui import controls
 from ui.format import error_html
 from ui.i18n import DEFAULT, error_text, lang_of, text
+from ui.media_links import MediaLinks
 from ui.session import PRIVATE
 
 
@@ -53,14 +54,23 @@ def preflight_html(
     return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}"{kind}>{html.escape(verdict)}</div>'
 
 
-def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio: Studio) -> None:
+def wire(
+    model: gr.Dropdown,
+    image: Any,
+    preflight: Any,
+    fit_image: Any,
+    studio: Studio,
+    owner: gr.State,
+    links: MediaLinks,
+) -> None:
     """Re-check the image whenever it, the fit switch or the model changes."""
     if image is None or preflight is None or fit_image is None:
         return
 
-    def on_image(model: str, image: Any, fit_image: bool, request: gr.Request) -> str:
+    def on_image(model: str, image: Any, fit_image: bool, owner: str | None, request: gr.Request) -> str:
         try:
-            path = controls.uploaded_path(image)
+            linked = (lambda link: links.linked_source(owner, link)) if owner else None
+            path = controls.uploaded_path(image, linked)
         except ValidationError as error:
             return error_html(error_text(lang_of(request), error), "image")
         if not path:
@@ -74,7 +84,7 @@ def wire(model: gr.Dropdown, image: Any, preflight: Any, fit_image: Any, studio:
                 changes = ()
         return preflight_html(report, fit_image, changes)
 
-    inputs = {"model": model, "image": image, "fit_image": fit_image}
+    inputs = {"model": model, "image": image, "fit_image": fit_image, "owner": owner}
     for trigger in (image.change, fit_image.change, model.change):
         trigger(
             on_image,

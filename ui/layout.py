@@ -142,6 +142,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
                 signal_controls = gr.HTML(signals.controls_html(), padding=False, elem_id="done-signals-holder")
                 gr.HTML(signals.audio_html(), padding=False, elem_classes="studio-signal")
                 signal = gr.HTML(signals.signal_html(0, None, []), elem_classes="studio-signal")
+                background_look = signals.render_background_look()
         with gr.Column(elem_id="studio-history"):
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
@@ -161,7 +162,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         link_refresh.wire(renewal, ctx, session, result, history)
         history_panel.wire(history, ctx, session)
         compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
-        status.wire(ctx, session, list(forms.values()), signal)
+        status.wire(ctx, session, list(forms.values()), signal, background_look)
         status.wire_load(demo, ctx, session, list(forms.values()), signal)
 
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:

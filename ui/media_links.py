@@ -139,6 +139,21 @@ class MediaLinks:
                 except OSError:
                     continue
 
+    def linked_source(self, owner: str, link: str) -> Path | None:
+        """The media file behind `link` when it is a link this studio issued to the owner's
+        viewer (Reuse settings puts a job's start image in the form as one, and the page
+        sends it back as the image); None for any other path."""
+        path = Path(link)
+        if not is_media_name(path.name) or path.parent.parent.resolve() != self._root.resolve():
+            return None
+        if not self.allows(viewer_for(self._settings, owner), path.name):
+            return None
+        target = path.resolve()
+        media = Path(self._settings.data_dir).resolve()
+        if target.parent.name not in _FOLDERS or not target.is_relative_to(media) or not target.is_file():
+            return None
+        return target
+
     def allows(self, viewer: str | None, name: str) -> bool:
         """May `viewer` (None: unrecognised) fetch the served file called `name`?"""
         now = self._now()

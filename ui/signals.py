@@ -8,6 +8,12 @@ The server's part is one hidden element the live-status look rewrites (`signal_h
 many jobs run, how far the furthest is, which jobs just ended); the page's part is SIGNALS_JS
 (launch `js=`), which watches that element. The sound is generated here (a two-note sine
 chime, no recorded asset) and played through the page's `<audio id="done-sound">`.
+
+Gradio's timer (6.31) skips its ticks while `document.visibilityState` is not "visible", so
+in a background tab the live-status look would stop and a job's end would be signalled only
+when the person came back. While the tab is hidden and a job runs (or was just asked for),
+SIGNALS_JS clicks a hidden button (`render_background_look`) wired to the same look, once a
+second (a browser may throttle a background tab's timers further).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import struct
 import wave
 from collections.abc import Iterable
 from functools import cache
+
+import gradio as gr
 
 from ui.i18n import DEFAULT, text
 
@@ -75,6 +83,11 @@ def audio_html() -> str:
     return f'<audio id="done-sound" preload="auto" src="{chime_uri()}"></audio>'
 
 
+def render_background_look() -> gr.Button:
+    """The hidden button SIGNALS_JS clicks for a look while the tab is in the background."""
+    return gr.Button("", elem_id="background-look", elem_classes="studio-signal")
+
+
 def signal_html(active: int, progress: float | None, ended: Iterable[tuple[str, str]]) -> str:
     """The hidden element SIGNALS_JS watches: `active` jobs running, the furthest one's
     share done (None: unknown), and (job id, final state) of the jobs that just ended."""
@@ -91,7 +104,7 @@ def signal_html(active: int, progress: float | None, ended: Iterable[tuple[str, 
 SIGNALS_JS = """() => {
   const base = document.title || "Dreamina Studio";
   const announced = new Set();
-  let mark = "", running = "", clearing = null;
+  let mark = "", running = "", clearing = null, active = 0, askedUntil = 0;
   const soundOn = () => localStorage.getItem("studio.sound") !== "off";
   const show = () => { document.title = `${mark}${running}${base}`; };
   const word = (key) => document.querySelector(`#signal-words [data-key="${key}"]`)?.textContent || base;
@@ -126,7 +139,7 @@ SIGNALS_JS = """() => {
   const read = () => {
     const el = document.getElementById("job-signal");
     if (!el) return;
-    const active = Number(el.dataset.active) || 0;
+    active = Number(el.dataset.active) || 0;
     const share = el.dataset.progress;
     running = active ? `⏳ ${share ? share + "% " : ""}${active > 1 ? "(" + active + ") " : ""}· ` : "";
     const ended = (el.dataset.ended || "").split(" ").filter(Boolean).map((item) => item.split(":"));
@@ -145,7 +158,9 @@ SIGNALS_JS = """() => {
   document.addEventListener("visibilitychange", settle);
   document.addEventListener("click", async (event) => {
     const target = event.target instanceof Element ? event.target : null;
-    if (target?.closest("#sound-toggle")) {
+    if (target?.closest("#t2v-generate, #i2v-generate")) {
+      askedUntil = Date.now() + 30000;  // the job may not be in a look yet: keep looking a while
+    } else if (target?.closest("#sound-toggle")) {
       localStorage.setItem("studio.sound", soundOn() ? "off" : "on");
       paint();
       if (soundOn()) ring();
@@ -155,6 +170,12 @@ SIGNALS_JS = """() => {
       paint();
     }
   });
+  setInterval(() => {
+    // Gradio's timer is paused in a hidden tab: look from here while a job may be running.
+    if (document.visibilityState !== "hidden" || (!active && Date.now() > askedUntil)) return;
+    const look = document.querySelector("button#background-look, #background-look button");
+    if (look) look.click();
+  }, 1000);
   new MutationObserver(() => { paint(); read(); }).observe(document.body, {
     childList: true, subtree: true, attributes: true, attributeFilter: ["data-active", "data-ended"],
   });

@@ -105,19 +105,24 @@ def _outputs(session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> 
     ]
 
 
-def wire(ctx: Context, session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> None:
+def wire(
+    ctx: Context, session: Session, panels: list[GeneratePanel], signal: gr.HTML, background_look: gr.Button
+) -> None:
+    """The timer's look, and the same look on `background_look`'s clicks: Gradio's timer does
+    not tick while the tab is hidden, so the page's script clicks it there (ui/signals.py)."""
     outputs = _outputs(session, panels, signal)
 
     async def tick(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
         return await look(ctx, owner, watch, False, panels, lang_of(request))
 
-    session.timer.tick(
-        tick,
-        inputs_kwargs={"owner": session.owner, "watch": session.watch},
-        outputs=outputs,
-        show_progress="hidden",
-        **PRIVATE,
-    )
+    for trigger in (session.timer.tick, background_look.click):
+        trigger(
+            tick,
+            inputs_kwargs={"owner": session.owner, "watch": session.watch},
+            outputs=outputs,
+            show_progress="hidden",
+            **PRIVATE,
+        )
 
 
 def wire_load(

@@ -1,16 +1,23 @@
 """Done signals: with the page in the background, a finished job changes the tab's title,
 plays the chime through the page's audio element and, with notifications granted in the
-browser context, shows a system notification; the sound switch is remembered."""
+browser context, shows a system notification; the sound switch is remembered.
+
+The jobs run on the local fake, held in its queue until the test lets them go: a job of a
+few seconds could end before the page's first look at it under load (no progress in the
+title to see) or before the test had put the page in the background."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import VIEWPORT
-from tests.e2e.launcher import RunningApp
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
+from tests.e2e.studio_page import LONG
+from tests.fakes import FakeProviders
 
 # Observers installed before the page's own scripts: every "play" of a media element (media
 # events do not bubble: the capture phase sees them), every Notification made, and a
@@ -32,6 +39,33 @@ Object.defineProperty(document, "hidden", { get: () => window.__hidden });
 """
 
 
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProviders]:
+    with FakeProviders(queue_seconds=3600, run_seconds=1.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
+    """The studio on the fake (WaveSpeedAI), whose jobs stay queued until let go."""
+    with launch_app(tmp_path_factory.mktemp("signals"), on_fake(fake.base_url, "wavespeed")) as running:
+        yield running
+
+
+def let_go(fake: FakeProviders, prompt: str) -> None:
+    """The held job with `prompt` (once the app has submitted it) leaves the queue now and
+    runs for a second."""
+    deadline = time.monotonic() + LONG / 1000
+    while True:
+        held = [job for job in list(fake.jobs.values()) if job.payload.get("prompt") == prompt]
+        if held:
+            break
+        assert time.monotonic() < deadline, f"no job submitted for {prompt!r}"
+        time.sleep(0.1)
+    for job in held:
+        job.queue_seconds = time.time() - job.created_at
+
+
 @pytest.fixture
 def page_with_spies(browser: object, app: RunningApp) -> Iterator[Page]:
     ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[attr-defined]
@@ -47,7 +81,7 @@ def _background(page: Page) -> None:
 
 
 def test_a_job_done_in_the_background_changes_title_plays_and_notifies(
-    page_with_spies: Page, app: RunningApp
+    page_with_spies: Page, app: RunningApp, fake: FakeProviders
 ) -> None:
     page = page_with_spies
     page.goto(app.url)
@@ -58,10 +92,12 @@ def test_a_job_done_in_the_background_changes_title_plays_and_notifies(
     title = page.title()
     assert title == "Dreamina Studio"
 
-    page.locator("#t2v-prompt textarea").fill("A lighthouse at dusk, waves below")
+    prompt = "A lighthouse at dusk, waves below"
+    page.locator("#t2v-prompt textarea").fill(prompt)
     page.locator("#t2v-generate").click()
     page.wait_for_function("document.title.startsWith('⏳')")  # progress while it runs
     _background(page)
+    let_go(fake, prompt)
 
     page.wait_for_function("document.title.startsWith('✓')", timeout=60_000)
     assert page.title() == "✓ Dreamina Studio"
@@ -77,7 +113,7 @@ def test_a_job_done_in_the_background_changes_title_plays_and_notifies(
 
 
 def test_the_sound_switch_is_remembered_and_silences_the_chime(
-    page_with_spies: Page, app: RunningApp
+    page_with_spies: Page, app: RunningApp, fake: FakeProviders
 ) -> None:
     page = page_with_spies
     page.goto(app.url)
@@ -87,8 +123,10 @@ def test_the_sound_switch_is_remembered_and_silences_the_chime(
     page.reload()
     expect(page.locator("#sound-toggle")).to_have_attribute("aria-pressed", "false")
 
-    page.locator("#t2v-prompt textarea").fill("A quiet harbour, no sound please")
+    prompt = "A quiet harbour, no sound please"
+    page.locator("#t2v-prompt textarea").fill(prompt)
     page.locator("#t2v-generate").click()
+    let_go(fake, prompt)
     page.wait_for_function("document.title.startsWith('✓')", timeout=60_000)
     assert page.evaluate("window.__played") == []
     # In the foreground: no notification either (the tab itself shows it).

@@ -3,14 +3,16 @@ mid-job, and two people generating at the same time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import VIEWPORT
-from tests.e2e.launcher import RunningApp
+from tests.e2e.launcher import RunningApp, launch_app
 from tests.e2e.studio_page import (
     LONG,
     expect_video_playing,
@@ -55,10 +57,22 @@ def test_reuse_settings_fills_the_image_form_and_switches_tab(
     expect(page.locator("#i2v-image img")).to_be_visible()
     expect(page.locator("#i2v-preflight .preflight.ok")).to_be_visible()
     shot(page, artifacts / "reuse-settings.png")
+    # The reused image is a link issued to this visitor, not a fresh upload: it still starts a job.
+    again = generate(page, "i2v")
+    assert again != job["id"]
 
 
-def test_cancel_a_queued_job(page: Page, paced_app: RunningApp) -> None:
-    open_studio(page, paced_app.url)
+@pytest.fixture(scope="module")
+def held_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The studio with a queue nobody leaves (an hour): a job stays queued until cancelled.
+    A queue of a few seconds raced the click under load: the simulator, like RunComfy,
+    cannot cancel a job once it runs, so a late click let the job finish."""
+    with launch_app(tmp_path_factory.mktemp("held"), {"STUDIO_SIM_QUEUE_SECONDS": "3600"}) as running:
+        yield running
+
+
+def test_cancel_a_queued_job(page: Page, held_app: RunningApp) -> None:
+    open_studio(page, held_app.url)
     job_id = generate(page, "t2v", "A lighthouse in a storm, to be cancelled")
     row = running_job_row(page, job_id)
     expect(row).to_have_attribute("data-state", "queued", timeout=LONG)
@@ -66,7 +80,7 @@ def test_cancel_a_queued_job(page: Page, paced_app: RunningApp) -> None:
     page.locator(".job-row", has=row).locator("button.cancel-job").click()
     expect(status_card(page, "t2v", job_id, "cancelled")).to_be_visible(timeout=LONG)
     expect(row).to_have_count(0)
-    record = Client(paced_app.url, verbose=False).predict(job_id=job_id, api_name="/job")
+    record = Client(held_app.url, verbose=False).predict(job_id=job_id, api_name="/job")
     assert record["state"] == "cancelled"
     assert record["video_url"] is None
 

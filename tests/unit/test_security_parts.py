@@ -209,6 +209,26 @@ def test_media_links_are_issued_per_viewer_for_an_hour(tmp_path: Path) -> None:
     assert local.allows(None, "dreamina_a.mp4") and local.allows(ANYONE, "dreamina_a.mp4")
 
 
+def test_a_reused_start_image_counts_only_as_its_owners_upload(tmp_path: Path) -> None:
+    clock = Clock()
+    signed_in = Settings(data_dir=tmp_path / "data", auth=(("alice", "a"), ("bob", "b")))
+    (tmp_path / "data" / "inputs").mkdir(parents=True)
+    image = tmp_path / "data" / "inputs" / "start.png"
+    image.write_bytes(b"png")
+    links = MediaLinks(signed_in, root=tmp_path / "served", clock=clock)
+    served = links.page_file("alice", image, "dreamina-input_job1.png")
+    assert served
+    assert links.linked_source("alice", served) == image.resolve()
+    assert links.linked_source("bob", served) is None  # another user holding the path
+    stray = tmp_path / "served" / "0123456789abcdef" / "dreamina-input_job2.png"
+    stray.parent.mkdir(parents=True)
+    stray.symlink_to(image)
+    assert links.linked_source("alice", str(stray)) is None  # never issued
+    assert links.linked_source("alice", str(image)) is None  # not a link at all
+    clock.now += 3601
+    assert links.linked_source("alice", served) is None  # expired
+
+
 def test_upload_caps_count_in_flight_and_per_hour() -> None:
     clock = Clock()
     limits = UploadLimits(in_flight=2, per_hour=3, clock=clock)
