@@ -17,6 +17,7 @@ The API's job records carry `…_url`s of the gate's own route, `/studio-media/<
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -56,7 +57,10 @@ class MediaLinks:
 
     def __init__(self, settings: Settings, root: Path | None = None, clock: object = time.time) -> None:
         self._settings = settings
-        self._root = root or Path(tempfile.gettempdir()) / "dreamina-studio-served"
+        # One folder per data folder: each app prunes its own links by its own link life, so
+        # an app with short links must never sweep another app's (tests run several at once).
+        studio = hashlib.sha256(str(Path(settings.data_dir).resolve()).encode()).hexdigest()[:16]
+        self._root = root or Path(tempfile.gettempdir()) / "dreamina-studio-served" / studio
         self._clock = clock
         self._lock = threading.Lock()
         self._issued: dict[str, dict[str, float]] = {}  # served name -> {viewer: expiry}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -227,6 +228,20 @@ def test_a_reused_start_image_counts_only_as_its_owners_upload(tmp_path: Path) -
     assert links.linked_source("alice", str(image)) is None  # not a link at all
     clock.now += 3601
     assert links.linked_source("alice", served) is None  # expired
+
+
+def test_an_app_with_short_links_never_sweeps_another_apps_links(tmp_path: Path) -> None:
+    (tmp_path / "one" / "videos").mkdir(parents=True)
+    video = tmp_path / "one" / "videos" / "v.mp4"
+    video.write_bytes(b"mp4")
+    hourly = MediaLinks(Settings(data_dir=tmp_path / "one"))
+    brief = MediaLinks(Settings(data_dir=tmp_path / "two", media_link_seconds=6))
+    kept = hourly.page_file("local", video, "dreamina_kept.mp4")
+    assert kept
+    an_hour_link_two_minutes_old = time.time() - 120  # older than the brief app's 2 x 6 s
+    os.utime(Path(kept).parent, (an_hour_link_two_minutes_old, an_hour_link_two_minutes_old))
+    brief.issue("local", "dreamina_other.mp4")  # its first issue prunes its own old links
+    assert Path(kept).is_file()
 
 
 def test_upload_caps_count_in_flight_and_per_hour() -> None:
