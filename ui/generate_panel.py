@@ -5,7 +5,6 @@ start image with its preflight report, Generate and Cancel, and the job's live s
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,8 @@ import gradio as gr
 from gradio.blocks import Block
 from gradio.components import Component
 
-from jobs import rules
 from jobs.records import HistoryQuery, JobRecord
-from providers.base import Kind, StudioError, ValidationError
+from providers.base import Kind, StudioError
 from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, image_check, owners, price_line, refusals
 from ui.format import counter_html, status_html
@@ -322,53 +320,10 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         form.update(image=panel.image, fit_image=panel.fit_image)
     state_inputs = {"owner": session.owner, "keys": session.keys, "watch": session.watch}
 
-    def linked_for(owner: str | None) -> Callable[[str], Path | None] | None:
-        """The owner's own links (a reused start image) count as an upload."""
-        if not owner:
-            return None
-        return lambda link: ctx.guard.links.linked_source(owner, link)
-
-    def form_error(
-        prompt: str,
-        model: str,
-        keys: Any = None,
-        image: Any = None,
-        fit_image: bool = False,
-        owner: str | None = None,
-        **values: Any,
-    ) -> ValidationError | None:
-        """Why this form cannot start a job, before anything is sent; None when it can."""
-        try:
-            image = controls.uploaded_path(image, linked_for(owner))
-            request = controls.request_from_form(registry, kind, model, prompt, values, image, fit_image)
-            spec = rules.check_request(registry, request).spec  # the engine's own checks
-            reason = ctx.readiness(keys)(spec.provider)
-            if reason:
-                raise refusals.not_ready(spec, reason)
-            if image:
-                report = studio.preflight(spec.id, image)
-                if not report.ok and not (fit_image and report.fixable):
-                    summary = report.summary()
-                    raise ValidationError("image", f"Image: {summary}", code="image_report", summary=summary)
-        except ValidationError as error:
-            return error
-        return None
-
-    def check_form(prompt: str, model: str, request: gr.Request, **values: Any) -> list[Any]:
-        """The validator: runs before the job is queued and marks the field at fault."""
-        inputs = {**form, **state_inputs}
-        error = form_error(prompt, model, **values)
-        if error is not None:
-            return refusals.field_marks(inputs, error, lang_of(request))
-        return [gr.validate(True, "") for _ in inputs]
-
-    def refuse_in_status(prompt: str, model: str, request: gr.Request, **values: Any) -> Any:
-        """The same check, for the status line under Generate (where the person looks)."""
-        error = form_error(prompt, model, **values)
-        return gr.skip() if error is None else refusals.refusal(error, lang_of(request))
+    check = refusals.FormCheck(ctx, kind, [*form, *state_inputs])
 
     panel.generate.click(
-        refuse_in_status,
+        check.in_status,
         inputs_kwargs={**form, "keys": session.keys, "owner": session.owner},
         outputs=[panel.status],
         show_progress="hidden",
@@ -393,7 +348,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         lang = lang_of(request)
         yield refusals.sending_html(spec, lang), gr.skip()
         try:
-            path = controls.uploaded_path(image, linked_for(owner))
+            path = controls.uploaded_path(image, refusals.linked_for(ctx, owner))
             generation = controls.request_from_form(registry, kind, model, prompt, values, path, fit_image)
             record = await studio.submit(
                 owner, generation, keys, quota_key=owners.quota_key(settings, request)
@@ -411,7 +366,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
         submit,
         inputs_kwargs={**form, **state_inputs},
         outputs=[panel.status, session.timer],
-        validator=check_form,
+        validator=check.validate,
         trigger_mode="multiple",
         show_progress="hidden",
         preprocess=panel.image is None,  # raw image payload: see controls.uploaded_path

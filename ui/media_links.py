@@ -17,6 +17,7 @@ The API's job records carry `…_url`s of the gate's own route, `/studio-media/<
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -64,6 +65,8 @@ class MediaLinks:
         self._clock = clock
         self._lock = threading.Lock()
         self._issued: dict[str, dict[str, float]] = {}  # served name -> {viewer: expiry}
+        # (viewer, source, name) -> the link already made for it, reused while it is valid
+        self._made: dict[tuple[str, str, str], Path] = {}
         self._pruned = 0.0
 
     def _now(self) -> float:
@@ -82,18 +85,32 @@ class MediaLinks:
 
     def page_file(self, owner: str, source: str | Path | None, name: str) -> str | None:
         """A link named `name` (which must be a media name) to `source`, issued to the
-        owner's viewer for `lifetime` seconds; None when the source is missing."""
+        owner's viewer for `lifetime` seconds; None when the source is missing. The same
+        file under the same name for the same viewer gets the same link while it is valid
+        (its hour renewed), so a file shown again is one URL and one folder, not another."""
         if not source or not Path(source).is_file():
             return None
         assert is_media_name(name), name
+        resolved = Path(source).resolve()
+        viewer = viewer_for(self._settings, owner)
+        key = (viewer, str(resolved), name)
+        with self._lock:
+            made = self._made.get(key)
+        if made is not None and self.allows(viewer, name) and _points_to(made, resolved):
+            self.issue(owner, name)
+            with contextlib.suppress(OSError):
+                os.utime(made.parent)  # the folder's age is the link's (see _prune)
+            return str(made)
         folder = self._root / secrets.token_hex(8)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / name
         try:
-            target.symlink_to(Path(source).resolve())
+            target.symlink_to(resolved)
         except OSError:  # a file system without symbolic links
             shutil.copyfile(source, target)
         self.issue(owner, name)
+        with self._lock:
+            self._made[key] = target
         return str(target)
 
     def issue(self, owner: str, name: str) -> None:
@@ -135,6 +152,7 @@ class MediaLinks:
                 self._issued[name] = viewers
             else:
                 del self._issued[name]
+        self._made = {key: link for key, link in self._made.items() if key[2] in self._issued}
         if self._root.is_dir():  # links older than their hour serve nobody
             for folder in self._root.iterdir():
                 try:
@@ -227,3 +245,12 @@ class MediaLinks:
                 path = Path(self._settings.data_dir) / folder / name
                 return path if path.is_file() else None
         return None
+
+
+def _points_to(link: Path, source: Path) -> bool:
+    """Is `link` still on disk and still the file `source` (a symbolic link to it, or the
+    copy made where links are not possible)?"""
+    try:
+        return link.resolve() == source or (link.is_file() and not link.is_symlink())
+    except OSError:
+        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import stat
 import time
 from pathlib import Path
@@ -208,6 +209,30 @@ def test_media_links_are_issued_per_viewer_for_an_hour(tmp_path: Path) -> None:
     local = MediaLinks(Settings(data_dir=tmp_path / "data"), root=tmp_path / "served", clock=clock)
     local.issue("local", "dreamina_a.mp4")
     assert local.allows(None, "dreamina_a.mp4") and local.allows(ANYONE, "dreamina_a.mp4")
+
+
+def test_a_file_shown_again_to_the_same_viewer_reuses_its_link(tmp_path: Path) -> None:
+    clock = Clock()
+    signed_in = Settings(data_dir=tmp_path / "data", auth=(("alice", "a"), ("bob", "b")))
+    (tmp_path / "data" / "videos").mkdir(parents=True)
+    video = tmp_path / "data" / "videos" / "abc.mp4"
+    video.write_bytes(b"mp4")
+    links = MediaLinks(signed_in, root=tmp_path / "served", clock=clock)
+    first = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
+    clock.now += 1800
+    again = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
+    assert first and again == first
+    assert len(list((tmp_path / "served").iterdir())) == 1  # one folder, not one per render
+    clock.now += 1800  # an hour after the first render, half an hour after the second
+    assert links.allows("alice", "dreamina_sim_x_seed1.mp4")  # showing it again renewed it
+    bobs = links.page_file("bob", video, "dreamina_sim_x_seed1.mp4")
+    assert bobs and bobs != first  # another viewer: a link of their own
+    clock.now += 3601  # expired for alice: a fresh link, not the dead one
+    renewed = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
+    assert renewed and renewed != first and Path(renewed).read_bytes() == b"mp4"
+    shutil.rmtree(Path(renewed).parent)  # swept from disk while still issued: made again
+    remade = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
+    assert remade and Path(remade).read_bytes() == b"mp4"
 
 
 def test_a_reused_start_image_counts_only_as_its_owners_upload(tmp_path: Path) -> None:
