@@ -29,7 +29,7 @@ from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
 from jobs.limits import Budget, Limits, QuotaError, Reservation
-from jobs.polling import estimate_seconds
+from jobs.polling import estimate, estimate_seconds
 from jobs.pricing import Pricer
 from jobs.rate_gate import RateGates
 from jobs.recorder import Recorder
@@ -378,7 +378,7 @@ class Engine:
             return
         record = self._store.get(job_id)
         adapter = self._providers.get(record.provider) if record else None
-        eta = self.eta_seconds(record.model) if record else None
+        eta = estimate(self._store.run_durations(record.model, ETA_SAMPLES)) if record else None
         task = asyncio.get_running_loop().create_task(
             watch_job(self._desk, job_id, adapter, self._session_keys, eta), name=f"watch-{job_id}"
         )

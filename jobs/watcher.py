@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from jobs import oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import next_poll_delay, transient_backoff
+from jobs.polling import Eta, next_poll_delay, transient_backoff
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
@@ -43,7 +43,7 @@ async def watch_job(
     job_id: str,
     adapter: Provider | None,
     session_keys: Mapping[str, Secret],
-    eta: float | None,
+    eta: Eta | None,
 ) -> None:
     """Poll until the job ends (or waits for a key, or misses too many polls)."""
     record = desk.store.get(job_id)
