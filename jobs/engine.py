@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import jobs.history as history_ops
-from jobs import rules
+from jobs import job_words, rules
 from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
@@ -263,13 +263,13 @@ class Engine:
                 job_id,
                 state="cancelled",
                 error_kind="cancelled",
-                error_message="Cancelled while waiting to be sent; nothing was sent or billed.",
+                error_message=job_words.say("cancelled_unsent"),
                 finished_at=self._clock(),
                 note=None,
             )
         locator = record.job_locator
         if record.state == "submitting" or locator is None:
-            return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
+            return self._save(record.id, note=job_words.say("still_sending"))
         adapter = self._providers[record.provider]
         info = self.registry.info(record.provider)
         if info.cancel == "none":
@@ -283,7 +283,7 @@ class Engine:
                 state="cancelled",
                 queue_position=None,
                 error_kind="cancelled",
-                error_message="Cancelled before it started; the provider does not bill a cancelled job.",
+                error_message=job_words.say("cancelled_queued"),
                 finished_at=self._clock(),
                 note=None,
             )
@@ -303,6 +303,8 @@ class Engine:
             record = self._save(
                 job_id, state="queued", error_kind=None, error_message=None, finished_at=None, note=None
             )
+        elif key and job_words.code_of(record.note) == "key_wait":
+            record = self._save(job_id, note=None)  # the key is here: no longer waiting for it
         self._watch(job_id)
         return record
 

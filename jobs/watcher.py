@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 
-from jobs import oplog
+from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
 from jobs.polling import Eta, next_poll_delay, transient_backoff
@@ -32,10 +32,7 @@ FAILING_NOTE_AFTER = 3
 def failing_note(label: str, error: ProviderError) -> str:
     """What a person reads while the provider keeps failing to answer about a job."""
     what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
-    return (
-        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
-        "and will not be sent again."
-    )
+    return job_words.say("failing", provider=label, what=what)
 
 
 async def watch_job(
@@ -51,7 +48,7 @@ async def watch_job(
     if record is None or locator is None:
         return
     if adapter is None:
-        desk.save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
+        desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
         return
     deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
     polls = missed = 0
@@ -86,11 +83,7 @@ async def watch_job(
             if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
                 # Submitted with a key typed in a browser that is gone (restart): keep the
                 # paid job and wait for the key instead of failing it.
-                desk.save(
-                    job_id,
-                    note=f"Waiting for a {desk.registry.label(record.provider)} key to check this job: "
-                    "enter it in the API keys tab and press 'Check again'.",
-                )
+                desk.save(job_id, note=job_words.say("key_wait", provider=desk.registry.label(record.provider)))
                 return
             desk.fail(job_id, exc)
             return
@@ -144,7 +137,7 @@ def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
             state="cancelled",
             queue_position=None,
             error_kind="cancelled",
-            error_message="Cancelled at the provider.",
+            error_message=job_words.say("cancelled_at_provider"),
             finished_at=now,
         )
     if not changes:

@@ -109,19 +109,27 @@ STYLE = """<style>
 #compare-controls button { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 12px;
   background: var(--button-secondary-background-fill); font-weight: 600; }
 #compare-seek { flex: 1 1 160px; }
+#compare-controls .compare-icon { display: inline-block; vertical-align: -1px; margin-right: 4px; }
 table.compare-tally { width: 100%; border-collapse: collapse; font-size: 0.9em; }
 table.compare-tally th, table.compare-tally td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); text-align: left; }
 </style>"""
 
+# Drawn, not typed: U+23F8 (pause) is in no font a stock Linux Chromium has (a "tofu" box).
+_ICON = '<svg class="compare-icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true">{}</svg>'
+PLAY_ICON = _ICON.format('<path d="M1.5 0.5 L9 5 L1.5 9.5 Z" fill="currentColor"/>')
+PAUSE_ICON = _ICON.format(
+    '<rect x="1" y="0.5" width="3" height="9" fill="currentColor"/><rect x="6" y="0.5" width="3" height="9" fill="currentColor"/>'
+)
+
 CONTROLS_HTML = """
 <div id="compare-controls" role="group" aria-label="Play every video together">
-  <button type="button" data-compare="play">▶ Play all</button>
-  <button type="button" data-compare="pause">⏸ Pause all</button>
+  <button type="button" data-compare="play">{play_icon} Play all</button>
+  <button type="button" data-compare="pause">{pause_icon} Pause all</button>
   <input type="range" id="compare-seek" min="0" max="1000" value="0" step="1" aria-label="Seek every video">
   <label><input type="checkbox" data-compare="loop"> Loop</label>
   <label><input type="checkbox" data-compare="mute" checked> Mute</label>
 </div>
-"""
+""".replace("{play_icon}", PLAY_ICON).replace("{pause_icon}", PAUSE_ICON)
 
 # Installed once per page (js_on_load of the controls): every video in #compare-grid
 # follows the one a person plays, pauses or seeks (its own controls or the bar's). The

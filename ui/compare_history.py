@@ -39,7 +39,7 @@ def render() -> CompareHistory:
         )
         with gr.Row():
             export = gr.Button("Export this comparison (.zip)", size="sm", elem_id="compare-export-zip")
-            delete = gr.Button("🗑 Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
+            delete = gr.Button("Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
         export_file = gr.File(label="Comparison export", visible=False, elem_id="compare-export-zip-file")
         tally = gr.HTML(elem_id="compare-tally")
     return CompareHistory(gallery, gr.State([]), tally, delete, export, export_file)

@@ -150,7 +150,10 @@ def wire(
     forms: dict[str, GeneratePanel],
     tabs: gr.Tabs,
     compare_with: dict[str, gr.Button],
+    history_open: gr.State | None = None,
 ) -> None:
+    """Wire the tab; `history_open` (ui/history_panel.py) says a comparison's entry in the
+    main history was picked: its grid opens here."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
     form = panel.form
     outputs = grid_outputs(panel)
@@ -302,6 +305,15 @@ def wire(
     # ...and the main history, where each member is a job of its own.
     panel.summary.change(time.time, outputs=[session.history_changed], show_progress="hidden", **PRIVATE)
     panel.group_id.change(refresh, inputs=refresh_inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    if history_open is not None:
+
+        def reopen(opened: Any) -> tuple[Any, Any]:
+            if not opened:
+                return gr.skip(), gr.skip()
+            return opened[0], gr.Tabs(selected="compare")
+
+        history_open.change(reopen, inputs=[history_open], outputs=[panel.group_id, tabs], show_progress="hidden",
+                            **PRIVATE)
     for kind, button in compare_with.items():
         source = forms[kind]
 

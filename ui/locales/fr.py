@@ -238,3 +238,12 @@ MESSAGES: dict[str, str] = {
 for _name in ("seed", "frames", "resolution", "aspect_ratio", "duration"):
     MESSAGES[f"param.{_name}.unverified"] = f"{MESSAGES[f'param.{_name}']} {MESSAGES['form.unverified']}"
 MESSAGES["param.seed.note"] = f"{MESSAGES['param.seed']} {MESSAGES['form.seed_note']}"
+
+# compare
+# The Compare tab (ui/compare_*.py) and a comparison's entry in the history.
+MESSAGES.update(
+    {
+        "compare.tile": "Comparaison de {count} vidéos",
+        "compare.tile_blind": "Comparaison à l'aveugle de {count} vidéos",
+    }
+)

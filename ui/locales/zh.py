@@ -237,3 +237,12 @@ MESSAGES: dict[str, str] = {
 for _name in ("seed", "frames", "resolution", "aspect_ratio", "duration"):
     MESSAGES[f"param.{_name}.unverified"] = f"{MESSAGES[f'param.{_name}']}{MESSAGES['form.unverified']}"
 MESSAGES["param.seed.note"] = f"{MESSAGES['param.seed']}{MESSAGES['form.seed_note']}"
+
+# compare
+# The Compare tab (ui/compare_*.py) and a comparison's entry in the history.
+MESSAGES.update(
+    {
+        "compare.tile": "{count} 个视频的对比",
+        "compare.tile_blind": "{count} 个视频的盲测对比",
+    }
+)
