@@ -13,6 +13,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from providers.http import RetryPolicy
+
 MIN_DELAY = 0.25  # the shortest wait a server's Retry-After can ask for
 MAX_DELAY = 5.0
 DENSE_STEP = 0.2  # between polls around the expected finish
@@ -88,8 +90,18 @@ def next_poll_delay(
     return max(want, polls + 1 - POLL_SLACK - since_submit)
 
 
-def transient_backoff(failures: int, retry_after: float | None = None) -> float:
-    """Wait after a poll failed with a transient error (rate limit, 5xx, network)."""
+# The one retry layer of a poll (each poll is a single request, providers/http.SINGLE_TRY):
+# after a transient fault (429, 5xx, network, an unreadable reply) the watcher waits 1, 2,
+# 4 … 30 s (jittered; a Retry-After wins, up to 120 s) and polls again, and after this many
+# missed polls in a row, about a quarter of an hour of a provider not answering, it fails
+# the job with the fault's kind, keeping the locator so 'Check again' resumes it.
+POLL_RETRY = RetryPolicy(attempts=40, base=1.0, cap=30.0)
+
+
+def transient_backoff(
+    failures: int, retry_after: float | None = None, policy: RetryPolicy = POLL_RETRY
+) -> float:
+    """Wait after the `failures`-th missed poll in a row (a Retry-After always wins)."""
     if retry_after is not None:
-        return min(max(retry_after, MIN_DELAY), 120.0)
-    return min(30.0, 1.0 * 2 ** min(failures - 1, 5))
+        return policy.delay(failures, max(retry_after, MIN_DELAY))
+    return policy.delay(failures)

@@ -1,10 +1,12 @@
 """Watching one job: poll the provider on the schedule in jobs/polling.py, record what it
 says, hand a finished job to jobs/finishing.py, and stop at the deadline.
 
-Retries: a poll is one provider request with its own bounded retries (providers/http.py);
-that is the only retry layer. A poll that still fails is a missed poll: the watcher waits a
-backoff (logged) and polls again, and after MAX_MISSED_POLLS in a row it stops and fails the
-job with the fault's kind, keeping the locator, so 'Check again' resumes it.
+Retries: a poll is a single provider request (the studio builds its adapters with
+providers/http.SINGLE_TRY for polls); this watcher is its only retry layer. A poll that
+fails with a transient fault is a missed poll: the watcher waits the backoff of
+`settings.poll_retry` (jobs/polling.POLL_RETRY, logged as one `studio.retry` line) and polls
+again, and after `poll_retry.attempts` missed polls in a row it stops and fails the job with
+the fault's kind, keeping the locator, so 'Check again' resumes it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,9 @@ from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
 log = logging.getLogger("studio.engine")
 
-# With the backoff capped at 30 s, about a quarter of an hour of a provider not answering.
-MAX_MISSED_POLLS = 40
-# After this many missed polls in a row the job's note says the provider is failing. Each
-# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
-FAILING_NOTE_AFTER = 1
+# After this many missed polls in a row (about 3 s at POLL_RETRY's 1 s and 2 s backoff) the
+# job's note says the provider is failing: one blip says nothing.
+FAILING_NOTE_AFTER = 3
 
 
 def failing_note(label: str, error: ProviderError) -> str:
@@ -53,6 +53,7 @@ async def watch_job(
     deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
     polls = missed = 0
     retry_after: float | None = None
+    retry = desk.settings.poll_retry
     while True:
         now = desk.clock()
         if now >= deadline:
@@ -69,13 +70,14 @@ async def watch_job(
         except ProviderError as exc:
             if exc.retryable:
                 missed += 1
-                if missed >= MAX_MISSED_POLLS:
+                if missed >= retry.attempts:
                     desk.fail(job_id, exc)
                     return
                 if missed == FAILING_NOTE_AFTER:
                     desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
-                wait = transient_backoff(missed, exc.retry_after)
-                oplog.retrying(f"poll of job {job_id}", exc.kind, wait)
+                wait = transient_backoff(missed, exc.retry_after, retry)
+                why = f"HTTP {exc.status_code}" if exc.status_code else exc.kind.replace("_", " ")
+                oplog.retrying(f"poll of job {job_id} (missed {missed} of {retry.attempts})", why, wait)
                 await asyncio.sleep(wait)
                 continue
             if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
@@ -88,12 +90,12 @@ async def watch_job(
         except Exception:
             log.exception("unexpected error polling job %s", job_id)
             missed += 1
-            if missed >= MAX_MISSED_POLLS:
+            if missed >= retry.attempts:
                 desk.fail(
                     job_id, ProviderError("server", "The studio could not read the provider's answers.")
                 )
                 return
-            wait = transient_backoff(missed)
+            wait = transient_backoff(missed, None, retry)
             oplog.retrying(f"poll of job {job_id}", "unexpected error", wait)
             await asyncio.sleep(wait)
             continue

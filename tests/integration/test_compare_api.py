@@ -10,7 +10,7 @@ import av
 import pytest
 from gradio_client import Client
 
-from tests.e2e.launcher import RunningApp, launch_app
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
 from tests.fakes import FakeProviders
 
 RC_PRO = "runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
@@ -26,11 +26,7 @@ def fake() -> Iterator[FakeProviders]:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
-    env = {
-        "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY,
-        "RUNCOMFY_BASE_URL": fake.base_url,
-        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
-        "WAVESPEED_BASE_URL": fake.base_url,
+    env = on_fake(fake.base_url, "runcomfy", "wavespeed") | {
         "STUDIO_SIM_QUEUE_SECONDS": "0.3",
         "STUDIO_SIM_RUN_SECONDS": "1",
         "STUDIO_MAX_USD_PER_DAY": "2",
@@ -89,3 +85,19 @@ def test_compare_refuses_bad_input_naming_model_and_field_and_sends_nothing(
     with pytest.raises(Exception, match="no comparison"):
         client.predict(group_id="nope", api_name="/group")
     assert len(fake.submits()) == before
+
+
+def test_a_blind_comparison_names_no_model_in_any_answer_until_the_pick(client: Client) -> None:
+    submission = client.submit(prompt="A paper boat", models=[WS_720, SIM], blind="true", api_name="/compare")
+    streamed = [update for _video, update in submission]
+    _video, group = submission.result()
+    members = [u for u in streamed[:-1] if u and "state" in u]
+    answers = [*members, *group["jobs"], client.predict(job_id=group["jobs"][0]["id"], api_name="/job")]
+    answers.append(client.predict(group_id=group["id"], api_name="/group"))
+    words = repr(answers)
+    for name in (WS_720, SIM, "wavespeed", "simulator", "WaveSpeedAI", "Simulator"):
+        assert name not in words, name
+    assert group["names_hidden"] and {m["blind_name"] for m in group["members"]} == {"Model A", "Model B"}
+    assert all(job["model"] is None and job["blind_name"] for job in group["jobs"])
+    listed = client.predict(api_name="/history", state="")["items"]
+    assert not any(item["group_id"] == group["id"] for item in listed)  # its members are not listed one by one

@@ -1,9 +1,12 @@
 """The poll schedule: few requests per job, quick detection near the expected finish."""
 
+import random
+
 from jobs.polling import (
     DENSE_AFTER,
     DENSE_STEP,
     MAX_DELAY,
+    POLL_RETRY,
     POLL_SLACK,
     Eta,
     estimate,
@@ -11,6 +14,7 @@ from jobs.polling import (
     next_poll_delay,
     transient_backoff,
 )
+from jobs.settings import Settings
 
 
 def simulate(job_seconds: float, eta: Eta | float | None, queued_for: float = 0.0) -> tuple[int, float]:
@@ -50,7 +54,15 @@ def test_queued_jobs_are_polled_less_often_as_they_wait() -> None:
 def test_retry_after_always_wins() -> None:
     assert next_poll_delay("running", 3, 5.0, eta=5.0, retry_after=7.0) == 7.0
     assert transient_backoff(1, retry_after=3.0) == 3.0
-    assert transient_backoff(10) == 30.0
+    assert 30.0 <= transient_backoff(10) <= 30.0 * 1.25  # capped, jittered
+
+
+def test_missed_polls_back_off_and_are_bounded_in_one_place() -> None:
+    waits = [transient_backoff(n) for n in range(1, 8)]
+    assert 1.0 <= waits[0] <= 1.25 and waits[1] >= 2.0 and waits[4] >= 16.0
+    assert POLL_RETRY.attempts == Settings().poll_retry.attempts == 40
+    # 39 waits before the 40th missed poll fails the job: about a quarter of an hour
+    assert 12 * 60 <= sum(POLL_RETRY.delay(n, rng=random.Random(0)) for n in range(1, 40)) <= 25 * 60
 
 
 def poll_times(job_seconds: float, eta: Eta | float | None) -> list[float]:
