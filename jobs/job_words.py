@@ -51,6 +51,19 @@ TEMPLATES: dict[str, str] = {
     "cancelled_unsent": "Cancelled while waiting to be sent; nothing was sent or billed.",
     "cancelled_queued": "Cancelled before it started; the provider does not bill a cancelled job.",
     "cancelled_at_provider": "Cancelled at the provider.",
+    # the studio's own details inside a classified error (ProviderError: detail, then the
+    # next step of its kind); read back, never written, by these names
+    "timed_out": "Still unfinished after {minutes} minutes.",
+    "unreadable_answers": "The studio could not read the provider's answers.",
+    "no_video": "The provider could not make this video.",
+    "no_key": "No {provider} API key: set {env} or enter a key in the API keys tab.",
+    # providers/errors.failed_job_error: the provider's label, then its own words
+    "made_nothing_said": "{provider} could not make this video: {words}.",
+    "made_nothing": "{provider} could not make this video.",
+    "image_unfetched_said": "{provider} could not download the input image: {words}.",
+    "image_unfetched": "{provider} could not download the input image.",
+    "filtered_said": "{provider}'s content filter stopped the job: {words}.",
+    "filtered": "{provider}'s content filter stopped the job.",
 }
 
 

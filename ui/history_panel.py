@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from jobs.groups import GroupView
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.registry import Registry
+from providers.render_text import font_for
 from ui.format import caption, state_word
 from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, page_name, text
 from ui.media_links import MediaLinks
@@ -154,16 +156,19 @@ def render(registry: Registry) -> HistoryPanel:
     )
 
 
-def placeholder(state: str) -> str:
-    """A plain tile for a job without a poster (failed or cancelled)."""
-    path = Path(tempfile.gettempdir()) / "dreamina-studio-tiles" / f"{state}.png"
+def placeholder(state: str, lang: str = DEFAULT) -> str:
+    """A plain tile for a job without a poster (failed or cancelled), worded in `lang`."""
+    words = state_word(state, lang) if state in ("failed", "cancelled") else text(lang, "tile.no_preview")
+    name = state if state in ("failed", "cancelled") else "none"
+    path = Path(tempfile.gettempdir()) / "dreamina-studio-tiles" / f"{name}-{lang}.png"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         image = Image.new("RGB", (480, 270), (226, 232, 240))
         draw = ImageDraw.Draw(image)
-        text = {"failed": "Failed", "cancelled": "Cancelled"}.get(state, "No preview")
-        draw.text((240, 135), text, fill=(71, 85, 105), anchor="mm", font_size=36)
-        image.save(path)
+        draw.text((240, 135), words, fill=(71, 85, 105), anchor="mm", font=font_for(36, words))
+        partial = path.with_suffix(f".{os.getpid()}.part.png")
+        image.save(partial)
+        partial.replace(path)  # two pages drawing the same tile at once never see half a file
     return str(path)
 
 
@@ -173,7 +178,7 @@ def tile(record: JobRecord, registry: Registry, links: MediaLinks, lang: str = D
     poster = links.page_file(record.owner, record.poster_path, f"dreamina-poster_{record.id}{suffix}")
     if poster:
         return poster, caption(record, registry=registry)
-    return placeholder(record.state), f"{state_word(record.state, lang)} · {caption(record, registry=registry)}"
+    return placeholder(record.state, lang), f"{state_word(record.state, lang)} · {caption(record, registry=registry)}"
 
 
 def group_tile(
