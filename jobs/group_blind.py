@@ -50,11 +50,14 @@ def hidden_letters(store: GroupStore, owner: str, records: Iterable[JobRecord]) 
     return found
 
 
-def masked(data: dict[str, Any], letter: str) -> dict[str, Any]:
+def masked(data: dict[str, Any], letter: str, group_id: str | None) -> dict[str, Any]:
     """A member's record (as a dict) with every field that names its model or provider
-    blanked; `blind_name` says which cell it is."""
+    blanked, and a download name that says only the comparison and the cell; `blind_name`
+    says which cell it is."""
     for name in MASKED_FIELDS:
         if name in data:
             data[name] = {} if name == "locator" else None
+    if data.get("download_name"):
+        data["download_name"] = f"dreamina_compare-{group_id}-{letter}.mp4"
     data["blind_name"] = f"Model {letter}"
     return data

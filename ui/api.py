@@ -62,9 +62,7 @@ def public_record(
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
     if blind_letter is not None:
-        data = masked(data, blind_letter)
-        if data["download_name"]:
-            data["download_name"] = f"dreamina_compare-{record.group_id}-{blind_letter}.mp4"
+        data = masked(data, blind_letter, record.group_id)
     return data
 
 

@@ -287,6 +287,18 @@ async def test_compare_models_sends_every_member_at_once(app: RunningApp, fake: 
     assert len(fake.submits("wavespeed")) == before + 1
 
 
+async def test_get_job_names_no_model_for_a_member_of_a_blind_comparison(app: RunningApp) -> None:
+    from gradio_client import Client
+
+    _video, group = Client(app.url, verbose=False).predict(
+        prompt="Blind pair", models=[SIM_T2V], takes=2, blind=True, api_name="/compare"
+    )
+    async with session(app) as client:
+        job = await call(client, "get_job", job_id=group["jobs"][0]["id"])
+    assert job["state"] == "succeeded" and job["model"] is None and job["blind_name"] in ("Model A", "Model B")
+    assert "simulator" not in repr(job).lower()
+
+
 # --- owners ------------------------------------------------------------------------------
 
 
