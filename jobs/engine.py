@@ -16,6 +16,7 @@ every fsync, file and media operation runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import time
@@ -71,6 +72,9 @@ class Engine:
         log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
         self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        # Per model, how long after submit the polls that saw its latest runs finish were
+        # sent (the poll schedule's earliest finish; jobs/polling.estimate). Memory only.
+        self._seen_done: dict[str, collections.deque[float]] = {}
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
@@ -380,9 +384,13 @@ class Engine:
             return
         record = self._store.get(job_id)
         adapter = self._providers.get(record.provider) if record else None
-        eta = estimate(self._store.run_durations(record.model, ETA_SAMPLES)) if record else None
+        eta = seen_done = None
+        if record is not None:
+            marks = self._seen_done.setdefault(record.model, collections.deque(maxlen=ETA_SAMPLES))
+            eta = estimate(self._store.run_durations(record.model, ETA_SAMPLES), marks)
+            seen_done = marks.append
         task = asyncio.get_running_loop().create_task(
-            watch_job(self._desk, job_id, adapter, self._session_keys, eta), name=f"watch-{job_id}"
+            watch_job(self._desk, job_id, adapter, self._session_keys, eta, seen_done), name=f"watch-{job_id}"
         )
         self._watchers[job_id] = task
         task.add_done_callback(functools.partial(self._forget, job_id))

@@ -9,6 +9,7 @@ submit, result and download take three of the five).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,10 @@ from providers.http import RetryPolicy
 MIN_DELAY = 0.25  # the shortest wait a server's Retry-After can ask for
 MAX_DELAY = 5.0
 DENSE_STEP = 0.2  # between polls around the expected finish
-LEAD = 0.3  # dense polling starts this long before the quickest recent run's finish
+# The earliest recent finish was seen by a poll sent at most a little after it: one poll
+# lands just after it (ANCHOR), one a step before (LEAD), then every DENSE_STEP.
+ANCHOR = 0.05
+LEAD = DENSE_STEP
 DENSE_AFTER = 0.4  # and stops this long after the typical run's finish
 # Status polls a job may have made by age t seconds: t + POLL_SLACK (the budget above, less
 # the submit, the result and the download, with half a request to spare).
@@ -41,14 +45,18 @@ def estimate_seconds(durations: Sequence[float]) -> float | None:
     return statistics.median_low(durations) if durations else None
 
 
-def estimate(durations: Sequence[float]) -> Eta | None:
+def estimate(durations: Sequence[float], marks: Sequence[float] = ()) -> Eta | None:
     """The poll schedule's view of a model's latest runs (None without history).
 
-    The earliest run matters because the recorded durations end when the engine saw the
-    finish: when many jobs ran at once that was late, and a schedule aimed at their median
-    alone would aim later each time (seen: 2 s late for 4 s jobs after a crowd of 128)."""
+    `durations` end when the engine saw each finish (the store's); `marks` when the poll
+    that saw it was sent (kept by the engine for the runs it watched), which leaves out how
+    long busy loops took to answer. The earliest matters because the durations run late
+    when many jobs ran at once, and a schedule aimed at their median alone would aim later
+    each time (seen: 2 s late for 4 s jobs after a crowd of 128)."""
     typical = estimate_seconds(durations)
-    return None if typical is None else Eta(typical, min(durations))
+    if typical is None:
+        return None
+    return Eta(typical, min((*durations, *marks)))
 
 
 def next_poll_delay(
@@ -75,13 +83,17 @@ def next_poll_delay(
         return 2.0 if since_submit < 300 else MAX_DELAY
     if not isinstance(eta, Eta):
         eta = Eta(eta, eta)
-    start = min(eta.earliest, eta.typical) - LEAD
-    if since_submit < start:
+    # The dense polls keep to a grid anchored just after the earliest finish, so a slow
+    # answer delays one poll, not every one after it.
+    anchor = min(eta.earliest, eta.typical) + ANCHOR
+    start = anchor - LEAD
+    if since_submit < start - 1e-6:
         # Far from the window: halve the distance (few requests); near it: land on it.
         gap = start - since_submit
-        want = gap if gap <= 2.0 else min(MAX_DELAY, max(1.0, gap / 2))
+        want = gap if gap <= 3.0 else min(MAX_DELAY, max(1.0, gap / 2))
     elif since_submit < eta.typical + DENSE_AFTER:
-        want = DENSE_STEP
+        steps = math.floor((since_submit - anchor) / DENSE_STEP + 1e-6) + 1
+        want = max(0.05, anchor + steps * DENSE_STEP - since_submit)
     else:
         # Overdue: the model is slower than usual today. Back off with the overdue time, so
         # a late job costs a few requests, not a burst of quick polls.
@@ -96,6 +108,14 @@ def next_poll_delay(
 # missed polls in a row, about a quarter of an hour of a provider not answering, it fails
 # the job with the fault's kind, keeping the locator so 'Check again' resumes it.
 POLL_RETRY = RetryPolicy(attempts=40, base=1.0, cap=30.0)
+
+
+def first_poll_delay(eta: Eta | None) -> float:
+    """Seconds from submit to the first poll: at once without history (a job may end or
+    move up the queue at any moment), else after a second, when a job that queues has
+    often started: the poll at 0 s says only 'queued', which the submit already said, and
+    costs a request the dense polls near the finish can use."""
+    return 0.0 if eta is None else min(1.0, max(0.0, eta.earliest - LEAD))
 
 
 def transient_backoff(

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import Eta, next_poll_delay, transient_backoff
+from jobs.polling import Eta, first_poll_delay, next_poll_delay, transient_backoff
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
@@ -41,8 +41,10 @@ async def watch_job(
     adapter: Provider | None,
     session_keys: Mapping[str, Secret],
     eta: Eta | None,
+    seen_done: Callable[[float], None] | None = None,
 ) -> None:
-    """Poll until the job ends (or waits for a key, or misses too many polls)."""
+    """Poll until the job ends (or waits for a key, or misses too many polls).
+    `seen_done` is told, on success, how long after submit the poll that saw it was sent."""
     record = desk.store.get(job_id)
     locator = record.job_locator if record is not None else None
     if record is None or locator is None:
@@ -54,6 +56,9 @@ async def watch_job(
     polls = missed = 0
     retry_after: float | None = None
     retry = desk.settings.poll_retry
+    first = first_poll_delay(eta) - (desk.clock() - (record.submitted_at or record.created_at))
+    if first > 0:  # a resumed job is usually past it
+        await asyncio.sleep(first)
     while True:
         now = desk.clock()
         if now >= deadline:
@@ -61,6 +66,7 @@ async def watch_job(
             desk.fail(job_id, ProviderError("timeout", f"Still unfinished after {minutes:.0f} minutes."))
             return
         try:
+            sent = desk.clock()
             status = await adapter.poll(locator, key=session_keys.get(job_id))
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
@@ -102,6 +108,8 @@ async def watch_job(
 
         current = apply_status(desk, job_id, status)
         if status.state == "succeeded":
+            if seen_done is not None:
+                seen_done(sent - (current.submitted_at or current.created_at))
             await save_output(desk, job_id, status)
             return
         if current.terminal:
