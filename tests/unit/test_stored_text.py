@@ -165,3 +165,15 @@ def test_every_image_sentence_reads_back_to_its_own_code() -> None:
         said = template.format(**{name: params.get(name, f"<{name}>") for name in names})
         first = next(c for c, t in image_words.TEMPLATES.items() if t == template)  # 5 and 7 say the same
         assert image_words.read(said) == (first, {name: params.get(name, f"<{name}>") for name in names}), code
+
+
+def test_the_history_tile_of_a_failed_job_is_worded_in_the_pages_language() -> None:
+    from PIL import Image
+
+    from ui.history_panel import placeholder
+
+    english, chinese = placeholder("failed", "en"), placeholder("failed", "zh")
+    assert english != chinese and Path(english).name == "failed-en.png"
+    # Different words draw different pixels (a CJK font draws 失败, not boxes of one shape).
+    with Image.open(english) as a, Image.open(chinese) as b:
+        assert a.size == b.size == (480, 270) and a.tobytes() != b.tobytes()
