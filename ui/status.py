@@ -18,7 +18,7 @@ from jobs.records import JobRecord
 from ui import owners
 from ui.format import elapsed_seconds, error_html, status_html
 from ui.generate_panel import GeneratePanel
-from ui.i18n import DEFAULT, lang_of, text_or
+from ui.i18n import DEFAULT, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.signals import signal_html
 
@@ -53,7 +53,7 @@ async def look(
     if not owner:
         hint = owners.sign_in_hint(ctx.settings)
         if hint:  # owners words it in English; the catalogue has the same sentences
-            hint = text_or(lang, "signin.huggingface", text_or(lang, "signin.no_way", hint))
+            hint = owners.page_words(lang, hint)
         hints = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
         return [*hints, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip()]
     active = await studio.active_jobs(owner)
