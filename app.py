@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
-from ui.gradio_internals import lazy_session_state, quiet_idle_queue
+from ui.gradio_internals import lazy_session_state, quiet_idle_queue, skip_queue_analytics
 from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
@@ -41,6 +41,7 @@ def main() -> None:
         handler.addFilter(ScrubbingFilter(studio.engine.scrubber))
     demo = build_demo(settings, studio, guard)
     try:
+        skip_queue_analytics()
         demo.queue(default_concurrency_limit=None)
         quiet_idle_queue(demo)
         _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings, guard))
