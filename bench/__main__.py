@@ -38,6 +38,7 @@ BENCHES: dict[str, str] = {
     "reservation": "10. Reservation: what the spend limits add to a submit (issue #10)",
     "crowd": "11. Crowd: 16/64/128 raw HTTP/SSE users against Gradio's floor, stage budget (issue #14)",
     "page": "12. Page weight: a fresh page's server cost, first load in Chromium, blocks (issue #14)",
+    "hops": "13. Thread hops per job: studio vs Gradio's floor (issue #14)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 
@@ -259,7 +260,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {list(BENCHES)}")
     data = load_previous(args.output)
     for name in names:
+        previous = data.get(name, {})
         data[name] = run_one(name, args.quick)
+        if args.quick and previous.get("figures") and data[name].get("figures"):
+            # A quick run measures fewer rows (crowd: no 128 users, no size part): keep the
+            # last full run's other rows, each with its own command and date.
+            measured = {fig["name"] for fig in data[name]["figures"]}
+            data[name]["figures"] += [f for f in previous["figures"] if f["name"] not in measured]
         args.output.write_text(render(data), encoding="utf-8")  # after each: a crash keeps the rest
     log(f"wrote {args.output}")
     failed = [

@@ -296,12 +296,19 @@ def _size_part(rounds: int) -> tuple[list[Figure], list[str]]:
     return [figure], [note]
 
 
-def run(quick: bool = False, sizes: tuple[int, ...] = SIZES) -> BenchResult:
-    """`STUDIO_BENCH_BEFORE=<checkout>` adds that checkout's studio to the rounds (before/after)."""
+QUICK_SIZES = (16, 64)
+
+
+def run(quick: bool = False, sizes: tuple[int, ...] | None = None) -> BenchResult:
+    """`STUDIO_BENCH_BEFORE=<checkout>` adds that checkout's studio to the rounds (before/after).
+
+    `quick` (the lead's closing re-run, <= 6 minutes): 16 and 64 users, 2 rounds, no 128 and no
+    5 MB / 50 MB part (bench/__main__.py keeps those rows from the last full run, dated)."""
     rounds = 2 if quick else 3
+    sizes = sizes or (QUICK_SIZES if quick else SIZES)
     before = os.environ.get("STUDIO_BENCH_BEFORE")
     figures, notes = _main_part(rounds, sizes, Path(before) if before else None)
-    size_figures, size_notes = _size_part(rounds)
+    size_figures, size_notes = ([], []) if quick else _size_part(rounds)
     how = (
         "`python app.py` (fake providers in their own process: queued "
         f"{QUEUE_SECONDS:g} s + running {RUN_SECONDS:g} s) and bench/floor_app.py (a gr.Blocks with the "
@@ -311,9 +318,13 @@ def run(quick: bool = False, sizes: tuple[int, ...] = SIZES) -> BenchResult:
         "asyncio loop in the bench process. After one warm-up job per model, each round runs 1, "
         f"{', '.join(map(str, sizes))} users at once against each app, the apps' order alternating per "
         f"round ({rounds} rounds). Wall = start to the last user holding its file. Stages come from the job "
-        "record (created_at, finished_at, saved_at) and the fake's own job times. The size part runs a "
-        "second studio whose RunComfy fake serves a 5 MB output and whose WaveSpeed fake a 50 MB one "
-        "(lossless noise H.264), 16 users each, alternating."
+        "record (created_at, finished_at, saved_at) and the fake's own job times."
+        + (
+            " (--quick: no 128 users and no size part.)"
+            if quick
+            else " The size part runs a second studio whose RunComfy fake serves a 5 MB output and whose "
+            "WaveSpeed fake a 50 MB one (lossless noise H.264), 16 users each, alternating."
+        )
     )
     return BenchResult(figures + size_figures, how, notes + size_notes)
 

@@ -16,6 +16,7 @@ every fsync, file and media operation runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import logging
 import time
@@ -23,13 +24,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import jobs.history as history_ops
-from jobs import rules
+from jobs import job_words, rules
 from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
 from jobs.limits import Budget, Limits, QuotaError, Reservation
-from jobs.polling import estimate_seconds
+from jobs.polling import estimate, estimate_seconds
 from jobs.pricing import Pricer
 from jobs.rate_gate import RateGates
 from jobs.recorder import Recorder
@@ -71,6 +72,9 @@ class Engine:
         log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
         self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
+        # Per model, how long after submit the polls that saw its latest runs finish were
+        # sent (the poll schedule's earliest finish; jobs/polling.estimate). Memory only.
+        self._seen_done: dict[str, collections.deque[float]] = {}
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
@@ -263,13 +267,13 @@ class Engine:
                 job_id,
                 state="cancelled",
                 error_kind="cancelled",
-                error_message="Cancelled while waiting to be sent; nothing was sent or billed.",
+                error_message=job_words.say("cancelled_unsent"),
                 finished_at=self._clock(),
                 note=None,
             )
         locator = record.job_locator
         if record.state == "submitting" or locator is None:
-            return self._save(record.id, note="This job is still being sent; cancel it again in a moment.")
+            return self._save(record.id, note=job_words.say("still_sending"))
         adapter = self._providers[record.provider]
         info = self.registry.info(record.provider)
         if info.cancel == "none":
@@ -283,7 +287,7 @@ class Engine:
                 state="cancelled",
                 queue_position=None,
                 error_kind="cancelled",
-                error_message="Cancelled before it started; the provider does not bill a cancelled job.",
+                error_message=job_words.say("cancelled_queued"),
                 finished_at=self._clock(),
                 note=None,
             )
@@ -303,6 +307,8 @@ class Engine:
             record = self._save(
                 job_id, state="queued", error_kind=None, error_message=None, finished_at=None, note=None
             )
+        elif key and job_words.code_of(record.note) == "key_wait":
+            record = self._save(job_id, note=None)  # the key is here: no longer waiting for it
         self._watch(job_id)
         return record
 
@@ -378,9 +384,13 @@ class Engine:
             return
         record = self._store.get(job_id)
         adapter = self._providers.get(record.provider) if record else None
-        eta = self.eta_seconds(record.model) if record else None
+        eta = seen_done = None
+        if record is not None:
+            marks = self._seen_done.setdefault(record.model, collections.deque(maxlen=ETA_SAMPLES))
+            eta = estimate(self._store.run_durations(record.model, ETA_SAMPLES), marks)
+            seen_done = marks.append
         task = asyncio.get_running_loop().create_task(
-            watch_job(self._desk, job_id, adapter, self._session_keys, eta), name=f"watch-{job_id}"
+            watch_job(self._desk, job_id, adapter, self._session_keys, eta, seen_done), name=f"watch-{job_id}"
         )
         self._watchers[job_id] = task
         task.add_done_callback(functools.partial(self._forget, job_id))

@@ -79,10 +79,16 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
     except ProviderError as exc:
         desk.fail(job_id, exc)
         return
+    poster = settings.posters_dir / media.unguessable_name(".webp")
+
+    def playable_with_poster() -> media.VideoInfo:
+        info = media.ensure_browser_playable(video_path)
+        media.make_poster(video_path, poster)
+        return info
+
     try:
-        info_ = await asyncio.to_thread(media.ensure_browser_playable, video_path)
-        poster = settings.posters_dir / media.unguessable_name(".webp")
-        await asyncio.to_thread(media.make_poster, video_path, poster)
+        # One worker-thread trip for both (each trip back waits its turn on a busy loop).
+        info_ = await asyncio.to_thread(playable_with_poster)
     except Exception as exc:
         log.exception("could not read the video of job %s", job_id)
         desk.fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jobs import media
+from jobs.group_blind import blind_name
 from jobs.group_store import GroupRecord
 from jobs.mosaic import make_poster_mosaic
 from jobs.records import JobRecord
@@ -35,11 +36,6 @@ def check_image(image: Path, spec: ModelSpec, fit: bool, label: str) -> None:
     report = media.preflight(image, spec.image_rules or catalog.IMAGE_RULES)
     if not report.ok and not (fit and report.fixable):
         raise ValidationError("image", f"{label} ({spec.id}): {report.summary()}")
-
-
-def blind_name(index: int) -> str:
-    """'Model A', 'Model B'…: a cell's name while a blind comparison hides the models."""
-    return f"Model {chr(ord('A') + index)}"
 
 
 def poster_mosaic(settings: Settings, group: GroupRecord, jobs: Sequence[JobRecord | None]) -> Path:

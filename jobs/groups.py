@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jobs import group_media, rules
+from jobs import group_blind, group_media, rules
+from jobs.group_blind import names_hidden
 from jobs.group_plan import (
     CompareRequest,
     GroupQuote,
@@ -295,9 +296,10 @@ def pick(engine: Engine, owner: str, group_id: str, job_id: str | None) -> Group
     return store.save(group, durable=True)
 
 
-def names_hidden(group: GroupRecord) -> bool:
-    """Blind mode hides the models' names until a pick is made."""
-    return group.blind and group.pick is None
+def blind_letters(engine: Engine, owner: str, records: Sequence[JobRecord]) -> dict[str, str]:
+    """Job id -> cell letter of each record whose blind comparison has no pick yet
+    (jobs/group_blind.py): what the page and the API show instead of its model."""
+    return group_blind.hidden_letters(_store(engine), owner, records)
 
 
 async def updates(engine: Engine, owner: str, group_id: str) -> AsyncIterator[JobRecord]:

@@ -21,7 +21,7 @@ CONTAINS_FUNCTION = "studio_contains"
 @dataclass(frozen=True)
 class Filters:
     """The WHERE clause of a history query, its parameters, and whether it filters on
-    prompt text (which the trigger-kept totals cannot count)."""
+    something the trigger-kept totals cannot count (prompt text, comparisons)."""
 
     where: tuple[str, ...]
     params: tuple[Any, ...]
@@ -50,6 +50,27 @@ def filters(owner: str, query: HistoryQuery) -> Filters:
             where.append(f"{CONTAINS_FUNCTION}(prompt, ?)")
             params.append(text.casefold())
     return Filters(tuple(where), tuple(params), bool(text))
+
+
+# A member of one of the owner's blind comparisons that has no pick yet.
+_HIDDEN = (
+    "EXISTS (SELECT 1 FROM groups g WHERE g.id = jobs.group_id AND g.owner = jobs.owner"
+    " AND json_extract(g.data, '$.blind') = 1 AND json_extract(g.data, '$.pick') IS NULL)"
+)
+
+
+def group_filter(query: HistoryQuery) -> tuple[str, tuple[Any, ...]]:
+    """The WHERE part for jobs of comparisons (for an owner who has any): one entry per
+    comparison (its newest member in the asked state), or the members one by one except
+    those a blind comparison still hides."""
+    if not query.one_per_group:
+        return f"(group_id IS NULL OR NOT {_HIDDEN})", ()
+    state, params = ("AND m.state = ?", (query.state,)) if query.state else ("", ())
+    newest = (
+        "SELECT m.id FROM jobs m WHERE m.group_id = jobs.group_id AND m.owner = jobs.owner "
+        f"{state} ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
+    )
+    return f"(group_id IS NULL OR id = ({newest}))", params
 
 
 def page_limit(query: HistoryQuery) -> int:

@@ -28,10 +28,14 @@ DAY = 86400.0
 
 
 class QuotaError(StudioError):
-    """A limit would be passed: `limit` names it (the environment variable)."""
+    """A limit would be passed: `limit` names it (the environment variable). `code` and the
+    parameters let a page say it in its own language (ui/i18n.py, `error.<code>`):
+    `renew_at` (epoch seconds) and `wait_seconds` say when it renews, `videos` how many
+    were asked for, `cost_usd` and `estimate` what they cost; the rest are the limit's own
+    numbers (`per_hour`, `used`, `left`; `limit_usd`, `left_usd`)."""
 
-    def __init__(self, limit: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, limit: str, message: str, *, code: str | None = None, **params: object) -> None:
+        super().__init__(message, code=code, **params)
         self.limit = limit
 
 
@@ -135,9 +139,27 @@ class Limits:
                         f"Limit reached: this studio allows {s.max_jobs_per_hour} videos per hour per person, "
                         f"and you have made {used.jobs}; {jobs_left} left.{asked} The next one frees up at "
                         f"{_at(renew, now)}.",
+                        code="limit_jobs_per_hour",
+                        per_hour=s.max_jobs_per_hour,
+                        used=used.jobs,
+                        left=jobs_left,
+                        videos=count,
+                        renew_at=renew,
+                        wait_seconds=renew - now,
                     )
             today = day_start(now)
             renew_day = _at(today + DAY, now)
+
+            def money(limit_usd: float, left: float) -> dict[str, object]:
+                return {
+                    "limit_usd": limit_usd,
+                    "left_usd": max(left, 0.0),
+                    "videos": count,
+                    "cost_usd": usd,
+                    "estimate": any(item.price.estimated for item in items),
+                    "renew_at": today + DAY,
+                    "wait_seconds": today + DAY - now,
+                }
             if s.max_usd_per_person_per_day is not None:
                 used, _, _ = self._person(today, owner, quota_hash, conn)
                 left = s.max_usd_per_person_per_day - used.usd
@@ -147,6 +169,8 @@ class Limits:
                         f"Limit reached: this studio spends at most ${s.max_usd_per_person_per_day:.2f} a day per "
                         f"person; ${max(left, 0):.2f} is left today and {what} {cost}. "
                         f"It renews at {renew_day}.",
+                        code="limit_usd_per_person",
+                        **money(s.max_usd_per_person_per_day, left),
                     )
             if s.max_usd_per_day is not None:
                 left = s.max_usd_per_day - self._ledger.server_usd_on(today, conn)
@@ -156,6 +180,8 @@ class Limits:
                         f"Limit reached: this studio spends at most ${s.max_usd_per_day:.2f} a day for everyone; "
                         f"${max(left, 0):.2f} is left today and {what} {cost}. "
                         f"It renews at {renew_day}.",
+                        code="limit_usd_per_day",
+                        **money(s.max_usd_per_day, left),
                     )
             for item in items:
                 self._ledger.reserve(

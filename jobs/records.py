@@ -115,6 +115,10 @@ class HistoryQuery:
     model: str | None = None
     state: str | None = None
     text: str | None = None
+    # A comparison as ONE entry (its newest member matching `state` stands for it), as
+    # the page's history shows it; else its members one by one. Either way a blind
+    # comparison's members are not listed one by one until its pick (jobs/group_blind.py).
+    one_per_group: bool = False
 
 
 @dataclass

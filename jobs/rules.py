@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from jobs import job_words
 from jobs.records import GenerationRequest, JobRecord
 from providers import catalog
 from providers.base import Kind, ValidationError
@@ -142,15 +143,5 @@ def can_reuse(registry: Registry, record: JobRecord) -> bool:
 def cannot_cancel_note(label: str, cancel: str, offline: bool) -> str:
     """Why a job runs on after Cancel, from its provider's cancel rule (registry `cancel`)
     and whether it bills (an offline provider does not)."""
-    ends = (
-        "it will run to the end (free: the simulator bills nothing)"
-        if offline
-        else "it will run to the end and be billed"
-    )
-    if cancel == "none":
-        why = f"{label} has no way to cancel a job once it is sent (no cancel was sent)"
-    elif cancel == "queued":
-        why = f"{label} cancels only jobs still waiting in its queue, and this one has started"
-    else:
-        why = f"{label} says this job can no longer be cancelled"
-    return f"Not cancelled: {why}; {ends}. It will still be saved to your history."
+    rule = cancel if cancel in ("none", "queued") else "running"
+    return job_words.say(f"cannot_cancel.{rule}.{'free' if offline else 'billed'}", provider=label)

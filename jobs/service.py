@@ -252,6 +252,12 @@ class Studio:
     async def pick(self, owner: str, group_id: str, job_id: str | None) -> groups.GroupRecord:
         return await self._call(groups.pick, self.engine, owner, group_id, job_id)
 
+    async def blind_letters(self, owner: str, records: list[JobRecord]) -> dict[str, str]:
+        """Job id -> cell letter of each record a blind comparison still hides."""
+        if not any(record.group_id for record in records):
+            return {}
+        return await self._call(groups.blind_letters, self.engine, owner, records)
+
     async def tally(self, owner: str) -> list[groups.TallyRow]:
         return await self._call(groups.tally, self.engine, owner)
 

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobs.polling import POLL_RETRY
 from providers.base import Secret
+from providers.http import RetryPolicy
 from providers.registry import ProviderConfig, Registry, builtin_registry
 
 
@@ -117,6 +119,9 @@ class Settings:
     sim_run_seconds: float = 6.0
     # A job still unfinished this long after submit ends as timed out (request id kept).
     job_deadline_seconds: float = 45 * 60
+    # The one retry layer of a job's polls: backoff and bound of missed polls in a row
+    # (jobs/polling.POLL_RETRY; tests pass a quick one).
+    poll_retry: RetryPolicy = POLL_RETRY
     download_max_bytes: int = 2 * 1024**3
     auth: tuple[tuple[str, str], ...] = ()
     allowed_users: tuple[str, ...] = ()

@@ -222,18 +222,23 @@ class JobStore:
         """
         found = history_query.filters(owner, query)
         limit = history_query.page_limit(query)
-        page_where, page_params = list(found.where), list(found.params)
-        if query.before:
-            created_at, job_id = decode_cursor(query.before)
-            page_where.append("(created_at, id) < (?, ?)")
-            page_params += [created_at, job_id]
-        sql = f"SELECT * FROM jobs WHERE {' AND '.join(page_where)} ORDER BY created_at DESC, id DESC LIMIT ?"
         with self._connection() as conn:
             # One read transaction, so the page and its total come from the same snapshot.
             conn.execute("BEGIN")
             try:
+                grouped = conn.execute("SELECT 1 FROM groups WHERE owner = ? LIMIT 1", (owner,)).fetchone()
+                if grouped:  # comparisons: one entry each, or their members (jobs/history_query.py)
+                    clause, params = history_query.group_filter(query)
+                    found = history_query.Filters((*found.where, clause), (*found.params, *params), True)
+                page_where, page_params = list(found.where), list(found.params)
+                if query.before:
+                    created_at, job_id = decode_cursor(query.before)
+                    page_where.append("(created_at, id) < (?, ?)")
+                    page_params += [created_at, job_id]
+                sql = f"SELECT * FROM jobs WHERE {' AND '.join(page_where)} ORDER BY created_at DESC, id DESC LIMIT ?"
                 rows = conn.execute(sql, [*page_params, limit + 1]).fetchall()
-                if found.has_text:  # prompt text is not in the counts: count the matching rows
+                # Prompt text and comparisons are not in the counts: count the matching rows.
+                if found.has_text:
                     count_sql = f"SELECT COUNT(*) FROM jobs WHERE {found.sql}"
                 else:
                     if int(conn.execute("PRAGMA data_version").fetchone()[0]) != self._counts_version:

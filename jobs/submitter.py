@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jobs.media as media
-from jobs import rules
+from jobs import job_words, rules
 from jobs.ledger import Ledger
 from jobs.limits import Limits, QuotaError
 from jobs.pricing import Pricer, key_id
@@ -148,7 +148,7 @@ class Submitter:
                 return await asyncio.shield(self._accepted(record.id, locator, session_key))
         # Wait in this provider's line in the background, so the page shows the wait.
         started = time.monotonic()
-        self._recorder.save(record.id, note=f"Waiting to send to {self.registry.label(spec.provider)}…")
+        self._recorder.save(record.id, note=job_words.say("waiting_to_send", provider=self.registry.label(spec.provider)))
         task = asyncio.get_running_loop().create_task(
             self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
         )

@@ -1,41 +1,38 @@
 """Watching one job: poll the provider on the schedule in jobs/polling.py, record what it
 says, hand a finished job to jobs/finishing.py, and stop at the deadline.
 
-Retries: a poll is one provider request with its own bounded retries (providers/http.py);
-that is the only retry layer. A poll that still fails is a missed poll: the watcher waits a
-backoff (logged) and polls again, and after MAX_MISSED_POLLS in a row it stops and fails the
-job with the fault's kind, keeping the locator, so 'Check again' resumes it.
+Retries: a poll is a single provider request (the studio builds its adapters with
+providers/http.SINGLE_TRY for polls); this watcher is its only retry layer. A poll that
+fails with a transient fault is a missed poll: the watcher waits the backoff of
+`settings.poll_retry` (jobs/polling.POLL_RETRY, logged as one `studio.retry` line) and polls
+again, and after `poll_retry.attempts` missed polls in a row it stops and fails the job with
+the fault's kind, keeping the locator, so 'Check again' resumes it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from jobs import oplog
+from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import next_poll_delay, transient_backoff
+from jobs.polling import Eta, first_poll_delay, next_poll_delay, transient_backoff
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
 log = logging.getLogger("studio.engine")
 
-# With the backoff capped at 30 s, about a quarter of an hour of a provider not answering.
-MAX_MISSED_POLLS = 40
-# After this many missed polls in a row the job's note says the provider is failing. Each
-# poll already retried its request about 7 s (providers.http.RetryPolicy): one is enough.
-FAILING_NOTE_AFTER = 1
+# After this many missed polls in a row (about 3 s at POLL_RETRY's 1 s and 2 s backoff) the
+# job's note says the provider is failing: one blip says nothing.
+FAILING_NOTE_AFTER = 3
 
 
 def failing_note(label: str, error: ProviderError) -> str:
     """What a person reads while the provider keeps failing to answer about a job."""
     what = f"HTTP {error.status_code}" if error.status_code else error.kind.replace("_", " ")
-    return (
-        f"{label} is failing to answer ({what}); the studio keeps asking. The job is not lost "
-        "and will not be sent again."
-    )
+    return job_words.say("failing", provider=label, what=what)
 
 
 async def watch_job(
@@ -43,19 +40,25 @@ async def watch_job(
     job_id: str,
     adapter: Provider | None,
     session_keys: Mapping[str, Secret],
-    eta: float | None,
+    eta: Eta | None,
+    seen_done: Callable[[float], None] | None = None,
 ) -> None:
-    """Poll until the job ends (or waits for a key, or misses too many polls)."""
+    """Poll until the job ends (or waits for a key, or misses too many polls).
+    `seen_done` is told, on success, how long after submit the poll that saw it was sent."""
     record = desk.store.get(job_id)
     locator = record.job_locator if record is not None else None
     if record is None or locator is None:
         return
     if adapter is None:
-        desk.save(job_id, note=f"Provider {record.provider} is not configured; the job is kept.")
+        desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
         return
     deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
     polls = missed = 0
     retry_after: float | None = None
+    retry = desk.settings.poll_retry
+    first = first_poll_delay(eta) - (desk.clock() - (record.submitted_at or record.created_at))
+    if first > 0:  # a resumed job is usually past it
+        await asyncio.sleep(first)
     while True:
         now = desk.clock()
         if now >= deadline:
@@ -63,6 +66,7 @@ async def watch_job(
             desk.fail(job_id, ProviderError("timeout", f"Still unfinished after {minutes:.0f} minutes."))
             return
         try:
+            sent = desk.clock()
             status = await adapter.poll(locator, key=session_keys.get(job_id))
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
@@ -72,41 +76,40 @@ async def watch_job(
         except ProviderError as exc:
             if exc.retryable:
                 missed += 1
-                if missed >= MAX_MISSED_POLLS:
+                if missed >= retry.attempts:
                     desk.fail(job_id, exc)
                     return
                 if missed == FAILING_NOTE_AFTER:
                     desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
-                wait = transient_backoff(missed, exc.retry_after)
-                oplog.retrying(f"poll of job {job_id}", exc.kind, wait)
+                wait = transient_backoff(missed, exc.retry_after, retry)
+                why = f"HTTP {exc.status_code}" if exc.status_code else exc.kind.replace("_", " ")
+                oplog.retrying(f"poll of job {job_id} (missed {missed} of {retry.attempts})", why, wait)
                 await asyncio.sleep(wait)
                 continue
             if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
                 # Submitted with a key typed in a browser that is gone (restart): keep the
                 # paid job and wait for the key instead of failing it.
-                desk.save(
-                    job_id,
-                    note=f"Waiting for a {desk.registry.label(record.provider)} key to check this job: "
-                    "enter it in the API keys tab and press 'Check again'.",
-                )
+                desk.save(job_id, note=job_words.say("key_wait", provider=desk.registry.label(record.provider)))
                 return
             desk.fail(job_id, exc)
             return
         except Exception:
             log.exception("unexpected error polling job %s", job_id)
             missed += 1
-            if missed >= MAX_MISSED_POLLS:
+            if missed >= retry.attempts:
                 desk.fail(
                     job_id, ProviderError("server", "The studio could not read the provider's answers.")
                 )
                 return
-            wait = transient_backoff(missed)
+            wait = transient_backoff(missed, None, retry)
             oplog.retrying(f"poll of job {job_id}", "unexpected error", wait)
             await asyncio.sleep(wait)
             continue
 
         current = apply_status(desk, job_id, status)
         if status.state == "succeeded":
+            if seen_done is not None:
+                seen_done(sent - (current.submitted_at or current.created_at))
             await save_output(desk, job_id, status)
             return
         if current.terminal:
@@ -142,7 +145,7 @@ def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
             state="cancelled",
             queue_position=None,
             error_kind="cancelled",
-            error_message="Cancelled at the provider.",
+            error_message=job_words.say("cancelled_at_provider"),
             finished_at=now,
         )
     if not changes:

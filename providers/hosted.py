@@ -17,7 +17,10 @@ DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
 class HostedProvider:
     """Base of RunComfyProvider and WaveSpeedProvider. `key` is the default key (None: every
     call must bring one); `request_timeout` bounds each idempotent request (None: the
-    client's own timeouts, which make_client sets on every phase)."""
+    client's own timeouts, which make_client sets on every phase). `retry` is the retry
+    policy of its idempotent requests; `poll_retry` that of a poll's (None: `retry`, for a
+    caller polling on its own). The studio builds its adapters with
+    poll_retry=SINGLE_TRY: its watcher owns poll retries (providers/http.py's one layer)."""
 
     name: ProviderName
     label: str  # the provider's name in messages
@@ -30,6 +33,7 @@ class HostedProvider:
         *,
         client: httpx.AsyncClient | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
+        poll_retry: RetryPolicy | None = None,
         submit_timeout: float = 60.0,
         request_timeout: float | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -39,6 +43,7 @@ class HostedProvider:
         self._own_client = client is None
         self._client = client or make_client()
         self._retry = retry
+        self._poll_retry = retry if poll_retry is None else poll_retry
         self._sleep = sleep
         self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
         self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)

@@ -2,6 +2,11 @@
 
 Submits (paid POSTs) never go through `send_idempotent`: neither provider has an
 idempotency key, so a retried submit can bill twice.
+
+Each request has exactly one retry layer. An upload, a cancel, a quote or a key check
+retries here (`RetryPolicy`); a poll inside the studio is a single request (SINGLE_TRY),
+because the engine's watcher owns its retries (jobs/polling.POLL_RETRY); a download retries
+in jobs/download.py. Nothing retries a retried request.
 """
 
 from __future__ import annotations
@@ -52,6 +57,10 @@ class RetryPolicy:
             return min(max(retry_after, 0.0), self.max_retry_after)
         backoff = min(self.cap, self.base * (2 ** (attempt - 1)))
         return backoff * (1 + self.jitter * (rng or random).random())
+
+
+# One request and no retry: for a caller that owns the retries (jobs/watcher.py's polls).
+SINGLE_TRY = RetryPolicy(attempts=1)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

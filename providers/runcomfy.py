@@ -47,7 +47,7 @@ from providers.errors import (
     wire_field_names,
 )
 from providers.hosted import HostedProvider
-from providers.http import send_idempotent
+from providers.http import SINGLE_TRY, RetryPolicy, send_idempotent
 from providers.key_checks import RunComfyKeyCheck
 from providers.registry import ProviderConfig, ProviderInfo
 
@@ -205,14 +205,17 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
             )
         return JobLocator(request_id.strip())
 
-    async def _send(self, method: str, path: str, secret: Secret) -> tuple[int, Mapping[str, Any]]:
-        """An idempotent request with retries; its JSON body, or a classified ProviderError."""
+    async def _send(
+        self, method: str, path: str, secret: Secret, policy: RetryPolicy | None = None
+    ) -> tuple[int, Mapping[str, Any]]:
+        """An idempotent request with retries (`policy`, else the adapter's); its JSON body,
+        or a classified ProviderError."""
         extra: dict[str, Any] = {} if self._request_timeout is None else {"timeout": self._request_timeout}
         response = await send_idempotent(
             self._client,
             method,
             f"{self._base}{path}",
-            policy=self._retry,
+            policy=policy or self._retry,
             sleep=self._sleep,
             headers=self._headers(secret),
             **extra,
@@ -233,7 +236,7 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
         """The job's state: /status while it runs, /result once /status names an end."""
         secret = self._secret(key)
         rid = quote(JobLocator.of(locator).request_id, safe="")
-        _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret)
+        _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret, self._poll_retry)
         word = str(status.get("status") or "").strip().lower()
         if word not in FINAL_WORDS:
             position = status.get("queue_position")
@@ -241,7 +244,7 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
                 state=normalise_state(word),
                 queue_position=_place_in_line(position),
             )
-        _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret)
+        _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret, self._poll_retry)
         return self._from_result(result, secret)
 
     def _from_result(self, result: Mapping[str, Any], secret: Secret) -> ProviderStatus:
@@ -304,7 +307,7 @@ def _place_in_line(value: object) -> int | None:
 
 
 def build(config: ProviderConfig) -> RunComfyProvider:
-    return RunComfyProvider(config.base_url, config.key)
+    return RunComfyProvider(config.base_url, config.key, poll_retry=SINGLE_TRY)
 
 
 PROVIDER = ProviderInfo(

@@ -2,7 +2,9 @@
 
 It keeps the same lifecycle as the hosted APIs, so the whole app (queue positions, running,
 cancel rules, download, history) works and demos without an account: a job is queued for
-`queue_seconds` with a position counting down to 1, then runs for `run_seconds`, then
+`queue_seconds` (its place in line counts this studio's own earlier jobs still queued, plus,
+only when `queue_length` asks for them, that many made-up strangers' jobs leaving the line
+evenly: a lone job on a fresh simulator is #1), then runs for `run_seconds`, then
 succeeds with a `file://` URL of an H.264 MP4 (a prompt card, or a slow pan across the
 image). Like RunComfy, a job can be cancelled only while queued.
 
@@ -101,7 +103,7 @@ class SimulatorProvider:
         *,
         queue_seconds: float = 3.0,
         run_seconds: float = 6.0,
-        queue_length: int = 3,
+        queue_length: int = 0,
         max_side: int = 640,
         clock: Callable[[], float] = time.time,
         retention_seconds: float = RETENTION_SECONDS,
@@ -110,7 +112,7 @@ class SimulatorProvider:
         self.work_dir = Path(work_dir).absolute()
         self.queue_seconds = max(0.0, queue_seconds)
         self.run_seconds = max(0.0, run_seconds)
-        self.queue_length = max(1, queue_length)
+        self.queue_length = max(0, queue_length)
         self.max_side = max_side
         self.clock = clock
         self.retention_seconds = retention_seconds
@@ -158,8 +160,10 @@ class SimulatorProvider:
         elapsed = max(0.0, self.clock() - job["submitted_at"])
         queue_seconds = job["queue_seconds"]
         if elapsed < queue_seconds:
-            # Other people's jobs, leaving the queue evenly, then this studio's own earlier ones.
-            others = max(1, math.ceil(job["queue_length"] * (1 - elapsed / queue_seconds)))
+            # Made-up strangers' jobs (only when queue_length asks for them), leaving the line
+            # evenly, then this studio's own earlier ones. Jobs recorded before queue_length
+            # could be 0 carry their own count.
+            others = max(1, math.ceil(job.get("queue_length", 0) * (1 - elapsed / queue_seconds)))
             return ProviderStatus(state="queued", queue_position=others + self._queued_ahead(request_id, job))
         video = self._video_path(job)
         if not video.exists():

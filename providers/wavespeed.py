@@ -48,7 +48,7 @@ from providers.errors import (
     wire_field_names,
 )
 from providers.hosted import HostedProvider
-from providers.http import send_idempotent
+from providers.http import SINGLE_TRY, RetryPolicy, send_idempotent
 from providers.key_checks import WaveSpeedMoney
 from providers.registry import ProviderConfig, ProviderInfo
 
@@ -178,14 +178,16 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
         data: Mapping[str, Any] = payload["data"]
         return data
 
-    async def _send(self, method: str, path: str, secret: Secret, **kwargs: Any) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, secret: Secret, policy: RetryPolicy | None = None, **kwargs: Any
+    ) -> httpx.Response:
         if self._request_timeout is not None:
             kwargs["timeout"] = self._request_timeout
         return await send_idempotent(
             self._client,
             method,
             f"{self._base}{path}",
-            policy=self._retry,
+            policy=policy or self._retry,
             sleep=self._sleep,
             headers=self._headers(secret),
             **kwargs,
@@ -244,7 +246,7 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
         """The task's state from /predictions/{id}/result, with its video URL once done."""
         secret = self._secret(key)
         path = f"/api/v3/predictions/{quote(JobLocator.of(locator).request_id, safe='')}/result"
-        response = await self._send("GET", path, secret)
+        response = await self._send("GET", path, secret, self._poll_retry)
         data = self._data(response, secret)
         if data is None:
             # A cut-off or garbled reply: a passing fault, so the caller may poll again.
@@ -297,7 +299,7 @@ def _first(value: object) -> object:
 
 
 def build(config: ProviderConfig) -> WaveSpeedProvider:
-    return WaveSpeedProvider(config.base_url, config.key)
+    return WaveSpeedProvider(config.base_url, config.key, poll_retry=SINGLE_TRY)
 
 
 PROVIDER = ProviderInfo(

@@ -28,6 +28,7 @@ import gradio as gr
 from gradio.blocks import Block
 
 from jobs import rules
+from jobs.group_blind import masked
 from jobs.history import shareable_url
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError
@@ -48,15 +49,20 @@ def root_url(request: gr.Request) -> str:
     return f"{proto or getattr(url, 'scheme', None) or 'http'}://{host.split(',')[0].strip()}"
 
 
-def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any]:
+def public_record(
+    record: JobRecord, ctx: Context, request: gr.Request, blind_letter: str | None = None
+) -> dict[str, Any]:
     """A job as the API answers it: no owner, and signed URLs (valid an hour, for this
-    caller) instead of the server's file paths, plus the video's download name."""
+    caller) instead of the server's file paths, plus the video's download name. A member
+    of a blind comparison (`blind_letter`, its cell) names no model (jobs/group_blind.py)."""
     data = record.to_dict()
     data.pop("owner", None)
     for path_field, url_field in FILE_FIELDS:
         data[url_field] = ctx.guard.links.api_url(root_url(request), record.owner, data.pop(path_field))
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
+    if blind_letter is not None:
+        data = masked(data, blind_letter, record.group_id)
     return data
 
 
@@ -198,18 +204,22 @@ def render_and_wire(ctx: Context) -> None:
 
     async def job(job_id: str, request: gr.Request) -> dict:
         """One of your jobs by id, as JSON (state, queue_position, seed, timings, video_url…)."""
-        record = await studio.get(owners.owner_for_api(settings, request), job_id)
+        owner = owners.owner_for_api(settings, request)
+        record = await studio.get(owner, job_id)
         if record is None:
             raise gr.Error(f"Job: no job '{job_id}' in your history.", print_exception=False)
-        return public_record(record, ctx, request)
+        letters = await studio.blind_letters(owner, [record])
+        return public_record(record, ctx, request, letters.get(record.id))
 
     async def cancel(job_id: str, request: gr.Request) -> dict:
         """Cancel a job at the provider. If it can no longer be cancelled, `note` says so."""
         try:
-            record = await studio.cancel(owners.owner_for_api(settings, request), job_id)
+            owner = owners.owner_for_api(settings, request)
+            record = await studio.cancel(owner, job_id)
         except StudioError as error:
             raise _fail(error) from None
-        return public_record(record, ctx, request)
+        letters = await studio.blind_letters(owner, [record])
+        return public_record(record, ctx, request, letters.get(record.id))
 
     async def history(
         request: gr.Request,

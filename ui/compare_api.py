@@ -8,8 +8,9 @@
         seed=42, aspect_ratio="16:9", api_name="/compare")
     client.predict(group_id=group["id"], api_name="/group")
 
-`/compare` streams each member's job record as it changes (as `(None, record)`), and ends
-with the side-by-side MP4 of the finished members (None with fewer than two) and the group
+`blind=True` hides which model made which member (in every answer, as on the page) until
+a pick is made on the page. `/compare` streams each member's job record as it changes (as
+`(None, record)`), and ends with the side-by-side MP4 of the finished members (None with fewer than two) and the group
 record: `{"id", "prompt", "members", "jobs": [job records, each with "group_id"], "price_usd",
 "pick", "poster_url", "side_by_side_url", ...}`. Bad input is refused before anything is
 billed, naming the model and the field; a group over a money limit is refused whole.
@@ -23,12 +24,14 @@ from typing import Any
 import gradio as gr
 from gradio.blocks import Block
 
+from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import CompareRequest
-from jobs.groups import GroupView, names_hidden
+from jobs.group_store import GroupRecord
+from jobs.groups import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError, ValidationError
-from ui import controls, owners
-from ui.api import file_answer, public_record, root_url
+from ui import api, controls, owners
+from ui.api import file_answer, root_url
 from ui.session import Context
 
 SHARED_NAMES = ("aspect_ratio", "frames", "duration", "resolution")
@@ -51,12 +54,27 @@ def public_group(view: GroupView, ctx: Context, request: gr.Request, side_by_sid
     for private in ("owner", "poster_path", "side_by_side_path", "side_by_side_jobs"):
         data.pop(private, None)
     data["price_usd"] = group.price_usd
-    data["names_hidden"] = names_hidden(group)
-    data["jobs"] = [public_record(job, ctx, request) if job else None for job in view.jobs]
+    hidden = data["names_hidden"] = names_hidden(group)
+    data["jobs"] = [public_record(job, ctx, request, group) if job else None for job in view.jobs]
+    if hidden:  # a blind group names no model until its pick, here as on the page
+        data["members"] = [
+            {**_member_facts(member), "blind_name": f"Model {letter_of(group, member['job_id'])}"}
+            for member in data["members"]
+        ]
     root = root_url(request)
     data["poster_url"] = ctx.guard.links.api_url(root, group.owner, group.poster_path)
     data["side_by_side_url"] = ctx.guard.links.api_url(root, group.owner, side_by_side) if side_by_side else None
     return data
+
+
+def _member_facts(member: dict[str, Any]) -> dict[str, Any]:
+    """A blind member's entry without its model or its own options (which can say it)."""
+    return {k: v for k, v in member.items() if k not in ("model", "options", "price_source")}
+
+
+def public_record(job: JobRecord, ctx: Context, request: gr.Request, group: GroupRecord) -> dict[str, Any]:
+    """A member's job record as the API answers it, its model masked while the group is blind."""
+    return api.public_record(job, ctx, request, letter_of(group, job.id) if names_hidden(group) else None)
 
 
 def _kind(ctx: Context, models: list[str]) -> Kind:
@@ -72,6 +90,18 @@ def _takes(raw: object) -> int:
     if not text.isdigit():
         raise ValidationError("takes", f"Takes: a whole number from 1 to 6; got {raw!r}.")
     return int(text)
+
+
+def _flag(raw: object) -> bool:
+    """A yes/no parameter: a boolean, or 'true'/'false' (also 1/0, yes/no) as text."""
+    if isinstance(raw, bool) or raw is None:
+        return bool(raw)
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValidationError("blind", f"Blind: true or false; got {raw!r}.")
 
 
 def _models(raw: object) -> list[str]:
@@ -91,6 +121,7 @@ def _compare(ctx: Context, names: list[str]) -> Any:
         seed: Any = None,
         image: str | None = None,
         fit_image: bool = False,
+        blind: Any = False,
         **values: Any,
     ) -> Any:
         owner = owners.owner_for_api(settings, request)
@@ -105,6 +136,7 @@ def _compare(ctx: Context, names: list[str]) -> Any:
                 image=image or None,
                 fit_image=bool(fit_image),
                 options={k: v for k, v in values.items() if v not in (None, "")},
+                blind=_flag(blind),
             )
             started = await studio.compare(owner, asked, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
@@ -112,7 +144,7 @@ def _compare(ctx: Context, names: list[str]) -> Any:
         final: dict[str, JobRecord] = {}
         async for update in studio.group_updates(owner, started.group.id):
             final[update.id] = update
-            yield None, public_record(update, ctx, request)
+            yield None, public_record(update, ctx, request, started.group)
         view = await studio.group(owner, started.group.id)
         assert view is not None
         video = None
@@ -144,6 +176,7 @@ def render_and_wire(ctx: Context) -> None:
             "seed": gr.Textbox(None, label="seed"),
             "image": gr.File(None, type="filepath", label="image"),
             "fit_image": gr.Checkbox(False, label="fit_image"),
+            "blind": gr.Checkbox(False, label="blind"),
         }
         for name in names:
             fields[name] = gr.Textbox(None, label=name)

@@ -20,9 +20,11 @@ from providers.catalog import ModelSpec
 from providers.registry import Registry
 from ui import controls
 from ui.format import choice_label
+from ui.i18n import DEFAULT, error_text, field_name, name_text, page, text
+from ui.price_line import budget_words
 from ui.session import Context
 
-KIND_CHOICES = [("Text to video", "t2v"), ("Image to video", "i2v")]
+KIND_CHOICES = [(page("tab.t2v"), "t2v"), (page("tab.i2v"), "i2v")]
 
 
 @dataclass
@@ -54,9 +56,18 @@ class CompareForm:
         ]
 
 
-def model_choices(registry: Registry, kind: Kind) -> list[tuple[str, str]]:
+def model_choices(registry: Registry, kind: Kind, lang: str = DEFAULT) -> list[tuple[str, str]]:
     """'RunComfy · Dreamina 3.0 Pro' -> model id, grouped by provider as the registry orders them."""
-    return [(f"{spec.provider_label} · {controls.model_label(spec)}", spec.id) for spec in registry.models(kind)]
+    return [
+        (f"{name_text(lang, spec.provider_label)} · {controls.model_label(spec, lang)}", spec.id)
+        for spec in registry.models(kind)
+    ]
+
+
+def per_model_label(spec: ModelSpec, name: str, english: str, lang: str = DEFAULT) -> str:
+    """A per-model option's label: 'WaveSpeedAI · Dreamina 3.0 720p: Duration (s)'."""
+    option = field_name(lang, name, english)
+    return f"{name_text(lang, spec.provider_label)} · {controls.model_label(spec, lang)}: {option}"
 
 
 def default_models(ctx: Context, kind: Kind) -> list[str]:
@@ -70,21 +81,25 @@ def default_models(ctx: Context, kind: Kind) -> list[str]:
 def render(ctx: Context) -> CompareForm:
     registry = ctx.registry
     chosen = default_models(ctx, "t2v")
-    kind = gr.Radio(KIND_CHOICES, value="t2v", label="Compare", elem_id="compare-kind")
+    kind = gr.Radio(KIND_CHOICES, value="t2v", label=page("compare.kind"), elem_id="compare-kind")
     prompt = gr.Textbox(
-        label="Prompt", lines=3, max_length=800, placeholder="One prompt for every model", elem_id="compare-prompt"
+        label=page("param.prompt"),
+        lines=3,
+        max_length=800,
+        placeholder=page("compare.prompt_placeholder"),
+        elem_id="compare-prompt",
     )
     with gr.Row(visible=False) as image_row:
-        image = gr.Image(type="filepath", sources=["upload", "clipboard"], label="Start image", height=200,
+        image = gr.Image(type="filepath", sources=["upload", "clipboard"], label=page("compare.image"), height=200,
                          elem_id="compare-image")
-        fit_image = gr.Checkbox(False, label="Fit image to each model's limits", elem_id="compare-fit")
+        fit_image = gr.Checkbox(False, label=page("compare.fit"), elem_id="compare-fit")
     models = gr.CheckboxGroup(
-        model_choices(registry, "t2v"), value=chosen, label="Models (2 to 6 videos in all)", elem_id="compare-models"
+        model_choices(registry, "t2v"), value=chosen, label=page("compare.models"), elem_id="compare-models"
     )
     with gr.Row():
-        takes = gr.Slider(1, MAX_MEMBERS, value=1 if len(chosen) > 1 else 2, step=1, label="Takes of each model",
-                          info="Each take gets its own seed", elem_id="compare-takes")
-        seed = gr.Number(-1, precision=0, label="Seed, shared by every model (-1: random)", elem_id="compare-seed")
+        takes = gr.Slider(1, MAX_MEMBERS, value=1 if len(chosen) > 1 else 2, step=1, label=page("compare.takes"),
+                          info=page("compare.takes_info"), elem_id="compare-takes")
+        seed = gr.Number(-1, precision=0, label=page("compare.seed"), elem_id="compare-seed")
     plan = option_plan(registry, chosen) if chosen else None
     shared: dict[str, Component] = {}
     names = {p.name: p for spec in registry.models() for p in spec.params if p.name != controls.SEED}
@@ -98,18 +113,18 @@ def render(ctx: Context) -> CompareForm:
             if not visible:
                 control.visible = False
     per_model: dict[tuple[str, str], Component] = {}
-    with gr.Accordion("Options only some models take", open=False, visible=False) as per_model_box:
+    with gr.Accordion(page("compare.per_model"), open=False, visible=False) as per_model_box:
         for spec in registry.models():
             for param in spec.params:
                 if param.name == controls.SEED:
                     continue
                 control = controls.make_option(param, spec, f"compare-{param.name}-{len(per_model)}")
-                control.label = f"{spec.provider_label} · {controls.model_label(spec)}: {param.label}"
+                control.label = per_model_label(spec, param.name, param.label)
                 control.visible = plan is not None and spec.id in plan.per_model and param in plan.per_model[spec.id]
                 per_model[(spec.id, param.name)] = control
-    blind = gr.Checkbox(False, label="Blind: hide model names until I pick a winner", elem_id="compare-blind")
+    blind = gr.Checkbox(False, label=page("compare.blind"), elem_id="compare-blind")
     price = gr.HTML(elem_id="compare-price")
-    generate = gr.Button("Compare", variant="primary", elem_id="compare-generate")
+    generate = gr.Button(page("compare.go"), variant="primary", elem_id="compare-generate")
     status = gr.HTML(elem_id="compare-status")
     return CompareForm(
         kind, prompt, image_row, image, fit_image, models, takes, seed, blind, shared, per_model, per_model_box,
@@ -174,38 +189,48 @@ def option_updates(form: CompareForm, registry: Registry, kind: Kind, models: li
     return updates
 
 
-def over_budget(quote: GroupQuote, budget: Budget | None) -> str:
-    """Why the limits would refuse this whole group now, or ''."""
+def over_budget(quote: GroupQuote, budget: Budget | None, lang: str = DEFAULT) -> str:
+    """Why the limits would refuse this whole group now, or '' (in `lang`)."""
     if budget is None:
         return ""
     if budget.jobs_left is not None and len(quote.members) > budget.jobs_left:
-        left = f"{budget.jobs_left} video{'' if budget.jobs_left == 1 else 's'}"
-        return f"Over your limit: {left} left this hour, this comparison makes {len(quote.members)}."
+        return text(lang, "compare.over_jobs", count=budget.jobs_left, made=len(quote.members))
     usd = [v for v in (budget.usd_left_person, budget.usd_left_server) if v is not None]
     if usd and quote.total_usd > min(usd) + 1e-9:
-        return f"Over the limit: ${max(min(usd), 0):.2f} left today, this comparison costs ${quote.total_usd:.2f}."
+        return text(lang, "compare.over_usd", left=f"${max(min(usd), 0):.2f}", usd=f"${quote.total_usd:.2f}")
     return ""
 
 
 def price_html(
-    quote: GroupQuote | None, error: StudioError | None, registry: Registry, budget: Budget | None = None
+    quote: GroupQuote | None,
+    error: StudioError | None,
+    registry: Registry,
+    budget: Budget | None = None,
+    lang: str = DEFAULT,
 ) -> str:
     """The group's price and each member's, with what is left of the limits; or why the form
-    cannot be sent (as it is, or within the limits)."""
+    cannot be sent (as it is, or within the limits). In `lang`."""
     if error is not None:
-        return f'<div class="compare-price refused" role="alert">{html.escape(error.message)}</div>'
+        return f'<div class="compare-price refused" role="alert">{html.escape(error_text(lang, error))}</div>'
     if quote is None:
         return ""
     parts = []
     for member in quote.members:
         spec = registry.model_or_none(member.model)
-        name = spec.label if spec else member.model
-        parts.append(f"{html.escape(name)} {html.escape(member.words)}")
-    words = budget.words() if budget is not None else ""
-    left = f" · {html.escape(words)}" if words else ""
-    over = over_budget(quote, budget)
+        name = name_text(lang, spec.label) if spec else member.model
+        words = member.words
+        if member.usd and member.source == "estimate":
+            words = text(lang, "price.estimate_words", usd=f"${member.usd:.2f}")
+        elif not member.usd:
+            words = text(lang, "compare.free")
+        parts.append(f"{html.escape(name)} {html.escape(words)}")
+    left_words = budget_words(budget, lang) if budget is not None else ""
+    left = f" · {html.escape(left_words)}" if left_words else ""
+    over = over_budget(quote, budget, lang)
     warning = f'<div class="compare-error" role="alert">{html.escape(over)}</div>' if over else ""
+    total = html.escape(text(lang, "compare.total", count=len(quote.members), usd=f"${quote.total_usd:.2f}"))
+    estimate = " " + html.escape(text(lang, "compare.estimate")) if quote.estimated else ""
     return (
-        f'<div class="compare-price"><b>{len(quote.members)} videos: ${quote.total_usd:.2f}</b>'
-        f"{' (estimate)' if quote.estimated else ''}{left}<br><small>{' · '.join(parts)}</small>{warning}</div>"
+        f'<div class="compare-price"><b>{total}</b>'
+        f"{estimate}{left}<br><small>{' · '.join(parts)}</small>{warning}</div>"
     )

@@ -1,4 +1,4 @@
-"""The comparison grid's words and its synced playback: each cell's head (model, provider,
+"""The comparison grid's words (in the request's language) and its synced playback: each cell's head (model, provider,
 state, queue position, elapsed time, then time to result and price), the grid's summary,
 and the browser code that makes one play/pause/seek/loop/mute drive every cell's video.
 
@@ -10,87 +10,92 @@ from __future__ import annotations
 import html
 import time
 
-from jobs.group_media import blind_name
+from jobs.group_blind import letter_of, names_hidden
 from jobs.group_store import GroupRecord, Member
-from jobs.groups import GroupView, names_hidden
+from jobs.groups import GroupView
 from jobs.records import JobRecord
 from providers.registry import Registry
-
-STATE_WORDS = {
-    "submitting": "Sending",
-    "queued": "Queued",
-    "running": "Running",
-    "downloading": "Saving",
-    "succeeded": "Done",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
-}
+from ui.format import state_word
+from ui.i18n import DEFAULT, name_text, text
 
 
-def seconds_words(seconds: float) -> str:
+def seconds_words(seconds: float, lang: str = DEFAULT) -> str:
     whole = max(0, round(seconds))
-    return f"{whole} s" if whole < 60 else f"{whole // 60} min {whole % 60:02d} s"
+    if whole < 60:
+        return text(lang, "compare.seconds", seconds=whole)
+    return text(lang, "compare.minutes", minutes=whole // 60, seconds=f"{whole % 60:02d}")
 
 
-def usd_words(usd: float, source: str) -> str:
+def usd_words(usd: float, source: str, lang: str = DEFAULT) -> str:
     if usd == 0:
-        return "free"
-    text = f"${usd:.2f}"
-    return f"about {text}" if source == "estimate" else text
+        return text(lang, "compare.free")
+    words = f"${usd:.2f}"
+    return text(lang, "compare.about", usd=words) if source == "estimate" else words
 
 
-def cell_names(registry: Registry, group: GroupRecord, index: int) -> tuple[str, str]:
+def cell_names(registry: Registry, group: GroupRecord, index: int, lang: str = DEFAULT) -> tuple[str, str]:
     """(model, provider) as the cell shows them; a letter and nothing while blind."""
     member = group.members[index]
     if names_hidden(group):
-        return blind_name(index), ""
+        return text(lang, "compare.blind_name", letter=letter_of(group, member.job_id)), ""
     spec = registry.model_or_none(member.model)
     if spec is None:
         return member.model, ""
-    return spec.label, spec.provider_label
+    return name_text(lang, spec.label), name_text(lang, spec.provider_label)
 
 
-def cell_head(registry: Registry, group: GroupRecord, index: int, job: JobRecord | None, now: float | None = None) -> str:
-    """One cell's head as HTML: names, state, timings, price; why it failed."""
+def cell_head(
+    registry: Registry,
+    group: GroupRecord,
+    index: int,
+    job: JobRecord | None,
+    now: float | None = None,
+    lang: str = DEFAULT,
+) -> str:
+    """One cell's head as HTML, in `lang`: names, state, timings, price; why it failed."""
     now = time.time() if now is None else now
     member: Member = group.members[index]
-    model, provider = cell_names(registry, group, index)
+    model, provider = cell_names(registry, group, index, lang)
     state = job.state if job is not None else ("failed" if member.error else "submitting")
-    facts = [STATE_WORDS.get(state, state)]
+    facts = [state_word(state, lang)]
     if job is not None and job.state == "queued" and job.queue_position:
-        facts[0] += f" · #{job.queue_position} in line"
+        facts[0] += " · " + text(lang, "compare.in_line", position=job.queue_position)
     if job is not None and job.active:
-        facts.append(f"{seconds_words(now - job.created_at)} so far")
+        facts.append(text(lang, "compare.so_far", time=seconds_words(now - job.created_at, lang)))
     if job is not None and job.state == "succeeded" and job.finished_at:
-        facts.append(f"{seconds_words(job.finished_at - job.created_at)} to result")
-    facts.append(usd_words(member.price_usd, member.price_source))
-    picked = ' <span class="compare-pick-mark">★ Pick</span>' if group.pick == member.job_id else ""
+        facts.append(text(lang, "compare.to_result", time=seconds_words(job.finished_at - job.created_at, lang)))
+    facts.append(usd_words(member.price_usd, member.price_source, lang))
+    mark = html.escape(text(lang, "compare.pick_mark"))
+    picked = f' <span class="compare-pick-mark">{mark}</span>' if group.pick == member.job_id else ""
     why = member.error or (job.error_message if job is not None and job.state in ("failed", "cancelled") else None)
     error = f'<div class="compare-error">{html.escape(why)}</div>' if why else ""
-    take = f" · take {member.take}" if group.takes > 1 else ""
-    seed = f" · seed {member.seed}" if member.seed is not None and not names_hidden(group) else ""
+    take = " · " + text(lang, "compare.take", number=member.take) if group.takes > 1 else ""
+    seed = ""
+    if member.seed is not None and not names_hidden(group):
+        seed = " · " + text(lang, "compare.seed_is", seed=member.seed)
     return (
         f'<div class="compare-head" data-state="{html.escape(state)}" data-index="{index}">'
         f'<div class="compare-model"><b>{html.escape(model)}</b>{picked}</div>'
-        f'<div class="compare-provider">{html.escape(provider)}{take}{seed}</div>'
+        f'<div class="compare-provider">{html.escape(provider + take + seed)}</div>'
         f'<div class="compare-facts">{html.escape(" · ".join(facts))}</div>{error}</div>'
     )
 
 
-def summary(registry: Registry, current: GroupView) -> str:
-    """The grid's title line: how many finished, the group's price, blind mode."""
+def summary(registry: Registry, current: GroupView, lang: str = DEFAULT) -> str:
+    """The grid's title line, in `lang`: how many finished, the group's price, blind mode."""
     group = current.group
     done = sum(1 for job in current.jobs if job is not None and job.terminal) + sum(
         1 for job, m in zip(current.jobs, group.members, strict=True) if job is None and m.error
     )
     total = len(group.members)
-    words = [f"{done} of {total} finished" if done < total else f"All {total} finished"]
-    words.append(f"group price ${group.price_usd:.2f}")
+    finished = "compare.finished_some" if done < total else "compare.finished_all"
+    words = [text(lang, finished, done=done, total=total)]
+    words.append(text(lang, "compare.group_price", usd=f"${group.price_usd:.2f}"))
     if names_hidden(group):
-        words.append("blind: names show once you pick")
-    elif group.pick:
+        words.append(text(lang, "compare.blind_note"))
+    elif group.pick and group.pick in group.job_ids:
         index = group.job_ids.index(group.pick)
-        words.append(f"pick: {cell_names(registry, group, index)[0]}")
+        words.append(text(lang, "compare.pick_is", model=cell_names(registry, group, index, lang)[0]))
     prompt = group.prompt if len(group.prompt) <= 90 else group.prompt[:89] + "…"
     return (
         f'<div id="compare-summary" data-finished="{str(current.finished).lower()}">'
@@ -109,19 +114,32 @@ STYLE = """<style>
 #compare-controls button { border: 1px solid var(--border-color-primary); border-radius: 6px; padding: 4px 12px;
   background: var(--button-secondary-background-fill); font-weight: 600; }
 #compare-seek { flex: 1 1 160px; }
+#compare-controls .compare-icon { display: inline-block; vertical-align: -1px; margin-right: 4px; }
 table.compare-tally { width: 100%; border-collapse: collapse; font-size: 0.9em; }
 table.compare-tally th, table.compare-tally td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); text-align: left; }
 </style>"""
 
-CONTROLS_HTML = """
-<div id="compare-controls" role="group" aria-label="Play every video together">
-  <button type="button" data-compare="play">▶ Play all</button>
-  <button type="button" data-compare="pause">⏸ Pause all</button>
-  <input type="range" id="compare-seek" min="0" max="1000" value="0" step="1" aria-label="Seek every video">
-  <label><input type="checkbox" data-compare="loop"> Loop</label>
-  <label><input type="checkbox" data-compare="mute" checked> Mute</label>
+# Drawn, not typed: U+23F8 (pause) is in no font a stock Linux Chromium has (a "tofu" box).
+_ICON = '<svg class="compare-icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true">{}</svg>'
+PLAY_ICON = _ICON.format('<path d="M1.5 0.5 L9 5 L1.5 9.5 Z" fill="currentColor"/>')
+PAUSE_ICON = _ICON.format(
+    '<rect x="1" y="0.5" width="3" height="9" fill="currentColor"/><rect x="6" y="0.5" width="3" height="9" fill="currentColor"/>'
+)
+
+def controls_html(lang: str = DEFAULT) -> str:
+    """The bar that plays, pauses, seeks, loops and mutes every cell at once, in `lang`."""
+    words = {key: html.escape(text(lang, f"compare.{key}")) for key in (
+        "controls_label", "play_all", "pause_all", "seek_label", "loop", "mute")}
+    return f"""
+<div id="compare-controls" role="group" aria-label="{words['controls_label']}">
+  <button type="button" data-compare="play">{PLAY_ICON} {words['play_all']}</button>
+  <button type="button" data-compare="pause">{PAUSE_ICON} {words['pause_all']}</button>
+  <input type="range" id="compare-seek" min="0" max="1000" value="0" step="1" aria-label="{words['seek_label']}">
+  <label><input type="checkbox" data-compare="loop"> {words['loop']}</label>
+  <label><input type="checkbox" data-compare="mute" checked> {words['mute']}</label>
 </div>
 """
+
 
 # Installed once per page (js_on_load of the controls): every video in #compare-grid
 # follows the one a person plays, pauses or seeks (its own controls or the bar's). The

@@ -16,6 +16,7 @@ from providers.base import StudioError
 from providers.registry import Registry
 from ui import owners
 from ui.compare_grid import seconds_words
+from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, text
 from ui.session import PRIVATE, Context, Session
 
 PAGE = 24
@@ -32,47 +33,51 @@ class CompareHistory:
 
 
 def render() -> CompareHistory:
-    with gr.Accordion("Past comparisons", open=True, elem_id="compare-history"):
+    with gr.Accordion(page("compare.past"), open=True, elem_id="compare-history"):
         gallery = gr.Gallery(
-            label="Comparisons (pick one to reopen its grid)", columns=3, height=260, object_fit="contain",
+            label=page("compare.gallery"), columns=3, height=260, object_fit="contain",
             allow_preview=False, interactive=False, elem_id="compare-gallery",
         )
         with gr.Row():
-            export = gr.Button("Export this comparison (.zip)", size="sm", elem_id="compare-export-zip")
-            delete = gr.Button("🗑 Delete this comparison", size="sm", variant="stop", elem_id="compare-delete")
-        export_file = gr.File(label="Comparison export", visible=False, elem_id="compare-export-zip-file")
+            export = gr.Button(page("compare.export_zip"), size="sm", elem_id="compare-export-zip")
+            delete = gr.Button(page("compare.delete"), size="sm", variant="stop", elem_id="compare-delete")
+        export_file = gr.File(label=page("compare.export_zip_file"), visible=False, elem_id="compare-export-zip-file")
         tally = gr.HTML(elem_id="compare-tally")
     return CompareHistory(gallery, gr.State([]), tally, delete, export, export_file)
 
 
-def caption(registry: Registry, view: GroupView) -> str:
+def caption(registry: Registry, view: GroupView, lang: str = DEFAULT) -> str:
     group = view.group
     prompt = group.prompt if len(group.prompt) <= 60 else group.prompt[:59] + "…"
     pick = ""
     if group.pick and not names_hidden(group):
         picked = group.member(group.pick)
         spec = registry.model_or_none(picked.model) if picked else None
-        pick = f" · ★ {spec.label}" if spec else ""
-    return f"{prompt} · {len(group.members)} videos{pick}"
+        pick = f" · ★ {name_text(lang, spec.label)}" if spec else ""
+    return f"{prompt} · {text(lang, 'compare.videos', count=len(group.members))}{pick}"
 
 
-def tally_html(registry: Registry, rows: list[TallyRow]) -> str:
+def tally_html(registry: Registry, rows: list[TallyRow], lang: str = DEFAULT) -> str:
+    """The local tally of picks per model as a small table, in `lang`."""
     if not rows:
         return ""
     body = []
     for row in rows:
         spec = registry.model_or_none(row.model)
-        name = f"{spec.provider_label} · {spec.label}" if spec else row.model
-        seconds = seconds_words(row.median_seconds) if row.median_seconds is not None else "–"
+        name = name_text(lang, f"{spec.provider_label} · {spec.label}") if spec else row.model
+        seconds = seconds_words(row.median_seconds, lang) if row.median_seconds is not None else "–"
         usd = f"${row.median_usd:.2f}" if row.median_usd is not None else "–"
         body.append(
             f"<tr><td>{html.escape(name)}</td><td>{row.picks}</td><td>{row.runs}</td>"
             f"<td>{seconds}</td><td>{usd}</td></tr>"
         )
+    head = "".join(
+        f"<th>{html.escape(text(lang, key))}</th>"
+        for key in ("param.model", "compare.tally_picks", "compare.tally_runs", "compare.tally_time", "compare.tally_price")
+    )
     return (
-        '<table class="compare-tally"><caption>Your picks (this studio only)</caption>'
-        "<thead><tr><th>Model</th><th>Picks</th><th>Runs</th><th>Median time</th><th>Median price</th></tr></thead>"
-        f"<tbody>{''.join(body)}</tbody></table>"
+        f'<table class="compare-tally"><caption>{html.escape(text(lang, "compare.tally_caption"))}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
 
 
@@ -88,7 +93,8 @@ def wire(
     """Wire the gallery; returns the loader (owner -> gallery, ids, tally) for other events."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
-    async def load(owner: str | None) -> tuple[Any, list[str], str]:
+    async def load(owner: str | None, request: gr.Request) -> tuple[Any, list[str], str]:
+        lang = lang_of(request)
         if not owner:
             return [], [], ""
         views = await studio.group_history(owner, PAGE)
@@ -96,10 +102,10 @@ def wire(
         for view in views:
             poster = view.group.poster_path
             served = ctx.guard.links.page_file(owner, poster, f"dreamina-poster_group_{view.group.id}.webp")
-            items.append((served, caption(registry, view)) if served else None)
+            items.append((served, caption(registry, view, lang)) if served else None)
         shown = [(item, view.group.id) for item, view in zip(items, views, strict=True) if item]
         rows = await studio.tally(owner)
-        return [item for item, _ in shown], [gid for _, gid in shown], tally_html(registry, rows)
+        return [item for item, _ in shown], [gid for _, gid in shown], tally_html(registry, rows, lang)
 
     history_outputs = [past.gallery, past.ids, past.tally]
     session.owner.change(load, inputs=[session.owner], outputs=history_outputs, show_progress="hidden", **PRIVATE)
@@ -110,24 +116,25 @@ def wire(
 
     past.gallery.select(reopen, inputs=[past.ids], outputs=[group_id], show_progress="hidden", **PRIVATE)
 
-    async def delete(owner: str | None, current: str | None) -> tuple[Any, ...]:
+    async def delete(owner: str | None, current: str | None, request: gr.Request) -> tuple[Any, ...]:
         owner = owners.require(owner, settings)
         if current:
             try:
                 await studio.delete_group(owner, current)
             except StudioError as error:
-                gr.Warning(error.message)
-                return (gr.update(), *await load(owner))
-        return (None, *await load(owner))
+                gr.Warning(error_text(lang_of(request), error))
+                return (gr.update(), *await load(owner, request))
+        return (None, *await load(owner, request))
 
-    async def export(owner: str | None, current: str | None) -> Any:
+    async def export(owner: str | None, current: str | None, request: gr.Request) -> Any:
         owner = owners.require(owner, settings)
+        lang = lang_of(request)
         if not current:
-            raise gr.Error("Open a comparison first.", print_exception=False)
+            raise gr.Error(text(lang, "compare.open_first"), print_exception=False)
         try:
             archive = await studio.export_group(owner, current)
         except StudioError as error:
-            raise gr.Error(error.message, print_exception=False) from None
+            raise gr.Error(error_text(lang, error), print_exception=False) from None
         ctx.guard.links.issue(owner, archive.name)  # only this owner may fetch it
         return gr.update(value=str(archive), visible=True)
 

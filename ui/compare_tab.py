@@ -9,21 +9,23 @@ while a member is unfinished; a member's video is given to its cell once, when i
 from __future__ import annotations
 
 import asyncio
+import html
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
-from jobs.group_media import blind_name
+from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import MAX_MEMBERS
-from jobs.groups import GroupView, names_hidden
+from jobs.groups import GroupView
 from jobs.records import JobRecord
 from providers.base import StudioError
 from ui import compare_form, compare_grid, compare_history, generate_panel, owners
 from ui.compare_form import CompareForm
 from ui.format import download_name
 from ui.generate_panel import GeneratePanel
+from ui.i18n import DEFAULT, error_text, lang_of, page, text
 from ui.session import PRIVATE, Context, Session
 
 
@@ -56,7 +58,7 @@ def render(ctx: Context) -> ComparePanel:
     form = compare_form.render(ctx)
     summary = gr.HTML(elem_id="compare-summary-box")
     gr.HTML(compare_grid.STYLE, padding=False, container=False)
-    controls = gr.HTML(compare_grid.CONTROLS_HTML, js_on_load=compare_grid.SYNC_JS, visible=False,
+    controls = gr.HTML(compare_grid.controls_html(), js_on_load=compare_grid.SYNC_JS, visible=False,
                        elem_id="compare-controls-box")
     cells = []
     with gr.Row(elem_id="compare-grid"):
@@ -66,13 +68,15 @@ def render(ctx: Context) -> ComparePanel:
                 head = gr.HTML(elem_id=f"compare-head-{index}")
                 video = gr.Video(interactive=False, show_label=False, elem_id=f"compare-video-{index}", height=220)
                 with gr.Row():
-                    pick = gr.Button("★ Pick", size="sm", visible=False, elem_id=f"compare-pick-{index}")
-                    reuse = gr.Button("♻ Reuse settings", size="sm", visible=False, elem_id=f"compare-reuse-{index}")
-                    retry = gr.Button("↻ Retry", size="sm", visible=False, elem_id=f"compare-retry-{index}")
+                    pick = gr.Button(page("compare.pick"), size="sm", visible=False, elem_id=f"compare-pick-{index}")
+                    reuse = gr.Button(page("compare.reuse"), size="sm", visible=False,
+                                      elem_id=f"compare-reuse-{index}")
+                    retry = gr.Button(page("compare.retry"), size="sm", visible=False,
+                                      elem_id=f"compare-retry-{index}")
             cells.append(Cell(box, head, video, pick, reuse, retry))
     with gr.Row():
-        export = gr.Button("Export side-by-side", interactive=False, elem_id="compare-export")
-        export_file = gr.File(label="Side-by-side video", visible=False, elem_id="compare-export-file")
+        export = gr.Button(page("compare.export"), interactive=False, elem_id="compare-export")
+        export_file = gr.File(label=page("compare.export_file"), visible=False, elem_id="compare-export-file")
     export_status = gr.HTML(elem_id="compare-export-status")
     past = compare_history.render()
     return ComparePanel(
@@ -83,7 +87,7 @@ def render(ctx: Context) -> ComparePanel:
 
 def compare_with_button(kind: str) -> gr.Button:
     """"Compare with…" under a generate tab's form: this prompt and model, in the Compare tab."""
-    return gr.Button("Compare with…", size="sm", elem_id=f"{kind}-compare-with")
+    return gr.Button(page("compare.with"), size="sm", elem_id=f"{kind}-compare-with")
 
 
 def grid_outputs(panel: ComparePanel) -> list[Any]:
@@ -95,12 +99,15 @@ def grid_outputs(panel: ComparePanel) -> list[Any]:
 
 def _video_name(view: GroupView, index: int, job: JobRecord, ctx: Context) -> str:
     if names_hidden(view.group):  # a blind cell's file name must not say the model
-        return f"dreamina_compare-{view.group.id}-{blind_name(index)[-1]}.mp4"
+        return f"dreamina_compare-{view.group.id}-{letter_of(view.group, job.id)}.mp4"
     return download_name(job, registry=ctx.registry)
 
 
-def grid_updates(panel: ComparePanel, ctx: Context, view: GroupView | None, loaded: dict) -> dict[Any, Any]:
-    """Every cell as the group now stands; a video only when its cell does not hold it yet."""
+def grid_updates(
+    panel: ComparePanel, ctx: Context, view: GroupView | None, loaded: dict, lang: str = DEFAULT
+) -> dict[Any, Any]:
+    """Every cell as the group now stands, in `lang`; a video only when its cell does not
+    hold it yet."""
     updates: dict[Any, Any] = {}
     if view is None:
         updates.update({panel.summary: "", panel.controls: gr.update(visible=False),
@@ -120,7 +127,7 @@ def grid_updates(panel: ComparePanel, ctx: Context, view: GroupView | None, load
         job = view.jobs[index]
         member = group.members[index]
         updates[cell.box] = gr.update(visible=True)
-        updates[cell.head] = compare_grid.cell_head(ctx.registry, group, index, job)
+        updates[cell.head] = compare_grid.cell_head(ctx.registry, group, index, job, lang=lang)
         ready = job is not None and job.state == "succeeded" and bool(job.video_path)
         if job is not None and ready and now_loaded.get(str(index)) != f"{job.id}:{names_hidden(group)}":
             served = ctx.guard.links.page_file(job.owner, job.video_path, _video_name(view, index, job, ctx))
@@ -131,12 +138,12 @@ def grid_updates(panel: ComparePanel, ctx: Context, view: GroupView | None, load
             now_loaded.pop(str(index))
         failed = (job is None and bool(member.error)) or (job is not None and job.state in ("failed", "cancelled"))
         picked = group.pick == member.job_id
-        updates[cell.pick] = gr.update(visible=bool(ready), value="★ Picked" if picked else "★ Pick",
+        updates[cell.pick] = gr.update(visible=bool(ready), value=text(lang, "compare.picked" if picked else "compare.pick"),
                                        variant="primary" if picked else "secondary")
         updates[cell.reuse] = gr.update(visible=job is not None)
         updates[cell.retry] = gr.update(visible=failed)
-    updates[panel.summary] = compare_grid.summary(ctx.registry, view)
-    updates[panel.controls] = gr.update(visible=bool(view.succeeded))
+    updates[panel.summary] = compare_grid.summary(ctx.registry, view, lang)
+    updates[panel.controls] = gr.update(visible=bool(view.succeeded), value=compare_grid.controls_html(lang))
     updates[panel.export] = gr.update(interactive=len(view.succeeded) >= 2)
     updates[panel.timer] = gr.Timer(active=not view.finished)
     updates[panel.loaded] = now_loaded
@@ -150,7 +157,10 @@ def wire(
     forms: dict[str, GeneratePanel],
     tabs: gr.Tabs,
     compare_with: dict[str, gr.Button],
+    history_open: gr.State | None = None,
 ) -> None:
+    """Wire the tab; `history_open` (ui/history_panel.py) says a comparison's entry in the
+    main history was picked: its grid opens here."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
     form = panel.form
     outputs = grid_outputs(panel)
@@ -158,11 +168,30 @@ def wire(
     # --- the form: options follow the models, the price follows everything -------------
     option_outputs = [form.image_row, *form.shared.values(), *form.per_model.values(), form.per_model_box]
 
-    def on_kind(kind: str) -> dict[Any, Any]:
+    def on_kind(kind: str, request: gr.Request) -> dict[Any, Any]:
         chosen = compare_form.default_models(ctx, kind)  # type: ignore[arg-type]
         updates = compare_form.option_updates(form, registry, kind, chosen)  # type: ignore[arg-type]
-        updates[form.models] = gr.update(choices=compare_form.model_choices(registry, kind), value=chosen)  # type: ignore[arg-type]
+        choices = compare_form.model_choices(registry, kind, lang_of(request))  # type: ignore[arg-type]
+        updates[form.models] = gr.update(choices=choices, value=chosen)
         return updates
+
+    # Labels joined from several translated words are built in English with the page; a
+    # page in another language gets them again in its own when it loads (its owner is set).
+    per_model = list(form.per_model.items())
+
+    def localize(kind: str, request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
+        if lang == DEFAULT:
+            return [gr.skip()] * (1 + len(per_model))
+        found: list[Any] = [gr.update(choices=compare_form.model_choices(registry, kind, lang))]  # type: ignore[arg-type]
+        for (model, name), _control in per_model:
+            spec = registry.model(model)
+            english = next(p.label for p in spec.params if p.name == name)
+            found.append(gr.update(label=compare_form.per_model_label(spec, name, english, lang)))
+        return found
+
+    session.owner.change(localize, inputs=[form.kind], outputs=[form.models, *(c for _, c in per_model)],
+                         show_progress="hidden", **PRIVATE)
 
     # always_last: quick clicks on several models must end with the options of the last choice.
     form.kind.input(on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], trigger_mode="always_last",
@@ -173,15 +202,16 @@ def wire(
     )
 
     async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> str:
+        lang = lang_of(request)
         asked = compare_form.request(form, registry, list(values))
         if not asked.models:
             return ""
         try:
             quote = await studio.group_quote(asked, keys)
         except StudioError as error:
-            return compare_form.price_html(None, error, registry)
+            return compare_form.price_html(None, error, registry, lang=lang)
         budget = await studio.budget(owner, owners.quota_key(settings, request)) if owner else None
-        return compare_form.price_html(quote, None, registry, budget)
+        return compare_form.price_html(quote, None, registry, budget, lang)
 
     price_inputs = [session.owner, session.keys, *form.inputs()]
     changing: list[Any] = [form.kind, form.models, form.takes, form.prompt, *form.option_inputs()]
@@ -196,8 +226,8 @@ def wire(
         try:
             view = await studio.compare(owner, asked, keys, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
-            return {form.status: compare_form.price_html(None, error, registry)}
-        updates = grid_updates(panel, ctx, view, {})
+            return {form.status: compare_form.price_html(None, error, registry, lang=lang_of(request))}
+        updates = grid_updates(panel, ctx, view, {}, lang_of(request))
         updates[panel.group_id] = view.group.id
         updates[form.status] = ""
         updates[panel.export_file] = gr.update(value=None, visible=False)
@@ -211,9 +241,9 @@ def wire(
         show_progress="minimal", trigger_mode="once", **PRIVATE,
     )
 
-    async def refresh(owner: str | None, group_id: str | None, loaded: dict) -> dict[Any, Any]:
+    async def refresh(owner: str | None, group_id: str | None, loaded: dict, request: gr.Request) -> dict[Any, Any]:
         view = await studio.group(owner, group_id) if owner and group_id else None
-        return grid_updates(panel, ctx, view, loaded or {})
+        return grid_updates(panel, ctx, view, loaded or {}, lang_of(request))
 
     refresh_inputs = [session.owner, panel.group_id, panel.loaded]
     panel.timer.tick(refresh, inputs=refresh_inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
@@ -230,13 +260,15 @@ def wire(
 
     for index, cell in enumerate(panel.cells):
 
-        async def pick(owner: str | None, group_id: str | None, loaded: dict, index: int = index) -> dict[Any, Any]:
+        async def pick(
+            request: gr.Request, owner: str | None, group_id: str | None, loaded: dict, index: int = index
+        ) -> dict[Any, Any]:
             view = await studio.group(owners.require(owner, settings), group_id) if group_id else None
             if view is None or index >= len(view.jobs):
                 return {}
             job_id = view.group.job_ids[index]
             await studio.pick(view.group.owner, view.group.id, None if view.group.pick == job_id else job_id)
-            return await refresh(owner, group_id, loaded)
+            return await refresh(owner, group_id, loaded, request)
 
         cell.pick.click(pick, inputs=refresh_inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
 
@@ -251,8 +283,8 @@ def wire(
                 await studio.retry_member(owner, view.group.id, view.group.job_ids[index], keys,
                                           quota_key=owners.quota_key(settings, request))
             except StudioError as error:
-                gr.Warning(error.message)
-            return await refresh(owner, group_id, loaded)
+                gr.Warning(error_text(lang_of(request), error))
+            return await refresh(owner, group_id, loaded, request)
 
         cell.retry.click(retry, inputs=[session.owner, session.keys, panel.group_id, panel.loaded], outputs=outputs,
                          show_progress="hidden", **PRIVATE)
@@ -271,8 +303,9 @@ def wire(
 
     # --- Export side-by-side: rendered off the event loop, its progress shown ------------
 
-    async def export(owner: str | None, group_id: str | None) -> Any:
+    async def export(owner: str | None, group_id: str | None, request: gr.Request) -> Any:
         owner = owners.require(owner, settings)
+        lang = lang_of(request)
         if not group_id:
             return
         done: list[float] = [0.0]
@@ -280,15 +313,17 @@ def wire(
             studio.export_side_by_side(owner, group_id, lambda fraction: done.__setitem__(0, fraction))
         )
         while not task.done():
-            yield gr.update(), f'<div class="compare-progress">Rendering the side-by-side video… {done[0]:.0%}</div>'
+            words = html.escape(text(lang, "compare.rendering", percent=f"{done[0]:.0%}"))
+            yield gr.update(), f'<div class="compare-progress">{words}</div>'
             await asyncio.wait({task}, timeout=0.3)
         try:
             path = task.result()
         except StudioError as error:
-            yield gr.update(), f'<div class="compare-price refused">{error.message}</div>'
+            yield gr.update(), f'<div class="compare-price refused">{html.escape(error_text(lang, error))}</div>'
             return
         served = ctx.guard.links.page_file(owner, path, f"dreamina-compare_{group_id}.mp4")
-        yield gr.update(value=served, visible=True), '<div class="compare-progress">Side-by-side video ready.</div>'
+        ready = html.escape(text(lang, "compare.ready"))
+        yield gr.update(value=served, visible=True), f'<div class="compare-progress">{ready}</div>'
 
     panel.export.click(export, inputs=[session.owner, panel.group_id],
                        outputs=[panel.export_file, panel.export_status], show_progress="hidden", **PRIVATE)
@@ -302,10 +337,19 @@ def wire(
     # ...and the main history, where each member is a job of its own.
     panel.summary.change(time.time, outputs=[session.history_changed], show_progress="hidden", **PRIVATE)
     panel.group_id.change(refresh, inputs=refresh_inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
+    if history_open is not None:
+
+        def reopen(opened: Any) -> tuple[Any, Any]:
+            if not opened:
+                return gr.skip(), gr.skip()
+            return opened[0], gr.Tabs(selected="compare")
+
+        history_open.change(reopen, inputs=[history_open], outputs=[panel.group_id, tabs], show_progress="hidden",
+                            **PRIVATE)
     for kind, button in compare_with.items():
         source = forms[kind]
 
-        def open_compare(prompt: str, model: str, kind: str = kind) -> dict[Any, Any]:
+        def open_compare(prompt: str, model: str, request: gr.Request, kind: str = kind) -> dict[Any, Any]:
             chosen = [model] + [m for m in compare_form.default_models(ctx, kind) if m != model]  # type: ignore[arg-type]
             chosen = chosen[:3]
             updates = compare_form.option_updates(form, registry, kind, chosen)  # type: ignore[arg-type]
@@ -313,7 +357,10 @@ def wire(
                 tabs: gr.Tabs(selected="compare"),
                 form.kind: kind,
                 form.prompt: prompt,
-                form.models: gr.update(choices=compare_form.model_choices(registry, kind), value=chosen),  # type: ignore[arg-type]
+                form.models: gr.update(
+                    choices=compare_form.model_choices(registry, kind, lang_of(request)),  # type: ignore[arg-type]
+                    value=chosen,
+                ),
                 form.takes: 1 if len(chosen) > 1 else 2,
             })
             return updates

@@ -1,12 +1,16 @@
 """The history: poster images (not video tiles) of the owner's jobs, newest first, paged,
 filtered by provider, model, outcome and prompt text. Picking one plays it in the result
-panel. It reads the store, so it survives restarts, and refreshes itself when a job ends."""
+panel. A comparison is one entry (its poster mosaic) that reopens its grid in the Compare
+tab; filtering by provider, model or a failed outcome lists its members as jobs of their
+own (a blind comparison's only after its pick), and the page's export takes every member. It reads the store, so it survives restarts, and refreshes itself when a job ends."""
 
 from __future__ import annotations
 
 import html
 import math
+import os
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +19,12 @@ import gradio as gr
 from gradio.blocks import Block
 from PIL import Image, ImageDraw
 
+from jobs.group_blind import names_hidden
+from jobs.groups import GroupView
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.registry import Registry
+from providers.render_text import font_for
 from ui.format import caption, state_word
 from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, page_name, text
 from ui.media_links import MediaLinks
@@ -48,6 +55,8 @@ class HistoryView:
 
     cursors: list[str | None] = field(default_factory=lambda: [None])  # one per page shown so far
     ids: list[str] = field(default_factory=list)  # the jobs of the tiles, in order
+    groups: list[str | None] = field(default_factory=list)  # per tile: the comparison it stands for
+    exports: list[str] = field(default_factory=list)  # the page's jobs, a comparison's members too
     next: str | None = None
     seq: int = 0  # the latest fetch started
 
@@ -66,6 +75,8 @@ class HistoryPanel:
     view: gr.State  # HistoryView
     export: gr.Button
     export_file: gr.File
+    # (group id, when): a comparison's tile was picked; the Compare tab reopens its grid.
+    open_group: gr.State
 
     def filters(self) -> dict[str, Any]:
         return {"provider": self.provider, "model": self.model, "state": self.state, "search": self.search}
@@ -140,20 +151,24 @@ def render(registry: Registry) -> HistoryPanel:
     )
     view = gr.State(HistoryView())
     return HistoryPanel(
-        provider, model, state, search, gallery, empty, prev, next_, page_text, view, export, export_file
+        provider, model, state, search, gallery, empty, prev, next_, page_text, view, export, export_file,
+        gr.State(None),
     )
 
 
-def placeholder(state: str) -> str:
-    """A plain tile for a job without a poster (failed or cancelled)."""
-    path = Path(tempfile.gettempdir()) / "dreamina-studio-tiles" / f"{state}.png"
+def placeholder(state: str, lang: str = DEFAULT) -> str:
+    """A plain tile for a job without a poster (failed or cancelled), worded in `lang`."""
+    words = state_word(state, lang) if state in ("failed", "cancelled") else text(lang, "tile.no_preview")
+    name = state if state in ("failed", "cancelled") else "none"
+    path = Path(tempfile.gettempdir()) / "dreamina-studio-tiles" / f"{name}-{lang}.png"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         image = Image.new("RGB", (480, 270), (226, 232, 240))
         draw = ImageDraw.Draw(image)
-        text = {"failed": "Failed", "cancelled": "Cancelled"}.get(state, "No preview")
-        draw.text((240, 135), text, fill=(71, 85, 105), anchor="mm", font_size=36)
-        image.save(path)
+        draw.text((240, 135), words, fill=(71, 85, 105), anchor="mm", font=font_for(36, words))
+        partial = path.with_suffix(f".{os.getpid()}.part.png")
+        image.save(partial)
+        partial.replace(path)  # two pages drawing the same tile at once never see half a file
     return str(path)
 
 
@@ -163,7 +178,33 @@ def tile(record: JobRecord, registry: Registry, links: MediaLinks, lang: str = D
     poster = links.page_file(record.owner, record.poster_path, f"dreamina-poster_{record.id}{suffix}")
     if poster:
         return poster, caption(record, registry=registry)
-    return placeholder(record.state), f"{state_word(record.state, lang)} · {caption(record, registry=registry)}"
+    return placeholder(record.state, lang), f"{state_word(record.state, lang)} · {caption(record, registry=registry)}"
+
+
+def group_tile(
+    view: GroupView, record: JobRecord, registry: Registry, links: MediaLinks, lang: str = DEFAULT
+) -> tuple[str, str]:
+    """(image, caption) of a comparison's one entry: its poster mosaic (once every member has
+    finished; until then the poster of `record`, the member standing for it), how many
+    videos, the pick (unless blind and unpicked) and the prompt."""
+    group = view.group
+    poster = links.page_file(group.owner, group.poster_path, f"dreamina-poster_group_{group.id}.webp")
+    if not poster:
+        poster = tile(record, registry, links, lang)[0]
+    words = [text(lang, "compare.tile_blind" if names_hidden(group) else "compare.tile", count=len(group.members))]
+    picked = group.member(group.pick) if group.pick else None
+    if picked is not None and not names_hidden(group):
+        spec = registry.model_or_none(picked.model)
+        words.append(f"★ {name_text(lang, spec.label) if spec else picked.model}")
+    words.append(group.prompt if len(group.prompt) <= 60 else group.prompt[:59] + "…")
+    return poster, " · ".join(words)
+
+
+def _tile(
+    record: JobRecord, registry: Registry, links: MediaLinks, lang: str, groups: dict[str, GroupView]
+) -> tuple[str, str]:
+    view = groups.get(record.group_id or "")
+    return group_tile(view, record, registry, links, lang) if view is not None else tile(record, registry, links, lang)
 
 
 def page_updates(
@@ -173,6 +214,7 @@ def page_updates(
     registry: Registry,
     links: MediaLinks,
     lang: str = DEFAULT,
+    groups: dict[str, GroupView] | None = None,
 ) -> list[Any]:
     total = found.total or 0
     number = len(cursors)
@@ -182,7 +224,9 @@ def page_updates(
     has_items = bool(found.items)
     return [
         gr.update(
-            value=[tile(r, registry, links, lang) for r in found.items], visible=has_items, selected_index=None
+            value=[_tile(r, registry, links, lang, groups or {}) for r in found.items],
+            visible=has_items,
+            selected_index=None,
         ),
         gr.update(value=EMPTY_FILTERED if filtered else EMPTY_FIRST, visible=not has_items),
         pager,
@@ -208,16 +252,32 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
             model=filters.get("model") or None,
             state=filters.get("state") or None,
             text=(filters.get("search") or "").strip() or None,
+            # A comparison is one entry, unless the filters ask for members by provider,
+            # model or a failed/cancelled outcome.
+            one_per_group=not filters.get("provider") and not filters.get("model")
+            and (filters.get("state") or "") in ("", "succeeded"),
         )
         result = await studio.history(owner, query)
+        groups: dict[str, GroupView] = {}
+        if query.one_per_group:
+            for record in result.items:
+                if record.group_id and record.group_id not in groups:
+                    found = await studio.group(owner, record.group_id)
+                    if found is not None:
+                        groups[record.group_id] = found
         if mine != view.seq:
             return [gr.skip()] * 5  # a newer fetch started meanwhile; it will draw
         view.cursors, view.ids, view.next = cursors, [r.id for r in result.items], result.next_cursor
+        view.groups = [r.group_id if r.group_id in groups else None for r in result.items]
+        view.exports = []
+        for record in result.items:
+            members = groups[record.group_id].group.job_ids if record.group_id in groups else [record.id]
+            view.exports += [job_id for job_id in members if job_id not in view.exports]
         filtered = (
             any(filters.get(k) for k in ("provider", "model", "search"))
             or filters.get("state") != "succeeded"
         )
-        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links, lang)
+        return page_updates(result, cursors, filtered, ctx.registry, ctx.guard.links, lang, groups)
 
     inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
@@ -240,7 +300,7 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         if not owner or not view.ids:
             raise gr.Error(text(lang, "error.nothing_to_export"), print_exception=False)
         try:
-            archive = await studio.export(owner, list(view.ids))
+            archive = await studio.export(owner, list(view.exports or view.ids))
         except StudioError as error:
             raise gr.Error(error_text(lang, error), print_exception=False) from None
         ctx.guard.links.issue(owner, archive.name)  # only this owner may fetch it
@@ -277,11 +337,14 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         on_provider, inputs=[panel.provider], outputs=[panel.model], queue=False, **PRIVATE
     ).then(first_page, inputs_kwargs=inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
 
-    def on_select(view: HistoryView, evt: gr.SelectData) -> Any:
+    def on_select(view: HistoryView, evt: gr.SelectData) -> tuple[Any, Any]:
         ids = view.ids
         index = evt.index if isinstance(evt.index, int) else None
         if index is None or index >= len(ids):
-            return gr.skip()
-        return ids[index]
+            return gr.skip(), gr.skip()
+        group = view.groups[index] if index < len(view.groups) else None
+        if group:  # a comparison's entry reopens its grid in the Compare tab
+            return gr.skip(), (group, time.time())
+        return ids[index], gr.skip()
 
-    panel.gallery.select(on_select, inputs=[panel.view], outputs=[session.shown], **PRIVATE)
+    panel.gallery.select(on_select, inputs=[panel.view], outputs=[session.shown, panel.open_group], **PRIVATE)

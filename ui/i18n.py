@@ -18,6 +18,8 @@ English, and a missing English key is a bug the tests catch.
 from __future__ import annotations
 
 import importlib
+import math
+import time
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -168,7 +170,7 @@ def error_text(lang: str, error: StudioError) -> str:
     key = f"error.{code}"
     if not code or not has(key):
         return error.message
-    params = dict(getattr(error, "params", None) or {})
+    params = _spoken(lang, dict(getattr(error, "params", None) or {}))
     if "option" in params:  # the option's name as this page labels it
         params["option"] = field_name(
             lang, str(params["option"]), str(params.get("label") or params["option"])
@@ -177,6 +179,43 @@ def error_text(lang: str, error: StudioError) -> str:
         return text(lang, key, **params)
     except (KeyError, IndexError, ValueError):  # a template and its error disagree: say it in English
         return error.message
+
+
+def wait_words(lang: str, seconds: float) -> str:
+    """A wait of whole minutes ('12 min', '2 h 5 min') in `lang`, rounded up."""
+    minutes = max(1, math.ceil(seconds / 60 - 1e-9))
+    if minutes <= 60:
+        return text(lang, "time.minutes", minutes=minutes)
+    hours, rest = divmod(minutes, 60)
+    if rest:
+        return text(lang, "time.hours_minutes", hours=hours, minutes=rest)
+    return text(lang, "time.hours", hours=hours)
+
+
+def _usd(value: object) -> str:
+    return f"${float(value):.2f}"  # type: ignore[arg-type]
+
+
+def _spoken(lang: str, params: dict[str, Any]) -> dict[str, Any]:
+    """An error's parameters as words of `lang`: a money limit's renewal time and wait, the
+    amounts, what is asked for (jobs/limits.QuotaError)."""
+    if "renew_at" in params:
+        params["at"] = time.strftime("%H:%M", time.gmtime(float(params["renew_at"])))
+        params["wait"] = wait_words(lang, float(params.get("wait_seconds", 0)))
+    for name in ("limit_usd", "left_usd"):
+        if name in params:
+            params[name] = _usd(params[name])
+    videos = params.get("videos")
+    if isinstance(videos, int):
+        params["asked"] = "" if videos == 1 else " " + text(lang, "limit.asks", videos=videos)
+        if "cost_usd" in params:
+            cost = _usd(params["cost_usd"])
+            estimate = params.get("estimate") and videos == 1
+            params["cost"] = text(lang, "price.estimate_words", usd=cost) if estimate else cost
+            params["what"] = (
+                text(lang, "limit.this_video") if videos == 1 else text(lang, "limit.these_videos", videos=videos)
+            )
+    return params
 
 
 def field_name(lang: str, name: str, label: str) -> str:

@@ -166,7 +166,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         result_panel.wire(result, ctx, session, forms, tabs)
         link_refresh.wire(renewal, ctx, session, result, history)
         history_panel.wire(history, ctx, session)
-        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with)
+        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with, history.open_group)
         status.wire(ctx, session, list(forms.values()), signal, background_look)
 
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:

@@ -7,16 +7,13 @@ ordinary job the agent follows with get_job."""
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from jobs.groups import CompareRequest
-from providers.base import StudioError, ValidationError
-from ui import mcp_images
+from providers.base import ValidationError
 from ui import mcp_views as views
-from ui.mcp_owner import caller_keys, mcp_owner, mcp_quota_key
 from ui.session import Context
 
 
@@ -27,23 +24,17 @@ def _models(value: Any) -> tuple[str, ...]:
 
 
 def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
-    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+    studio, registry = ctx.studio, ctx.registry
     options = views.option_params(ctx)
 
     async def compare_models(*args: Any) -> str:
-        given = signature.bind(*args).arguments
-        request: gr.Request = given["request"]
-        owner = mcp_owner(settings, ctx.guard.throttle, request)
-        keys = caller_keys(registry, request)
-        image: Path | None = None
-        try:
+        async with views.tool_call(ctx, signature, args) as call:
+            given = call.given
             models = _models(given.get("models"))
             if not models:
                 raise ValidationError("models", "models: give 2 to 6 model ids (or one model with takes).")
             specs = [registry.model(model) for model in models]
-            for spec in specs:
-                views.refuse_without_key(ctx, spec, keys)
-            image = await views.caller_image(ctx, specs[0], given.get("image") or "")
+            image = await call.prepare(specs)
             takes = given.get("takes")
             compare = CompareRequest(
                 kind=specs[0].kind,
@@ -51,16 +42,12 @@ def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
                 models=models,
                 takes=1 if takes is None else takes,
                 seed=given.get("seed"),
-                image=str(image) if image else None,
+                image=image,
                 fit_image=bool(given.get("fit_image")),
                 options={name: given.get(name) for name in options if name != "seed"},
             )
-            group = await studio.compare(owner, compare, keys, quota_key=mcp_quota_key(settings, request))
-        except StudioError as error:
-            raise views.fail(error) from None
-        finally:
-            if image is not None:
-                mcp_images.remove(image.parent)
+            group = await studio.compare(call.owner, compare, call.keys, quota_key=call.quota_key)
+        request = call.request
         members = []
         for member, job in zip(group.group.members, group.jobs, strict=True):
             view: dict[str, Any] = views.job_view(job, ctx, request, None) if job else {"job_id": None}

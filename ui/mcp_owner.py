@@ -13,8 +13,12 @@ callers apart there. An MCP caller's jobs belong to:
   token, a random string it sends in `X-Studio-Token` on every call; the owner id is an
   HMAC of it with the server secret, so neither the token nor anything that opens the
   history is stored. Another token (another caller) sees none of these jobs;
-- a Hugging Face sign-in allow-list (STUDIO_ALLOWED_USERS on a Space): refused; the studio
-  cannot verify a Hugging Face identity on the MCP route, so only the page serves it.
+- a Hugging Face sign-in allow-list (STUDIO_ALLOWED_USERS on a Space): the studio cannot
+  verify a Hugging Face identity on the MCP route, so the server's keys (and its simulator)
+  serve only the signed-in users of the page. A caller that pays with its own provider key
+  is its own owner: the owner id is an HMAC of the key in the first key header it sends
+  (registry order), and it may use only the providers whose key it sent. Without a key
+  header it is refused, saying what to send.
 
 Provider keys come in `X-<Provider>-Key` headers (e.g. the provider `acme` reads
 `X-Acme-Key`): kept for the call, and by the engine in memory while that job runs; never
@@ -39,6 +43,7 @@ from ui.session import SessionKeys
 
 TOKEN_HEADER = "x-studio-token"
 MCP_PREFIX = "mcp-"
+KEY_OWNER_PREFIX = "mcp-key-"
 TOKEN_MIN_CHARS = 22  # as long as secrets.token_urlsafe(16): not guessable
 
 
@@ -136,6 +141,30 @@ def _token_owner(settings: Settings, request: gr.Request) -> str:
     return MCP_PREFIX + visitor_id.sign(secret, "mcp:" + token, 32)
 
 
+def own_keys_only(settings: Settings) -> bool:
+    """Whether MCP callers must pay with their own provider keys (Hugging Face sign-in: the
+    server's keys serve only the page's signed-in users)."""
+    return bool(settings.allowed_users) and owners.login_mode(settings) != "password"
+
+
+def _key_owner(settings: Settings, request: gr.Request) -> str:
+    keys = caller_keys(settings.registry, request)
+    hosted = [info for info in settings.registry.hosted() if keys.get(info.name)]
+    if not hosted:
+        headers = " or ".join(key_header(info.name) for info in settings.registry.hosted())
+        raise McpRefused(
+            "This studio's own keys serve only its signed-in Hugging Face users, whom its MCP "
+            f"server cannot verify. To use it with your own provider key, send it in {headers} "
+            "on every call: your jobs are the ones made with that key, and you are billed by "
+            "the provider."
+        )
+    first = hosted[0]
+    key = keys[first.name]
+    assert key is not None
+    secret = visitor_id.server_secret(Path(settings.data_dir).resolve())
+    return KEY_OWNER_PREFIX + visitor_id.sign(secret, f"mcp-key:{first.name}:{key.reveal()}", 32)
+
+
 def mcp_quota_key(settings: Settings, request: gr.Request) -> str | None:
     """Who else pays the hourly limit on a public studio: the caller's address (a client
     token is free to renew), as owners.quota_key says for the page and gradio_client."""
@@ -153,11 +182,8 @@ def mcp_owner(settings: Settings, throttle: LoginThrottle, request: gr.Request) 
         if settings.allowed_users and user not in settings.allowed_users:
             raise McpRefused(f"{user} is not on this studio's list of allowed users.")
         return user
-    if mode == "huggingface" or settings.allowed_users:
-        raise McpRefused(
-            "This studio admits only signed-in Hugging Face users, which its MCP server cannot "
-            "verify: use the page."
-        )
+    if own_keys_only(settings):
+        return _key_owner(settings, request)
     if settings.public:
         return _token_owner(settings, request)
     return owners.LOCAL_OWNER

@@ -22,18 +22,18 @@ from the registry, so every model id and option value an agent may send is liste
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from jobs import rules
-from jobs.records import HistoryQuery
+from jobs.group_blind import masked
+from jobs.records import HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.money import catalog_price
-from ui import mcp_compare, mcp_images
+from ui import mcp_compare
 from ui import mcp_views as views
-from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key
+from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner
 from ui.session import Context
 
 TOOLS = ("list_models", "generate_video", "get_job", "cancel_job", "list_history", "compare_models")
@@ -48,43 +48,31 @@ FIT_DOC = (
 
 
 def _generate(ctx: Context) -> Any:
-    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+    studio, registry = ctx.studio, ctx.registry
     options = views.option_params(ctx)
 
     async def generate_video(*args: Any) -> str:
-        given = signature.bind(*args).arguments
-        request: gr.Request = given["request"]
-        owner = mcp_owner(settings, ctx.guard.throttle, request)
-        keys = caller_keys(registry, request)
-        image: Path | None = None
-        try:
-            spec = registry.model(str(given.get("model") or ""))
-            views.refuse_without_key(ctx, spec, keys)
-            image = await views.caller_image(ctx, spec, given.get("image") or "")
-            values = {name: given.get(name) for name in options}
+        async with views.tool_call(ctx, signature, args) as call:
+            spec = registry.model(str(call.given.get("model") or ""))
+            image = await call.prepare([spec])
             generation = rules.build_request(
                 registry,
                 spec.kind,
                 spec.id,
-                given.get("prompt"),
-                values,
-                str(image) if image else None,
-                bool(given.get("fit_image")),
+                call.given.get("prompt"),
+                {name: call.given.get(name) for name in options},
+                image,
+                bool(call.given.get("fit_image")),
                 only_accepted=False,
             )
-            record = await studio.submit(owner, generation, keys, quota_key=mcp_quota_key(settings, request))
-        except StudioError as error:
-            raise views.fail(error) from None
-        finally:
-            if image is not None:
-                mcp_images.remove(image.parent)
+            record = await studio.submit(call.owner, generation, call.keys, quota_key=call.quota_key)
         eta = await studio.eta_seconds(record.model)
         try:
-            price = await studio.price(record.model, record.options, keys)
+            price = await studio.price(record.model, record.options, call.keys)
             usd, source = price.usd, price.source
         except StudioError:
             usd, source = None, None
-        view = views.job_view(record, ctx, request, eta)
+        view = views.job_view(record, ctx, call.request, eta)
         view.update(price_usd=usd, price_source=source, poll_after_seconds=views.POLL_SECONDS)
         return views.to_json(view)
 
@@ -134,7 +122,6 @@ def _list_models(ctx: Context) -> Any:
         for spec in registry.models(kind or None):  # type: ignore[arg-type]
             info = registry.info(spec.provider)
             price = catalog_price(spec, spec.defaults(), registry.models())
-            ready = ctx.studio.provider_ready(spec.provider, keys)
             found.append(
                 {
                     "id": spec.id,
@@ -142,7 +129,7 @@ def _list_models(ctx: Context) -> Any:
                     "provider": info.label,
                     "kind": spec.kind,
                     "needs_image": spec.kind == "i2v",
-                    "key_configured": ready is None,
+                    "key_configured": views.key_ready(ctx, spec.provider, keys),
                     "key_header": None if info.offline else key_header(info.name),
                     "offline_simulator": info.offline,
                     "price_usd": price.usd,
@@ -183,14 +170,25 @@ def _list_models(ctx: Context) -> Any:
 
 
 def _job_tools(ctx: Context) -> list[Any]:
-    studio, settings = ctx.studio, ctx.settings
+    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+
+    async def _view(owner: str, record: JobRecord, request: gr.Request, eta: float | None) -> dict[str, Any]:
+        """The job as get_job says it; a member of a blind comparison without its model."""
+        letter = (await studio.blind_letters(owner, [record])).get(record.id)
+        found = views.job_view(record, ctx, request, eta)
+        return found if letter is None else masked(found, letter, record.group_id)
 
     async def get_job(job_id: str, request: gr.Request) -> str:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
         record = await studio.get(owner, (job_id or "").strip())
         if record is None:
             raise ToolError(f"job_id: no job '{job_id}' among your jobs.")
-        return views.to_json(views.job_view(record, ctx, request, await studio.eta_seconds(record.model)))
+        keys = caller_keys(registry, request)
+        if views.waits_for_key(record) and keys.get(record.provider):
+            # Sent with a header key the studio no longer holds (it keeps keys in memory
+            # only, and restarted): the caller's key lets it check again; nothing is resent.
+            record = await studio.recheck(owner, record.id, keys)
+        return views.to_json(await _view(owner, record, request, await studio.eta_seconds(record.model)))
 
     async def cancel_job(job_id: str, request: gr.Request) -> str:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
@@ -198,7 +196,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             record = await studio.cancel(owner, (job_id or "").strip())
         except StudioError as error:
             raise views.fail(error) from None
-        return views.to_json(views.job_view(record, ctx, request, None))
+        return views.to_json(await _view(owner, record, request, None))
 
     async def list_history(
         request: gr.Request,
@@ -233,6 +231,8 @@ def _job_tools(ctx: Context) -> list[Any]:
     job_returns = (
         "    A JSON object: job_id, state, finished, progress (0-1, null when unknown), queue_position, elapsed_seconds, "
         "estimated_seconds, model, prompt, options, seed, error_kind and error (when failed), note, "
+        "needs_key_header (set while the job waits for your provider key: call get_job again with the "
+        "key in that header and it resumes; nothing is sent twice), "
         "video_url and poster_url (when succeeded: links anyone holding them may fetch for an hour; "
         "call get_job again for fresh ones), download_name, video_seconds, width, height, simulated."
     )

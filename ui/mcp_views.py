@@ -8,18 +8,22 @@ from __future__ import annotations
 import inspect
 import json
 import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from jobs import job_words
 from jobs.records import JobRecord
 from providers.base import StudioError, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, mcp_images
 from ui.api import root_url
 from ui.format import download_name
-from ui.mcp_owner import ToolError, key_header
+from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key, own_keys_only
 from ui.session import Context, SessionKeys
 
 POLL_SECONDS = 10  # what generate_video suggests between get_job calls
@@ -103,11 +107,32 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
+def waits_for_key(record: JobRecord) -> bool:
+    """Whether the job was sent with a key the studio no longer holds (a key sent in a
+    header or typed in a page, then a restart): it waits, paid and not lost, for the key."""
+    return record.active and job_words.code_of(record.note) == "key_wait"
+
+
+def _note(record: JobRecord, ctx: Context) -> tuple[str | None, str | None]:
+    """The job's note for an agent, and the header its key goes in while the job waits for it."""
+    if not waits_for_key(record):
+        return record.note, None
+    header = key_header(record.provider)
+    label = ctx.registry.label(record.provider)
+    return (
+        f"Waiting for a {label} key: this job was sent with a key the studio keeps only in memory, "
+        f"and the studio has restarted since. Call get_job again with your key in the {header} header "
+        "and it resumes; nothing is sent or billed again.",
+        header,
+    )
+
+
 def job_view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | None) -> dict[str, Any]:
     """A job as an agent needs it (no owner, no server paths; URLs valid for an hour)."""
     now = time.time()
     links, root = ctx.guard.links, root_url(request)
     done = record.state == "succeeded"
+    note, needs_key = _note(record, ctx)
     return {
         "job_id": record.id,
         "state": record.state,
@@ -123,7 +148,8 @@ def job_view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | 
         "seed": record.seed,
         "error_kind": record.error_kind,
         "error": record.error_message,
-        "note": record.note,
+        "note": note,
+        "needs_key_header": needs_key,
         "video_url": links.anyone_url(root, record.video_path) if done else None,
         "poster_url": links.anyone_url(root, record.poster_path) if done else None,
         "download_name": download_name(record, registry=ctx.registry) if record.video_path else None,
@@ -181,16 +207,79 @@ def option_lines(ctx: Context) -> list[str]:
     ]
 
 
+def key_ready(ctx: Context, provider: str, keys: SessionKeys) -> bool:
+    """Whether a caller with `keys` may use `provider`: its own key, or the server's where
+    the server's keys serve MCP callers (not behind a Hugging Face sign-in)."""
+    if own_keys_only(ctx.settings) and not ctx.registry.info(provider).offline:
+        return bool(keys.get(provider))
+    if own_keys_only(ctx.settings):
+        return False  # the simulator serves the page's signed-in users only
+    return ctx.studio.provider_ready(provider, keys) is None
+
+
 def refuse_without_key(ctx: Context, spec: ModelSpec, keys: SessionKeys) -> None:
     """A model whose provider has no key (the server's or the caller's header) is refused
     naming the header to send, before anything is priced or sent."""
-    if ctx.studio.provider_ready(spec.provider, keys) is None:
+    if key_ready(ctx, spec.provider, keys):
         return
     info = ctx.registry.info(spec.provider)
-    server = f" (or set {info.key_env[0]} on the server)" if info.key_env else ""
+    if info.offline:
+        raise ValidationError(
+            "model", f"model: {spec.id} is for this studio's signed-in users; pick a provider's model."
+        )
+    server = (
+        f" (or set {info.key_env[0]} on the server)"
+        if info.key_env and not own_keys_only(ctx.settings)
+        else ""
+    )
     raise ValidationError(
         "model", f"{info.label} needs a key: send yours in the {key_header(info.name)} header{server}."
     )
+
+
+@dataclass
+class ToolCall:
+    """One call of a submitting tool: its arguments, who calls (owner, keys, address for
+    the limits), and the caller's image once `prepare` has fetched it."""
+
+    ctx: Context
+    given: dict[str, Any]
+    request: gr.Request
+    owner: str
+    keys: SessionKeys
+    image: Path | None = None
+
+    @property
+    def quota_key(self) -> str | None:
+        return mcp_quota_key(self.ctx.settings, self.request)
+
+    async def prepare(self, specs: Sequence[ModelSpec]) -> str | None:
+        """Refuse a model without a key, then fetch the caller's image (checked against the
+        first model's kind); the image's path, or None without one."""
+        for spec in specs:
+            refuse_without_key(self.ctx, spec, self.keys)
+        self.image = await caller_image(self.ctx, specs[0], self.given.get("image") or "")
+        return str(self.image) if self.image else None
+
+
+@asynccontextmanager
+async def tool_call(
+    ctx: Context, signature: inspect.Signature, args: tuple[Any, ...]
+) -> AsyncIterator[ToolCall]:
+    """What generate_video and compare_models share: bind the arguments, decide the owner
+    (McpRefused), read the key headers; inside, a StudioError becomes a refusal naming its
+    field, and the caller's image is deleted whatever happens."""
+    given = signature.bind(*args).arguments
+    request: gr.Request = given["request"]
+    owner = mcp_owner(ctx.settings, ctx.guard.throttle, request)
+    call = ToolCall(ctx, given, request, owner, caller_keys(ctx.registry, request))
+    try:
+        yield call
+    except StudioError as error:
+        raise fail(error) from None
+    finally:
+        if call.image is not None:
+            mcp_images.remove(call.image.parent)
 
 
 async def caller_image(ctx: Context, spec: ModelSpec, image: str) -> Path | None:

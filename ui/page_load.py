@@ -25,7 +25,7 @@ import gradio as gr
 from ui import owners, status
 from ui.format import error_html
 from ui.generate_panel import GeneratePanel
-from ui.i18n import DEFAULT, LANGUAGES, lang_of
+from ui.i18n import DEFAULT, LANGUAGES, lang_of, text_or
 from ui.session import PRIVATE, Context, Session, Watch
 
 Redraw = Sequence[tuple[Any, Callable[[str], Any]]]
@@ -79,11 +79,16 @@ def wire(
     # Only a studio with an allow-list can have a page without an owner to tell why.
     hinted = [panel.status for panel in panels] if hint else []
 
+    def sign_in_words(lang: str) -> str:
+        # owners words it in English; the catalogue has the same sentences
+        return text_or(lang, "signin.huggingface", text_or(lang, "signin.no_way", hint or ""))
+
     async def on_load(watch: Watch, request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
         owner = owners.on_load(ctx.settings, request)
         shown = [gr.Column(visible=True) for _ in reveal]
         if not owner:
-            return [owner, gr.skip(), gr.skip(), *shown, *(error_html(hint or "") for _ in hinted)]
+            return [owner, gr.skip(), gr.skip(), *shown, *(error_html(sign_in_words(lang)) for _ in hinted)]
         active = await ctx.studio.active_jobs(owner)
         status.attach(watch, active)
         timer = gr.Timer(active=True) if active else gr.skip()

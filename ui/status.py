@@ -22,14 +22,15 @@ from ui.session import PRIVATE, Context, Session, Watch
 from ui.signals import signal_html
 
 
-def active_row(record: JobRecord) -> dict[str, Any]:
-    """What the running-jobs list shows; changes only when the job changes state."""
+def active_row(record: JobRecord, blind_letter: str | None = None) -> dict[str, Any]:
+    """What the running-jobs list shows; changes only when the job changes state. A member
+    of a blind comparison shows its cell's letter, not its model."""
     return {
         "id": record.id,
         "kind": record.kind,
         "state": record.state,
         "queue_position": record.queue_position,
-        "model": record.model,
+        "model": record.model if blind_letter is None else f"Model {blind_letter}",
         "prompt": record.prompt,
         "created_at": record.created_at,
         "note": record.note,
@@ -77,10 +78,14 @@ async def look(
     if finished:
         history_changed = now
         done = [r for r in [await studio.get(owner, job_id) for job_id in finished] if r is not None]
-        succeeded = sorted((r for r in done if r.state == "succeeded"), key=lambda r: r.finished_at or 0)
+        hidden = await studio.blind_letters(owner, done)  # the result panel would name its model
+        succeeded = sorted(
+            (r for r in done if r.state == "succeeded" and r.id not in hidden), key=lambda r: r.finished_at or 0
+        )
         if succeeded:
             shown = succeeded[-1].id
-    rows = [active_row(record) for record in active]
+    letters = await studio.blind_letters(owner, active)
+    rows = [active_row(record, letters.get(record.id)) for record in active]
     keep_ticking = bool(active) or watched_active
     signal = signal_html(len(active), progress, [(r.id, r.state) for r in done if r.terminal])
     return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]

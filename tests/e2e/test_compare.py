@@ -12,7 +12,7 @@ import av
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.launcher import RunningApp, launch_app
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
 from tests.e2e.studio_page import LONG, open_studio, open_tab, shot
 from tests.fakes import FakeProviders
 from tests.fakes.media import write_sample_video
@@ -33,14 +33,7 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeProviders]:
 
 @pytest.fixture(scope="module")
 def compare_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
-    env = {
-        "RUNCOMFY_API_TOKEN": FakeProviders.RUNCOMFY_KEY,
-        "RUNCOMFY_BASE_URL": fake.base_url,
-        "WAVESPEED_API_KEY": FakeProviders.WAVESPEED_KEY,
-        "WAVESPEED_BASE_URL": fake.base_url,
-        "STUDIO_SIM_QUEUE_SECONDS": "1",
-        "STUDIO_SIM_RUN_SECONDS": "2",
-    }
+    env = on_fake(fake.base_url, "runcomfy", "wavespeed")  # the simulator's timings: the launcher's 1 s + 2 s
     with launch_app(tmp_path_factory.mktemp("compare"), env) as running:
         yield running
 
@@ -139,3 +132,14 @@ def test_a_three_model_comparison_fills_in_plays_together_picks_reopens_and_expo
     expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
     expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")
     shot(page, artifacts / "compare-reopened.png")
+
+    # ...and from the main history, where the comparison is one entry (its poster mosaic).
+    page.reload()
+    open_studio(page, compare_app.url)
+    entries = page.locator("#history-gallery .gallery-item")
+    expect(entries.first).to_contain_text("Comparison of 3 videos", timeout=LONG)
+    expect(entries).to_have_count(1)  # its three members are not three entries
+    entries.first.click()
+    expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
+    expect(page.locator("#compare-summary")).to_be_visible()  # the Compare tab is open
+    expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")

@@ -1,17 +1,21 @@
 """The page in five languages: with Chromium set to zh-CN, ja-JP or fr-FR the tabs, form
 labels, buttons, the status line and a refusal are in that language (labels translated by
 the browser from gr.I18n, the status line and the refusal by the server from the request's
-language); en-US stays English. A prompt in another script is shown and stored as typed."""
+language); en-US stays English. A prompt in another script is shown and stored as typed.
+A provider's failure and a money limit's refusal are said in the page's language too (the
+provider's own words stay as sent)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import VIEWPORT
-from tests.e2e.launcher import RunningApp
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
+from tests.fakes import FakeProviders
 
 # language -> what the page must say: tab, a form label, the Generate button, the status
 # line when a job is done, the refusal of an empty prompt.
@@ -113,3 +117,62 @@ def test_switching_language_in_the_footer_moves_the_servers_words_too(
     expect(page.locator("#t2v-status .refusal")).to_have_text(
         "Prompt : décrivez la vidéo souhaitée (1 à 800 caractères)."
     )
+
+
+# language -> a provider's failure (the studio's words around the provider's own, which stay
+# as sent), and a money limit's refusal.
+FAILURES = {
+    "zh-CN": (
+        "✕ 失败",
+        "WaveSpeedAI 未能生成这个视频。服务商原文：",
+        "已达上限：本工作室每人每小时最多生成 1 个视频",
+    ),
+    "ja-JP": (
+        "✕ 失敗",
+        "WaveSpeedAI はこの動画を作成できませんでした。",
+        "上限に達しました：このスタジオでは 1 人あたり 1 時間に 1 本まで",
+    ),
+    "fr-FR": (
+        "✕ Échec",
+        "WaveSpeedAI n'a pas pu produire cette vidéo. Message du fournisseur : ",
+        "Limite atteinte : ce studio permet 1 vidéos par heure",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProviders]:
+    with FakeProviders(queue_seconds=0.3, run_seconds=0.5) as running:
+        yield running
+
+
+@pytest.fixture
+def limited_app(tmp_path: Path, fake: FakeProviders) -> Iterator[RunningApp]:
+    """A studio with a WaveSpeedAI key (the fake) and one video per hour."""
+    env = on_fake(fake.base_url, "wavespeed") | {"STUDIO_MAX_JOBS_PER_HOUR": "1"}
+    with launch_app(tmp_path, env) as running:
+        yield running
+
+
+@pytest.mark.parametrize("localized", list(FAILURES), indirect=True)
+def test_a_failed_job_and_a_money_refusal_are_in_the_pages_language(
+    localized: Page, limited_app: RunningApp, fake: FakeProviders
+) -> None:
+    page = localized
+    locale = page.evaluate("navigator.language")
+    headline, failure, refusal = FAILURES[locale]
+    page.goto(limited_app.url)
+    page.locator("#t2v-prompt textarea").fill(PROMPTS[locale])
+    fake.next_outcome("failed")
+    page.locator("#t2v-generate").click()
+    status = page.locator("#t2v-status")
+    failed = status.locator("[data-state='failed']")
+    expect(failed).to_contain_text(headline, timeout=60_000)
+    expect(failed.locator(".status-message")).to_contain_text(failure)
+    expect(failed.locator(".status-message")).not_to_contain_text(
+        "Try again"
+    )  # the next step is translated too
+
+    page.locator("#t2v-generate").click()  # the hour's one video is spent
+    expect(status.locator(".refusal")).to_contain_text(refusal)
+    expect(status).not_to_contain_text("Limit reached")

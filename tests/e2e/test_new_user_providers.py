@@ -127,8 +127,9 @@ def test_a_provider_answering_500_is_named_in_the_status(
     desk: Page, keyed_app: RunningApp, fake: FakeProviders
 ) -> None:
     fake.set_timing(queue_seconds=1, run_seconds=0.5)
-    # Two polls' worth of 500s (each poll retries its request 5 times), then it answers again.
-    fake.add_fault("status", "status", provider="runcomfy", status=500, times=10)
+    # Four polls answered 500 (each poll is one request; the note comes after the third
+    # missed poll, about 3 s of 1 s and 2 s waits), then it answers again.
+    fake.add_fault("status", "status", provider="runcomfy", status=500, times=4)
     open_studio(desk, keyed_app.url)
     choose(desk, "RunComfy", "Dreamina 3.0 Pro")
     job_id = generate(desk, "t2v", "A glacier calving into the sea")

@@ -23,7 +23,7 @@ from providers.base import CancelOutcome, JobLocator, ProviderError, ProviderSta
 from providers.catalog import RATIOS_6, ModelSpec, ParamSpec, aspect_param, seed_param, to_wire
 from providers.errors import classify_response, classify_submit_exception, parse_json
 from providers.hosted import HostedProvider
-from providers.http import send_idempotent
+from providers.http import SINGLE_TRY, send_idempotent
 from providers.registry import ProviderConfig, ProviderInfo
 
 NAME = "keyhub"
@@ -90,7 +90,7 @@ class KeyHubProvider(HostedProvider):
         if not url:
             raise ProviderError("not_found", "KeyHub job has no status URL.")
         response = await send_idempotent(
-            self._client, "GET", url, policy=self._retry, sleep=self._sleep, headers=self._headers(secret)
+            self._client, "GET", url, policy=self._poll_retry, sleep=self._sleep, headers=self._headers(secret)
         )
         payload: Any = parse_json(response)
         if response.status_code >= 400 or not isinstance(payload, Mapping):
@@ -110,7 +110,7 @@ class KeyHubProvider(HostedProvider):
 
 
 def build(config: ProviderConfig) -> KeyHubProvider:
-    return KeyHubProvider(config.base_url, config.key)
+    return KeyHubProvider(config.base_url, config.key, poll_retry=SINGLE_TRY)
 
 
 PROVIDER = ProviderInfo(

@@ -11,13 +11,15 @@ from jobs.engine import Engine
 from jobs.records import GenerationRequest
 from jobs.settings import Settings
 from providers.base import Secret
-from providers.http import RetryPolicy
+from providers.http import SINGLE_TRY, RetryPolicy
 from providers.runcomfy import RunComfyProvider
 from providers.simulator import SimulatorProvider
 from providers.wavespeed import WaveSpeedProvider
 from tests.fakes import FakeProviders
 
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
+# The watcher's missed polls, quick; each poll is a single request, as the studio builds it.
+FAST_POLLS = RetryPolicy(attempts=40, base=0.01, cap=0.05)
 RC_PRO_T2V = "runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
 WS_T2V_720 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-720p"
 WS_T2V_1080 = "wavespeed/bytedance/dreamina-v3.0/text-to-video-1080p"
@@ -37,6 +39,7 @@ def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: objec
         base_urls={"runcomfy": base, "wavespeed": base},
         sim_queue_seconds=0.2,
         sim_run_seconds=0.3,
+        poll_retry=FAST_POLLS,
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -45,10 +48,18 @@ def make_settings(data_dir: Path, fake: FakeProviders | None, **overrides: objec
 def make_providers(settings: Settings) -> dict[str, object]:
     return {
         "runcomfy": RunComfyProvider(
-            settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), retry=FAST, submit_timeout=5
+            settings.base_url_for("runcomfy"),
+            settings.key_for("runcomfy"),
+            retry=FAST,
+            poll_retry=SINGLE_TRY,
+            submit_timeout=5,
         ),
         "wavespeed": WaveSpeedProvider(
-            settings.base_url_for("wavespeed"), settings.key_for("wavespeed"), retry=FAST, submit_timeout=5
+            settings.base_url_for("wavespeed"),
+            settings.key_for("wavespeed"),
+            retry=FAST,
+            poll_retry=SINGLE_TRY,
+            submit_timeout=5,
         ),
         "simulator": SimulatorProvider(
             settings.provider_dir("simulator"),

@@ -258,3 +258,43 @@ async def test_an_image_to_video_comparison_checks_the_image_for_every_model_bef
     inputs = {j.input_image for j in done.jobs if j}
     assert len(inputs) == 4 and all(path and Path(path).is_file() for path in inputs)  # each job its own copy
     assert sorted(r.json["seed"] for r in fake_providers.submits("runcomfy")) == [11, 12]
+
+
+async def test_a_group_is_one_history_entry_and_its_members_are_listed_by_the_filters(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    from jobs.records import GenerationRequest, HistoryQuery
+
+    plain = await engine.submit("alice", GenerationRequest(kind="t2v", model=SIM_T2V, prompt="a lone sailing boat"))
+    view = await groups.start(engine, "alice", compare(RC_PRO_T2V, WS_T2V_720))
+    done = await finished(engine, "alice", view.group.id)
+    await engine.wait("alice", plain.id, timeout=30)
+
+    entries = engine.history("alice", HistoryQuery(one_per_group=True, state="succeeded"))
+    assert [job.group_id for job in entries.items] == [done.group.id, None]  # the group, then the plain job
+    assert entries.total == 2
+    assert entries.items[0].id in done.group.job_ids
+    members = engine.history("alice", HistoryQuery(state="succeeded"))
+    assert members.total == 3 and {j.id for j in members.items} == {*done.group.job_ids, plain.id}
+    assert [j.id for j in engine.history("alice", HistoryQuery(one_per_group=True, text="kite")).items] == [
+        entries.items[0].id
+    ]
+
+
+async def test_a_blind_groups_members_are_not_listed_by_model_until_the_pick(
+    engine: Engine, fake_providers: FakeProviders
+) -> None:
+    from jobs.records import HistoryQuery
+
+    view = await groups.start(engine, "alice", compare(blind=True))
+    done = await finished(engine, "alice", view.group.id)
+    by_model = HistoryQuery(model=WS_T2V_720)
+    assert engine.history("alice", by_model).items == [] and engine.history("alice", by_model).total == 0
+    assert engine.history("alice", HistoryQuery(state="")).items == []
+    assert len(engine.history("alice", HistoryQuery(one_per_group=True)).items) == 1  # the group's entry
+    letters = groups.blind_letters(engine, "alice", [j for j in done.jobs if j])
+    assert sorted(letters.values()) == ["A", "B", "C"]
+
+    groups.pick(engine, "alice", view.group.id, done.group.job_ids[0])
+    assert [j.model for j in engine.history("alice", by_model).items] == [WS_T2V_720]
+    assert groups.blind_letters(engine, "alice", [j for j in done.jobs if j]) == {}

@@ -24,7 +24,7 @@ from mcp.client.streamable_http import streamable_http_client
 from PIL import Image
 
 from providers.registry import builtin_registry
-from tests.e2e.launcher import RunningApp, launch_app
+from tests.e2e.launcher import RunningApp, launch_app, on_fake
 from tests.fakes import FakeProviders
 from ui.mcp_tools import TOOLS
 
@@ -287,6 +287,18 @@ async def test_compare_models_sends_every_member_at_once(app: RunningApp, fake: 
     assert len(fake.submits("wavespeed")) == before + 1
 
 
+async def test_get_job_names_no_model_for_a_member_of_a_blind_comparison(app: RunningApp) -> None:
+    from gradio_client import Client
+
+    _video, group = Client(app.url, verbose=False).predict(
+        prompt="Blind pair", models=[SIM_T2V], takes=2, blind=True, api_name="/compare"
+    )
+    async with session(app) as client:
+        job = await call(client, "get_job", job_id=group["jobs"][0]["id"])
+    assert job["state"] == "succeeded" and job["model"] is None and job["blind_name"] in ("Model A", "Model B")
+    assert "simulator" not in repr(job).lower()
+
+
 # --- owners ------------------------------------------------------------------------------
 
 
@@ -355,3 +367,87 @@ async def test_a_password_studio_needs_its_users_and_keeps_them_apart(auth_app: 
     assert "Too many wrong passwords" in texts[-1]
     async with session(auth_app, basic("bob", "builder")) as bob:
         assert "Too many wrong passwords" in await refusal(bob, "list_history")
+
+
+# --- Hugging Face sign-in: callers pay with their own key ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def hf_app(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[RunningApp]:
+    """A studio with an allow-list, whose server key (for the fake) serves only its signed-in
+    users. Hugging Face sign-in itself needs OAuth, which cannot run offline (STUDIO_PUBLIC
+    would add its login routes): the MCP rule is the same for an allow-list either way
+    (ui/mcp_owner.own_keys_only; tests/unit/test_mcp_parts.py checks the Space's mode)."""
+    env = {"STUDIO_ALLOWED_USERS": "alice"} | on_fake(fake.base_url, "wavespeed")
+    with launch_app(tmp_path_factory.mktemp("mcp-hf"), env) as running:
+        yield running
+
+
+async def test_a_hugging_face_studio_serves_callers_who_bring_their_own_key(
+    hf_app: RunningApp, fake: FakeProviders
+) -> None:
+    before = len(fake.submits("wavespeed"))
+    async with session(hf_app) as stranger:  # no key: the server's key is not theirs to spend
+        for tool, arguments in (
+            ("list_history", {}),
+            ("generate_video", {"prompt": "x", "model": WS_720}),
+            ("get_job", {"job_id": "x"}),
+        ):
+            text = await refusal(stranger, tool, **arguments)
+            assert "X-Wavespeed-Key" in text and "Hugging Face" in text, text
+    caller_key = {"X-Wavespeed-Key": fake.WAVESPEED_KEY}
+    async with session(hf_app, caller_key) as caller:
+        models = {m["id"]: m for m in (await call(caller, "list_models"))["models"]}
+        assert models[WS_720]["key_configured"] is True
+        assert models[SIM_T2V]["key_configured"] is False  # the simulator is for signed-in users
+        text = await refusal(caller, "generate_video", prompt="x", model=SIM_T2V)
+        assert text.startswith("model:") and "signed-in" in text, text
+        text = await refusal(
+            caller, "generate_video", prompt="x", model="runcomfy/bytedance/dreamina-3-0/pro/text-to-video"
+        )
+        assert text.startswith("model:") and "X-Runcomfy-Key" in text and "on the server" not in text, text
+        job = await call(caller, "generate_video", prompt="A harbour at dawn", model=WS_720, duration=5)
+        done = await until_finished(caller, job["job_id"])
+        assert done["state"] == "succeeded", done
+        assert (await call(caller, "list_history"))["total"] == 1
+    assert len(fake.submits("wavespeed")) == before + 1
+    # Another key is another owner: it sees none of these jobs.
+    async with session(hf_app, {"X-Wavespeed-Key": "another-callers-key"}) as other:
+        assert (await call(other, "list_history"))["total"] == 0
+        assert (await refusal(other, "get_job", job_id=job["job_id"])).startswith("job_id:")
+    with sqlite3.connect(hf_app.data_dir / "studio.sqlite3") as conn:
+        owners = {row[0] for row in conn.execute("SELECT owner FROM jobs")}
+    assert len(owners) == 1 and not any(fake.WAVESPEED_KEY in o for o in owners)
+
+
+# --- a header key after a restart -------------------------------------------------------------
+
+
+async def test_a_job_sent_with_a_header_key_waits_for_it_after_a_restart_then_resumes(
+    tmp_path: Path,
+) -> None:
+    with FakeProviders(queue_seconds=0.5, run_seconds=8) as slow:
+        env = {"WAVESPEED_BASE_URL": slow.base_url}
+        caller_key = {"X-Wavespeed-Key": slow.WAVESPEED_KEY}
+        with launch_app(tmp_path, env) as first:
+            async with session(first, caller_key) as client:
+                job = await call(client, "generate_video", prompt="A slow tide", model=WS_720, duration=5)
+                assert job["needs_key_header"] is None
+        assert len(slow.submits("wavespeed")) == 1
+        with launch_app(tmp_path, env) as second:  # the same data folder: the job resumes
+            async with session(second) as keyless:
+                deadline = time.monotonic() + 60
+                waiting = await call(keyless, "get_job", job_id=job["job_id"])
+                while waiting["needs_key_header"] is None and time.monotonic() < deadline:
+                    assert not waiting["finished"], waiting
+                    await asyncio.sleep(0.5)
+                    waiting = await call(keyless, "get_job", job_id=job["job_id"])
+                assert waiting["state"] in ("queued", "running") and not waiting["finished"], waiting
+                assert waiting["needs_key_header"] == "X-Wavespeed-Key"
+                assert "X-Wavespeed-Key" in waiting["note"] and "restarted" in waiting["note"]
+            async with session(second, caller_key) as client:
+                resumed = await call(client, "get_job", job_id=job["job_id"])
+                assert resumed["needs_key_header"] is None, resumed
+                done = await until_finished(client, job["job_id"])
+                assert done["state"] == "succeeded", done
+        assert len(slow.submits("wavespeed")) == 1  # never sent again

@@ -3,7 +3,6 @@ its unfinished jobs from their bare request ids, and its rows can be reused."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from jobs import rules
@@ -12,32 +11,7 @@ from providers.base import SubmitRequest
 from providers.catalog import get_model
 from tests.fakes import FakeProviders
 from tests.integration.test_engine import RC_PRO_T2V, WS_T2V_720, make_providers, make_settings, started
-
-# The v1 jobs table, exactly as the first released schema created it (no locator column).
-V1_TABLE = """
-CREATE TABLE jobs (
-    id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, model TEXT NOT NULL,
-    provider TEXT NOT NULL, prompt TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',
-    input_image TEXT, request_id TEXT, state TEXT NOT NULL, queue_position INTEGER,
-    error_kind TEXT, error_message TEXT, remote_url TEXT, video_path TEXT, poster_path TEXT,
-    video_duration REAL, video_width INTEGER, video_height INTEGER, video_bytes INTEGER,
-    video_codec TEXT, seed INTEGER, nsfw INTEGER, provider_seconds REAL, created_at REAL NOT NULL,
-    submitted_at REAL, started_at REAL, finished_at REAL, saved_at REAL,
-    simulated INTEGER NOT NULL DEFAULT 0, note TEXT
-);
-"""
-
-
-def write_v1(db: Path, rows: list[dict[str, object]]) -> None:
-    db.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(db)
-    conn.executescript(V1_TABLE)
-    for row in rows:
-        names = ", ".join(row)
-        conn.execute(f"INSERT INTO jobs ({names}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
-    conn.close()
+from tests.old_schema import write_v1
 
 
 async def test_a_v1_history_opens_resumes_and_reuses(tmp_path: Path, fake_providers: FakeProviders) -> None:

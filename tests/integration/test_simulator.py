@@ -16,9 +16,10 @@ import av
 import pytest
 from PIL import Image
 
-from providers import render
+from providers import render, simulator
 from providers.base import ProviderError, ProviderStatus, SubmitRequest
 from providers.catalog import get_model, models, nominal_size
+from providers.registry import ProviderConfig
 from providers.simulator import SimulatorProvider
 
 T2V = get_model("simulator/dreamina-3-0/text-to-video")
@@ -49,9 +50,15 @@ async def sim(tmp_path: Path, clock: Clock) -> AsyncIterator[SimulatorProvider]:
     await provider.aclose()
 
 
-def make(tmp_path: Path, clock: Clock) -> SimulatorProvider:
+def make(tmp_path: Path, clock: Clock, queue_length: int = 3) -> SimulatorProvider:
+    """A simulator with three made-up strangers' jobs in line (the countdown tests)."""
     return SimulatorProvider(
-        tmp_path / "sim", queue_seconds=QUEUE, run_seconds=RUN, max_side=320, clock=clock
+        tmp_path / "sim",
+        queue_seconds=QUEUE,
+        run_seconds=RUN,
+        queue_length=queue_length,
+        max_side=320,
+        clock=clock,
     )
 
 
@@ -121,6 +128,28 @@ async def test_a_job_is_queued_counting_down_then_runs_then_succeeds_with_a_play
     assert Fraction(width, height) == Fraction(*nominal_size("720P", "9:16")) and max(width, height) <= 320
     assert final.inference_seconds == RUN
     assert await sim.poll(request_id) == final, "a finished job stays finished"
+
+
+async def test_a_lone_job_on_a_fresh_simulator_is_first_in_line(tmp_path: Path, clock: Clock) -> None:
+    # Seen: the first job of a fresh studio said "#2 in queue" (then #1): the simulator made
+    # up strangers' jobs ahead of it. As the studio builds it (the registry's build), a lone
+    # job is first in line all its queue time; a second job is behind it.
+    config = ProviderConfig(key=None, base_url="", files_dir=tmp_path / "sim", queue_seconds=QUEUE, run_seconds=RUN)
+    provider = simulator.build(config)
+    provider.clock = clock
+    try:
+        first = await provider.submit(text_job("alone"))
+        positions = []
+        for _ in range(3):
+            status = await provider.poll(first)
+            assert status.state == "queued"
+            positions.append(status.queue_position)
+            clock.advance(QUEUE / 4)
+        assert positions == [1, 1, 1]
+        second = await provider.submit(text_job("behind it"))
+        assert (await provider.poll(second)).queue_position == 2
+    finally:
+        await provider.aclose()
 
 
 async def test_it_stays_running_until_the_run_time_is_over_even_when_the_video_is_ready(

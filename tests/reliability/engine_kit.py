@@ -19,7 +19,7 @@ from jobs.engine import Engine
 from jobs.records import GenerationRequest
 from jobs.settings import Settings
 from providers.base import Provider, Secret
-from providers.http import RetryPolicy
+from providers.http import SINGLE_TRY, RetryPolicy
 from providers.runcomfy import RunComfyProvider
 from providers.simulator import SimulatorProvider
 from providers.wavespeed import WaveSpeedProvider
@@ -27,8 +27,11 @@ from tests.fakes import FakeProviders
 
 T = TypeVar("T")
 
-# Quick retries so that a fault costs tenths of a second, not the production backoff.
+# Quick retries so that a fault costs tenths of a second, not the production backoff: the
+# adapters' own (uploads, cancels) and the watcher's missed polls, each poll a single
+# request, as the studio builds them (one retry layer per request).
 FAST = RetryPolicy(attempts=4, base=0.01, cap=0.05)
+FAST_POLLS = RetryPolicy(attempts=40, base=0.01, cap=0.05)
 SUBMIT_TIMEOUT = 3.0
 REQUEST_TIMEOUT = 0.5  # a hung poll is given up after this and retried
 DEAD_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -59,13 +62,19 @@ def settings_for(
         base_urls={"runcomfy": base_url or DEAD_URL, "wavespeed": base_url or DEAD_URL},
         sim_queue_seconds=0.1,
         sim_run_seconds=0.2,
+        poll_retry=FAST_POLLS,
     )
     values.update(overrides)
     return Settings(**values)
 
 
 def providers_for(settings: Settings) -> dict[str, Provider]:
-    options: dict[str, Any] = dict(retry=FAST, submit_timeout=SUBMIT_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+    options: dict[str, Any] = dict(
+        retry=FAST,
+        poll_retry=SINGLE_TRY,
+        submit_timeout=SUBMIT_TIMEOUT,
+        request_timeout=REQUEST_TIMEOUT,
+    )
     return {
         "runcomfy": RunComfyProvider(
             settings.base_url_for("runcomfy"), settings.key_for("runcomfy"), **options

@@ -70,3 +70,19 @@ def test_options_shared_by_every_chosen_model_get_one_control_and_the_rest_one_p
     assert [p.name for p in mixed.per_model[WS_720]] == ["duration"]
     one = option_plan(REGISTRY, [RC_PRO])  # takes of one model: all of its options are shared
     assert set(one.shared) == {"aspect_ratio", "frames"}
+
+
+def test_the_grid_and_price_lines_follow_the_requests_language() -> None:
+    queued = compare_grid.cell_head(REGISTRY, group(takes=2), 1, job("queued", queue_position=3), now=112.0, lang="fr")
+    assert "n° 3 dans la file" in queued and "12 s écoulées" in queued and "prise 1" in queued
+    done = compare_grid.cell_head(REGISTRY, group(pick="j2"), 1, job("succeeded", finished_at=148.0), now=500.0, lang="es")
+    assert "resultado en 48 s" in done and "★ Elegida" in done
+    blind = group(blind=True)
+    assert "模型 B" in compare_grid.cell_head(REGISTRY, blind, 1, None, lang="zh")
+    assert "WaveSpeedAI" not in compare_grid.cell_head(REGISTRY, blind, 1, None, lang="zh")
+    quote = GroupQuote((MemberPrice(RC_PRO, 1, 0.6, "estimate", "about $0.60"), MemberPrice(WS_720, 1, 0.3, "quote", "$0.30")))
+    over = compare_form.price_html(quote, None, REGISTRY, Budget(1, None, None), lang="fr")
+    assert "2 vidéos : $0.90" in over and "(estimation)" in over
+    assert "il vous reste 1 vidéo cette heure-ci, cette comparaison en fait 2." in over
+    html = compare_grid.controls_html("ja")
+    assert "すべて再生" in html and "<svg" in html and "⏸" not in html

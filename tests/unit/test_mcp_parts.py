@@ -261,6 +261,12 @@ def test_each_mode_names_its_owner_or_refuses(tmp_path: Path) -> None:
     huggingface = Settings(data_dir=tmp_path, public=True, allowed_users=("alice",))
     with pytest.raises(McpRefused, match="Hugging Face"):
         mcp_owner(huggingface, throttle, _request(x_studio_token=token, authorization=_basic("alice", "pw")))
+    # ... unless the caller pays with its own key: then the key (as an HMAC) is the owner.
+    paying = mcp_owner(huggingface, throttle, _request(x_wavespeed_key="ws-key-1"))
+    assert paying.startswith("mcp-key-") and "ws-key-1" not in paying
+    assert paying == mcp_owner(huggingface, throttle, _request(x_wavespeed_key="ws-key-1"))
+    assert paying != mcp_owner(huggingface, throttle, _request(x_wavespeed_key="ws-key-2"))
+    assert mcp_quota_key(huggingface, _request(x_wavespeed_key="ws-key-1")) is None
 
 
 def test_refusals_reach_an_agent_as_plain_text() -> None:

@@ -15,6 +15,7 @@ import pytest
 import jobs.store_schema as schema
 from jobs.records import HistoryQuery
 from jobs.store import JobStore
+from tests import old_schema
 from tests.unit.store_kit import make_job
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,30 +23,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # -- migrations --------------------------------------------------------------------------
 
-# The v1 schema exactly as released. Frozen here on purpose: later versions must still
-# migrate a database that an old studio wrote.
-V1_SNAPSHOT = """
-CREATE TABLE jobs (
-    id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, kind TEXT NOT NULL, model TEXT NOT NULL,
-    provider TEXT NOT NULL, prompt TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}',
-    input_image TEXT, request_id TEXT, state TEXT NOT NULL, queue_position INTEGER,
-    error_kind TEXT, error_message TEXT, remote_url TEXT, video_path TEXT, poster_path TEXT,
-    video_duration REAL, video_width INTEGER, video_height INTEGER, video_bytes INTEGER,
-    video_codec TEXT, seed INTEGER, nsfw INTEGER, provider_seconds REAL, created_at REAL NOT NULL,
-    submitted_at REAL, started_at REAL, finished_at REAL, saved_at REAL,
-    simulated INTEGER NOT NULL DEFAULT 0, note TEXT
-);
-CREATE INDEX jobs_owner_created ON jobs (owner, created_at DESC, id DESC);
-INSERT INTO jobs (id, owner, kind, model, provider, prompt, options, state, created_at, nsfw, simulated)
-VALUES ('old-1', 'alice', 't2v', 'simulator/x', 'simulator', 'from v1', '{"seed": 3}', 'succeeded', 5.0, 1, 1);
-PRAGMA user_version = 1;
-"""
+# One row as a v1 studio wrote it.
+V1_ROW = {
+    "id": "old-1", "owner": "alice", "kind": "t2v", "model": "simulator/x", "provider": "simulator",
+    "prompt": "from v1", "options": '{"seed": 3}', "state": "succeeded", "created_at": 5.0, "nsfw": 1, "simulated": 1,
+}
 
 
 def write_v1(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.executescript(V1_SNAPSHOT)
-    conn.close()
+    old_schema.write_v1(path, [V1_ROW])
 
 
 def user_version(path: Path) -> int:
@@ -133,7 +119,7 @@ def test_a_database_from_a_newer_studio_is_refused(tmp_path: Path) -> None:
 def test_a_field_without_a_column_is_caught_at_open(tmp_path: Path) -> None:
     path = tmp_path / "studio.sqlite3"
     conn = sqlite3.connect(path)
-    conn.executescript(V1_SNAPSHOT.replace("note TEXT", "unused TEXT"))
+    conn.executescript(old_schema.V1_TABLE.replace("note TEXT", "unused TEXT") + "PRAGMA user_version = 1;")
     conn.close()
     with pytest.raises(RuntimeError, match="note.*migration"):
         JobStore(path).open()
@@ -266,13 +252,7 @@ def test_a_writer_killed_mid_write_leaves_a_whole_database(tmp_path: Path) -> No
 def test_a_v2_database_is_migrated_to_v3_keeping_its_rows_outside_any_group(tmp_path: Path) -> None:
     path = tmp_path / "studio.sqlite3"
     write_v1(path)
-    conn = sqlite3.connect(path)  # v2 as it was released: the locator column
-    conn.executescript(
-        "ALTER TABLE jobs ADD COLUMN locator TEXT NOT NULL DEFAULT '{}';"
-        "UPDATE jobs SET locator = '{\"status_url\": \"https://x/1\"}';"
-        "PRAGMA user_version = 2;"
-    )
-    conn.close()
+    old_schema.upgrade_to_v2(path, '{"status_url": "https://x/1"}')  # v2 as it was released
     store = JobStore(path)
     store.open()
     assert user_version(path) == len(schema.MIGRATIONS) >= 3

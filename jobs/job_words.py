@@ -1,0 +1,96 @@
+"""The studio's own sentences stored on a job (its note, its error), each under a code.
+
+Job rows keep English text (the API, MCP and exports read it as it is), written here by
+`say(code, **params)`. A page in another language reads the code and parameters back with
+`read(text)` and says the same in its own words (ui/i18n.py: `job.<code>`). Text that is
+not one of these sentences (a provider's own words) reads as None and is shown as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+TEMPLATES: dict[str, str] = {
+    # notes, while a job is active
+    "waiting_to_send": "Waiting to send to {provider}…",
+    "key_wait": (
+        "Waiting for a {provider} key to check this job: enter it in the API keys tab and press 'Check again'."
+    ),
+    "not_configured": "Provider {provider} is not configured; the job is kept.",
+    "failing": (
+        "{provider} is failing to answer ({what}); the studio keeps asking. The job is not lost "
+        "and will not be sent again."
+    ),
+    "still_sending": "This job is still being sent; cancel it again in a moment.",
+    "cannot_cancel.none.billed": (
+        "Not cancelled: {provider} has no way to cancel a job once it is sent (no cancel was sent); "
+        "it will run to the end and be billed. It will still be saved to your history."
+    ),
+    "cannot_cancel.queued.billed": (
+        "Not cancelled: {provider} cancels only jobs still waiting in its queue, and this one has started; "
+        "it will run to the end and be billed. It will still be saved to your history."
+    ),
+    "cannot_cancel.running.billed": (
+        "Not cancelled: {provider} says this job can no longer be cancelled; "
+        "it will run to the end and be billed. It will still be saved to your history."
+    ),
+    "cannot_cancel.none.free": (
+        "Not cancelled: {provider} has no way to cancel a job once it is sent (no cancel was sent); "
+        "it will run to the end (free: the simulator bills nothing). It will still be saved to your history."
+    ),
+    "cannot_cancel.queued.free": (
+        "Not cancelled: {provider} cancels only jobs still waiting in its queue, and this one has started; "
+        "it will run to the end (free: the simulator bills nothing). It will still be saved to your history."
+    ),
+    "cannot_cancel.running.free": (
+        "Not cancelled: {provider} says this job can no longer be cancelled; "
+        "it will run to the end (free: the simulator bills nothing). It will still be saved to your history."
+    ),
+    # errors of an ended job
+    "cancelled_unsent": "Cancelled while waiting to be sent; nothing was sent or billed.",
+    "cancelled_queued": "Cancelled before it started; the provider does not bill a cancelled job.",
+    "cancelled_at_provider": "Cancelled at the provider.",
+    # the studio's own details inside a classified error (ProviderError: detail, then the
+    # next step of its kind); read back, never written, by these names
+    "timed_out": "Still unfinished after {minutes} minutes.",
+    "unreadable_answers": "The studio could not read the provider's answers.",
+    "no_video": "The provider could not make this video.",
+    "no_key": "No {provider} API key: set {env} or enter a key in the API keys tab.",
+    # providers/errors.failed_job_error: the provider's label, then its own words
+    "made_nothing_said": "{provider} could not make this video: {words}.",
+    "made_nothing": "{provider} could not make this video.",
+    "image_unfetched_said": "{provider} could not download the input image: {words}.",
+    "image_unfetched": "{provider} could not download the input image.",
+    "filtered_said": "{provider}'s content filter stopped the job: {words}.",
+    "filtered": "{provider}'s content filter stopped the job.",
+}
+
+
+def say(code: str, /, **params: object) -> str:
+    """The English sentence `code` with `params` filled in."""
+    return TEMPLATES[code].format(**params)
+
+
+@cache
+def _pattern(code: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", TEMPLATES[code])
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    return re.compile(regex + r"\Z", re.DOTALL)
+
+
+def read(text: str | None) -> tuple[str, dict[str, str]] | None:
+    """The code and parameters `text` was said with, or None for any other text."""
+    if not text:
+        return None
+    for code in TEMPLATES:
+        found = _pattern(code).match(text)
+        if found:
+            return code, found.groupdict()
+    return None
+
+
+def code_of(text: str | None) -> str | None:
+    """The code `text` was said with, or None."""
+    found = read(text)
+    return found[0] if found else None

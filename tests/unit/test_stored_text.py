@@ -1,0 +1,126 @@
+"""The studio's own words in the page's language: a job's stored notes and errors (read back
+from jobs/job_words.py into codes), a classified error's next step, a provider's own words
+shown as sent but introduced in the page's language, and the money limits' refusals (codes
+and parameters from jobs/limits.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from jobs import job_words
+from jobs.ledger import Ledger
+from jobs.limits import Limits, QuotaError, Reservation
+from jobs.settings import Settings
+from providers.base import ErrorKind, ProviderError, next_step
+from providers.errors import failed_job_error
+from providers.money import Price
+from ui.i18n import LANGUAGES, catalogue, error_text
+from ui.stored_text import stored_text
+
+
+@pytest.mark.parametrize("code", list(job_words.TEMPLATES))
+def test_every_stored_sentence_reads_back_and_english_says_it_unchanged(code: str) -> None:
+    params = {name: f"<{name}>" for name in ("provider", "what", "minutes", "env", "words")}
+    said = job_words.say(
+        code, **{k: v for k, v in params.items() if "{" + k + "}" in job_words.TEMPLATES[code]}
+    )
+    assert job_words.code_of(said) == code
+    assert catalogue("en")[f"job.{code}"] == job_words.TEMPLATES[code]
+    assert stored_text("en", said) == said
+
+
+@pytest.mark.parametrize("kind", get_args(ErrorKind))
+def test_every_next_step_has_its_words_and_english_keeps_them(kind: str) -> None:
+    assert catalogue("en")[f"kind.{kind}"] == next_step(kind)  # type: ignore[arg-type]
+
+
+def test_a_providers_failure_keeps_its_words_introduced_in_the_pages_language() -> None:
+    error = failed_job_error("WaveSpeedAI", None, "Task execution failed")
+    assert stored_text("en", error.message, error.kind) == error.message
+    french = stored_text("fr", error.message, error.kind)
+    assert french.startswith("WaveSpeedAI n'a pas pu produire cette vidéo. Message du fournisseur : ")
+    assert "Task execution failed" in french and french.endswith(
+        "Réessayez, ou modifiez le prompt ou l'image."
+    )
+    chinese = stored_text("zh", error.message, error.kind)
+    assert "Task execution failed" in chinese and "请重试" in chinese and "Try again" not in chinese
+    # Words the studio did not write are shown as sent, introduced in the page's language.
+    unknown = ProviderError("server", "Upstream exploded")
+    assert stored_text("ja", unknown.message, unknown.kind).startswith(
+        "プロバイダーからのメッセージ：Upstream exploded"
+    )
+    assert stored_text("es", "Something else entirely") == "Mensaje del proveedor: Something else entirely"
+
+
+def test_notes_and_cancel_outcomes_are_said_in_each_language() -> None:
+    note = job_words.say("key_wait", provider="WaveSpeedAI")
+    for lang in LANGUAGES:
+        said = stored_text(lang, note)
+        assert "WaveSpeedAI" in said
+        assert (said == note) == (lang == "en")
+    cancel = job_words.say("cannot_cancel.running.free", provider="Simulator (offline)")
+    assert stored_text("fr", cancel).startswith("Non annulée : selon Simulateur (hors ligne),")
+    timeout = ProviderError("timeout", job_words.say("timed_out", minutes=45))
+    assert stored_text("fr", timeout.message, timeout.kind).startswith(
+        "Toujours pas terminée après 45 minutes."
+    )
+    field = ProviderError("validation", "bad ratio", field="aspect_ratio")
+    assert stored_text("fr", field.message, field.kind).endswith("Modifiez « Format d'image » et réessayez.")
+
+
+@pytest.fixture
+def limits(tmp_path: Path) -> Iterator[Limits]:
+    settings = Settings(
+        data_dir=tmp_path, max_jobs_per_hour=2, max_usd_per_day=1.0, max_usd_per_person_per_day=0.5
+    )
+    ledger = Ledger(tmp_path / "spend.sqlite3")
+    ledger.open()
+    clock = [86400 * 1000 + 12 * 3600.0]  # noon UTC
+    yield Limits(settings, ledger, clock=lambda: clock[0])
+    ledger.close()
+
+
+def _refusal(limits: Limits, *prices: float, owner: str = "alice") -> QuotaError:
+    items = [
+        Reservation(f"job-{owner}-{i}", "wavespeed", "m", Price(usd, "catalog"))
+        for i, usd in enumerate(prices)
+    ]
+    with pytest.raises(QuotaError) as refused:
+        limits.reserve_many(owner=owner, quota_key=None, items=items)
+    return refused.value
+
+
+def test_money_limits_are_refused_with_codes_the_page_says_in_its_language(limits: Limits) -> None:
+    person = _refusal(limits, 0.3, 0.3)
+    assert person.code == "limit_usd_per_person" and person.limit == "STUDIO_MAX_USD_PER_PERSON_PER_DAY"
+    assert error_text("en", person) == person.message  # the English catalogue says what jobs/ says
+    french = error_text("fr", person)
+    assert french == (
+        "Limite atteinte : ce studio dépense au plus $0.50 par jour et par personne ; il reste $0.50 "
+        "aujourd'hui et ces 2 vidéos coûtent $0.60. La limite se renouvelle à 00:00 UTC (dans 12 h)."
+    )
+    assert "12 小时" in error_text("zh", person) and "12 時間" in error_text("ja", person)
+
+    for n in (1, 2):
+        limits.reserve_many(
+            owner="alice", quota_key=None, items=[Reservation(f"a{n}", "wavespeed", "m", Price(0.1, "catalog"))]
+        )
+    hourly = _refusal(limits, 0.1)
+    assert hourly.code == "limit_jobs_per_hour"
+    assert error_text("en", hourly) == hourly.message
+    assert error_text("es", hourly).startswith("Límite alcanzado: este estudio permite 2 vídeos por hora")
+    assert "(dentro de 60 min)" in error_text("es", hourly)
+
+    limits.reserve_many(
+        owner="bob", quota_key=None, items=[Reservation("b1", "wavespeed", "m", Price(0.45, "catalog"))]
+    )
+    server = _refusal(limits, 0.45, owner="carol")  # 0.2 + 0.45 + 0.45 passes the server's 1.00
+    assert server.code == "limit_usd_per_day" and error_text("en", server) == server.message
+    assert error_text("fr", server).startswith(
+        "Limite atteinte : ce studio dépense au plus $1.00 par jour pour tout le monde ; il reste $0.35 "
+        "aujourd'hui et cette vidéo coûte $0.45."
+    )
