@@ -43,6 +43,35 @@ from bench.harness import (
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+# What profiling found (py-spy --gil on the app; a Chromium trace of the first load), 2026-12-02.
+NOTES = [
+    "Server, before: a fresh page ran 4 events at load (the owner, then the re-attach, the language "
+    "redraw, and the running-jobs gr.render, which by default re-renders on every load), then 5 more "
+    "that the owner and the history mark set off (both price lines, the Spend figures, past "
+    "comparisons, the history). Gradio 6.31 builds an output's component again on the server for any "
+    "update, a skip included (gradio/blocks.py postprocess_data), about 1 ms an HTML output, so the "
+    "20 outputs of the old load events cost more than their handlers; and after every queued event its "
+    "queue turned up to 10,000 recorded events into a pandas DataFrame for a monitoring summary the "
+    "studio never shows (about a quarter of a queued load's CPU, growing with the events recorded). "
+    "Now: one queued load with four outputs (a queued event: Gradio's page runs the `change` events of "
+    "states only after one), the language redraw only for a page not in English, the gr.render only "
+    "when its rows change, the Spend figures when the tab opens, the price line again only where a "
+    "limit or a server key can change it, the summary skipped (ui/gradio_internals.skip_queue_analytics). "
+    "A minimal Gradio app's own queued load event with one State output costs 5.5-7 ms of CPU here "
+    "(4 ms unqueued): the studio's load is at that floor plus its gate and one engine call.",
+    "Browser: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
+    "translations and dependency maps) for about 1.9 s in the studio's first load against 0.3 s in the "
+    "minimal app's; module loading is the smaller part. Gradio fetches the code of every component "
+    "type in the config at start, shown or not (62 scripts against 29; the history gallery brings the "
+    "video player's hls.js, 509 kB): hiding a part does not spare its code, only its drawing. The "
+    "blocks are where the rest goes: the Compare tab 108, the API endpoints' hidden inputs and outputs "
+    "about 92 (hidden columns and gr.api parameters), the two forms 64, history 20, the result and "
+    "running jobs 19, keys 11. The form's per-model controls are already one generic set per option "
+    "name (ui/controls.option_params), re-labelled per model: a model's new option adds one block per "
+    "form, not one per model. The floor of as many plain blocks (bench/page_floor.py) shows what the "
+    "block count alone costs.",
+]
 PAGES = 20  # fresh pages per CPU sample of GET / and /config
 SESSIONS = 50  # new sessions per CPU sample of the load events
 
@@ -314,7 +343,7 @@ def run(quick: bool = False) -> BenchResult:
         "and enabled, after one warm load each; also for bench/page_floor.py, Gradio's floor for a page "
         "of as many blocks as the studio's (its form, and plain blocks in a tab not shown)."
     )
-    return BenchResult(figures, how, [])
+    return BenchResult(figures, how, NOTES)
 
 
 if __name__ == "__main__":
