@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
+from ui.absent_modules import remember_absent
 from ui.gradio_internals import lazy_session_state, quiet_idle_queue, skip_queue_analytics
 from ui.layout import build_demo, launch_options
 
@@ -40,6 +41,7 @@ def main() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(ScrubbingFilter(studio.engine.scrubber))
     demo = build_demo(settings, studio, guard)
+    remember_absent()  # no sys.path search for matplotlib on every event
     try:
         skip_queue_analytics()
         demo.queue(default_concurrency_limit=None)

@@ -213,6 +213,18 @@ def _main_part(rounds: int, sizes: tuple[int, ...], baseline: Path | None) -> tu
         + " | ".join(f"**{n} user{'s' if n > 1 else ''}**: {_fmt_stages(t)}" for n, t in tables.items())
         + "."
     ]
+    notes.append(
+        "Fixes measured here (issue #14, server side): (1) provider done->engine sees it was the poll "
+        "schedule, 2 s at 1 user in the 09:49 run: the ETA is the lower median of recent runs measured to "
+        "when the engine saw them finish, so after a crowd (late sightings) it aimed later each time and "
+        "polled every 5 s far from an ETA that was too far. Now dense polls keep to a 0.2 s grid anchored "
+        "just after the earliest recent finish (as the polls that saw them were sent, which leaves out slow "
+        "answers), within the request budget (status polls <= job seconds + 1.5; bench/overhead.py). (2) "
+        "Gradio imports matplotlib twice per event; without it installed each was a sys.path search on "
+        "Gradio's loop (py-spy at 16 users: ~12% of that loop's busy samples): marked absent at start "
+        "(ui/absent_modules.py). (3) Finishing makes the video playable and its poster in one worker "
+        "trip, not two."
+    )
     if "before" in apps:
         before_tables = {n: _stage_table(calls[("before", n)], fake_jobs) for n in (1, *sizes)}
         notes.append(

@@ -16,7 +16,6 @@ every fsync, file and media operation runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import logging
 import time
@@ -30,7 +29,7 @@ from jobs.db_journal import choose_journal
 from jobs.desk import Desk
 from jobs.ledger import Ledger
 from jobs.limits import Budget, Limits, QuotaError, Reservation
-from jobs.polling import estimate, estimate_seconds
+from jobs.polling import FinishMarks, estimate_seconds
 from jobs.pricing import Pricer
 from jobs.rate_gate import RateGates
 from jobs.recorder import Recorder
@@ -72,9 +71,7 @@ class Engine:
         log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
         self._store = JobStore(settings.db_path, journal.journal)
         self._watchers: dict[str, asyncio.Task[None]] = {}
-        # Per model, how long after submit the polls that saw its latest runs finish were
-        # sent (the poll schedule's earliest finish; jobs/polling.estimate). Memory only.
-        self._seen_done: dict[str, collections.deque[float]] = {}
+        self._finishes = FinishMarks(ETA_SAMPLES)  # the poll schedule's earliest finish per model
         self._updates = Updates()
         # Keys typed in a browser session, kept only in memory and only while the job runs.
         self._session_keys: dict[str, Secret] = {}
@@ -384,11 +381,8 @@ class Engine:
             return
         record = self._store.get(job_id)
         adapter = self._providers.get(record.provider) if record else None
-        eta = seen_done = None
-        if record is not None:
-            marks = self._seen_done.setdefault(record.model, collections.deque(maxlen=ETA_SAMPLES))
-            eta = estimate(self._store.run_durations(record.model, ETA_SAMPLES), marks)
-            seen_done = marks.append
+        eta = self._finishes.estimate(record.model, self._store.run_durations(record.model, ETA_SAMPLES)) if record else None
+        seen_done = self._finishes.recorder(record.model) if record else None
         task = asyncio.get_running_loop().create_task(
             watch_job(self._desk, job_id, adapter, self._session_keys, eta, seen_done), name=f"watch-{job_id}"
         )

@@ -54,7 +54,7 @@ def labels(registry: Registry, current: GroupView, hidden: bool) -> list[CellLab
         member = current.group.members[index]
         seconds = job.finished_at - job.created_at if job.finished_at else None
         if hidden:
-            found.append(CellLabel(blind_name(index), "", seconds, member.price_usd))
+            found.append(CellLabel(blind_name(index), "", seconds, None))  # a price would name the model
             continue
         spec = registry.model_or_none(job.model)
         found.append(

@@ -16,6 +16,7 @@ from typing import Literal
 from PIL import Image
 
 from jobs.download import unguessable_name
+from jobs.image_words import say
 from jobs.images import ORIENTATIONS, PreflightReport, inspect_image, megabytes, preflight, ratio_text
 from providers import atomic
 from providers.base import ValidationError
@@ -66,15 +67,15 @@ def _to_8bit_rgb(image: Image.Image, report: PreflightReport, changes: list[str]
         top = max(float(values.max()), 1e-6) if image.mode == "F" else 65535.0
         image = Image.fromarray(np.clip(values * (255.0 / top) + 0.5, 0, 255).astype(np.uint8), "L")
     if report.has("bit_depth"):
-        changes.append("Converted 16-bit colour to 8-bit")
+        changes.append(say("fit.bit_depth"))
     if image.mode == "CMYK":
-        changes.append("Converted CMYK to RGB")
+        changes.append(say("fit.cmyk"))
         return image.convert("RGB")
     if report.has("alpha"):
         rgba = image.convert("RGBA")
         flat = Image.new("RGB", rgba.size, _WHITE)
         flat.paste(rgba, mask=rgba.getchannel("A"))
-        changes.append("Flattened transparency onto white")
+        changes.append(say("fit.alpha"))
         return flat
     return image if image.mode == "RGB" else image.convert("RGB")
 
@@ -117,15 +118,15 @@ def _geometry(
             else:
                 box = (0.0, float(start), float(width), float(start + keep))
                 canvas = (width, keep)
-            changes.append(f"Cropped to {rules.max_ratio:g}:1 from {ratio}")
+            changes.append(say("fit.cropped", limit=f"{rules.max_ratio:g}", ratio=ratio))
         else:
             grow = math.ceil(long / rules.max_ratio)
             canvas = (width, grow) if width >= height else (grow, height)
-            changes.append(f"Padded to {rules.max_ratio:g}:1 from {ratio} with black bars")
+            changes.append(say("fit.padded", limit=f"{rules.max_ratio:g}", ratio=ratio))
     final = _final_size(*canvas, rules)
     if final != canvas:
-        verb = "Scaled down" if final[0] < canvas[0] else "Scaled up"
-        changes.append(f"{verb} from {canvas[0]}×{canvas[1]} to {final[0]}×{final[1]}")
+        code = "fit.scaled_down" if final[0] < canvas[0] else "fit.scaled_up"
+        changes.append(say(code, width=canvas[0], height=canvas[1], new_width=final[0], new_height=final[1]))
     # Map the box from original pixels onto the (possibly draft-reduced) decoded image.
     factor = image.width / width
     real_box = (box[0] * factor, box[1] * factor, box[2] * factor, box[3] * factor)
@@ -198,7 +199,7 @@ def _jpeg_under(image: Image.Image, limit: int, min_side: int) -> tuple[bytes, i
         if len(data) < limit:
             return data, _SCALE_QUALITY, smaller
         scale *= 0.85 * math.sqrt(limit / len(data))
-    raise ValidationError("image", "The studio could not compress this image under the size limit.")
+    raise ValidationError("image", say("fit.cannot_compress"))
 
 
 def _encode(
@@ -212,22 +213,20 @@ def _encode(
         image.save(buffer, "PNG", compress_level=6)
         if buffer.tell() < rules.max_bytes:
             if source != "PNG":
-                changes.append(f"Converted {source} to PNG")
+                changes.append(say("fit.png", source=source))
             return buffer.getvalue(), "PNG"
         too_big_as_png = True
     before = image.size
     data, quality, encoded = _jpeg_under(image, rules.max_bytes, rules.min_side)
     if encoded.size != before:
-        changes.append(
-            f"Scaled down from {before[0]}×{before[1]} to {encoded.width}×{encoded.height} "
-            f"to get under {limit_text}"
-        )
+        sizes = {"width": before[0], "height": before[1], "new_width": encoded.width, "new_height": encoded.height}
+        changes.append(say("fit.shrunk_for_bytes", **sizes, limit=limit_text))
     if report.has("bytes") or too_big_as_png:
-        changes.append(f"Re-encoded as JPEG (quality {quality}) to get under {limit_text}")
+        changes.append(say("fit.reencoded", quality=quality, limit=limit_text))
     elif source != "JPEG":
-        changes.append(f"Converted {source} to JPEG (quality {quality})")
+        changes.append(say("fit.jpeg_from", source=source, quality=quality))
     else:
-        changes.append(f"Saved as JPEG (quality {quality})")
+        changes.append(say("fit.jpeg", quality=quality))
     return data, "JPEG"
 
 
@@ -269,12 +268,11 @@ def _fit(
     assert report.width and report.height
     image = decoded if decoded is not None else _decode(path, report, rules, mode)
     if report.has("animated"):
-        kind = "pages" if report.format == "TIFF" else "animation frames"
-        changes.append(f"Used the first of {report.frames} {kind}")
+        code = "fit.first_page" if report.format == "TIFF" else "fit.first_frame"
+        changes.append(say(code, frames=report.frames))
     if report.orientation in ORIENTATIONS:
-        meaning, method = ORIENTATIONS[report.orientation]
-        image = image.transpose(method)
-        changes.append(f"Turned it upright as its EXIF orientation says ({meaning})")
+        image = image.transpose(ORIENTATIONS[report.orientation])
+        changes.append(say(f"fit.upright.{report.orientation}"))
     image = _to_8bit_rgb(image, report, changes)
     image = _geometry(image, report.width, report.height, rules, mode, changes)
     data, fmt = _encode(image, report, rules, changes)
@@ -320,7 +318,7 @@ def fit_image(
     if report.ok and report.orientation == 1:
         return _copy(path, report, rules, dest)
     if not report.ok and not report.fixable:
-        raise ValidationError("image", report.summary())
+        raise ValidationError("image", report.summary(), code="image_report", report=report, summary=report.summary())
     return _fit(path, report, rules, dest, mode, decoded)
 
 
@@ -339,10 +337,10 @@ def prepare_input(path: Path, rules: ImageRules, inputs_dir: Path, *, fit: bool)
     if report.ok or (fit and report.fixable):
         result = _fit(path, report, rules, inputs_dir, "crop", decoded)
         if multi_picture:
-            note = "Saved as a plain JPEG without the camera's extra preview picture (MPO)"
+            note = say("fit.mpo")
             result = FitResult(result.path, (*result.changes, note), result.report)
         return result
-    raise ValidationError("image", report.summary())
+    raise ValidationError("image", report.summary(), code="image_report", report=report, summary=report.summary())
 
 
 def planned_changes(path: Path, rules: ImageRules) -> tuple[str, ...]:

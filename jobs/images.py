@@ -17,6 +17,7 @@ from typing import Literal
 
 from PIL import Image, UnidentifiedImageError
 
+from jobs.image_words import say
 from providers.catalog import IMAGE_RULES, ImageRules
 
 Rule = Literal[
@@ -39,21 +40,22 @@ MAX_FILE_BYTES = 200 * 1024**2
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
 _VIDEO_BRANDS = {b"isom", b"iso2", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4", b"3gp5", b"avc1", b"dash"}
 ORIENTATION_TAG = 0x0112
-# EXIF orientation -> (what the camera meant, the transpose that makes it upright).
-ORIENTATIONS: dict[int, tuple[str, Image.Transpose]] = {
-    2: ("mirror it left to right", Image.Transpose.FLIP_LEFT_RIGHT),
-    3: ("rotate 180°", Image.Transpose.ROTATE_180),
-    4: ("mirror it top to bottom", Image.Transpose.FLIP_TOP_BOTTOM),
-    5: ("mirror it and rotate 90°", Image.Transpose.TRANSPOSE),
-    6: ("rotate 90° clockwise", Image.Transpose.ROTATE_270),
-    7: ("mirror it and rotate 90°", Image.Transpose.TRANSVERSE),
-    8: ("rotate 90° counter-clockwise", Image.Transpose.ROTATE_90),
+# EXIF orientation -> the transpose that makes it upright (its words: jobs/image_words.py).
+ORIENTATIONS: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
 }
 
 
 @dataclass(frozen=True)
 class ImageIssue:
-    """One broken rule. `message` names the problem and the limit in plain words."""
+    """One broken rule. `message` names the problem and the limit in plain words (said
+    through jobs/image_words.py, so a page can say it in its own language)."""
 
     rule: Rule
     message: str
@@ -83,17 +85,18 @@ class PreflightReport:
 
     def summary(self) -> str:
         """A paragraph for a person, ending with what to do next."""
-        notes = " ".join(self.notes)
+        return " ".join(self.sentences())
+
+    def sentences(self) -> list[str]:
+        """summary() sentence by sentence (each one of jobs/image_words.py's)."""
         if self.ok:
-            size = f"{self.width}×{self.height} {self.format}, {megabytes(self.bytes)}"
-            return f"The image is ready: {size}. {notes}".strip()
-        problems = " ".join(issue.message for issue in self.issues)
+            ready = say("ready", width=self.width, height=self.height, fmt=self.format, size=megabytes(self.bytes))
+            return [ready, *self.notes]
         if self.fixable:
-            action = "Turn on 'Fit image' and the studio will fix this for you, or choose another image."
+            action = say("fix_action")
         else:
-            limits = f" ({self.limits})" if self.limits else ""
-            action = f"Choose another image{limits}."
-        return " ".join(part for part in (problems, notes, action) if part)
+            action = say("choose_another.limits", limits=self.limits) if self.limits else say("choose_another")
+        return [*(issue.message for issue in self.issues), *self.notes, action]
 
     def has(self, rule: Rule) -> bool:
         return any(issue.rule == rule for issue in self.issues)
@@ -130,34 +133,25 @@ def _sniff(head: bytes, size: int) -> PreflightReport | None:
     """Kinds Pillow cannot open but a person may well pick, each with its own advice."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith(b"<svg") or (text.startswith(b"<?xml") and b"<svg" in text):
-        return _refused(size, "SVG", "format", "This is an SVG drawing; export it as PNG or JPEG.")
+        return _refused(size, "SVG", "format", say("svg"))
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         compatible = {head[i : i + 4] for i in range(16, min(len(head), 64), 4)}
         if brand in _HEIC_BRANDS or (brand in (b"mif1", b"msf1") and not compatible & {b"avif", b"avis"}):
-            return _refused(
-                size,
-                "HEIC",
-                "format",
-                "HEIC photos aren't supported by the providers; export it as JPEG "
-                "(on an iPhone: Settings › Camera › Formats › Most Compatible).",
-            )
+            return _refused(size, "HEIC", "format", say("heic"))
         if brand in _VIDEO_BRANDS:
-            return _refused(
-                size, None, "not_image", "This is a video file, not an image; choose a still image."
-            )
+            return _refused(size, None, "not_image", say("video_file"))
     if head.startswith(b"%PDF"):
-        return _refused(size, "PDF", "not_image", "This is a PDF document; export the page as PNG or JPEG.")
+        return _refused(size, "PDF", "not_image", say("pdf"))
     return None
 
 
 def _not_image(head: bytes) -> str:
     try:
         head.decode("utf-8")
-        looks_like = "it contains text"
+        return say("not_image.text")
     except UnicodeDecodeError:
-        looks_like = "its contents are not a picture format the studio can read"
-    return f"This file is not an image: {looks_like}."
+        return say("not_image.binary")
 
 
 def _is_png(head: bytes) -> bool:
@@ -180,14 +174,11 @@ def _bomb_pixels(exc: Exception) -> int | None:
 
 
 def _bomb_issue(pixels: int | None, size: tuple[int, int] | None = None) -> ImageIssue:
-    claim = f"{size[0]}×{size[1]} px" if size else "enormous"
-    count = f" ({pixels / 1e6:,.0f} megapixels)" if pixels else ""
-    return ImageIssue(
-        "bomb",
-        f"The image claims to be {claim}{count}, more than the {pixel_limit() / 1e6:.0f} megapixels "
-        "the studio will open: it may be a decompression bomb. Scale it down in an image editor first.",
-        False,
-    )
+    code = "bomb" + (".size" if size else "") + (".count" if pixels else "")
+    width, height = size or (0, 0)
+    megapixels = f"{pixels / 1e6:,.0f}" if pixels else ""
+    limit = f"{pixel_limit() / 1e6:.0f}"
+    return ImageIssue("bomb", say(code, width=width, height=height, megapixels=megapixels, limit=limit), False)
 
 
 def has_transparency(image: Image.Image) -> bool:
@@ -201,44 +192,20 @@ def has_transparency(image: Image.Image) -> bool:
 def _rule_issues(report_bytes: int, fmt: str, width: int, height: int, rules: ImageRules) -> list[ImageIssue]:
     issues: list[ImageIssue] = []
     if fmt not in rules.formats:
-        allowed = " or ".join(rules.formats)
-        issues.append(
-            ImageIssue("format", f"The image is in {fmt} format; the providers take {allowed} only.", True)
-        )
+        issues.append(ImageIssue("format", say("format", fmt=fmt, allowed=" or ".join(rules.formats)), True))
     if report_bytes >= rules.max_bytes:
-        issues.append(
-            ImageIssue(
-                "bytes",
-                f"The image is {megabytes(report_bytes)}; the limit is {megabytes(rules.max_bytes)}.",
-                True,
-            )
-        )
+        words = say("bytes", size=megabytes(report_bytes), limit=megabytes(rules.max_bytes))
+        issues.append(ImageIssue("bytes", words, True))
     long, short = max(width, height), min(width, height)
     if long > rules.max_side:
-        issues.append(
-            ImageIssue(
-                "max_side",
-                f"The image is {width}×{height} px; each side may be at most {rules.max_side} px.",
-                True,
-            )
-        )
+        words = say("max_side", width=width, height=height, max_side=rules.max_side)
+        issues.append(ImageIssue("max_side", words, True))
     if short < rules.min_side:
-        issues.append(
-            ImageIssue(
-                "min_side",
-                f"The image is {width}×{height} px; the shortest side must be at least {rules.min_side} px.",
-                True,
-            )
-        )
+        words = say("min_side", width=width, height=height, min_side=rules.min_side)
+        issues.append(ImageIssue("min_side", words, True))
     if short > 0 and long / short > rules.max_ratio:
-        issues.append(
-            ImageIssue(
-                "ratio",
-                f"The image is {ratio_text(long, short)} (long side to short side); "
-                f"the limit is {rules.max_ratio:g}:1.",
-                True,
-            )
-        )
+        words = say("ratio", ratio=ratio_text(long, short), limit=f"{rules.max_ratio:g}")
+        issues.append(ImageIssue("ratio", words, True))
     return issues
 
 
@@ -282,22 +249,22 @@ def _preflight(path: Path, rules: ImageRules, kept: list[Image.Image] | None) ->
         with open(path, "rb") as handle:
             head = handle.read(4096)
     except FileNotFoundError:
-        return _refused(0, None, "unreadable", "The image file is missing; choose it again.")
+        return _refused(0, None, "unreadable", say("missing"))
     except OSError as exc:
-        return _refused(0, None, "unreadable", f"The image file could not be opened ({exc.strerror}).")
+        return _refused(0, None, "unreadable", say("unopenable", reason=exc.strerror))
     if size == 0:
-        return _refused(0, None, "not_image", "The file is empty (0 bytes); choose an image.")
+        return _refused(0, None, "not_image", say("empty"))
     sniffed = _sniff(head, size)
     if sniffed:
         return sniffed
     if size > MAX_FILE_BYTES:
-        return _refused(
-            size,
-            None,
-            "bytes",
-            f"The file is {megabytes(size)}; the studio only opens images up to "
-            f"{megabytes(MAX_FILE_BYTES)} and the providers take less than {megabytes(rules.max_bytes)}.",
+        words = say(
+            "too_big_to_open",
+            size=megabytes(size),
+            open_limit=megabytes(MAX_FILE_BYTES),
+            limit=megabytes(rules.max_bytes),
         )
+        return _refused(size, None, "bytes", words)
     with warnings.catch_warnings():
         # Pillow warns between 1x and 2x its limit; we apply the limit ourselves below.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -336,9 +303,8 @@ def _inspect(
         image.load()
     except Exception as exc:
         detail = str(exc) or type(exc).__name__
-        what = "cut short (truncated)" if "truncat" in detail.lower() else "damaged"
-        message = f"The image file is {what}: its picture data cannot be decoded ({detail}). "
-        issue = ImageIssue("unreadable", message + "Export or download it again.", False)
+        code = "truncated" if "truncat" in detail.lower() else "damaged"
+        issue = ImageIssue("unreadable", say(code, detail=detail), False)
         return PreflightReport(False, width, height, size, fmt, (issue,))
     if kept is not None and fmt != "JPEG":
         kept.append(image.copy())  # closing the file would free the decoded pixels
@@ -346,42 +312,27 @@ def _inspect(
     try:
         orientation = int(image.getexif().get(ORIENTATION_TAG, 1) or 1)
     except Exception:  # a broken EXIF block must not hide an otherwise good picture
-        notes.append("Its EXIF metadata is damaged and was ignored.")
+        notes.append(say("exif_damaged"))
     if orientation in ORIENTATIONS:
-        meaning = ORIENTATIONS[orientation][0]
-        notes.append(f"EXIF says {meaning}; the studio sends it upright.")
+        notes.append(say(f"exif.{orientation}"))
         if orientation in (5, 6, 7, 8):
             width, height = height, width
     else:
         orientation = 1
     if frames > 1:
-        kind = "pages" if fmt == "TIFF" else "animation frames"
-        issues.append(
-            ImageIssue(
-                "animated", f"The image has {frames} {kind}; a video starts from one still image.", True
-            )
-        )
+        code = "animated.pages" if fmt == "TIFF" else "animated.frames"
+        issues.append(ImageIssue("animated", say(code, frames=frames), True))
     if mode == "CMYK":
-        issues.append(
-            ImageIssue("cmyk", "The image uses CMYK colours (a print format); the providers need RGB.", True)
-        )
+        issues.append(ImageIssue("cmyk", say("cmyk"), True))
     if (bit_depth or 8) > 8 or mode.startswith("I") or mode == "F":
-        issues.append(
-            ImageIssue(
-                "bit_depth",
-                "The image uses 16 bits per channel (or more); the providers take 8-bit images.",
-                True,
-            )
-        )
+        issues.append(ImageIssue("bit_depth", say("bit_depth"), True))
     if has_transparency(image):
-        issues.append(
-            ImageIssue("alpha", "The image has transparent areas; a video has no transparency.", True)
-        )
+        issues.append(ImageIssue("alpha", say("alpha"), True))
     issues.extend(_rule_issues(size, fmt, width, height, rules))
     suffix = path.suffix.lower().lstrip(".")
     named = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG"}.get(suffix)
     if named and named != fmt:
-        notes.append(f"The file is named .{suffix} but is really a {fmt}.")
+        notes.append(say("misnamed", suffix=suffix, fmt=fmt))
     return PreflightReport(
         not issues,
         width,

@@ -9,7 +9,6 @@ not one of these sentences (a provider's own words) reads as None and is shown a
 from __future__ import annotations
 
 import re
-from functools import cache
 
 TEMPLATES: dict[str, str] = {
     # notes, while a job is active
@@ -67,27 +66,46 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+class Phrasebook:
+    """English templates by code: `say` fills one in, `read` finds the code and parameters
+    a text was said with (None for any other text). Codes are tried in order: put a
+    template before any other that could also match its texts."""
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self.templates = templates
+        self._patterns: dict[str, re.Pattern[str]] = {}
+
+    def say(self, code: str, /, **params: object) -> str:
+        return self.templates[code].format(**params)
+
+    def _pattern(self, code: str) -> re.Pattern[str]:
+        if code not in self._patterns:
+            parts = re.split(r"\{(\w+)\}", self.templates[code])
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            self._patterns[code] = re.compile(regex + r"\Z", re.DOTALL)
+        return self._patterns[code]
+
+    def read(self, text: str | None) -> tuple[str, dict[str, str]] | None:
+        if not text:
+            return None
+        for code in self.templates:
+            found = self._pattern(code).match(text)
+            if found:
+                return code, found.groupdict()
+        return None
+
+
+BOOK = Phrasebook(TEMPLATES)
+
+
 def say(code: str, /, **params: object) -> str:
     """The English sentence `code` with `params` filled in."""
-    return TEMPLATES[code].format(**params)
-
-
-@cache
-def _pattern(code: str) -> re.Pattern[str]:
-    parts = re.split(r"\{(\w+)\}", TEMPLATES[code])
-    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
-    return re.compile(regex + r"\Z", re.DOTALL)
+    return BOOK.say(code, **params)
 
 
 def read(text: str | None) -> tuple[str, dict[str, str]] | None:
     """The code and parameters `text` was said with, or None for any other text."""
-    if not text:
-        return None
-    for code in TEMPLATES:
-        found = _pattern(code).match(text)
-        if found:
-            return code, found.groupdict()
-    return None
+    return BOOK.read(text)
 
 
 def code_of(text: str | None) -> str | None:

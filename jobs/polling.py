@@ -9,9 +9,10 @@ submit, result and download take three of the five).
 
 from __future__ import annotations
 
+import collections
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from providers.http import RetryPolicy
@@ -108,6 +109,25 @@ def next_poll_delay(
 # missed polls in a row, about a quarter of an hour of a provider not answering, it fails
 # the job with the fault's kind, keeping the locator so 'Check again' resumes it.
 POLL_RETRY = RetryPolicy(attempts=40, base=1.0, cap=30.0)
+
+
+class FinishMarks:
+    """Per model, how long after submit the polls that saw its latest runs finish were sent
+    (the `marks` of `estimate`). In memory only: after a restart the store's durations serve."""
+
+    def __init__(self, size: int) -> None:
+        self._marks: dict[str, collections.deque[float]] = {}
+        self._size = size
+
+    def _of(self, model: str) -> collections.deque[float]:
+        return self._marks.setdefault(model, collections.deque(maxlen=self._size))
+
+    def estimate(self, model: str, durations: Sequence[float]) -> Eta | None:
+        return estimate(durations, self._of(model))
+
+    def recorder(self, model: str) -> Callable[[float], None]:
+        """What a watcher of a job of `model` calls with the mark of its finish."""
+        return self._of(model).append
 
 
 def first_poll_delay(eta: Eta | None) -> float:

@@ -25,7 +25,6 @@ import functools
 import hashlib
 import json
 import math
-import re
 import secrets
 import threading
 import time
@@ -34,7 +33,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from providers import atomic
 from providers.base import (
     CancelOutcome,
     JobLocator,
@@ -47,7 +45,6 @@ from providers.base import (
 from providers.catalog import (
     IMAGE_RULES,
     RATIOS_7,
-    SEED_MAX,
     ModelSpec,
     aspect_param,
     frames_param,
@@ -56,6 +53,7 @@ from providers.catalog import (
     seed_param,
 )
 from providers.registry import ProviderConfig, ProviderInfo
+from providers.simulator_jobs import keep_image, load_job, seed_of, write_json
 
 NAME = "simulator"
 LABEL = "Simulator (offline)"
@@ -85,7 +83,6 @@ MODELS: tuple[ModelSpec, ...] = (
     ),
 )
 
-_REQUEST_ID = re.compile(r"sim-[0-9a-f]{32}")
 # Two renders at once keep the CPU for the web server; x264 threads within each.
 _RENDER_WORKERS = 2
 RETENTION_SECONDS = 7 * 24 * 3600
@@ -200,7 +197,7 @@ class SimulatorProvider:
         if job.get("error") or now - job["submitted_at"] >= job["queue_seconds"]:
             return "not_cancellable"
         job["cancelled_at"] = now
-        _write_json(self._job_path(request_id), job)
+        write_json(self._job_path(request_id), job)
         with self._lock:
             self._queued.pop(request_id, None)
         return "cancelled"
@@ -243,20 +240,7 @@ class SimulatorProvider:
         return self.work_dir / "videos" / f"{job['render']['key']}.mp4"
 
     def _load(self, request_id: str) -> dict[str, Any]:
-        # The id becomes a file name: anything but our own shape is unknown, never a path.
-        if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
-            raise ProviderError("not_found", f"The simulator has no job {str(request_id)[:80]!r}.")
-        try:
-            data = json.loads(self._job_path(request_id).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ProviderError("not_found", f"The simulator has no job {request_id}.") from None
-        except (OSError, ValueError) as exc:
-            raise ProviderError(
-                "not_found", f"The simulator's record of {request_id} is unreadable."
-            ) from exc
-        if not isinstance(data, dict):
-            raise ProviderError("not_found", f"The simulator's record of {request_id} is unreadable.")
-        return data
+        return load_job(self._job_path, request_id)
 
     def _create(self, request: SubmitRequest, request_id: str) -> None:
         """Write the job's record (and its copy of the image): everything a later poll, in
@@ -266,7 +250,7 @@ class SimulatorProvider:
         spec, options = request.spec, dict(request.options)
         image_copy = image_hash = None
         if spec.kind == "i2v" and request.image is not None:
-            image_copy, image_hash, size = self._keep_image(Path(request.image), request_id)
+            image_copy, image_hash, size = keep_image(self.work_dir, Path(request.image), request_id)
             width, height = render.preview_size(*size, max_side=self.max_side)
         else:
             ratio = str(options.get("aspect_ratio") or "16:9")
@@ -278,7 +262,7 @@ class SimulatorProvider:
                 raise ProviderError(
                     "validation", f"Aspect ratio: {ratio} is not allowed.", field="aspect_ratio"
                 ) from None
-        seed = _seed(options.get("seed"), request_id)
+        seed = seed_of(options.get("seed"), request_id)
         plan: dict[str, Any] = {
             "kind": spec.kind,
             "prompt": request.prompt,
@@ -304,30 +288,7 @@ class SimulatorProvider:
             "error": None,
             "render": plan,
         }
-        _write_json(self._job_path(request_id), job)
-
-    def _keep_image(self, image: Path, request_id: str) -> tuple[Path, str, tuple[int, int]]:
-        """Copy the image into work_dir; return the copy, its content hash and its upright size."""
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(image) as opened:
-                width, height = opened.size
-                # EXIF orientations 5-8 are quarter turns: the upright picture is transposed.
-                if opened.getexif().get(0x0112) in (5, 6, 7, 8):
-                    width, height = height, width
-        except (OSError, UnidentifiedImageError) as exc:
-            raise ProviderError(
-                "validation",
-                "Image: the simulator could not read it as a picture. Use a JPEG or PNG.",
-                field="image",
-            ) from exc
-        folder = self.work_dir / "inputs"
-        folder.mkdir(parents=True, exist_ok=True)
-        copy = folder / f"{request_id}{image.suffix.lower()[:8]}"
-        atomic.copy_file(image, copy, "file")
-        digest = hashlib.sha256(copy.read_bytes()).hexdigest()
-        return copy, digest, (width, height)
+        write_json(self._job_path(request_id), job)
 
     # --- Rendering -----------------------------------------------------------------------
 
@@ -361,7 +322,7 @@ class SimulatorProvider:
             exc.detail if isinstance(exc, ProviderError) else f"The simulator could not render it ({exc})."
         )
         job["error"] = detail
-        _write_json(self._job_path(job["id"]), job)
+        write_json(self._job_path(job["id"]), job)
         with self._lock:
             if self._renders.get(job["render"]["key"]) is future:
                 del self._renders[job["render"]["key"]]  # a new request may try again
@@ -384,21 +345,6 @@ def _render(plan: dict[str, Any], image: str | None, video: Path) -> Path:
 
 def _failed(detail: str) -> ProviderStatus:
     return ProviderStatus(state="failed", error=ProviderError("job_failed", detail))
-
-
-def _seed(value: object, request_id: str) -> int:
-    """The seed as sent; a random one (-1, missing) is derived from the request id, so it is
-    stable across polls and restarts (the engine normally resolves it before submit)."""
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= SEED_MAX:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and int(value) <= SEED_MAX:
-        return int(value)
-    return int(hashlib.sha256(request_id.encode()).hexdigest()[:8], 16) % (SEED_MAX + 1)
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically and durably: a crash or power cut leaves the old record or the new."""
-    atomic.write_text(path, json.dumps(data, ensure_ascii=False, sort_keys=True), "file")
 
 
 def build(config: ProviderConfig) -> SimulatorProvider:

@@ -68,8 +68,8 @@ def public_group(view: GroupView, ctx: Context, request: gr.Request, side_by_sid
 
 
 def _member_facts(member: dict[str, Any]) -> dict[str, Any]:
-    """A blind member's entry without its model or its own options (which can say it)."""
-    return {k: v for k, v in member.items() if k not in ("model", "options", "price_source")}
+    """A blind member's entry without its model, or its own options and price (which can say it)."""
+    return {k: v for k, v in member.items() if k not in ("model", "options", "price_usd", "price_source")}
 
 
 def public_record(job: JobRecord, ctx: Context, request: gr.Request, group: GroupRecord) -> dict[str, Any]:

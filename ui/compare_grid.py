@@ -64,7 +64,8 @@ def cell_head(
         facts.append(text(lang, "compare.so_far", time=seconds_words(now - job.created_at, lang)))
     if job is not None and job.state == "succeeded" and job.finished_at:
         facts.append(text(lang, "compare.to_result", time=seconds_words(job.finished_at - job.created_at, lang)))
-    facts.append(usd_words(member.price_usd, member.price_source, lang))
+    if not names_hidden(group):  # a price would say which model it is (the form listed them)
+        facts.append(usd_words(member.price_usd, member.price_source, lang))
     mark = html.escape(text(lang, "compare.pick_mark"))
     picked = f' <span class="compare-pick-mark">{mark}</span>' if group.pick == member.job_id else ""
     why = member.error or (job.error_message if job is not None and job.state in ("failed", "cancelled") else None)

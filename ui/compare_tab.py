@@ -232,12 +232,13 @@ def wire(
         updates[form.status] = ""
         updates[panel.export_file] = gr.update(value=None, visible=False)
         updates[panel.export_status] = ""
+        updates[session.timer] = gr.Timer(active=True)  # the running-jobs list and done signals follow the members
         return updates
 
     form.generate.click(
         start,
         inputs=[session.owner, session.keys, panel.loaded, *form.inputs()],
-        outputs=[*outputs, panel.group_id, form.status, panel.export_file, panel.export_status],
+        outputs=[*outputs, panel.group_id, form.status, panel.export_file, panel.export_status, session.timer],
         show_progress="minimal", trigger_mode="once", **PRIVATE,
     )
 

@@ -171,6 +171,10 @@ def error_text(lang: str, error: StudioError) -> str:
     if not code or not has(key):
         return error.message
     params = _spoken(lang, dict(getattr(error, "params", None) or {}))
+    if params.get("report") is not None:  # an image's findings, said in this language
+        from ui.image_words import summary
+
+        params["summary"] = summary(lang, params["report"])
     if "option" in params:  # the option's name as this page labels it
         params["option"] = field_name(
             lang, str(params["option"]), str(params.get("label") or params["option"])

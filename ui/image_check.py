@@ -11,7 +11,7 @@ import gradio as gr
 from jobs.service import Studio
 from providers import catalog
 from providers.base import StudioError, ValidationError
-from ui import controls
+from ui import controls, image_words
 from ui.format import error_html
 from ui.i18n import DEFAULT, error_text, lang_of, text
 from ui.media_links import MediaLinks
@@ -33,8 +33,7 @@ def rules_text(rules: catalog.ImageRules, lang: str = DEFAULT) -> str:
 def preflight_html(
     report: Any | None, fit: bool = False, changes: tuple[str, ...] = (), lang: str = DEFAULT
 ) -> str:
-    """The image check's verdict; before an image, what it must be (in `lang`; a report's
-    own findings are in English)."""
+    """The image check's verdict in `lang`; before an image, what it must be."""
     if report is None:
         words = f"{text(lang, 'preflight.upload')} {rules_text(catalog.IMAGE_RULES, lang)}."
         return f'<div class="preflight">{html.escape(words)}</div>'
@@ -44,11 +43,8 @@ def preflight_html(
         css = "fixable"
     else:
         css = "bad"
-    verdict = report.summary()
-    if report.fixable and fit:
-        problems = " ".join(issue.message for issue in report.issues)
-        done = "; ".join(changes) if changes else "the studio will fix this"
-        verdict = f"{problems} 'Fit image' is on and will change it: {done}."
+    verdict = image_words.fit_verdict(lang, report, changes) if report.fixable and fit else None
+    verdict = verdict or image_words.summary(lang, report)
     not_image = any(issue.rule == "not_image" for issue in report.issues)
     kind = ' data-not-image="true"' if not_image else ""
     return f'<div class="preflight {css}" data-ok="{str(report.ok).lower()}"{kind}>{html.escape(verdict)}</div>'
@@ -82,7 +78,7 @@ def wire(
                 changes = studio.fit_plan(model, path)
             except StudioError:
                 changes = ()
-        return preflight_html(report, fit_image, changes)
+        return preflight_html(report, fit_image, changes, lang_of(request))
 
     inputs = {"model": model, "image": image, "fit_image": fit_image, "owner": owner}
     for trigger in (image.change, fit_image.change, model.change):

@@ -94,7 +94,7 @@ class FormCheck:
                 report = self.ctx.studio.preflight(spec.id, path)
                 if not report.ok and not (fit_image and report.fixable):
                     summary = report.summary()
-                    raise ValidationError("image", f"Image: {summary}", code="image_report", summary=summary)
+                    raise ValidationError("image", f"Image: {summary}", code="image_report", summary=summary, report=report)
         except ValidationError as error:
             return error
         return None

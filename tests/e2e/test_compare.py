@@ -143,3 +143,36 @@ def test_a_three_model_comparison_fills_in_plays_together_picks_reopens_and_expo
     expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
     expect(page.locator("#compare-summary")).to_be_visible()  # the Compare tab is open
     expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")
+
+
+def test_a_blind_comparison_names_no_model_on_the_page_until_the_pick(
+    page: Page, compare_app: RunningApp, fake: FakeProviders, artifacts: Path
+) -> None:
+    fake.set_timing(queue_seconds=2.0, run_seconds=4.0)  # long enough to see them running
+    try:
+        open_studio(page, compare_app.url)
+        open_tab(page, "Compare")
+        page.locator("#compare-prompt textarea").fill("A blind test of two lighthouses")
+        choose_models(page, RC_PRO, WS_720)
+        page.locator("#compare-blind input").check()
+        expect(page.locator("#compare-price")).to_contain_text("2 videos", timeout=LONG)
+        page.locator("#compare-generate").click()
+        expect(page.locator("#compare-head-1")).to_contain_text("Model B", timeout=LONG)
+        running = page.locator(".job-text")
+        expect(running.first).to_contain_text("Model", timeout=LONG)
+        expect(page.locator("#compare-summary")).to_contain_text("All 2 finished", timeout=LONG)
+    finally:
+        fake.set_timing(queue_seconds=1.0, run_seconds=1.5)
+    names = ("RunComfy", "WaveSpeedAI", "Dreamina 3.0 Pro", "720p")
+    grid = page.locator("#compare-grid").inner_text()
+    assert not any(name in grid for name in names), grid
+    assert "$0.30" not in grid and "$0.60" not in grid, grid  # nor the price that would say it
+    expect(page.locator("#result-empty")).to_be_visible()  # a finished member is not shown there
+    entry = page.locator("#history-gallery .gallery-item").first
+    expect(entry).to_contain_text("Blind comparison of 2 videos", timeout=LONG)
+    assert not any(name in page.locator("#studio-history").inner_text() for name in names)
+    shot(page, artifacts / "compare-blind.png")
+
+    page.locator("#compare-pick-0").click()
+    expect(page.locator("#compare-head-0")).not_to_contain_text("Model A", timeout=LONG)
+    expect(page.locator("#compare-grid")).to_contain_text("RunComfy")

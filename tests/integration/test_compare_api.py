@@ -98,6 +98,7 @@ def test_a_blind_comparison_names_no_model_in_any_answer_until_the_pick(client: 
     for name in (WS_720, SIM, "wavespeed", "simulator", "WaveSpeedAI", "Simulator"):
         assert name not in words, name
     assert group["names_hidden"] and {m["blind_name"] for m in group["members"]} == {"Model A", "Model B"}
+    assert not any("price_usd" in m or "model" in m for m in group["members"])
     assert all(job["model"] is None and job["blind_name"] for job in group["jobs"])
     listed = client.predict(api_name="/history", state="")["items"]
     assert not any(item["group_id"] == group["id"] for item in listed)  # its members are not listed one by one

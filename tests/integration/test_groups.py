@@ -195,7 +195,8 @@ async def test_blind_mode_hides_the_names_until_the_pick_then_shows_them(
     assert not any(word in head for head in heads for word in ("RunComfy", "WaveSpeedAI", "Simulator"))
     hidden = group_media.labels(engine.registry, done, hidden=True)
     assert [label.model for label in hidden] == ["Model A", "Model B", "Model C"]
-    assert all(label.provider == "" and label.seconds and label.price_usd is not None for label in hidden)
+    assert all(label.provider == "" and label.seconds and label.price_usd is None for label in hidden)
+    assert not any("$" in head for head in heads)  # a price would say which model it is
 
     picked = groups.pick(engine, "alice", view.group.id, done.group.job_ids[2])
     assert picked.pick == done.group.job_ids[2] and not groups.names_hidden(picked)

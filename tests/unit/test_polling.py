@@ -9,6 +9,7 @@ from jobs.polling import (
     POLL_RETRY,
     POLL_SLACK,
     Eta,
+    FinishMarks,
     estimate,
     estimate_seconds,
     first_poll_delay,
@@ -132,3 +133,14 @@ def test_the_earliest_finish_counts_when_the_polls_that_saw_it_were_sent() -> No
     eta = estimate([4.4, 5.5, 4.9], marks=[4.05, 4.2])
     assert eta is not None and eta.typical == 4.9 and eta.earliest == 4.05
     assert estimate([], marks=[4.0]) is None  # no store history: no estimate yet
+
+
+def test_finish_marks_are_kept_per_model_and_only_the_latest() -> None:
+    marks = FinishMarks(size=2)
+    marks.recorder("a")(3.9)
+    for mark in (5.0, 4.5, 4.4):
+        marks.recorder("b")(mark)
+    a, b = marks.estimate("a", [4.2]), marks.estimate("b", [4.6])
+    assert a is not None and a.earliest == 3.9
+    assert b is not None and b.earliest == 4.4  # 3.9 is a's; b keeps its latest two
+    assert marks.estimate("c", []) is None

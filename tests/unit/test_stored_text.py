@@ -107,7 +107,9 @@ def test_money_limits_are_refused_with_codes_the_page_says_in_its_language(limit
 
     for n in (1, 2):
         limits.reserve_many(
-            owner="alice", quota_key=None, items=[Reservation(f"a{n}", "wavespeed", "m", Price(0.1, "catalog"))]
+            owner="alice",
+            quota_key=None,
+            items=[Reservation(f"a{n}", "wavespeed", "m", Price(0.1, "catalog"))],
         )
     hourly = _refusal(limits, 0.1)
     assert hourly.code == "limit_jobs_per_hour"
@@ -124,3 +126,54 @@ def test_money_limits_are_refused_with_codes_the_page_says_in_its_language(limit
         "Limite atteinte : ce studio dépense au plus $1.00 par jour pour tout le monde ; il reste $0.35 "
         "aujourd'hui et cette vidéo coûte $0.45."
     )
+
+
+# --- the image check and the fit (jobs/image_words.py, ui/image_words.py) ------------------
+
+
+def test_image_findings_and_fit_changes_are_said_in_the_pages_language(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from jobs.image_fit import planned_changes
+    from jobs.images import preflight
+    from providers.catalog import IMAGE_RULES
+    from ui import image_words
+
+    wide = tmp_path / "wide.png"
+    Image.new("RGBA", (2000, 400), (200, 100, 50, 100)).save(wide)
+    report = preflight(wide)
+    changes = planned_changes(wide, IMAGE_RULES)
+    assert image_words.summary("en", report) == report.summary()  # English as jobs/ says it
+    french = image_words.summary("fr", report)
+    assert french.startswith("L'image est en 5:1 (grand côté sur petit côté) ; la limite est 3:1.")
+    assert "Activez « Adapter l'image »" in french
+    verdict = image_words.fit_verdict("ja", report, changes)
+    assert "5:1 から 3:1 に切り抜き" in verdict and "透明部分を白で塗りつぶし" in verdict
+    small = tmp_path / "small.gif"
+    Image.new("RGB", (100, 100)).save(small)
+    chinese = image_words.summary("zh", preflight(small))
+    assert "服务商只接受 JPEG 或 PNG" in chinese and "最短边至少需要 320 像素" in chinese
+    assert not any(word in chinese for word in ("image", "Image", "choose"))
+
+
+def test_every_image_sentence_reads_back_to_its_own_code() -> None:
+    from jobs import image_words
+
+    for code, template in image_words.TEMPLATES.items():
+        params = {name: f"<{name}>" for name in ("width", "height", "new_width", "new_height")}
+        names = [part.split("}")[0] for part in template.split("{")[1:]]
+        said = template.format(**{name: params.get(name, f"<{name}>") for name in names})
+        first = next(c for c, t in image_words.TEMPLATES.items() if t == template)  # 5 and 7 say the same
+        assert image_words.read(said) == (first, {name: params.get(name, f"<{name}>") for name in names}), code
+
+
+def test_the_history_tile_of_a_failed_job_is_worded_in_the_pages_language() -> None:
+    from PIL import Image
+
+    from ui.history_panel import placeholder
+
+    english, chinese = placeholder("failed", "en"), placeholder("failed", "zh")
+    assert english != chinese and Path(english).name == "failed-en.png"
+    # Different words draw different pixels (a CJK font draws 失败, not boxes of one shape).
+    with Image.open(english) as a, Image.open(chinese) as b:
+        assert a.size == b.size == (480, 270) and a.tobytes() != b.tobytes()

@@ -6,6 +6,9 @@ sentence around a value is split into `_before`/`_after` parts (none empty: the 
 would show the English one instead).
 """
 
+from jobs.image_words import ORIENTATION_WORDS as _ORIENTATION_WORDS
+from jobs.image_words import TEMPLATES as _IMAGE_WORDS
+
 MESSAGES: dict[str, str] = {
     # --- the page's frame -----------------------------------------------------------
     "tab.t2v": "Text to video",
@@ -170,6 +173,12 @@ MESSAGES: dict[str, str] = {
     "kind.job_failed": "Try again, or change the prompt or image.",
     "kind.timeout": "The job took longer than the studio waits. It may still finish: use 'Check again' later.",
     "kind.cancelled": "The job was cancelled.",
+    # --- the image check and the fit (jobs/image_words.py codes; ui/image_words.py) ----
+    # (each finding's English is jobs/image_words.TEMPLATES, added below)
+    "img.exif": "EXIF says {meaning}; the studio sends it upright.",
+    "img.fit.upright": "Turned it upright as its EXIF orientation says ({meaning})",
+    "img.fit_on": "'Fit image' is on and will change it: {done}.",
+    "img.fit_on_generic": "the studio will fix this",
     "signin.huggingface": "Sign in with Hugging Face to make videos in this studio.",
     "signin.no_way": "This studio has an allow-list (STUDIO_ALLOWED_USERS) but no way to sign in: set STUDIO_AUTH for a local run, or run it as a Hugging Face Space.",
     "tile.no_preview": "No preview",
@@ -364,3 +373,11 @@ MESSAGES.update(
         "compare.tally_price": "Median price",
     }
 )
+
+# The image check's and the fit's sentences: their English is where they are said
+# (jobs/image_words.py); an orientation's words are one text each.
+for _code, _english in _IMAGE_WORDS.items():
+    if not _code.startswith(("exif.", "fit.upright.")):
+        MESSAGES[f"img.{_code}"] = _english
+for _turn, _words in _ORIENTATION_WORDS.items():
+    MESSAGES[f"img.orientation.{_turn}"] = _words
