@@ -25,7 +25,7 @@ import gradio as gr
 from ui import owners, status
 from ui.format import error_html
 from ui.generate_panel import GeneratePanel
-from ui.i18n import DEFAULT, LANGUAGES, lang_of, text_or
+from ui.i18n import DEFAULT, LANGUAGES, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 
 Redraw = Sequence[tuple[Any, Callable[[str], Any]]]
@@ -81,7 +81,7 @@ def wire(
 
     def sign_in_words(lang: str) -> str:
         # owners words it in English; the catalogue has the same sentences
-        return text_or(lang, "signin.huggingface", text_or(lang, "signin.no_way", hint or ""))
+        return owners.page_words(lang, hint or "")
 
     async def on_load(watch: Watch, request: gr.Request) -> list[Any]:
         lang = lang_of(request)
