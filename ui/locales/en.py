@@ -156,7 +156,7 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "Cancelled while waiting to be sent; nothing was sent or billed.",
     "job.cancelled_queued": "Cancelled before it started; the provider does not bill a cancelled job.",
     "job.cancelled_at_provider": "Cancelled at the provider.",
-    "job.timed_out": "Still unfinished after {minutes} {minutes:minute|minutes}.",
+    "job.timed_out": "Still unfinished after {minutes} minutes.",
     "job.unreadable_answers": "The studio could not read the provider's answers.",
     "job.no_video": "The provider could not make this video.",
     "job.no_key": "No {provider} API key: set {env} or enter a key in the API keys tab.",
