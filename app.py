@@ -10,7 +10,7 @@ import logging
 import os
 
 from ui.absent_modules import remember_absent
-from ui.gradio_internals import lazy_session_state, quiet_idle_queue
+from ui.gradio_internals import lazy_session_state, quiet_idle_queue, skip_queue_analytics
 from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
@@ -43,6 +43,7 @@ def main() -> None:
     demo = build_demo(settings, studio, guard)
     remember_absent()  # no sys.path search for matplotlib on every event
     try:
+        skip_queue_analytics()
         demo.queue(default_concurrency_limit=None)
         quiet_idle_queue(demo)
         _, url, _ = demo.launch(prevent_thread_lock=True, **launch_options(settings, guard))

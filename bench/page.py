@@ -3,9 +3,10 @@ an interactive form, and how many blocks the page has; the studio against Gradio
 (bench/floor_app.py with its form shown), interleaved in one run.
 
 A fresh page, over raw HTTP as a browser makes it: GET /, GET /config, then every `load`
-event of the page with a new session hash, waited to completion. The server's cost is the
-app process's CPU time (all threads: an upper bound on its event loop's share) over a
-series of fresh pages, divided by their count, with the app otherwise idle.
+event of the page with a new session hash, waited to completion (and, as a second figure,
+every event their answers set off). The server's cost is the app process's CPU time (all
+threads: an upper bound on its event loop's share) over a series of fresh pages or
+sessions, divided by their count, with the app otherwise idle.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,62 +27,171 @@ import httpx
 
 from bench.crowd import launch_floor
 from bench.harness import (
+    REPO,
     BenchResult,
     Figure,
+    child_env,
     fmt_list,
+    free_port,
     launch_app,
     log,
     median,
     proc_times,
+    stop_process,
     temp_dir,
+    wait_http_200,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
-PAGES = 20  # fresh pages per CPU sample
+
+# What profiling found (py-spy --gil on the app; a Chromium trace of the first load), 2026-12-02.
+NOTES = [
+    "Server, before: a fresh page ran 4 events at load (the owner, then the re-attach, the language "
+    "redraw, and the running-jobs gr.render, which by default re-renders on every load), then 5 more "
+    "that the owner and the history mark set off (both price lines, the Spend figures, past "
+    "comparisons, the history). Gradio 6.31 builds an output's component again on the server for any "
+    "update, a skip included (gradio/blocks.py postprocess_data), about 1 ms an HTML output, so the "
+    "20 outputs of the old load events cost more than their handlers; and after every queued event its "
+    "queue turned up to 10,000 recorded events into a pandas DataFrame for a monitoring summary the "
+    "studio never shows (about a quarter of a queued load's CPU, growing with the events recorded). "
+    "Now: one queued load with four outputs (a queued event: Gradio's page runs the `change` events of "
+    "states only after one), the language redraw only for a page not in English, the gr.render only "
+    "when its rows change, the Spend figures when the tab opens, the price line again only where a "
+    "limit or a server key can change it, the summary skipped (ui/gradio_internals.skip_queue_analytics). "
+    "A minimal Gradio app's own queued load event with one State output costs 5.5-7 ms of CPU here "
+    "(4 ms unqueued): the studio's load is at that floor plus its gate and one engine call.",
+    "Browser: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
+    "translations and dependency maps) for about 1.9 s in the studio's first load against 0.3 s in the "
+    "minimal app's; module loading is the smaller part. Gradio fetches the code of every component "
+    "type in the config at start, shown or not (62 scripts against 29; the history gallery brings the "
+    "video player's hls.js, 509 kB): hiding a part does not spare its code, only its drawing. The "
+    "blocks are where the rest goes: the Compare tab 108, the API endpoints' hidden inputs and outputs "
+    "about 92 (hidden columns and gr.api parameters), the two forms 64, history 20, the result and "
+    "running jobs 19, keys 11. The form's per-model controls are already one generic set per option "
+    "name (ui/controls.option_params), re-labelled per model: a model's new option adds one block per "
+    "form, not one per model. The floor of as many plain blocks (bench/page_floor.py) shows what the "
+    "block count alone costs.",
+]
+PAGES = 20  # fresh pages per CPU sample of GET / and /config
+SESSIONS = 50  # new sessions per CPU sample of the load events
 
 
-def fresh_page(client: httpx.Client, url: str, events: bool = True) -> int:
+def fresh_page(client: httpx.Client, url: str, events: bool = True, follow: bool = False) -> int:
     """One new browser session's requests (without `events`: only the page and its config);
-    returns the number of load events it ran."""
+    returns the number of events it ran."""
     assert client.get(url).status_code == 200
     config = client.get(f"{url}config").json()
-    if not events:
-        return 0
-    values = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
+    return session_events(client, url, config, follow) if events else 0
+
+
+def load_events(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's load events and what it chains after them (.then), as the browser runs them."""
     deps = config["dependencies"]
     loads = [d for d in deps if any(t[1] == "load" for t in d.get("targets") or [])]
-    # ...and what the page chains after them (.then), as the browser runs it
     for dep in loads:
         loads += [d for d in deps if d.get("trigger_after") == dep["id"] and d not in loads]
+    return loads
+
+
+def session_events(client: httpx.Client, url: str, config: dict[str, Any], follow: bool = False) -> int:
+    """A new session (its own session hash) runs the page's load events, as a fresh page
+    does; with `follow`, also what their answers set off in a browser: the `change` events
+    of every state they changed and every component given a new value, and what those chain,
+    in turn. Returns how many events ran."""
+    values = {c["id"]: (c.get("props") or {}).get("value") for c in config["components"]}
+    states = {c["id"] for c in config["components"] if c["type"] == "state"}
+    deps = config["dependencies"]
     session = uuid.uuid4().hex[:11]
-    for dep in loads:
-        body = {
-            "data": [values.get(i) for i in dep["inputs"]],
-            "fn_index": dep["id"],
-            "trigger_id": None,
-            "session_hash": session,
-            "event_data": None,
-        }
-        if dep.get("queue") is False:
-            client.post(f"{url}gradio_api/run/predict", json=body)
+    pending = [(dep, None) for dep in load_events(config)]
+    ran = 0
+    while pending:
+        dep, trigger = pending.pop(0)
+        if not dep.get("backend_fn", True):
             continue
-        client.post(f"{url}gradio_api/queue/join", json=body).raise_for_status()
-        with client.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as s:
-            for line in s.iter_lines():
-                if line.startswith("data:") and json.loads(line[5:]).get("msg") == "process_completed":
-                    break
-    return len(loads)
+        ran += 1
+        answer = _run(client, url, dep, values, session, trigger)
+        if not follow:
+            continue
+        changed = set(answer.get("changed_state_ids") or [])
+        for output, data in zip(dep["outputs"], answer.get("data") or [], strict=False):
+            if output in states:
+                continue
+            value = data.get("value", values.get(output)) if _is_update(data) else data
+            if value != values.get(output):
+                values[output] = value
+                changed.add(output)
+        for component in sorted(changed):
+            pending += [(d, component) for d in deps if [component, "change"] in d.get("targets", [])]
+        pending += [(d, trigger) for d in deps if d.get("trigger_after") == dep["id"]]
+    return ran
 
 
-def _pages(url: str, pid: int, count: int, events: bool = True) -> tuple[float, int]:
-    """(server CPU ms per fresh page, load events per page)."""
+def _is_update(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("__type__") == "update"
+
+
+def _run(
+    client: httpx.Client, url: str, dep: dict[str, Any], values: dict[int, Any], session: str, trigger: int | None
+) -> dict[str, Any]:
+    """One event, waited to completion; its answer (data, changed_state_ids)."""
+    body = {
+        "data": [values.get(i) for i in dep["inputs"]],
+        "fn_index": dep["id"],
+        "trigger_id": trigger,
+        "session_hash": session,
+        "event_data": None,
+    }
+    if dep.get("queue") is False:
+        return dict(client.post(f"{url}gradio_api/run/predict", json=body).json())
+    client.post(f"{url}gradio_api/queue/join", json=body).raise_for_status()
+    with client.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}) as s:
+        for line in s.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            message = json.loads(line[5:])
+            if message.get("msg") == "process_completed":
+                return dict(message.get("output") or {})
+    return {}
+
+
+def _pages(url: str, pid: int, count: int) -> float:
+    """Server CPU ms per fresh page's GET / and GET /config."""
     with httpx.Client(timeout=60, verify=False) as client:
-        fresh_page(client, url)  # warm: first-request imports and caches
+        fresh_page(client, url, events=False)  # warm: first-request imports and caches
         before = proc_times(pid)
-        loads = 0
         for _ in range(count):
-            loads = fresh_page(client, url, events)
-        return (proc_times(pid) - before) * 1000 / count, loads
+            fresh_page(client, url, events=False)
+        return (proc_times(pid) - before) * 1000 / count
+
+
+def _sessions(url: str, pid: int, count: int, follow: bool) -> tuple[float, int]:
+    """(server CPU ms per new session's events, events per session): the config is read
+    once, so only the events are counted."""
+    with httpx.Client(timeout=60, verify=False) as client:
+        config = client.get(f"{url}config").json()
+        session_events(client, url, config, follow)  # warm
+        before = proc_times(pid)
+        ran = 0
+        for _ in range(count):
+            ran = session_events(client, url, config, follow)
+        return (proc_times(pid) - before) * 1000 / count, ran
+
+
+@contextlib.contextmanager
+def launch_floor_of(blocks: int) -> Iterator[tuple[str, int]]:
+    """bench/page_floor.py (Gradio's floor with `blocks` blocks) on a free port: (URL, pid)."""
+    port = free_port()
+    env = child_env({"GRADIO_SERVER_PORT": str(port), "STUDIO_FLOOR_BLOCKS": str(blocks)})
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.page_floor"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_http_200(url, 120, process)
+            yield url, process.pid
+        finally:
+            stop_process(process)
 
 
 def block_count(url: str) -> int:
@@ -103,11 +217,17 @@ def run(quick: bool = False) -> BenchResult:
     from tests.fakes.media import sample_video
 
     rounds = 3 if quick else 5
-    cpu: dict[str, list[float]] = {"studio": [], "floor": []}
-    shell: dict[str, list[float]] = {"studio": [], "floor": []}  # GET / and /config only
-    loads: dict[str, int] = {}
-    first: dict[str, list[float]] = {"studio": [], "floor": []}
+    names = ["studio", "floor"]
     before_repo = os.environ.get("STUDIO_BENCH_BEFORE")  # another checkout, measured alongside
+    if before_repo:
+        names.append("before")
+    names.append("floor_n")
+    shell: dict[str, list[float]] = {name: [] for name in names}  # GET / and /config
+    loads: dict[str, list[float]] = {name: [] for name in names}  # the load events
+    fills: dict[str, list[float]] = {name: [] for name in names}  # ...and what they set off
+    counts: dict[str, tuple[int, int]] = {}
+    first: dict[str, list[float]] = {name: [] for name in names}
+    load_start = os.getloadavg()[0]
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(temp_dir("bench-page-"))
         app = stack.enter_context(launch_app(tmp / "data"))
@@ -117,8 +237,10 @@ def run(quick: bool = False) -> BenchResult:
         if before_repo:
             before = stack.enter_context(launch_app(tmp / "before", repo=Path(before_repo)))
             urls["before"] = (before.url, before.pid)
-            for bucket in (cpu, shell, first):
-                bucket["before"] = []
+        studio_blocks = block_count(app.url)
+        # Gradio's floor for a page as big as the studio's: first load only
+        urls["floor_n"] = stack.enter_context(launch_floor_of(studio_blocks))
+        selectors["floor_n"] = "#floor-generate"
         playwright = stack.enter_context(sync_playwright())
         blocks = {name: block_count(url) for name, (url, _) in urls.items()}
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
@@ -126,29 +248,58 @@ def run(quick: bool = False) -> BenchResult:
             for name, (url, _) in urls.items():  # warm: the browser's own first start
                 first_interactive(browser, url, selectors[name])
             for r in range(rounds):
-                for name in list(urls) if r % 2 == 0 else list(reversed(urls)):
+                for name in names if r % 2 == 0 else list(reversed(names)):
                     url, pid = urls[name]
-                    per_page, loads[name] = _pages(url, pid, PAGES)
-                    cpu[name].append(per_page)
-                    shell[name].append(_pages(url, pid, PAGES, events=False)[0])
+                    if name == "floor_n":
+                        first[name].append(first_interactive(browser, url, selectors[name]))
+                        log(f"page: round {r + 1} {name}: {first[name][-1]:.2f} s")
+                        continue
+                    shell[name].append(_pages(url, pid, PAGES))
+                    per_load, ran_loads = _sessions(url, pid, SESSIONS, follow=False)
+                    per_fill, ran_fills = _sessions(url, pid, SESSIONS, follow=True)
+                    loads[name].append(per_load)
+                    fills[name].append(per_fill)
+                    counts[name] = (ran_loads, ran_fills)
                     first[name].append(first_interactive(browser, url, selectors[name]))
-                    log(f"page: round {r + 1} {name}: {per_page:.1f} ms CPU a page, {first[name][-1]:.2f} s")
+                    log(
+                        f"page: round {r + 1} {name}: shell {shell[name][-1]:.1f} ms, load events "
+                        f"{per_load:.1f} ms, with what they set off {per_fill:.1f} ms, {first[name][-1]:.2f} s"
+                    )
         finally:
             browser.close()
+    load_end = os.getloadavg()[0]
     ratio = median(first["studio"]) / median(first["floor"])
-    events = [c - s for c, s in zip(cpu["studio"], shell["studio"], strict=True)]
+    machine = f"machine load average (1 min) {load_start:.1f} before, {load_end:.1f} after"
+
+    def side(name: str) -> str:
+        ran_loads, ran_fills = counts.get(name, (0, 0))
+        return (
+            f"{name}: load events ms {fmt_list(loads[name])} ({ran_loads} events); with the events their "
+            f"answers set off ms {fmt_list(fills[name])} ({ran_fills} events); GET / and /config (Gradio's "
+            f"copy of the page config, on worker threads) ms {fmt_list(shell[name])}"
+        )
+
     figures = [
         Figure(
             "page",
             "a fresh page's load events and what they chain (new session): server CPU a page",
-            round(median(events), 2),
+            round(median(loads["studio"]), 2),
             "ms",
             "<= 5 ms",
-            median(events) <= 5,
-            f"studio: whole page ms {fmt_list(cpu['studio'])}, of which GET / and /config (Gradio's "
-            f"copy of the page config, on worker threads) {fmt_list(shell['studio'])}, load events "
-            f"{fmt_list(events)} ({loads.get('studio')} events); floor whole page {fmt_list(cpu['floor'])}, "
-            f"GET / and /config {fmt_list(shell['floor'])}; {PAGES} pages a sample",
+            median(loads["studio"]) <= 5,
+            f"{'; '.join(side(name) for name in names if name != 'floor_n')}; {SESSIONS} sessions, {PAGES} pages "
+            f"a sample; {machine}",
+        ),
+        Figure(
+            "page",
+            "a fresh page's load events and every event their answers set off (the first fills): server CPU a page",
+            round(median(fills["studio"]), 2),
+            "ms",
+            "reported",
+            True,
+            f"studio ms {fmt_list(fills['studio'])} ({counts['studio'][1]} events); floor ms "
+            f"{fmt_list(fills['floor'])}"
+            + (f"; before ms {fmt_list(fills['before'])} ({counts['before'][1]} events)" if before_repo else ""),
         ),
         Figure(
             "page",
@@ -157,7 +308,17 @@ def run(quick: bool = False) -> BenchResult:
             "x",
             "<= 1.2x",
             ratio <= 1.2,
-            f"studio s {fmt_list(first['studio'])}; floor s {fmt_list(first['floor'])}",
+            f"{'; '.join(f'{name} s {fmt_list(first[name])}' for name in names)}; {machine}",
+        ),
+        Figure(
+            "page",
+            "first load in Chromium: studio / Gradio's floor for a page of as many blocks (bench/page_floor.py)",
+            median(first["studio"]) / median(first["floor_n"]),
+            "x",
+            "reported",
+            True,
+            f"studio s {fmt_list(first['studio'])}; floor of {blocks['floor_n']} blocks s {fmt_list(first['floor_n'])}; "
+            f"minimal app ({blocks['floor']} blocks) s {fmt_list(first['floor'])}",
         ),
         Figure(
             "page",
@@ -166,26 +327,23 @@ def run(quick: bool = False) -> BenchResult:
             "",
             "reported",
             True,
-            f"studio {blocks['studio']}; floor {blocks['floor']}",
+            "; ".join(f"{name} {blocks[name]}" for name in names),
         ),
     ]
     how = (
-        "`python app.py` (simulator only) and bench/floor_app.py (its form shown) side by side. Server "
-        f"cost: {PAGES} fresh pages in a row over raw HTTP (GET /, GET /config, every load event with a "
-        "new session hash, each waited to completion), the app process's CPU time (/proc, all threads) "
-        f"divided by {PAGES}; {rounds} samples, apps alternating. First load: a fresh Chromium context "
-        "(/usr/bin/chromium, Playwright) from navigation to the Generate button visible and enabled, "
-        "after one warm load each."
+        "`python app.py` (simulator only) and bench/floor_app.py (its form shown) side by side"
+        + (f", and the studio before this change ({before_repo})" if before_repo else "")
+        + f", apps alternating, {rounds} rounds. Server CPU (the app process's, /proc, all threads: an "
+        f"upper bound on its event loop's share): {PAGES} fresh pages' GET / and GET /config; then "
+        f"{SESSIONS} new sessions (a new session hash each) running the page's load events and what they "
+        "chain (.then), each waited to completion, over raw HTTP as the browser sends them; then as many "
+        "again also running every event the answers set off in a browser (the `change` of each state "
+        "changed and each component given a new value, and their chains, in turn). First load: a fresh "
+        "Chromium context (/usr/bin/chromium, Playwright) from navigation to the Generate button visible "
+        "and enabled, after one warm load each; also for bench/page_floor.py, Gradio's floor for a page "
+        "of as many blocks as the studio's (its form, and plain blocks in a tab not shown)."
     )
-    notes = []
-    if "before" in urls:
-        notes.append(
-            f"The studio before the issue #14 changes ({before_repo}), in the same run: whole page ms "
-            f"{fmt_list(cpu['before'])}, GET / and /config {fmt_list(shell['before'])}, load events "
-            f"{fmt_list([c - s for c, s in zip(cpu['before'], shell['before'], strict=True)])}; first load s "
-            f"{fmt_list(first['before'])} (after: {fmt_list(first['studio'])})."
-        )
-    return BenchResult(figures, how, notes)
+    return BenchResult(figures, how, NOTES)
 
 
 if __name__ == "__main__":

@@ -42,16 +42,17 @@ def render(ctx: Context, session: Session) -> None:
     """The list, at the current place in the layout."""
     studio, settings = ctx.studio, ctx.settings
     gr.HTML(f'<div class="section-title">{page("running.title")}</div>')
+    # Drawn once with the page, hidden by theme.CSS while the list below has a row: the list
+    # is drawn only when the rows change, not on every page load as a gr.render is by
+    # default (a queued event that would build its components again for each new page).
+    gr.HTML(
+        f'<div class="empty-state small" id="no-running-jobs">{page("running.none")}</div>',
+        elem_id="no-running-jobs-box",
+    )
 
-    @gr.render(inputs=[session.active_rows])
+    @gr.render(inputs=[session.active_rows], triggers=[session.active_rows.change])
     def running_jobs(rows: list[dict[str, Any]], request: gr.Request) -> None:
         lang = lang_of(request)
-        if not rows:
-            gr.HTML(
-                f'<div class="empty-state small" id="no-running-jobs">{page("running.none")}</div>',
-                key="no-running-jobs",
-            )
-            return
         for row in rows:
             with gr.Row(elem_classes="job-row", equal_height=True, key=f"row-{row['id']}"):
                 gr.HTML(row_html(row, ctx.registry, lang), key=f"text-{row['id']}")

@@ -17,6 +17,9 @@ any version other than the one checked, so an upgrade is reviewed here first).
   outside an event handler.
 - lazy_session_state: a new session's per-block config copies made on first use, not all
   up front (no public setting; about 30 ms of the event loop per new session on our page).
+- skip_queue_analytics: the queue's monitoring summary, rebuilt (a pandas DataFrame of its
+  last 10,000 events) after every queued event for a dashboard the studio never enables;
+  the environment variables Gradio reads when the queue is made (not documented).
 """
 
 from __future__ import annotations
@@ -53,6 +56,24 @@ def quiet_idle_queue(demo: gr.Blocks) -> bool:
     if hasattr(queue, "progress_update_sleep_when_free"):
         queue.progress_update_sleep_when_free = IDLE_PROGRESS_SLEEP
     return True
+
+
+# Gradio reads these when demo.queue() makes its queue: queued events between two rebuilds
+# of the monitoring summary (never, in practice), and how many events' timings it keeps.
+QUEUE_ANALYTICS_ENV = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": str(10**12), "GRADIO_ANALYTICS_MAX_EVENTS": "100"}
+
+
+def skip_queue_analytics() -> None:
+    """Stop Gradio's queue rebuilding its monitoring summary after every queued event (call
+    before demo.queue(); a value already in the environment wins).
+
+    Gradio 6.31 turns every recorded event (up to 10,000) into a pandas DataFrame and takes
+    percentiles per function after each queued event, on a worker thread holding the GIL:
+    about 2 ms an event on a fresh server, growing with the events recorded, for the
+    /monitoring dashboard, which launch() leaves off (enable_monitoring) and the studio
+    never turns on."""
+    for name, value in QUEUE_ANALYTICS_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 def mcp_tools_only(

@@ -156,10 +156,13 @@ def lang_of(request: gr.Request | None) -> str:
     if request is None:
         return DEFAULT
     try:
-        cookie = request.cookies.get(COOKIE)
         header = request.headers.get("accept-language")
     except AttributeError:  # a request Gradio made up (an API call without HTTP)
         return DEFAULT
+    try:
+        cookie = request.cookies.get(COOKIE)
+    except AttributeError:  # one made of headers only
+        cookie = None
     return pick(cookie) if cookie else pick(header)
 
 

@@ -26,6 +26,7 @@ from ui import (
     link_refresh,
     mcp_tools,
     owners,
+    page_load,
     price_line,
     result_panel,
     signals,
@@ -134,7 +135,7 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
                     compare = compare_tab.render(ctx)
                 with gr.Tab(page("tab.keys"), id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
-                with gr.Tab(page("tab.spend"), id="spend", elem_id="tab-spend"):
+                with gr.Tab(page("tab.spend"), id="spend", elem_id="tab-spend") as spend_tab:
                     spend = spend_panel.render(ctx.registry)
             with gr.Column(scale=5, min_width=300, elem_id="studio-side"):
                 result = result_panel.render()
@@ -143,7 +144,11 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
                 gr.HTML(signals.audio_html(), padding=False, elem_classes="studio-signal")
                 signal = gr.HTML(signals.signal_html(0, None, []), elem_classes="studio-signal")
                 background_look = signals.render_background_look()
-        with gr.Column(elem_id="studio-history"):
+                language = page_load.render_language_button()
+        # Shown by the page's load (ui/page_load.py): it waits for the owner anyway, and its
+        # gallery brings the video player's code (half a megabyte of script) the browser
+        # then loads after the form is ready instead of before.
+        with gr.Column(elem_id="studio-history", visible=False) as history_column:
             history = history_panel.render(ctx.registry)
         api.render_and_wire(ctx)
         compare_api.render_and_wire(ctx)
@@ -157,13 +162,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             if form.price is not None:
                 price_line.wire(form, form.price, ctx, session)
         keys_panel.wire(keys, ctx, session)
-        spend_panel.wire(spend, ctx, session)
+        spend_panel.wire(spend, ctx, session, spend_tab.select)
         result_panel.wire(result, ctx, session, forms, tabs)
         link_refresh.wire(renewal, ctx, session, result, history)
         history_panel.wire(history, ctx, session)
         compare_tab.wire(compare, ctx, session, forms, tabs, compare_with, history.open_group)
         status.wire(ctx, session, list(forms.values()), signal, background_look)
-        status.wire_load(demo, ctx, session, list(forms.values()), signal)
 
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:
             return simulator_banner(ctx, keys, lang_of(request))
@@ -183,28 +187,13 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             *((form.preflight, lambda lang: image_check.preflight_html(None, lang=lang)) for form in forms.values() if form.preflight),
             (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
         ]
-        _wire_language(demo, redraw)
+        page_load.wire(demo, ctx, session, list(forms.values()), [history_column], language, redraw)
     return demo
 
 
-def _wire_language(demo: gr.Blocks, redraw: list[tuple[Any, Callable[[str], Any]]]) -> None:
-    """On load, redraw in the page's language the texts Python builds from several words
-    (built in English with the page): each (component, its value in a language). Texts of
-    one key the browser translates itself (ui/i18n.page)."""
-    outputs = [component for component, _ in redraw]
-
-    def localize(request: gr.Request) -> list[Any]:
-        lang = lang_of(request)
-        if lang == DEFAULT:
-            return [gr.skip() for _ in outputs]
-        return [value(lang) for _, value in redraw]
-
-    demo.load(localize, outputs=outputs, queue=False, show_progress="hidden", **PRIVATE)
-
-
 def _redraw(ctx: Context, header: gr.HTML, banner: gr.HTML, credits: gr.HTML | None, forms: list[Any]) -> list:
-    """What _wire_language redraws in the page's language: the header and banners, each
-    form's model picker and model notes."""
+    """What a page not in English asks for in its language (ui/page_load.py): the header
+    and banners, each form's model picker and model notes."""
     settings, registry = ctx.settings, ctx.registry
     ready = ctx.readiness(None)
     redraw: list[tuple[Any, Callable[[str], Any]]] = [
@@ -261,7 +250,7 @@ def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
         "show_error": False,
         "theme": theme.theme(),
         "css": theme.CSS + signals.CSS,
-        "js": theme.page_js(LANG_COOKIE_JS, signals.SIGNALS_JS),
+        "js": theme.page_js(LANG_COOKIE_JS, signals.SIGNALS_JS, page_load.LANGUAGE_JS),
         "i18n": gradio_i18n(),
         "head": LANG_COOKIE_RESET_HEAD,
         "footer_links": ["api"],

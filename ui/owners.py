@@ -24,6 +24,7 @@ import gradio as gr
 from jobs.settings import Settings
 from ui import gradio_internals, visitor_id
 from ui.client_address import client_address
+from ui.i18n import lang_of, text_or
 
 LOCAL_OWNER = "local"
 BROWSER_PREFIX = "browser-"
@@ -168,8 +169,26 @@ def require(owner: str | None, settings: Settings, request: gr.Request | None = 
     (where the browser id arrives with the load)."""
     if owner:
         return owner
-    if request is not None and not settings.public:
-        return owner_for_browser(settings, request)
-    if settings.allowed_users:
-        raise SignInRequired(_sign_in_message(settings))
-    raise SignInRequired("The page is still loading; try again in a moment.")
+    try:
+        if request is not None and not settings.public:
+            return owner_for_browser(settings, request)
+        if settings.allowed_users:
+            raise SignInRequired(_sign_in_message(settings))
+        raise SignInRequired("The page is still loading; try again in a moment.")
+    except SignInRequired as refused:
+        if request is None:
+            raise
+        raise SignInRequired(page_words(lang_of(request), str(refused.message))) from None
+
+
+# The sentences above as the catalogue has them (ui/locales: the same English under these keys).
+_SIGN_IN_KEYS = ("signin.huggingface", "signin.no_way", "signin.loading", "signin.no_cookie")
+
+
+def page_words(lang: str, english: str) -> str:
+    """A sign-in sentence of this module in `lang` (as it is when the catalogue lacks it)."""
+    for key in _SIGN_IN_KEYS:
+        said = text_or(lang, key, english)
+        if said != english:
+            return said
+    return english

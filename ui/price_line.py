@@ -88,13 +88,20 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
 
     inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
     common: dict[str, Any] = {"inputs_kwargs": inputs, "outputs": [line], "show_progress": "hidden", **PRIVATE}
+    # A new page's line (initial_html) is already what the studio would say unless a limit
+    # leaves a budget to show or a server key may bring a provider's quote: only then is
+    # the line asked for again once the page knows its owner.
+    may_differ = settings.has_server_key or any(
+        limit is not None
+        for limit in (settings.max_jobs_per_hour, settings.max_usd_per_day, settings.max_usd_per_person_per_day)
+    )
     gr.on(
         [
             panel.model.change,
             # Gradio adds event methods at run time, so the base `Component` type has none.
             *(cast(Any, component).change for component in panel.options().values()),
             session.keys.change,
-            session.owner.change,
+            *([session.owner.change] if may_differ else []),
         ],
         show,
         trigger_mode="always_last",

@@ -87,14 +87,17 @@ def render(registry: Registry) -> SpendPanel:
     return SpendPanel(figures, refresh)
 
 
-def wire(panel: SpendPanel, ctx: Context, session: Session) -> None:
+def wire(panel: SpendPanel, ctx: Context, session: Session, opened: Any) -> None:
+    """`opened`: the Spend tab's select event. The figures are read when the tab is opened
+    (not for every new page, which seldom looks), on Refresh, and while jobs run."""
+
     async def show(owner: str | None, request: gr.Request) -> Any:
         if not owner:
             return gr.skip()
         return figures_html(await ctx.studio.spend(scope(owner)), ctx.registry, lang_of(request))
 
     gr.on(
-        [session.owner.change, session.timer.tick, panel.refresh.click],
+        [opened, session.timer.tick, panel.refresh.click],
         show,
         inputs_kwargs={"owner": session.owner},
         outputs=[panel.figures],

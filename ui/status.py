@@ -3,8 +3,8 @@ jobs are active. Each tick re-reads the jobs (the engine, not the page, owns the
 each tab's status (state, queue position, elapsed, ETA), refreshes the running-jobs list,
 and when a job finishes shows it in the result panel and refreshes the history.
 
-On page load the same look re-attaches to jobs that are still running, so a refresh or a
-second browser window picks up where the first left off.
+On page load (ui/page_load.py) the page attaches to the jobs still running and looks at once,
+so a refresh or a second browser window picks up where the first left off.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Any
 import gradio as gr
 
 from jobs.records import JobRecord
-from ui import owners
-from ui.format import elapsed_seconds, error_html, status_html
+from ui.format import elapsed_seconds, status_html
 from ui.generate_panel import GeneratePanel
-from ui.i18n import DEFAULT, lang_of, text_or
+from ui.i18n import DEFAULT, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.signals import signal_html
 
@@ -42,7 +41,6 @@ async def look(
     ctx: Context,
     owner: str | None,
     watch: Watch,
-    attach: bool,
     panels: list[GeneratePanel],
     lang: str = DEFAULT,
 ) -> list[Any]:
@@ -51,17 +49,9 @@ async def look(
     (ui/signals.py)."""
     studio = ctx.studio
     if not owner:
-        hint = owners.sign_in_hint(ctx.settings)
-        if hint:  # owners words it in English; the catalogue has the same sentences
-            hint = text_or(lang, "signin.huggingface", text_or(lang, "signin.no_way", hint))
-        hints = [error_html(hint) if hint and attach else gr.skip() for _ in panels]
-        return [*hints, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip()]
+        return [*(gr.skip() for _ in panels), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False), gr.skip()]
     active = await studio.active_jobs(owner)
     active_ids = {record.id for record in active}
-    if attach:
-        # A fresh page: follow the newest running job of each kind in its tab.
-        for record in active:
-            watch.tabs[record.kind] = record.id
     finished = watch.seen - active_ids
     watch.seen = set(active_ids)
 
@@ -83,7 +73,7 @@ async def look(
         statuses.append(status_html(watched, eta, now, registry=ctx.registry, lang=lang))
 
     shown: Any = gr.skip()
-    history_changed: Any = now if attach else gr.skip()
+    history_changed: Any = gr.skip()
     done: list[JobRecord] = []
     if finished:
         history_changed = now
@@ -101,7 +91,15 @@ async def look(
     return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]
 
 
-def _outputs(session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> list[Any]:
+def attach(watch: Watch, active: list[JobRecord]) -> None:
+    """A fresh page follows the newest running job of each kind in its tab; the next look
+    draws them, and notices any that ended since."""
+    for record in active:
+        watch.tabs[record.kind] = record.id
+    watch.seen = {record.id for record in active}
+
+
+def outputs(session: Session, panels: list[GeneratePanel], signal: gr.HTML) -> list[Any]:
     return [
         *(panel.status for panel in panels),
         session.active_rows,
@@ -117,42 +115,16 @@ def wire(
 ) -> None:
     """The timer's look, and the same look on `background_look`'s clicks: Gradio's timer does
     not tick while the tab is hidden, so the page's script clicks it there (ui/signals.py)."""
-    outputs = _outputs(session, panels, signal)
+    looked = outputs(session, panels, signal)
 
     async def tick(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
-        return await look(ctx, owner, watch, False, panels, lang_of(request))
+        return await look(ctx, owner, watch, panels, lang_of(request))
 
     for trigger in (session.timer.tick, background_look.click):
         trigger(
             tick,
             inputs_kwargs={"owner": session.owner, "watch": session.watch},
-            outputs=outputs,
+            outputs=looked,
             show_progress="hidden",
             **PRIVATE,
         )
-
-
-def wire_load(
-    demo: gr.Blocks, ctx: Context, session: Session, panels: list[GeneratePanel], signal: gr.HTML
-) -> Any:
-    """demo.load: resolve the owner, then re-attach to running jobs. Returns the dependency
-    so other panels can chain their first fill after it."""
-    outputs = _outputs(session, panels, signal)
-
-    def load_owner(request: gr.Request) -> str | None:
-        return owners.on_load(ctx.settings, request)
-
-    async def attach(owner: str | None, watch: Watch, request: gr.Request) -> list[Any]:
-        return await look(ctx, owner, watch, True, panels, lang_of(request))
-
-    return demo.load(
-        load_owner,
-        outputs=[session.owner],
-        **PRIVATE,
-    ).then(
-        attach,
-        inputs_kwargs={"owner": session.owner, "watch": session.watch},
-        outputs=outputs,
-        show_progress="hidden",
-        **PRIVATE,
-    )

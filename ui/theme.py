@@ -164,6 +164,7 @@ footer .divider:last-child { display: none; }
 .progress > div { height: 100%; background: var(--color-accent); transition: width 0.8s linear; }
 .progress.indeterminate > div { width: 30%; animation: slide 1.4s ease-in-out infinite; }
 @keyframes slide { 0% { margin-left: -30%; } 100% { margin-left: 100%; } }
+#studio-side:has(.job-row) #no-running-jobs-box { display: none !important; }
 .empty-state { text-align: center; padding: 28px 12px; color: var(--body-text-color-subdued);
   border: 1px dashed var(--border-color-primary); border-radius: 12px; }
 .empty-state .big { font-size: 1.8rem; }
@@ -200,6 +201,11 @@ footer .divider:last-child { display: none; }
 @media (min-width: 900px) and (min-height: 560px) {
   .generate-dock { position: sticky; bottom: 0; z-index: 200; background: var(--body-background-fill);
     padding: 6px 0 4px; box-shadow: 0 -10px 12px -12px rgba(15, 23, 42, 0.35); }
+  /* The form scrolls behind the dock: a row cut by its top edge fades out above it rather
+     than showing a sliver of its controls (the seed row at 1440x900). */
+  .generate-dock::before { content: ""; position: absolute; left: 0; right: 0; bottom: 100%;
+    height: 28px; pointer-events: none;
+    background: linear-gradient(to bottom, transparent, var(--body-background-fill) 55%); }
 }
 /* The player as tall as its video (a fixed 420 px left bands around a 16:9 clip). */
 #result-video, #result-video > div, #result-video .wrap { height: auto !important; }

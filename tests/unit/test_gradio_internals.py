@@ -128,3 +128,26 @@ def test_a_launched_demo_makes_lazy_sessions_and_still_answers() -> None:
         assert sessions and all(isinstance(s, gradio_internals.LazySessionState) for s in sessions)
     finally:
         demo.close()
+
+
+def test_the_queue_skips_its_monitoring_summary_where_gradio_reads_the_setting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Gradio's queue rebuilds its summary of every recorded event after each queued event
+    unless GRADIO_ANALYTICS_CACHE_FREQUENCY (read when the queue is made) says otherwise."""
+    for name in gradio_internals.QUEUE_ANALYTICS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    with gr.Blocks() as plain:
+        gr.Textbox()
+    plain.queue()
+    assert plain._queue.ANAYLTICS_CACHE_FREQUENCY == 1  # Gradio's default: every event
+    gradio_internals.skip_queue_analytics()
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    demo.queue()
+    queue = demo._queue
+    assert queue.ANAYLTICS_CACHE_FREQUENCY > 10**9 and queue.ANALYTICS_MAX_EVENTS == 100
+    records = [{"function": "f", "status": "success", "process_time": 0.1}] * 3
+    queue.events_recorded = 5
+    summary = queue.compute_analytics_summary(records)
+    assert summary == {"functions": {}}  # not rebuilt: the empty summary it started with

@@ -165,3 +165,34 @@ def test_every_image_sentence_reads_back_to_its_own_code() -> None:
         said = template.format(**{name: params.get(name, f"<{name}>") for name in names})
         first = next(c for c, t in image_words.TEMPLATES.items() if t == template)  # 5 and 7 say the same
         assert image_words.read(said) == (first, {name: params.get(name, f"<{name}>") for name in names}), code
+
+
+def test_the_history_tile_of_a_failed_job_is_worded_in_the_pages_language() -> None:
+    from PIL import Image
+
+    from ui.history_panel import placeholder
+
+    english, chinese = placeholder("failed", "en"), placeholder("failed", "zh")
+    assert english != chinese and Path(english).name == "failed-en.png"
+    # Different words draw different pixels (a CJK font draws 失败, not boxes of one shape).
+    with Image.open(english) as a, Image.open(chinese) as b:
+        assert a.size == b.size == (480, 270) and a.tobytes() != b.tobytes()
+
+
+def test_a_click_that_needs_a_sign_in_is_told_so_in_the_pages_language(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from ui import owners
+
+    chinese = gr.Request(headers={"accept-language": "zh-CN,zh;q=0.9"})
+    loading = Settings(data_dir=tmp_path, public=True)
+    with pytest.raises(owners.SignInRequired) as refused:
+        owners.require(None, loading, chinese)
+    assert refused.value.message == "页面仍在加载；请稍后再试。"
+    allow_list = Settings(data_dir=tmp_path, allowed_users=("alice",))
+    with pytest.raises(owners.SignInRequired) as refused:
+        owners.require(None, allow_list, gr.Request(headers={"accept-language": "fr"}))
+    assert str(refused.value.message).startswith("Ce studio a une liste d'utilisateurs autorisés")
+    with pytest.raises(owners.SignInRequired) as refused:  # no request: English, as before
+        owners.require(None, loading)
+    assert refused.value.message == "The page is still loading; try again in a moment."

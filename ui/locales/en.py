@@ -181,6 +181,8 @@ MESSAGES: dict[str, str] = {
     "img.fit_on_generic": "the studio will fix this",
     "signin.huggingface": "Sign in with Hugging Face to make videos in this studio.",
     "signin.no_way": "This studio has an allow-list (STUDIO_ALLOWED_USERS) but no way to sign in: set STUDIO_AUTH for a local run, or run it as a Hugging Face Space.",
+    "signin.loading": "The page is still loading; try again in a moment.",
+    "signin.no_cookie": "This page has no visitor cookie; allow cookies for this site and reload.",
     "tile.no_preview": "No preview",
     # --- notices (toasts) -------------------------------------------------------------
     "notice.no_earlier_seed": "No earlier video yet: the seed of your last job will be offered here.",

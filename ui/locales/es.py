@@ -227,6 +227,8 @@ MESSAGES: dict[str, str] = {
     "img.fit_on_generic": "el estudio lo arreglará",
     "signin.huggingface": "Inicia sesión con Hugging Face para hacer vídeos en este estudio.",
     "signin.no_way": "Este estudio tiene una lista de usuarios permitidos (STUDIO_ALLOWED_USERS) pero ninguna forma de iniciar sesión: define STUDIO_AUTH para un uso local, o ejecútalo como un Space de Hugging Face.",
+    "signin.loading": "La página aún se está cargando; vuelve a intentarlo en un momento.",
+    "signin.no_cookie": "Esta página no tiene cookie de visitante; permite las cookies para este sitio y recarga la página.",
     "tile.no_preview": "Sin vista previa",
     # --- avisos ---
     "notice.no_earlier_seed": "Aún no hay un vídeo anterior: aquí se ofrecerá la semilla de tu último trabajo.",

@@ -227,6 +227,8 @@ MESSAGES: dict[str, str] = {
     "img.fit_on_generic": "le studio corrigera cela",
     "signin.huggingface": "Connectez-vous avec Hugging Face pour créer des vidéos dans ce studio.",
     "signin.no_way": "Ce studio a une liste d'utilisateurs autorisés (STUDIO_ALLOWED_USERS) mais aucun moyen de se connecter : définissez STUDIO_AUTH pour un usage local, ou déployez-le comme Space Hugging Face.",
+    "signin.loading": "La page est encore en cours de chargement ; réessayez dans un instant.",
+    "signin.no_cookie": "Cette page n'a pas de cookie de visiteur ; autorisez les cookies pour ce site et rechargez la page.",
     "tile.no_preview": "Pas d'aperçu",
     # --- notifications ---
     "notice.no_earlier_seed": "Pas encore de vidéo précédente : la graine de votre dernière tâche sera proposée ici.",

@@ -226,6 +226,8 @@ MESSAGES: dict[str, str] = {
     "img.fit_on_generic": "スタジオが修正します",
     "signin.huggingface": "このスタジオで動画を作るには Hugging Face でサインインしてください。",
     "signin.no_way": "このスタジオには許可リスト（STUDIO_ALLOWED_USERS）がありますが、サインインの手段がありません：ローカルでは STUDIO_AUTH を設定するか、Hugging Face Space として実行してください。",
+    "signin.loading": "ページはまだ読み込み中です。少し待ってからもう一度お試しください。",
+    "signin.no_cookie": "このページには訪問者 Cookie がありません。このサイトの Cookie を許可して再読み込みしてください。",
     "tile.no_preview": "プレビューなし",
     # --- お知らせ ---
     "notice.no_earlier_seed": "まだ以前の動画がありません。前回のジョブのシードがここで使えるようになります。",

@@ -226,6 +226,8 @@ MESSAGES: dict[str, str] = {
     "img.fit_on_generic": "工作室会修正这些问题",
     "signin.huggingface": "请使用 Hugging Face 登录后在本工作室生成视频。",
     "signin.no_way": "本工作室设置了允许名单（STUDIO_ALLOWED_USERS），但没有登录方式：本地运行请设置 STUDIO_AUTH，或将其作为 Hugging Face Space 运行。",
+    "signin.loading": "页面仍在加载；请稍后再试。",
+    "signin.no_cookie": "此页面没有访客 Cookie；请允许本站使用 Cookie 后重新加载。",
     "tile.no_preview": "无预览",
     # --- 提示 ---
     "notice.no_earlier_seed": "还没有更早的视频：上一个任务的种子会显示在这里。",

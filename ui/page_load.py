@@ -1,0 +1,117 @@
+"""What a fresh page asks the server for: one load event, with as few outputs as the page
+needs.
+
+The load resolves who the page acts for, marks the history to be read, shows the parts of
+the page that wait for the owner, and attaches to the owner's running jobs: it starts the
+status timer, whose first tick draws them (ui/status.py), only when there are any.
+Each output costs the server on its event loop even when it is skipped (Gradio builds the
+component again for any update), so the statuses, the running-jobs list and the done
+signal are drawn by that look, not listed here.
+
+The texts Python builds from several words (the header, the model pickers...) are built
+in English with the page; a page in another language asks for them in its language with
+a second event, which the page's script (LANGUAGE_JS) sends only then.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gradio as gr
+
+from ui import owners, status
+from ui.format import error_html
+from ui.generate_panel import GeneratePanel
+from ui.i18n import DEFAULT, LANGUAGES, lang_of
+from ui.session import PRIVATE, Context, Session, Watch
+
+Redraw = Sequence[tuple[Any, Callable[[str], Any]]]
+
+LANGUAGE_BUTTON = "page-language"
+
+# Asks for the page's texts in its language unless the server would answer in English: the
+# server reads the `studio_lang` cookie, else Accept-Language (ui/i18n.lang_of); the page's
+# <html lang> and the browser's languages are what those come from. When in doubt it asks
+# (the server then answers in the language it reads).
+LANGUAGE_JS = """() => {
+  const known = __KNOWN__;
+  const base = (tag) => String(tag || "").toLowerCase().split("-")[0];
+  const first = (tags) => tags.map(base).find((tag) => known.includes(tag)) || "__DEFAULT__";
+  const cookie = document.cookie.split("; ").find((c) => c.startsWith("studio_lang="));
+  const wanted = [
+    cookie ? first([decodeURIComponent(cookie.split("=")[1])]) : "__DEFAULT__",
+    first(document.documentElement.getAttribute("lang") ? [document.documentElement.lang] : []),
+    first([...(navigator.languages || [navigator.language])]),
+  ];
+  if (wanted.every((lang) => lang === "__DEFAULT__")) return;
+  const ask = () => {
+    const button = document.querySelector("button#__BUTTON__, #__BUTTON__ button");
+    if (button) button.click();
+    return Boolean(button);
+  };
+  if (ask()) return;
+  const watch = new MutationObserver(() => { if (ask()) watch.disconnect(); });
+  watch.observe(document.body, { childList: true, subtree: true });
+}""".replace("__KNOWN__", json.dumps(list(LANGUAGES))).replace("__DEFAULT__", DEFAULT).replace("__BUTTON__", LANGUAGE_BUTTON)
+
+
+def render_language_button() -> gr.Button:
+    """The hidden button LANGUAGE_JS clicks (theme.CSS hides .studio-signal)."""
+    return gr.Button("", elem_id=LANGUAGE_BUTTON, elem_classes="studio-signal")
+
+
+def wire(
+    demo: gr.Blocks,
+    ctx: Context,
+    session: Session,
+    panels: list[GeneratePanel],
+    reveal: Sequence[gr.Column],
+    language: gr.Button,
+    redraw: Redraw,
+) -> None:
+    """`reveal`: hidden parts shown once the owner is known (the history, whose gallery and
+    player code the browser then loads after the form is ready, not before). `redraw`: each
+    (component, its value in a language), sent when `language` is clicked."""
+    hint = owners.sign_in_hint(ctx.settings)
+    # Only a studio with an allow-list can have a page without an owner to tell why.
+    hinted = [panel.status for panel in panels] if hint else []
+
+    def sign_in_words(lang: str) -> str:
+        # owners words it in English; the catalogue has the same sentences
+        return owners.page_words(lang, hint or "")
+
+    async def on_load(watch: Watch, request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
+        owner = owners.on_load(ctx.settings, request)
+        shown = [gr.Column(visible=True) for _ in reveal]
+        if not owner:
+            return [owner, gr.skip(), gr.skip(), *shown, *(error_html(sign_in_words(lang)) for _ in hinted)]
+        active = await ctx.studio.active_jobs(owner)
+        status.attach(watch, active)
+        timer = gr.Timer(active=True) if active else gr.skip()
+        return [owner, time.time(), timer, *shown, *(gr.skip() for _ in hinted)]
+
+    demo.load(
+        on_load,
+        inputs=[session.watch],
+        outputs=[session.owner, session.history_changed, session.timer, *reveal, *hinted],
+        # Queued: Gradio 6.31's page runs the `change` events of the states an event set
+        # (the owner's and the history's first fills) only after a queued event.
+        show_progress="hidden",
+        **PRIVATE,
+    )
+
+    def in_language(request: gr.Request) -> list[Any]:
+        lang = lang_of(request)
+        return [value(lang) for _, value in redraw]
+
+    language.click(
+        in_language,
+        outputs=[component for component, _ in redraw],
+        queue=False,
+        show_progress="hidden",
+        **PRIVATE,
+    )
