@@ -371,7 +371,7 @@ MESSAGES.update(
         "compare.prompt_placeholder": "すべてのモデルに同じプロンプト",
         "compare.image": "開始画像",
         "compare.fit": "各モデルの制限に合わせて画像を調整",
-        "compare.models": "モデル（動画は合計 2〜6 本）",
+        "compare.models": "モデル（動画は合計 2～6 本）",
         "compare.takes": "各モデルのテイク数",
         "compare.takes_info": "テイクごとに別のシードを使います",
         "compare.seed": "シード（全モデル共通、-1 でランダム）",
