@@ -126,7 +126,7 @@ def run(quick: bool = False) -> BenchResult:
 
     figure = Figure(
         "hops",
-        "thread hops per /text_to_video job (one user, 4 s fake jobs): studio / floor",
+        "thread hops per /text_to_video job (one user, 4 s fake jobs): the studio (the floor in the raw numbers)",
         total["studio"],
         "",
         "reported",

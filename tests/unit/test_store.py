@@ -291,3 +291,25 @@ def test_references_counts_every_path_column(store: JobStore) -> None:
     assert store.references("in/shared.png") == 2
     assert store.references("p/b.webp") == 1
     assert store.references("nothing") == 0
+
+
+def test_a_durable_write_fsyncs_the_log_after_letting_go_of_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lock is shared with the engine's loop: held across an fsync, every read waited.
+    store = JobStore(tmp_path / "jobs.db")
+    store.open()
+    seen: list[bool] = []
+
+    def flush(path: Path) -> None:
+        free = store._lock.acquire(blocking=False)
+        if free:
+            store._lock.release()
+        seen.append(free and path == store.db_path)
+
+    monkeypatch.setattr("jobs.store.flush_wal", flush)
+    store.insert(make_job("a"))
+    store.update("a", request_id="r-1")  # durable
+    store.update("a", state="running")  # progress: no fsync of its own
+    assert seen == [True, True]
+    store.close()
