@@ -58,8 +58,11 @@ NOTES = [
     "states only after one), the language redraw only for a page not in English, the gr.render only "
     "when its rows change, the Spend figures when the tab opens, the price line again only where a "
     "limit or a server key can change it, the summary skipped (ui/gradio_internals.skip_queue_analytics). "
-    "A minimal Gradio app's own queued load event with one State output costs 5.5-7 ms of CPU here "
-    "(4 ms unqueued): the studio's load is at that floor plus its gate and one engine call.",
+    "A minimal Gradio app's own queued load event with one State output cost 5.5-7 ms of CPU here "
+    "(4 ms unqueued; measured apart, 2026-12-02): the studio's load is that floor plus its gate and "
+    "one engine call. Gradio's floor for a page of as many blocks pays about 50 ms a new session "
+    "(bench/page_floor.py: Gradio copies every block's config into a new session's state; the "
+    "studio's ui/gradio_internals.lazy_session_state spares that).",
     "Browser: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
     "translations and dependency maps) for about 1.9 s in the studio's first load against 0.3 s in the "
     "minimal app's; module loading is the smaller part. Gradio fetches the code of every component "
@@ -250,9 +253,10 @@ def run(quick: bool = False) -> BenchResult:
             for r in range(rounds):
                 for name in names if r % 2 == 0 else list(reversed(names)):
                     url, pid = urls[name]
-                    if name == "floor_n":
+                    if name == "floor_n":  # its one queued load event, and its first load
+                        loads[name].append(_sessions(url, pid, SESSIONS, follow=False)[0])
                         first[name].append(first_interactive(browser, url, selectors[name]))
-                        log(f"page: round {r + 1} {name}: {first[name][-1]:.2f} s")
+                        log(f"page: round {r + 1} {name}: load event {loads[name][-1]:.1f} ms, {first[name][-1]:.2f} s")
                         continue
                     shell[name].append(_pages(url, pid, PAGES))
                     per_load, ran_loads = _sessions(url, pid, SESSIONS, follow=False)
@@ -287,8 +291,9 @@ def run(quick: bool = False) -> BenchResult:
             "ms",
             "<= 5 ms",
             median(loads["studio"]) <= 5,
-            f"{'; '.join(side(name) for name in names if name != 'floor_n')}; {SESSIONS} sessions, {PAGES} pages "
-            f"a sample; {machine}",
+            f"{'; '.join(side(name) for name in names if name != 'floor_n')}; Gradio's floor for one queued load "
+            f"event setting one State (bench/page_floor.py) ms {fmt_list(loads['floor_n'])}; {SESSIONS} sessions, "
+            f"{PAGES} pages a sample; {machine}",
         ),
         Figure(
             "page",

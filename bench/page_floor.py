@@ -1,7 +1,9 @@
 """Gradio's floor for a page of N blocks: bench/floor_app.py's form in the first tab, and
 enough plain blocks (rows of HTML, Textbox, Radio and Button) in a second tab, not shown,
-to make N blocks in all. bench/page.py loads it in Chromium beside the studio, so the first
-load of a page as big as the studio's is measured without anything the studio does.
+to make N blocks in all, and one queued load event that sets one State (the least a page
+that learns who it acts for can send). bench/page.py loads it in Chromium beside the
+studio, so the first load of a page as big as the studio's, and the cost of one load
+event, are measured without anything the studio does.
 
     STUDIO_FLOOR_BLOCKS=330 GRADIO_SERVER_PORT=7862 python -m bench.page_floor
 """
@@ -32,6 +34,8 @@ def build(blocks: int) -> gr.Blocks:
                         gr.Button("button")
                     made = len(demo.blocks)
         trigger.click(lambda p, m: p + m, [prompt, model], [out], api_name="text_to_video")
+        owner = gr.State(None)
+        demo.load(lambda: "owner", outputs=[owner], api_visibility="private")
     return demo
 
 

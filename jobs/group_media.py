@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from jobs import media
 from jobs.group_blind import blind_name
+from jobs.group_plan import member_error
 from jobs.group_store import GroupRecord
 from jobs.mosaic import make_poster_mosaic
 from jobs.records import JobRecord
@@ -35,7 +36,10 @@ def check_image(image: Path, spec: ModelSpec, fit: bool, label: str) -> None:
         raise ValidationError("image", "Image: the uploaded file is missing; upload it again.")
     report = media.preflight(image, spec.image_rules or catalog.IMAGE_RULES)
     if not report.ok and not (fit and report.fixable):
-        raise ValidationError("image", f"{label} ({spec.id}): {report.summary()}")
+        # Coded like a single job's refusal (jobs/image_fit.py), so a page says the findings
+        # in its own language; the member's name is said around them.
+        found = ValidationError("image", report.summary(), code="image_report", report=report, summary=report.summary())
+        raise member_error(found, label, spec.id)
 
 
 def poster_mosaic(settings: Settings, group: GroupRecord, jobs: Sequence[JobRecord | None]) -> Path:

@@ -139,6 +139,14 @@ def member_label(spec: ModelSpec) -> str:
     return f"{spec.provider_label} {spec.label}"
 
 
+def member_error(error: ValidationError, member: str, model: str) -> ValidationError:
+    """`error` of one member, naming it ('WaveSpeedAI Dreamina 3.0 720p (model id): …'); the
+    page says the member's own error in its language inside `error.member`."""
+    return ValidationError(
+        error.field, f"{member} ({model}): {error.message}", code="member", member=member, model=model, reason=error
+    )
+
+
 def _seeds(raw: object, takes: int) -> list[int]:
     """One seed per take: the given seed and the next ones, or distinct random seeds."""
     param = catalog.seed_param()
@@ -162,27 +170,40 @@ def plan_members(registry: Registry, request: CompareRequest) -> list[PlannedMem
     models = [str(m).strip() for m in request.models if str(m).strip()]
     takes = request.takes
     if isinstance(takes, bool) or not isinstance(takes, int) or not 1 <= takes <= MAX_MEMBERS:
-        raise ValidationError("takes", f"Takes: a whole number from 1 to {MAX_MEMBERS}; got {takes!r}.")
+        raise ValidationError(
+            "takes", f"Takes: a whole number from 1 to {MAX_MEMBERS}; got {takes!r}.", code="group_takes",
+            max=MAX_MEMBERS, got=repr(takes),
+        )
     if not models:
-        raise ValidationError("models", "Models: choose at least one model to compare.")
+        raise ValidationError("models", "Models: choose at least one model to compare.", code="group_no_models")
     for model in models:
         if models.count(model) > 1:
-            raise ValidationError("models", f"Models: {model} is chosen twice; use takes for several runs of one model.")
+            raise ValidationError(
+                "models", f"Models: {model} is chosen twice; use takes for several runs of one model.",
+                code="group_twice", model=model,
+            )
     count = len(models) * takes
     if not MIN_MEMBERS <= count <= MAX_MEMBERS:
         raise ValidationError(
             "models",
             f"Models: a comparison has {MIN_MEMBERS} to {MAX_MEMBERS} videos (models × takes); "
             f"{len(models)} model{'s' if len(models) != 1 else ''} × {takes} take{'s' if takes != 1 else ''} is {count}.",
+            code="group_size", min=MIN_MEMBERS, max=MAX_MEMBERS, models=len(models), takes=takes, count=count,
         )
     specs: list[ModelSpec] = []
     for model in models:
         spec = registry.model_or_none(model)
         if spec is None:
-            raise ValidationError("models", f"Models: no model '{model}'. Use a model id from the Models table.")
+            raise ValidationError(
+                "models", f"Models: no model '{model}'. Use a model id from the Models table.",
+                code="group_unknown_model", model=model,
+            )
         if spec.kind != request.kind:
             wanted = "a text-to-video" if request.kind == "t2v" else "an image-to-video"
-            raise ValidationError("models", f"Models: {member_label(spec)} is not {wanted} model.")
+            raise ValidationError(
+                "models", f"Models: {member_label(spec)} is not {wanted} model.",
+                code=f"group_not_{request.kind}", member=member_label(spec),
+            )
         specs.append(spec)
     shared = {k: v for k, v in request.options.items() if k != SEED and not catalog.is_empty(v)}
     seed_raw = request.options.get(SEED) if catalog.is_empty(request.seed) else request.seed
@@ -204,6 +225,6 @@ def plan_members(registry: Registry, request: CompareRequest) -> list[PlannedMem
                 )
                 rules.check_request(registry, generation)
             except ValidationError as exc:
-                raise ValidationError(exc.field, f"{member_label(spec)} ({spec.id}): {exc.message}") from None
+                raise member_error(exc, member_label(spec), spec.id) from None
             planned.append(PlannedMember(spec, take, seed, generation))
     return planned

@@ -68,7 +68,7 @@ def render(ctx: Context, session: Session) -> None:
 
                 async def cancel(owner: str | None, request: gr.Request, job_id: str = row["id"]) -> None:
                     lang = lang_of(request)
-                    record = await studio.cancel(owners.require(owner, settings), job_id)
+                    record = await studio.cancel(owners.require(owner, settings, request), job_id)
                     if record.note:
                         gr.Warning(stored_text(lang, record.note), title=text(lang, "notice.not_cancelled"))
                     elif record.state == "cancelled":

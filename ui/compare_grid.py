@@ -17,6 +17,7 @@ from jobs.records import JobRecord
 from providers.registry import Registry
 from ui.format import state_word
 from ui.i18n import DEFAULT, name_text, text
+from ui.stored_text import stored_text
 
 
 def seconds_words(seconds: float, lang: str = DEFAULT) -> str:
@@ -68,7 +69,9 @@ def cell_head(
         facts.append(usd_words(member.price_usd, member.price_source, lang))
     mark = html.escape(text(lang, "compare.pick_mark"))
     picked = f' <span class="compare-pick-mark">{mark}</span>' if group.pick == member.job_id else ""
-    why = member.error or (job.error_message if job is not None and job.state in ("failed", "cancelled") else None)
+    why = member.error  # a refusal before the member's job existed (English: jobs keep no code for it)
+    if not why and job is not None and job.state in ("failed", "cancelled"):
+        why = stored_text(lang, job.error_message, job.error_kind)
     error = f'<div class="compare-error">{html.escape(why)}</div>' if why else ""
     take = " · " + text(lang, "compare.take", number=member.take) if group.takes > 1 else ""
     seed = ""

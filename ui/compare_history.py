@@ -117,7 +117,7 @@ def wire(
     past.gallery.select(reopen, inputs=[past.ids], outputs=[group_id], show_progress="hidden", **PRIVATE)
 
     async def delete(owner: str | None, current: str | None, request: gr.Request) -> tuple[Any, ...]:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         if current:
             try:
                 await studio.delete_group(owner, current)
@@ -127,7 +127,7 @@ def wire(
         return (None, *await load(owner, request))
 
     async def export(owner: str | None, current: str | None, request: gr.Request) -> Any:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         lang = lang_of(request)
         if not current:
             raise gr.Error(text(lang, "compare.open_first"), print_exception=False)

@@ -264,7 +264,7 @@ def wire(
         async def pick(
             request: gr.Request, owner: str | None, group_id: str | None, loaded: dict, index: int = index
         ) -> dict[Any, Any]:
-            view = await studio.group(owners.require(owner, settings), group_id) if group_id else None
+            view = await studio.group(owners.require(owner, settings, request), group_id) if group_id else None
             if view is None or index >= len(view.jobs):
                 return {}
             job_id = view.group.job_ids[index]
@@ -290,8 +290,10 @@ def wire(
         cell.retry.click(retry, inputs=[session.owner, session.keys, panel.group_id, panel.loaded], outputs=outputs,
                          show_progress="hidden", **PRIVATE)
 
-        async def reuse(owner: str | None, keys: Any, group_id: str | None, index: int = index) -> dict[Any, Any]:
-            view = await studio.group(owners.require(owner, settings), group_id) if group_id else None
+        async def reuse(
+            owner: str | None, keys: Any, group_id: str | None, request: gr.Request, index: int = index
+        ) -> dict[Any, Any]:
+            view = await studio.group(owners.require(owner, settings, request), group_id) if group_id else None
             job = view.jobs[index] if view is not None and index < len(view.jobs) else None
             if job is None:
                 return {}
@@ -305,7 +307,7 @@ def wire(
     # --- Export side-by-side: rendered off the event loop, its progress shown ------------
 
     async def export(owner: str | None, group_id: str | None, request: gr.Request) -> Any:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         lang = lang_of(request)
         if not group_id:
             return

@@ -302,7 +302,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     panel.random_seed.click(None, outputs=[panel.seed], js=RANDOM_SEED_JS, **PRIVATE)
 
     async def reuse_last_seed(owner: str | None, request: gr.Request) -> Any:
-        last = await studio.history(owners.require(owner, settings), HistoryQuery(limit=1))
+        last = await studio.history(owners.require(owner, settings, request), HistoryQuery(limit=1))
         if not last.items or last.items[0].seed is None:
             gr.Info(text(lang_of(request), "notice.no_earlier_seed"))
             return gr.skip()
@@ -375,7 +375,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
     )
 
     async def cancel(owner: str | None, watch: Watch, request: gr.Request) -> Any:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         lang = lang_of(request)
         job_id = watch.tabs.get(kind)
         record = await studio.get(owner, job_id) if job_id else None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import string
 import time
 from collections.abc import Mapping
 from functools import cache
@@ -109,7 +110,9 @@ def has(key: str) -> bool:
 def text(lang: str, key: str, /, **params: Any) -> str:
     """The message `key` in `lang` (English when that language lacks it), with `params`
     filled in (`{name}` placeholders, str.format). With a `count`, the key's `.one` form
-    is used where the language says that count in the singular."""
+    is used where the language says that count in the singular. A word that agrees with a
+    number is written `{n:singular|plural}` (str.format's spec slot): '{n} {n:vidéo|vidéos}'
+    says '1 vidéo' and '2 vidéos' in French."""
     if lang not in LANGUAGES:
         lang = DEFAULT
     if "count" in params and _singular(lang, params["count"]) and f"{key}.one" in catalogue(DEFAULT):
@@ -117,7 +120,20 @@ def text(lang: str, key: str, /, **params: Any) -> str:
     template = catalogue(lang).get(key)
     if template is None:
         template = catalogue(DEFAULT)[key]
-    return template.format(**params) if params else template
+    return _Plurals(lang).format(template, **params) if params else template
+
+
+class _Plurals(string.Formatter):
+    """str.format, where a spec `singular|plural` picks the word that agrees with the number."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if "|" in format_spec:
+            one, _, other = format_spec.partition("|")
+            return one if _singular(self.lang, value) else other
+        return super().format_field(value, format_spec)
 
 
 def _singular(lang: str, count: object) -> bool:
@@ -174,6 +190,10 @@ def error_text(lang: str, error: StudioError) -> str:
     if not code or not has(key):
         return error.message
     params = _spoken(lang, dict(getattr(error, "params", None) or {}))
+    if isinstance(params.get("reason"), StudioError):  # one comparison member's own error
+        params["reason"] = error_text(lang, params["reason"])
+    if "member" in params:  # a comparison member's name ('Simulated …' is translated)
+        params["member"] = name_text(lang, str(params["member"]))
     if params.get("report") is not None:  # an image's findings, said in this language
         from ui.image_words import summary
 

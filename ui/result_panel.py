@@ -162,7 +162,7 @@ def wire(
 
     async def reuse(owner: str | None, shown: str | None, keys: Any, request: gr.Request) -> dict[Any, Any]:
         lang = lang_of(request)
-        record = await studio.get(owners.require(owner, settings), shown) if shown else None
+        record = await studio.get(owners.require(owner, settings, request), shown) if shown else None
         if record is None:
             gr.Info(text(lang, "notice.pick_first"))
             return {}
@@ -179,7 +179,7 @@ def wire(
     )
 
     async def delete(owner: str | None, shown: str | None, request: gr.Request) -> list[Any]:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         lang = lang_of(request)
         if not shown:
             return [gr.skip(), gr.skip(), *ask(False)]
@@ -209,7 +209,7 @@ def wire(
     )
 
     async def recheck(owner: str | None, shown: str | None, keys: Any, watch: Any, request: gr.Request) -> Any:
-        owner = owners.require(owner, settings)
+        owner = owners.require(owner, settings, request)
         lang = lang_of(request)
         record = await studio.recheck(owner, shown, keys) if shown else None
         if record is None:

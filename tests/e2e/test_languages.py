@@ -135,7 +135,7 @@ FAILURES = {
     "fr-FR": (
         "✕ Échec",
         "WaveSpeedAI n'a pas pu produire cette vidéo. Message du fournisseur : ",
-        "Limite atteinte : ce studio permet 1 vidéos par heure",
+        "Limite atteinte : ce studio permet 1 vidéo par heure",
     ),
 }
 
