@@ -113,6 +113,8 @@ MESSAGES: dict[str, str] = {
     "error.upload_lost": "画像：アップロードが届きませんでした。もう一度アップロードしてください。",
     "error.image_report": "画像：{summary}",
     "error.member": "{member}（{model}）：{reason}",
+    "error.group_not_ready": "モデル：{member}：環境変数 {env} か、「API キー」タブでのキーが必要です。",
+    "error.member_not_sent": "送信できませんでした（{fault}）。",
     "error.group_takes": "テイク数：1～{max} の整数を指定してください（指定値：{got}）。",
     "error.group_no_models": "モデル：比較するモデルを 1 つ以上選んでください。",
     "error.group_twice": "モデル：{model} が 2 回選ばれています。同じモデルを複数回実行するにはテイク数を使ってください。",
