@@ -35,7 +35,7 @@ class CompareHistory:
 def render() -> CompareHistory:
     with gr.Accordion(page("compare.past"), open=True, elem_id="compare-history"):
         gallery = gr.Gallery(
-            label=page("compare.gallery"), columns=3, height=260, object_fit="contain",
+            label=page("compare.gallery"), columns=3, fit_columns=False, object_fit="contain",
             allow_preview=False, interactive=False, elem_id="compare-gallery",
         )
         with gr.Row():

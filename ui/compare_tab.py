@@ -214,7 +214,9 @@ def wire(
         return compare_form.price_html(quote, None, registry, budget, lang)
 
     price_inputs = [session.owner, session.keys, *form.inputs()]
-    changing: list[Any] = [form.kind, form.models, form.takes, form.prompt, *form.option_inputs()]
+    # The image too: the price line says "upload one" until it has it.
+    changing: list[Any] = [form.kind, form.models, form.takes, form.prompt, form.image, form.fit_image,
+                           *form.option_inputs()]
     gr.on([c.change for c in changing], price, inputs=price_inputs, outputs=[form.price], show_progress="hidden",
           trigger_mode="always_last", **PRIVATE)
 

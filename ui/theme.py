@@ -186,7 +186,10 @@ footer .divider:last-child { display: none; }
 .details-table, .details-table tr, .details-table th, .details-table td { border: 0 !important;
   background: none !important; }
 .details-table tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
-#history-gallery .grid-wrap.fixed-height { min-height: 0; max-height: none; }
+#history-gallery .grid-wrap.fixed-height, #compare-gallery .grid-wrap.fixed-height { min-height: 0;
+  max-height: none; }
+/* Past comparisons keep their label: the tiles start below it. */
+#compare-gallery .grid-container { padding-top: 34px; }
 .keys-status { font-size: 0.88rem; }
 /* A compact form: the whole form, Generate and its status fit a 900 px high window. */
 #studio-main, #studio-history { --layout-gap: 8px; --form-gap-width: 1px; --block-padding: 6px 10px;
@@ -214,11 +217,13 @@ footer .divider:last-child { display: none; }
 .confirm-text { font-size: 0.88rem; }
 .generate-row { align-items: stretch; }
 .status-line .status-card { margin-top: -4px; }
-/* History tiles: the poster whole in a 16:9 frame, the prompt in full lines below it. */
-#history-gallery .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
-#history-gallery .thumbnail-item img { aspect-ratio: 16 / 9; width: 100%; height: auto;
-  object-fit: contain; background: #0f172a; }
-#history-gallery .caption-label { position: static; max-width: none; white-space: normal;
+/* History tiles (and past comparisons): the poster whole in a 16:9 frame, the prompt in full
+   lines below it. */
+#history-gallery .thumbnail-item, #compare-gallery .thumbnail-item { aspect-ratio: auto; height: auto;
+  display: flex; flex-direction: column; }
+#history-gallery .thumbnail-item img, #compare-gallery .thumbnail-item img { aspect-ratio: 16 / 9;
+  width: 100%; height: auto; object-fit: contain; background: #0f172a; }
+#history-gallery .caption-label, #compare-gallery .caption-label { position: static; max-width: none; white-space: normal;
   text-overflow: clip; overflow: visible; border: 0; border-top: 1px solid var(--border-color-primary);
   border-radius: 0; padding: 4px 8px 6px; font-size: 0.8rem; line-height: 1.3; text-align: left; }
 /* A file that is not an image: no broken-image icon, the preflight beside it explains. */

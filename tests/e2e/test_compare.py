@@ -10,6 +10,7 @@ from pathlib import Path
 
 import av
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.launcher import RunningApp, launch_app, on_fake
@@ -176,3 +177,27 @@ def test_a_blind_comparison_names_no_model_on_the_page_until_the_pick(
     page.locator("#compare-pick-0").click()
     expect(page.locator("#compare-head-0")).not_to_contain_text("Model A", timeout=LONG)
     expect(page.locator("#compare-grid")).to_contain_text("RunComfy")
+
+
+def test_the_price_line_follows_the_image_and_past_comparisons_show_whole_tiles(
+    page: Page, compare_app: RunningApp, tmp_path: Path
+) -> None:
+    open_studio(page, compare_app.url)
+    open_tab(page, "Compare")
+    page.locator("#compare-kind label").nth(1).click()  # image to video
+    page.locator("#compare-prompt textarea").fill("A slow pan across the bay")
+    price = page.locator("#compare-price")
+    expect(price).to_contain_text("upload one", timeout=LONG)
+    picture = tmp_path / "bay.png"
+    Image.new("RGB", (1280, 720), (40, 120, 200)).save(picture)
+    page.locator("#compare-image input[type=file]").set_input_files(str(picture))
+    # The price is asked again once the image is there: no stale "upload one" left.
+    expect(price).not_to_contain_text("upload one", timeout=LONG)
+    expect(price).to_contain_text("videos", timeout=LONG)
+
+    # The earlier tests left comparisons: each tile is a tile, not one stretched across the row.
+    tiles = page.locator("#compare-gallery .thumbnail-item")
+    expect(tiles.first).to_be_visible(timeout=LONG)
+    row = page.locator("#compare-gallery .grid-container").bounding_box()
+    tile = tiles.first.bounding_box()
+    assert row and tile and tile["width"] < row["width"] / 2, (tile, row)
