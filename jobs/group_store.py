@@ -32,6 +32,9 @@ class Member:
     price_source: str = "catalog"
     options: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    # The error's catalogue code and its plain parameters, so a page can say it in its language.
+    error_code: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Member:

@@ -91,7 +91,11 @@ async def _check_ready(engine: Engine, planned: Sequence[PlannedMember], keys: M
     for member in planned:
         reason = engine.provider_ready(member.spec.provider, keys)
         if reason:
-            raise ValidationError("models", f"Models: {member_label(member.spec)}: {reason}")
+            env = reason.split()[1] if reason.startswith("Needs ") else None
+            raise ValidationError(
+                "models", f"Models: {member_label(member.spec)}: {reason}",
+                code="group_not_ready" if env else None, member=member_label(member.spec), env=env,
+            )
     image = planned[0].request.image
     if image:
         fit = planned[0].request.fit_image
@@ -195,11 +199,13 @@ async def _send(
         await engine.submit(owner, request, keys, quota_key=quota_key, slot=GroupSlot(group.id, member.job_id))
     except StudioError as exc:
         engine.release(member.job_id)
-        member.error = exc.message
+        member.error, member.error_code = exc.message, exc.code
+        member.error_params = {k: v for k, v in exc.params.items() if isinstance(v, str | int | float | bool)}
     except Exception as exc:  # an unexpected fault before the row: nothing was sent
         log.exception("group %s: member %s could not be sent", group.id, member.job_id)
         engine.release(member.job_id)
         member.error = f"Could not be sent ({type(exc).__name__})."
+        member.error_code, member.error_params = "member_not_sent", {"fault": type(exc).__name__}
 
 
 async def retry(
@@ -232,6 +238,7 @@ async def retry(
     await engine.reserve_group(owner, quota_key, [Reservation(new_id, spec.provider, spec.id, price)])
     old = Member(**{**member.__dict__})
     member.job_id, member.error, member.price_usd, member.price_source = new_id, None, price.usd, price.source
+    member.error_code, member.error_params = None, {}
     if group.pick == old.job_id:
         group.pick = None
     store.save(group, durable=True)

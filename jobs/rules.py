@@ -108,6 +108,7 @@ def check_request(registry: Registry, request: GenerationRequest) -> CheckedRequ
             f"Image: this model animates an image; upload one ({rules.describe()}).",
             code="image_missing",
             rules=rules.describe(),
+            image_rules=rules,
         )
     return CheckedRequest(spec, prompt, options)
 

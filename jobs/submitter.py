@@ -93,7 +93,12 @@ class Submitter:
             self._scrubber.add(key)
         reason = self._ready(spec.provider, keys)
         if adapter is None or reason:
-            raise ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
+            refused = ProviderError("auth", f"{spec.provider_label}: {reason}", field="model")
+            if reason and reason.startswith("Needs "):  # a page says it in its language (error.provider_not_ready)
+                refused.code, refused.params = "provider_not_ready", {
+                    "provider": spec.provider_label, "env": reason.split()[1],
+                }
+            raise refused
         price = await self._pricer.price(spec, options, session_key)
 
         if options.get("seed") == catalog.RANDOM_SEED:

@@ -19,7 +19,6 @@ from providers.base import Kind, StudioError
 from providers.catalog import ModelSpec
 from providers.registry import Registry
 from ui import controls
-from ui.format import choice_label
 from ui.i18n import DEFAULT, error_text, field_name, name_text, page, text
 from ui.price_line import budget_words
 from ui.session import Context
@@ -175,7 +174,7 @@ def option_updates(form: CompareForm, registry: Registry, kind: Kind, models: li
         if param is None:
             updates[control] = gr.update(visible=False)
             continue
-        choices = [(choice_label(param, c), c) for c in param.choices] if param.choices else None
+        choices = controls.option_choices(param) if param.choices else None  # markers: the page's language
         changes: dict[str, Any] = {"visible": True}
         if choices:
             changes.update(choices=choices, value=param.default)

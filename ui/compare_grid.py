@@ -14,9 +14,10 @@ from jobs.group_blind import letter_of, names_hidden
 from jobs.group_store import GroupRecord, Member
 from jobs.groups import GroupView
 from jobs.records import JobRecord
+from providers.base import StudioError
 from providers.registry import Registry
 from ui.format import state_word
-from ui.i18n import DEFAULT, name_text, text
+from ui.i18n import DEFAULT, error_text, name_text, text
 from ui.stored_text import stored_text
 
 
@@ -69,7 +70,7 @@ def cell_head(
         facts.append(usd_words(member.price_usd, member.price_source, lang))
     mark = html.escape(text(lang, "compare.pick_mark"))
     picked = f' <span class="compare-pick-mark">{mark}</span>' if group.pick == member.job_id else ""
-    why = member.error  # a refusal before the member's job existed (English: jobs keep no code for it)
+    why = member_error_text(member, lang)
     if not why and job is not None and job.state in ("failed", "cancelled"):
         why = stored_text(lang, job.error_message, job.error_kind)
     error = f'<div class="compare-error">{html.escape(why)}</div>' if why else ""
@@ -83,6 +84,13 @@ def cell_head(
         f'<div class="compare-provider">{html.escape(provider + take + seed)}</div>'
         f'<div class="compare-facts">{html.escape(" · ".join(facts))}</div>{error}</div>'
     )
+
+
+def member_error_text(member: Member, lang: str = DEFAULT) -> str:
+    """Why a member never became a job, in `lang` (its English words where no code says it)."""
+    if not member.error:
+        return ""
+    return error_text(lang, StudioError(member.error, code=member.error_code, **member.error_params))
 
 
 def summary(registry: Registry, current: GroupView, lang: str = DEFAULT) -> str:

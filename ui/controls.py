@@ -166,7 +166,8 @@ def _info(param: ParamSpec) -> str | None:
     return None if param.choice_labels or not param.help else page_or(f"help.{param.name}", param.help)
 
 
-def _choices(param: ParamSpec) -> list[tuple[str, Any]]:
+def option_choices(param: ParamSpec) -> list[tuple[str, Any]]:
+    """A choice option's (label, value) pairs, each label a page marker where the catalogue has it."""
     return [(page_or(f"choice.{param.name}.{c}", choice_label(param, c)), c) for c in (param.choices or ())]
 
 
@@ -184,7 +185,7 @@ def make_option(param: ParamSpec, spec: ModelSpec, elem_id: str, **layout: int) 
         **layout,
     }
     if param.control == "choice":
-        return gr.Radio(choices=_choices(shown), value=shown.default if own else None, **common)
+        return gr.Radio(choices=option_choices(shown), value=shown.default if own else None, **common)
     if param.control == "boolean":
         return gr.Checkbox(value=bool(shown.default), **common)
     if param.control == "integer":
@@ -202,7 +203,7 @@ def option_update(spec: ModelSpec, name: str, current: Any) -> Any:
         return gr.update(visible=False, value=None)
     update: dict[str, Any] = {"visible": True, "label": _param_label(param), "info": _info(param)}
     if param.control == "choice":
-        choices = _choices(param)
+        choices = option_choices(param)
         values = [c for _, c in choices]
         update.update(choices=choices, value=current if current in values else param.default)
     elif param.control == "boolean":

@@ -194,6 +194,10 @@ def error_text(lang: str, error: StudioError) -> str:
         params["reason"] = error_text(lang, params["reason"])
     if "member" in params:  # a comparison member's name ('Simulated …' is translated)
         params["member"] = name_text(lang, str(params["member"]))
+    if params.get("image_rules") is not None:  # what an image must be, said in this language
+        from ui.image_check import rules_text
+
+        params["rules"] = rules_text(params["image_rules"], lang)
     if params.get("report") is not None:  # an image's findings, said in this language
         from ui.image_words import summary
 

@@ -299,3 +299,31 @@ async def test_a_blind_groups_members_are_not_listed_by_model_until_the_pick(
     groups.pick(engine, "alice", view.group.id, done.group.job_ids[0])
     assert [j.model for j in engine.history("alice", by_model).items] == [WS_T2V_720]
     assert groups.blind_letters(engine, "alice", [j for j in done.jobs if j]) == {}
+
+
+async def test_a_provider_without_a_key_is_refused_in_the_pages_language_and_a_members_refusal_keeps_its_code(
+    tmp_path: Path, fake_providers: FakeProviders
+) -> None:
+    from jobs.group_plan import plan_members
+    from jobs.group_store import GroupRecord, Member
+    from ui.compare_grid import member_error_text
+    from ui.i18n import error_text
+
+    eng = await started(make_settings(tmp_path / "data", fake_providers, wavespeed_key=None))
+    try:
+        with pytest.raises(ValidationError) as caught:  # the whole group, before anything is reserved
+            await groups.start(eng, "alice", compare(RC_PRO_T2V, WS_T2V_720, SIM_T2V))
+        assert "Needs WAVESPEED_API_KEY" in caught.value.message
+        french = error_text("fr", caught.value)
+        assert "il faut WAVESPEED_API_KEY" in french and "Needs" not in french
+
+        # A member refused at its send (its key gone since the check) keeps the refusal's code.
+        (planned, *_) = [m for m in plan_members(eng.registry, compare(WS_T2V_720, SIM_T2V)) if m.spec.id == WS_T2V_720]
+        member = Member("m1", WS_T2V_720)
+        group = GroupRecord(id="g1", owner="alice", kind="t2v", prompt=PROMPT, created_at=time.time(), members=[member])
+        await groups._send(eng, "alice", group, member, planned.request, None, None)
+        assert member.error and member.error_code == "provider_not_ready"
+        said = member_error_text(GroupRecord.from_dict(group.to_dict()).members[0], "fr")  # as stored
+        assert "Il faut WAVESPEED_API_KEY" in said and "Needs" not in said
+    finally:
+        await eng.close()

@@ -128,3 +128,28 @@ def test_a_failed_members_cell_says_its_error_in_the_pages_language() -> None:
                        error_message=f"Refused. {next_step('moderation')}")
     head = compare_grid.cell_head(REGISTRY, group, 1, failed, now=120.0, lang="fr")
     assert "Le filtre de contenu du fournisseur a refusé" in head and next_step("moderation") not in head
+
+
+def test_an_image_to_video_model_without_an_image_says_the_rules_in_the_pages_language() -> None:
+    from jobs import rules
+
+    spec = next(iter(REGISTRY.models("i2v")))
+    with pytest.raises(ValidationError) as caught:
+        rules.check_request(REGISTRY, rules.build_request(REGISTRY, "i2v", spec.id, "a kite", {}, None, False))
+    assert "JPEG or PNG" in caught.value.message
+    french = i18n.error_text("fr", caught.value)
+    assert "JPEG ou PNG" in french and "JPEG or PNG" not in french and "each side" not in french
+
+
+def test_the_compare_forms_choices_after_a_kind_change_are_page_markers_not_english() -> None:
+    """The browser translates a marker; an English label would stay English on a French page."""
+    from ui import compare_form, controls
+
+    i2v = [s.id for s in REGISTRY.models("i2v")][:2]
+    form = compare_form.CompareForm(*[None] * 9, {}, {}, None, None, None, None)  # type: ignore[arg-type]
+    plan_param = next(p for p in REGISTRY.model(i2v[0]).params if p.name == "frames")
+    form.shared["frames"] = object()  # type: ignore[assignment]
+    updates = compare_form.option_updates(form, REGISTRY, "i2v", i2v)
+    labels = [label for label, _ in updates[form.shared["frames"]]["choices"]]
+    assert labels == [label for label, _ in controls.option_choices(plan_param)]
+    assert not any("121 frames" in label for label in labels)

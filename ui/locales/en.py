@@ -122,6 +122,8 @@ MESSAGES: dict[str, str] = {
     "error.upload_lost": "Image: the upload did not arrive; upload the file again.",
     "error.image_report": "Image: {summary}",
     "error.member": "{member} ({model}): {reason}",
+    "error.group_not_ready": "Models: {member}: Needs {env} in the environment or a key in the API keys tab.",
+    "error.member_not_sent": "Could not be sent ({fault}).",
     "error.group_takes": "Takes: a whole number from 1 to {max}; got {got}.",
     "error.group_no_models": "Models: choose at least one model to compare.",
     "error.group_twice": "Models: {model} is chosen twice; use takes for several runs of one model.",

@@ -114,6 +114,8 @@ MESSAGES: dict[str, str] = {
     "error.upload_lost": "Imagen: la subida no llegó; vuelve a subir el archivo.",
     "error.image_report": "Imagen: {summary}",
     "error.member": "{member} ({model}): {reason}",
+    "error.group_not_ready": "Modelos: {member}: hace falta {env} en el entorno o una clave en la pestaña Claves de API.",
+    "error.member_not_sent": "No se pudo enviar ({fault}).",
     "error.group_takes": "Tomas: un número entero de 1 a {max}; se recibió {got}.",
     "error.group_no_models": "Modelos: elige al menos un modelo para comparar.",
     "error.group_twice": "Modelos: {model} está elegido dos veces; para ejecutar un mismo modelo varias veces, usa las tomas.",

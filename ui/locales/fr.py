@@ -114,6 +114,8 @@ MESSAGES: dict[str, str] = {
     "error.upload_lost": "Image : l'envoi n'est pas arrivé ; importez le fichier à nouveau.",
     "error.image_report": "Image : {summary}",
     "error.member": "{member} ({model}) : {reason}",
+    "error.group_not_ready": "Modèles : {member} : il faut {env} dans l'environnement, ou une clé dans l'onglet Clés d'API.",
+    "error.member_not_sent": "N'a pas pu être envoyée ({fault}).",
     "error.group_takes": "Prises : un nombre entier de 1 à {max} ; reçu {got}.",
     "error.group_no_models": "Modèles : choisissez au moins un modèle à comparer.",
     "error.group_twice": "Modèles : {model} est choisi deux fois ; pour lancer un même modèle plusieurs fois, utilisez les prises.",

@@ -113,6 +113,8 @@ MESSAGES: dict[str, str] = {
     "error.upload_lost": "图片：上传未完成；请重新上传文件。",
     "error.image_report": "图片：{summary}",
     "error.member": "{member}（{model}）：{reason}",
+    "error.group_not_ready": "模型：{member}：需要在环境中设置 {env}，或在“API 密钥”标签页中填写密钥。",
+    "error.member_not_sent": "未能发送（{fault}）。",
     "error.group_takes": "生成次数：请填写 1 到 {max} 的整数；收到的是 {got}。",
     "error.group_no_models": "模型：请至少选择一个模型进行对比。",
     "error.group_twice": "模型：{model} 被选了两次；要让同一模型运行多次，请使用生成次数。",
