@@ -187,7 +187,7 @@ def render(data: dict[str, Any]) -> str:
             verdict = "**pass**" if fig.passed else "**FAIL**"
             lines.append(
                 f"| {name} | {escape(fig.name)} | {fig.value_text()} | {escape(fig.target)} | {verdict} "
-                f"| {escape(fig.raw)} | `{fig.command}` | {entry['date']} |"
+                f"| {escape(fig.raw)} | `{fig.command}` | {fig.when or entry['date']} |"
             )
     lines += ["", PROPOSALS, "## How each figure was measured", ""]
     for name, title in BENCHES.items():
