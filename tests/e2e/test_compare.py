@@ -144,6 +144,12 @@ def test_a_three_model_comparison_fills_in_plays_together_picks_reopens_and_expo
     expect(page.locator("#compare-summary")).to_contain_text("All 3 finished", timeout=LONG)
     expect(page.locator("#compare-summary")).to_be_visible()  # the Compare tab is open
     expect(page.locator("#compare-pick-1")).to_have_text("★ Picked")
+    # Past comparisons: each is a tile, not one poster stretched across the row and cut.
+    tiles = page.locator("#compare-gallery .thumbnail-item")
+    expect(tiles.first).to_be_visible(timeout=LONG)
+    row = page.locator("#compare-gallery .grid-container").bounding_box()
+    tile = tiles.first.bounding_box()
+    assert row and tile and tile["width"] < row["width"] / 2, (tile, row)
 
 
 def test_a_blind_comparison_names_no_model_on_the_page_until_the_pick(
@@ -179,12 +185,15 @@ def test_a_blind_comparison_names_no_model_on_the_page_until_the_pick(
     expect(page.locator("#compare-grid")).to_contain_text("RunComfy")
 
 
-def test_the_price_line_follows_the_image_and_past_comparisons_show_whole_tiles(
+def test_the_price_line_follows_the_image(
     page: Page, compare_app: RunningApp, tmp_path: Path
 ) -> None:
     open_studio(page, compare_app.url)
     open_tab(page, "Compare")
     page.locator("#compare-kind label").nth(1).click()  # image to video
+    # As a person would: the model list has turned to image-to-video before the prompt is typed.
+    expect(page.locator("#compare-models")).to_contain_text("image-to-video", timeout=LONG)
+    expect(page.locator("#compare-models")).not_to_contain_text("text-to-video", timeout=LONG)
     page.locator("#compare-prompt textarea").fill("A slow pan across the bay")
     price = page.locator("#compare-price")
     expect(price).to_contain_text("upload one", timeout=LONG)
@@ -194,10 +203,3 @@ def test_the_price_line_follows_the_image_and_past_comparisons_show_whole_tiles(
     # The price is asked again once the image is there: no stale "upload one" left.
     expect(price).not_to_contain_text("upload one", timeout=LONG)
     expect(price).to_contain_text("videos", timeout=LONG)
-
-    # The earlier tests left comparisons: each tile is a tile, not one stretched across the row.
-    tiles = page.locator("#compare-gallery .thumbnail-item")
-    expect(tiles.first).to_be_visible(timeout=LONG)
-    row = page.locator("#compare-gallery .grid-container").bounding_box()
-    tile = tiles.first.bounding_box()
-    assert row and tile and tile["width"] < row["width"] / 2, (tile, row)
