@@ -223,7 +223,11 @@ class ProviderStatus:
     video_url: str | None = None
     error: ProviderError | None = None
     nsfw: bool | None = None
+    # Durations the provider states on its own clock (never a difference across clocks):
+    # `run_seconds` from its creation of the job to its end (RunComfy's finished_at -
+    # created_at), `inference_seconds` of the model's run alone (WaveSpeed's timings).
     inference_seconds: float | None = None
+    run_seconds: float | None = None
     retry_after: float | None = None
 
 
