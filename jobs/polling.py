@@ -20,10 +20,11 @@ from providers.http import RetryPolicy
 MIN_DELAY = 0.25  # the shortest wait a server's Retry-After can ask for
 MAX_DELAY = 5.0
 # Around the expected finish: one poll just after it (ANCHOR after the quickest recent end:
-# the submit's own way to the provider, which started the job's clock), one FIRST_STEP
-# later, then every DENSE_STEP until DENSE_AFTER past the typical run.
+# the submit's own way to the provider, which started the job's clock), then LADDER after
+# that (a submit that took long to arrive: seen 160 ms at 16 users at once), then every
+# DENSE_STEP until DENSE_AFTER past the typical run.
 ANCHOR = 0.05
-FIRST_STEP = 0.1
+LADDER = (0.05, 0.15)
 DENSE_STEP = 0.2
 DENSE_AFTER = 0.4
 LEAD = DENSE_STEP  # the first poll of a job with history: this long before its quickest end
@@ -56,15 +57,23 @@ class Finish:
         between the polls (exact, on its clock); else, or where it is broken (more than the
         polls allow: a foreign or garbled value), the polls alone, narrowed by `least`: the
         midpoint of two close ones, else the sighting."""
-        late = self.seen + STATED_LATE
-        low = self.before
-        if self.least is not None and self.least <= late:
-            low = max(low, min(self.least, self.seen))
-        if self.stated is not None and low <= self.stated <= late:
+        if self.exact:
+            assert self.stated is not None
             return min(self.stated, self.seen)
+        low = self._low()
         if 0.0 < self.seen - low <= NARROW:
             return (low + self.seen) / 2
         return self.seen
+
+    def _low(self) -> float:
+        if self.least is not None and self.least <= self.seen + STATED_LATE:
+            return max(self.before, min(self.least, self.seen))
+        return self.before
+
+    @property
+    def exact(self) -> bool:
+        """Whether the provider's stated duration places the end (else the polls do)."""
+        return self.stated is not None and self._low() <= self.stated <= self.seen + STATED_LATE
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,11 @@ class Eta:
 
     typical: float  # their lower median as the engine saw them end: the ETA the page shows
     earliest: float  # the quickest of their ends: the first dense poll lands just after it
+    # Whether the provider stated that quickest end (RunComfy's durations): the first dense
+    # poll then aims just after it. Placed by polls alone, the end is known only within a
+    # poll step, and one poll LEAD before it keeps the estimate from creeping later (a
+    # schedule that polls only after its estimate never learns that runs end sooner).
+    stated: bool = False
 
 
 def estimate_seconds(durations: Sequence[float]) -> float | None:
@@ -95,8 +109,23 @@ def estimate(durations: Sequence[float], marks: Sequence[Finish | float] = ()) -
     typical = estimate_seconds(durations)
     if typical is None:
         return None
-    ends = [m.at() if isinstance(m, Finish) else m for m in marks]
-    return Eta(typical, min((*durations, *ends)))
+    ends = [(m.at(), m.exact) if isinstance(m, Finish) else (m, False) for m in marks]
+    earliest, stated = min([(d, False) for d in durations] + ends)
+    return Eta(typical, earliest, stated)
+
+
+def _anchor(eta: Eta) -> float:
+    return min(eta.earliest, eta.typical) + ANCHOR
+
+
+def _dense_start(eta: Eta) -> float:
+    return _anchor(eta) if eta.stated else _anchor(eta) - LEAD
+
+
+def expects_end(eta: Eta | None, since_submit: float) -> bool:
+    """Whether the schedule expects a job of this age may have ended (its dense polls have
+    begun): the poll may ask where an end is read (Provider.poll's `ending`)."""
+    return eta is not None and since_submit >= _dense_start(eta) - 0.01
 
 
 def next_poll_delay(
@@ -125,16 +154,19 @@ def next_poll_delay(
         eta = Eta(eta, eta)
     # The dense polls keep to a grid anchored just after the earliest finish, so a slow
     # answer delays one poll, not every one after it.
-    anchor = min(eta.earliest, eta.typical) + ANCHOR
-    if since_submit < anchor - 1e-6:
+    anchor = _anchor(eta)
+    start = _dense_start(eta)
+    if since_submit < start - 1e-6:
         # Far from the finish: halve the distance (few requests); near it: land on it.
-        gap = anchor - since_submit
+        gap = start - since_submit
         want = gap if gap <= LAND else min(MAX_DELAY, max(1.0, gap / 2))
     elif since_submit < eta.typical + DENSE_AFTER:
-        grid = anchor + FIRST_STEP
-        if since_submit >= grid - 1e-6:
-            grid += (math.floor((since_submit - grid) / DENSE_STEP + 1e-6) + 1) * DENSE_STEP
-        want = max(0.05, grid - since_submit)
+        steps = [anchor + step for step in (0.0, *LADDER)]
+        grid = next((t for t in steps if since_submit < t - 1e-6), None)
+        if grid is None:
+            last = steps[-1]
+            grid = last + (math.floor((since_submit - last) / DENSE_STEP + 1e-6) + 1) * DENSE_STEP
+        want = max(0.03, grid - since_submit)
     else:
         # Overdue: the model is slower than usual today. Back off with the overdue time, so
         # a late job costs a few requests, not a burst of quick polls.

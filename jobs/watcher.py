@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import Eta, Finish, first_poll_delay, next_poll_delay, transient_backoff
+from jobs.polling import Eta, Finish, expects_end, first_poll_delay, next_poll_delay, transient_backoff
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
@@ -53,12 +53,13 @@ async def watch_job(
     if adapter is None:
         desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
         return
-    deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
+    submitted = record.submitted_at or record.created_at  # the job's clock starts when it was sent
+    deadline = submitted + desk.settings.job_deadline_seconds
     polls = missed = 0
     unfinished = 0.0  # when the last poll that saw the job unfinished was sent, after submit
     retry_after: float | None = None
     retry = desk.settings.poll_retry
-    first = first_poll_delay(eta) - (desk.clock() - (record.submitted_at or record.created_at))
+    first = first_poll_delay(eta) - (desk.clock() - submitted)
     if first > 0:  # a resumed job is usually past it
         await asyncio.sleep(first)
     while True:
@@ -69,7 +70,8 @@ async def watch_job(
             return
         try:
             sent = desk.clock()
-            status = await adapter.poll(locator, key=session_keys.get(job_id))
+            ending = expects_end(eta, sent - submitted)
+            status = await adapter.poll(locator, key=session_keys.get(job_id), ending=ending)
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
                 desk.save(job_id, note=None)  # the provider answers again
@@ -111,7 +113,6 @@ async def watch_job(
             continue
 
         current = apply_status(desk, job_id, status)
-        submitted = current.submitted_at or current.created_at
         if status.state == "succeeded":
             if seen_done is not None:
                 seen_done(Finish(sent - submitted, unfinished, status.run_seconds, status.inference_seconds))

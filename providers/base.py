@@ -243,7 +243,13 @@ class Provider(Protocol):
         ProviderError('submit_unknown')."""
         ...
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus: ...
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
+        """The job's state now. `ending`: the poll schedule expects the job may have ended by
+        now, so an adapter that reads an end elsewhere than a state (RunComfy's /result after
+        its /status) may ask there first: one request, not two. Others ignore it."""
+        ...
 
     async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome: ...
 

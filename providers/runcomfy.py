@@ -254,25 +254,41 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
             raise classify_response(LABEL, response.status_code, payload, response.headers, key=secret)
         return response.status_code, payload
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
-        """The job's state: /status while it queues, /result once /status names an end or
-        the job was seen running (then /result alone: it says `in_progress` until the end)."""
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
+        """The job's state: /status while it queues, /result once /status names an end.
+        /result alone (it answers `in_progress` until the end) once the job was seen running
+        or when the schedule expects the end (`ending`): the poll that sees it is one request."""
         secret = self._secret(key)
         request_id = JobLocator.of(locator).request_id
         rid = quote(request_id, safe="")
-        if request_id not in self._running:
-            _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret, self._poll_retry)
-            word = str(status.get("status") or "").strip().lower()
-            if word not in FINAL_WORDS:
-                state = normalise_state(word)
-                self._mark_running(request_id, state == "running")
-                return ProviderStatus(
-                    state=state, queue_position=_place_in_line(status.get("queue_position"))
-                )
+        direct = ending or request_id in self._running
+        if not direct:
+            state, position = await self._status(request_id, secret)
+            if state is not None:
+                return ProviderStatus(state=state, queue_position=position)
         _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret, self._poll_retry)
         answer = self._from_result(result, secret)
         self._mark_running(request_id, answer.state == "running")
+        if direct and answer.state == "queued" and answer.queue_position is None:
+            # Still in line after all: /status knows its place (unless it just ended).
+            state, position = await self._status(request_id, secret)
+            if state == "queued":
+                return ProviderStatus(state=state, queue_position=position)
         return answer
+
+    async def _status(self, request_id: str, secret: Secret) -> tuple[RemoteState | None, int | None]:
+        """/status: the state and place in line of a job that has not ended (None: it has,
+        so ask /result), remembering a job seen running."""
+        rid = quote(request_id, safe="")
+        _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret, self._poll_retry)
+        word = str(status.get("status") or "").strip().lower()
+        if word in FINAL_WORDS:
+            return None, None
+        state = normalise_state(word)
+        self._mark_running(request_id, state == "running")
+        return state, _place_in_line(status.get("queue_position"))
 
     def _from_result(self, result: Mapping[str, Any], secret: Secret) -> ProviderStatus:
         state = normalise_state(result.get("status"))

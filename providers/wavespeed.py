@@ -243,7 +243,9 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
             )
         return JobLocator(task_id.strip())
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
         """The task's state from /predictions/{id}/result, with its video URL once done."""
         secret = self._secret(key)
         path = f"/api/v3/predictions/{quote(JobLocator.of(locator).request_id, safe='')}/result"

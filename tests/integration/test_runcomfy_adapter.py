@@ -172,6 +172,27 @@ async def test_poll_walks_queued_with_position_then_running_then_succeeded(
     assert ops(fake_providers, "result") == len(seen) - first_run - 1
 
 
+async def test_a_poll_the_schedule_expects_to_see_the_end_asks_result_alone(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    fake_providers.set_timing(queue_seconds=0.0, run_seconds=0.0)
+    rid = await runcomfy.submit(request("text-to-video"))
+    final = await runcomfy.poll(rid, ending=True)
+    assert final.state == "succeeded" and final.video_url
+    assert (ops(fake_providers, "status"), ops(fake_providers, "result")) == (0, 1)
+
+
+async def test_an_expected_end_that_is_still_in_line_keeps_its_place(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    # /result says only in_queue: /status then says where in line (the page shows it)
+    fake_providers.set_timing(queue_seconds=30, run_seconds=1, queue_length=3)
+    rid = await runcomfy.submit(request("text-to-video"))
+    status = await runcomfy.poll(rid, ending=True)
+    assert status.state == "queued" and status.queue_position == 3
+    assert (ops(fake_providers, "status"), ops(fake_providers, "result")) == (1, 1)
+
+
 async def test_a_finished_job_says_how_long_runcomfy_took_on_its_own_clock(
     fake_providers: FakeProviders, runcomfy: RunComfyProvider
 ) -> None:
