@@ -144,7 +144,8 @@ class JobStore:
         The DELETE journal's syncs cannot follow it out: SQLite makes them inside COMMIT, in
         the order that keeps the file whole (journal, database, then the zeroed journal header,
         the commit point), and COMMIT must run under the lock (the one connection is shared:
-        another thread's statement would join the open transaction). Deferring them would
+        another thread's statement would join the open transaction; and SQLite, serialized
+        here, holds the connection's own mutex through COMMIT anyway). Deferring them would
         need synchronous=OFF, which a power cut can leave corrupt, not just behind.
         tests/integration/test_store_syncs.py shows both, with strace."""
         after_lock = durable and self.journal == "wal"
