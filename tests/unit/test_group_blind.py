@@ -16,6 +16,7 @@ def test_a_hidden_members_view_names_no_model_or_provider_even_in_its_words() ->
         "video_codec": "h264",
         "provider_seconds": 12.5,
         "simulated": False,
+        "remote_url": "https://cdn.wavespeed.ai/v.mp4",
         "download_name": "dreamina_ws-720p_20260101-1200_a-boat_seed1.mp4",
         "error_message": "WaveSpeedAI could not make this video: wavespeed says no (Dreamina 3.0 720p).",
         "note": "WaveSpeedAI is failing to answer (HTTP 502); the studio keeps asking.",
