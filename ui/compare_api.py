@@ -26,7 +26,7 @@ from gradio.blocks import Block
 
 from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import CompareRequest
-from jobs.groups import GroupView
+from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from ui import api, controls, owners
