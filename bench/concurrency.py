@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import finish_lag
 from bench.harness import (
     T2V_MODELS,
     BenchResult,
@@ -65,15 +67,30 @@ def stages(gens: list, fake_jobs: dict) -> list[list[float]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in STAGES]
 
 
+def _one_job_stages(gen: Any, fake_jobs: dict[str, Any]) -> str:
+    columns = stages([gen], fake_jobs)
+    return "(" + " / ".join(f"{col[0]:.2f}" for col in columns) + ")" if all(columns) else "(?)"
+
+
+@dataclass
+class Batches:
+    """Per app: its batches' calls, and each batch's last client (whose end is the wall)."""
+
+    calls: dict[str, list[Any]]
+    last: dict[str, list[Any]]
+
+
 def _rounds(
     apps: dict[str, list[Any]], rounds: int, fake: Any
-) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[list[float]]], list[str]]:
-    """Per app: single-job seconds, 32-at-once walls, and the studio's stage columns
-    (single jobs, then batches); apps interleaved, their order alternating per round."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[list[float]]], list[str], Batches]:
+    """Per app: single-job seconds, 32-at-once walls, the studio's stage columns (single
+    jobs, then batches) and the batches' calls; apps interleaved, their order alternating."""
     singles: dict[str, list[float]] = {name: [] for name in apps}
     batches: dict[str, list[float]] = {name: [] for name in apps}
     columns: dict[str, list[list[float]]] = {k: [[] for _ in STAGES] for k in ("single", "batch")}
     failures: list[str] = []
+    batch_gens: dict[str, list[Any]] = {name: [] for name in apps}
+    last: dict[str, list[Any]] = {name: [] for name in apps}  # each batch's last client
     models = [T2V_MODELS[i % 2] for i in range(CLIENTS)]
     for r in range(rounds):
         order = list(apps) if r % 2 == 0 else list(reversed(apps))
@@ -90,6 +107,10 @@ def _rounds(
             if len(gens) != CLIENTS:
                 failures.append(f"{name}: only {len(gens)} of {CLIENTS} finished")
             batches[name].append(wall)
+            batch_gens[name] += gens
+            finished = [g for g in gens if not g.error]
+            if finished:
+                last[name].append(max(finished, key=lambda g: g.finished))
             if name == "studio":
                 jobs = {j["id"]: j for j in fake.jobs()}
                 for key, done in (("single", [single]), ("batch", gens)):
@@ -98,7 +119,7 @@ def _rounds(
             log(
                 f"concurrency: round {r + 1} {name}: one job {single.seconds:.2f} s, {CLIENTS} at once {wall:.2f} s"
             )
-    return singles, batches, columns, failures
+    return singles, batches, columns, failures, Batches(batch_gens, last)
 
 
 def run(quick: bool = False) -> BenchResult:
@@ -125,7 +146,9 @@ def run(quick: bool = False) -> BenchResult:
                 warm = generate(clients[0], "bench warm-up", model)
                 if warm.error:
                     raise RuntimeError(f"{name} warm-up failed: {warm.error}")
-        singles, batches, columns, failures = _rounds(apps, rounds, fake)
+        singles, batches, columns, failures, batch_calls = _rounds(apps, rounds, fake)
+        fake_jobs = {j["id"]: j for j in fake.jobs()}
+        polls = finish_lag.arrivals(fake.requests())
     ratio = {name: median(batches[name]) / median(singles[name]) for name in apps}
 
     def raw(name: str) -> str:
@@ -188,6 +211,21 @@ def run(quick: bool = False) -> BenchResult:
             for name, one, many in zip(STAGES, columns["single"], columns["batch"], strict=True)
         )
         + ".",
+        "Provider done -> engine sees it in the batches, split by the fake's records of the polls (median "
+        "/ p90 per job): "
+        + "; ".join(
+            f"**{name}**: {finish_lag.describe(finish_lag.split(batch_calls.calls[name], fake_jobs, polls))}"
+            for name in apps
+            if name != "floor"
+        )
+        + ". Each batch's last client (the wall), stages in seconds, per batch: "
+        + "; ".join(
+            f"**{name}**: "
+            + ", ".join(_one_job_stages(gen, fake_jobs) for gen in batch_calls.last[name])
+            for name in apps
+            if name != "floor"
+        )
+        + f" ({' / '.join(STAGES)}).",
         "Fix (jobs/store.py, 9ac4089): every job-state update was an fsync'd SQLite commit (synchronous=FULL) "
         "made on the engine's event loop, so 32 jobs finishing together queued behind about 160 fsyncs. Only "
         "new rows, request ids and deletions are fsync'd now. Diagnostic runs of this benchmark's workload "
