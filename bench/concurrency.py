@@ -231,6 +231,17 @@ def run(quick: bool = False) -> BenchResult:
         "new rows, request ids and deletions are fsync'd now. Diagnostic runs of this benchmark's workload "
         "the same day (2 batches each, same fake timing): before 1.36x (batches 6.32 s, 5.54 s; singles "
         "4.13 s, 4.08 s), with no per-update fsync 1.25x (5.24 s, 5.15 s vs 4.12 s, 4.17 s).",
+        "Where the studio's extra time goes at 32 gradio_clients (py-spy --gil at 200 Hz on each app's "
+        "process during three 32-client batches, 2026-12-02 16:27-16:32, load average 8-15): the studio held "
+        "the GIL for 869 samples (4.3 s, about 45 ms a job), Gradio's floor for 412 (2.1 s, about 21 ms a "
+        "job). Of the studio's, 36% are finishing (jobs/finishing.py: PyAV remuxing the fake's output to "
+        "faststart, 8% + 7% at jobs/video.py:216/198, and decoding its first frame for the poster, 12% at "
+        "video.py:235-238), about 16 ms of GIL a job; 17% the watchers' polls (httpx/h11 on the engine's "
+        "loop), about 8 ms a job; the rest Gradio, uvicorn and the page API as in the floor. All 32 jobs "
+        "end together, so their finishing (about 0.5 s of GIL in all) queues on the same two cores exactly "
+        "in the batch's last half second, which is the wall: py-spy found the GIL held inside PyAV's "
+        "demux/mux and first-frame decode there. Moving finishing off the GIL (a process pool for remux and poster) is the "
+        "next step; it is outside the poll schedule's files.",
         "gradio_client makes three httpx clients per call, each given the Client's ssl_verify as httpx's "
         "verify: with True each loads the CA bundle (measured 43 ms of CPU per httpx client here; 0.36 ms "
         "with False, 0.12 ms with a shared context), which in the bench process would measure the "
