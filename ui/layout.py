@@ -150,8 +150,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         # then loads after the form is ready instead of before.
         with gr.Column(elem_id="studio-history", visible=False) as history_column:
             history = history_panel.render(ctx.registry)
-        api.render_and_wire(ctx)
-        compare_api.render_and_wire(ctx)
+        api.render_and_wire(ctx, demo)
+        compare_api.render_and_wire(ctx, demo)
         renewal = link_refresh.render(ctx)
         if settings.mcp:
             mcp_tools.render(ctx)
