@@ -91,8 +91,9 @@ def wire(
     def first_open(opening: dict | None) -> Any:
         return gr.skip() if opening else {"kind": "t2v", "when": time.time()}
 
-    shell.item.select(first_open, inputs=[shell.opening], outputs=[shell.opening], queue=False,
-                      show_progress="hidden", **PRIVATE)
+    # Queued, as every event here that sets `opening`: Gradio 6.31's page runs a state's
+    # `change` events (the render's trigger) only after a queued event.
+    shell.item.select(first_open, inputs=[shell.opening], outputs=[shell.opening], show_progress="hidden", **PRIVATE)
 
     for kind, button in compare_with.items():
         source = forms[kind]
@@ -104,8 +105,7 @@ def wire(
                       "when": time.time()}
             return wanted, gr.Tabs(selected="compare")
 
-        button.click(open_compare, inputs=[source.prompt, source.model], outputs=[shell.opening, tabs], queue=False,
-                     **PRIVATE)
+        button.click(open_compare, inputs=[source.prompt, source.model], outputs=[shell.opening, tabs], **PRIVATE)
 
     if history_open is not None:
 
