@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -26,21 +25,17 @@ from typing import Any
 from bench import raw_client
 from bench.concurrency import STAGES, stages
 from bench.harness import (
-    REPO,
     T2V_MODELS,
     BenchResult,
     Figure,
-    child_env,
     fake_providers,
     fmt_list,
-    free_port,
     launch_app,
+    launch_module,
     log,
     median,
     percentile,
-    stop_process,
     temp_dir,
-    wait_http_200,
 )
 
 QUEUE_SECONDS, RUN_SECONDS = 1.0, 3.0
@@ -53,28 +48,22 @@ STAGE_TARGETS = {  # stage -> (median, p90) seconds at 16 users (issue #14)
 }
 
 
-@contextlib.contextmanager
-def launch_floor(video: Path, seconds: float, visible: bool = False) -> Iterator[tuple[str, int]]:
-    """bench/floor_app.py on a free port (`visible`: its form shown); yields (URL, pid)."""
-    port = free_port()
-    env = child_env(
-        {
-            "GRADIO_SERVER_PORT": str(port),
-            "STUDIO_FLOOR_VIDEO": str(video),
-            "STUDIO_FLOOR_SECONDS": str(seconds),
-            "STUDIO_FLOOR_VISIBLE": "1" if visible else "",
-        }
-    )
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.floor_app"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            wait_http_200(url, 120, process)
-            yield url, process.pid
-        finally:
-            stop_process(process)
+def launch_floor(
+    video: Path,
+    seconds: float,
+    visible: bool = False,
+    *,
+    env: Mapping[str, str] | None = None,
+    runner: Sequence[str] = (),
+) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """bench/floor_app.py on a free port (`visible`: its form shown; `env` and `runner` as
+    launch_module takes them); yields (URL, pid)."""
+    floor = {
+        "STUDIO_FLOOR_VIDEO": str(video),
+        "STUDIO_FLOOR_SECONDS": str(seconds),
+        "STUDIO_FLOOR_VISIBLE": "1" if visible else "",
+    }
+    return launch_module("bench.floor_app", {**floor, **(env or {})}, runner=runner)
 
 
 def noise_video(path: Path, megabytes: float) -> Path:

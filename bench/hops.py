@@ -10,27 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from bench import raw_client
+from bench.crowd import launch_floor
 from bench.harness import (
-    REPO,
     T2V_MODELS,
     BenchResult,
     Figure,
-    child_env,
     fake_providers,
-    free_port,
     launch_app,
     log,
-    stop_process,
     temp_dir,
-    wait_http_200,
 )
 
 QUEUE_SECONDS, RUN_SECONDS = 1.0, 3.0
@@ -48,31 +41,14 @@ def read(path: Path) -> dict[str, int]:
     return data
 
 
-@contextlib.contextmanager
-def counted_floor(video: Path, hops: Path) -> Iterator[str]:
-    port = free_port()
-    env = child_env(
-        {
-            "GRADIO_SERVER_PORT": str(port),
-            "STUDIO_FLOOR_VIDEO": str(video),
-            "STUDIO_FLOOR_SECONDS": str(QUEUE_SECONDS + RUN_SECONDS),
-            "STUDIO_HOPS_FILE": str(hops),
-        }
+def counted_floor(video: Path, hops: Path) -> contextlib.AbstractContextManager[tuple[str, int]]:
+    """Gradio's floor (bench/floor_app.py) run under bench/hop_counter.py, counting into `hops`."""
+    return launch_floor(
+        video,
+        QUEUE_SECONDS + RUN_SECONDS,
+        env={"STUDIO_HOPS_FILE": str(hops)},
+        runner=("-m", "bench.hop_counter"),
     )
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.hop_counter", "-m", "bench.floor_app"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            wait_http_200(url, 120, process)
-            yield url
-        finally:
-            stop_process(process)
 
 
 async def _calls(endpoint: raw_client.Endpoint, hops: Path, count: int) -> dict[str, float]:
@@ -114,7 +90,7 @@ def run(quick: bool = False) -> BenchResult:
                 argv=("-m", "bench.hop_counter", "app.py"),
             )
         )
-        floor_url = stack.enter_context(counted_floor(sample_video(), floor_hops))
+        floor_url, _ = stack.enter_context(counted_floor(sample_video(), floor_hops))
         for name, url, path in (("studio", app.url, studio_hops), ("floor", floor_url, floor_hops)):
             endpoint = raw_client.Endpoint.discover(url, "text_to_video")
             results[name] = asyncio.run(_calls(endpoint, path, count))

@@ -14,12 +14,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +24,15 @@ import httpx
 
 from bench.crowd import launch_floor
 from bench.harness import (
-    REPO,
     BenchResult,
     Figure,
-    child_env,
     fmt_list,
-    free_port,
     launch_app,
+    launch_module,
     log,
     median,
     proc_times,
-    stop_process,
     temp_dir,
-    wait_http_200,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -180,21 +173,9 @@ def _sessions(url: str, pid: int, count: int, follow: bool) -> tuple[float, int]
         return (proc_times(pid) - before) * 1000 / count, ran
 
 
-@contextlib.contextmanager
-def launch_floor_of(blocks: int) -> Iterator[tuple[str, int]]:
+def launch_floor_of(blocks: int) -> contextlib.AbstractContextManager[tuple[str, int]]:
     """bench/page_floor.py (Gradio's floor with `blocks` blocks) on a free port: (URL, pid)."""
-    port = free_port()
-    env = child_env({"GRADIO_SERVER_PORT": str(port), "STUDIO_FLOOR_BLOCKS": str(blocks)})
-    with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.page_floor"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            url = f"http://127.0.0.1:{port}/"
-            wait_http_200(url, 120, process)
-            yield url, process.pid
-        finally:
-            stop_process(process)
+    return launch_module("bench.page_floor", {"STUDIO_FLOOR_BLOCKS": str(blocks)})
 
 
 def block_count(url: str) -> int:

@@ -5,15 +5,29 @@ result panel and the API all ask here, so the rule lives in one place.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from jobs.group_store import GroupRecord, GroupStore
 from jobs.records import JobRecord
 
 # A member's record fields that name (or betray) its model or provider: the provider's
-# request id and its own video URL have the provider's shape and host.
-MASKED_FIELDS = ("model", "provider", "request_id", "locator", "remote_url", "simulated")
+# request id and its own video URL have the provider's shape and host; its options say which
+# model's controls it had (frames or duration); the codec and the provider's own timing which
+# provider encoded and timed it.
+MASKED_FIELDS = (
+    "model",
+    "provider",
+    "request_id",
+    "locator",
+    "remote_url",
+    "simulated",
+    "options",
+    "video_codec",
+    "provider_seconds",
+)
+# Texts a member's view may carry that can name its provider or model (a note, an error).
+TEXT_FIELDS = ("note", "error_message", "error")
 # A job of a blind group that is no longer one of its cells (a retried member's first try).
 UNLISTED = "?"
 
@@ -50,14 +64,22 @@ def hidden_letters(store: GroupStore, owner: str, records: Iterable[JobRecord]) 
     return found
 
 
-def masked(data: dict[str, Any], letter: str, group_id: str | None) -> dict[str, Any]:
-    """A member's record (as a dict) with every field that names its model or provider
-    blanked, and a download name that says only the comparison and the cell; `blind_name`
-    says which cell it is."""
+def masked(
+    data: dict[str, Any], letter: str, group_id: str | None, names: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A member's view (a dict: its record as the API or MCP shows it) with every field that
+    names its model or provider blanked, each of `names` (the model's id and label, the
+    provider's name and label) said as its cell's name in its note and error, and a download
+    name that says only the comparison and the cell; `blind_name` says which cell it is."""
     for name in MASKED_FIELDS:
         if name in data:
-            data[name] = {} if name == "locator" else None
+            data[name] = {} if name in ("locator", "options") else None
+    cell = f"Model {letter}"
+    for name in TEXT_FIELDS:
+        if isinstance(data.get(name), str):
+            for said in sorted((n for n in names if n), key=len, reverse=True):  # longest first
+                data[name] = data[name].replace(said, cell)
     if data.get("download_name"):
         data["download_name"] = f"dreamina_compare-{group_id}-{letter}.mp4"
-    data["blind_name"] = f"Model {letter}"
+    data["blind_name"] = cell
     return data

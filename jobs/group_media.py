@@ -24,7 +24,7 @@ from providers.catalog import ModelSpec
 from providers.registry import Registry
 
 if TYPE_CHECKING:
-    from jobs.groups import GroupView
+    from jobs.group_views import GroupView
 
 Progress = Callable[[float], None]
 

@@ -15,8 +15,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from jobs import groups, media
+from jobs import group_files, group_views, groups, media
 from jobs.engine import Engine, until_terminal
+from jobs.group_store import GroupRecord
 from jobs.limits import Budget
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
 from jobs.settings import Settings
@@ -211,7 +212,7 @@ class Studio:
     async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
         return await self._run(lambda: self.engine.wait(owner, job_id, timeout))
 
-    # --- comparisons (jobs/groups.py) ----------------------------------------------------
+    # --- comparisons (jobs/groups.py, group_views.py, group_files.py) --------------------
 
     async def compare(
         self,
@@ -220,7 +221,7 @@ class Studio:
         keys: Mapping[str, Secret] | None = None,
         *,
         quota_key: str | None = None,
-    ) -> groups.GroupView:
+    ) -> group_views.GroupView:
         return await self._run(lambda: groups.start(self.engine, owner, request, keys, quota_key=quota_key))
 
     async def group_quote(
@@ -228,13 +229,13 @@ class Studio:
     ) -> groups.GroupQuote:
         return await self._run(lambda: groups.quote(self.engine, request, keys))
 
-    async def group(self, owner: str, group_id: str) -> groups.GroupView | None:
-        return await self._run(lambda: groups.view(self.engine, owner, group_id))
+    async def group(self, owner: str, group_id: str) -> group_views.GroupView | None:
+        return await self._run(lambda: group_views.view(self.engine, owner, group_id))
 
     async def group_history(
         self, owner: str, limit: int = 24, cursor: str | None = None
-    ) -> list[groups.GroupView]:
-        return await self._run(lambda: groups.history(self.engine, owner, limit, cursor))
+    ) -> list[group_views.GroupView]:
+        return await self._run(lambda: group_views.history(self.engine, owner, limit, cursor))
 
     async def retry_member(
         self,
@@ -244,36 +245,36 @@ class Studio:
         keys: Mapping[str, Secret] | None = None,
         *,
         quota_key: str | None = None,
-    ) -> groups.GroupView:
+    ) -> group_views.GroupView:
         return await self._run(
             lambda: groups.retry(self.engine, owner, group_id, job_id, keys, quota_key=quota_key)
         )
 
-    async def pick(self, owner: str, group_id: str, job_id: str | None) -> groups.GroupRecord:
-        return await self._call(groups.pick, self.engine, owner, group_id, job_id)
+    async def pick(self, owner: str, group_id: str, job_id: str | None) -> GroupRecord:
+        return await self._call(group_views.pick, self.engine, owner, group_id, job_id)
 
     async def blind_letters(self, owner: str, records: list[JobRecord]) -> dict[str, str]:
         """Job id -> cell letter of each record a blind comparison still hides."""
         if not any(record.group_id for record in records):
             return {}
-        return await self._call(groups.blind_letters, self.engine, owner, records)
+        return await self._call(group_views.blind_letters, self.engine, owner, records)
 
-    async def tally(self, owner: str) -> list[groups.TallyRow]:
-        return await self._call(groups.tally, self.engine, owner)
+    async def tally(self, owner: str) -> list[group_views.TallyRow]:
+        return await self._call(group_views.tally, self.engine, owner)
 
     async def export_group(self, owner: str, group_id: str) -> Path:
         """A zip of the group's members (jobs.history's export)."""
-        return await self._run(lambda: groups.export_zip(self.engine, owner, group_id))
+        return await self._run(lambda: group_files.export_zip(self.engine, owner, group_id))
 
     async def delete_group(self, owner: str, group_id: str) -> bool:
-        return await self._run(lambda: groups.delete(self.engine, owner, group_id))
+        return await self._run(lambda: group_files.delete(self.engine, owner, group_id))
 
     async def export_side_by_side(
         self, owner: str, group_id: str, progress: Callable[[float], None] | None = None
     ) -> Path:
         """Render (in a worker thread) or reuse the group's side-by-side MP4; `progress` is
         called from that thread."""
-        return await self._run(lambda: groups.export_side_by_side(self.engine, owner, group_id, progress))
+        return await self._run(lambda: group_files.export_side_by_side(self.engine, owner, group_id, progress))
 
     async def group_updates(self, owner: str, group_id: str) -> AsyncIterator[JobRecord]:
         """Every member's record, then each change, until all have finished — delivered
@@ -283,7 +284,7 @@ class Studio:
 
         async def pump() -> None:
             try:
-                async for record in groups.updates(self.engine, owner, group_id):
+                async for record in group_views.updates(self.engine, owner, group_id):
                     caller.call_soon_threadsafe(queue.put_nowait, record)
             finally:
                 caller.call_soon_threadsafe(queue.put_nowait, None)

@@ -140,7 +140,14 @@ class JobStore:
         (and with it every earlier one) before returning. In WAL mode the fsync of the log
         comes after the lock is let go (jobs.db.flush_wal, as the ledger does): the lock is
         shared with the engine's loop, which otherwise waited out every fsync of a crowd's
-        submits (a read beside 4 threads inserting: median 4.0 ms, p90 15.8 ms; now 0.2, 1.4)."""
+        submits (a read beside 4 threads inserting: median 4.0 ms, p90 15.8 ms; now 0.2, 1.4).
+        The DELETE journal's syncs cannot follow it out: SQLite makes them inside COMMIT, in
+        the order that keeps the file whole (journal, database, then the zeroed journal header,
+        the commit point), and COMMIT must run under the lock (the one connection is shared:
+        another thread's statement would join the open transaction; and SQLite, serialized
+        here, holds the connection's own mutex through COMMIT anyway). Deferring them would
+        need synchronous=OFF, which a power cut can leave corrupt, not just behind.
+        tests/integration/test_store_syncs.py shows both, with strace."""
         after_lock = durable and self.journal == "wal"
         with self._connection() as conn:
             conn.execute(f"PRAGMA synchronous = {'FULL' if durable and not after_lock else 'NORMAL'}")

@@ -22,6 +22,7 @@ it. They use the server's keys only.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any, cast
 
 import gradio as gr
@@ -48,12 +49,37 @@ def root_url(request: gr.Request) -> str:
     return f"{proto or getattr(url, 'scheme', None) or 'http'}://{host.split(',')[0].strip()}"
 
 
-def public_record(
-    record: JobRecord, ctx: Context, request: gr.Request, blind_letter: str | None = None
-) -> dict[str, Any]:
-    """A job as the API answers it: no owner, and signed URLs (valid an hour, for this
+async def blind_letters(ctx: Context, records: Sequence[JobRecord]) -> dict[str, str]:
+    """Job id -> cell letter of each record a blind comparison still hides (its owner's
+    comparisons; no engine call for a record of no comparison)."""
+    found: dict[str, str] = {}
+    for owner in dict.fromkeys(r.owner for r in records if r.group_id):
+        found |= await ctx.studio.blind_letters(owner, [r for r in records if r.owner == owner])
+    return found
+
+
+def blind_names(ctx: Context, record: JobRecord) -> list[str]:
+    """What names a hidden member's model in its words: the model's id and label, the
+    provider's name and label."""
+    spec = ctx.registry.model_or_none(record.model)
+    return [record.model, record.provider, ctx.registry.label(record.provider), *([spec.label] if spec else [])]
+
+
+async def public_records(records: Sequence[JobRecord], ctx: Context, request: gr.Request) -> list[dict[str, Any]]:
+    """Jobs as the API answers them: no owner, and signed URLs (valid an hour, for this
     caller) instead of the server's file paths, plus the video's download name. A member
-    of a blind comparison (`blind_letter`, its cell) names no model (jobs/group_blind.py)."""
+    of a blind comparison before its pick names no model or provider (jobs/group_blind.py):
+    the masking is done here, so no answer can leave it out."""
+    letters = await blind_letters(ctx, records)
+    return [_public(record, ctx, request, letters.get(record.id)) for record in records]
+
+
+async def public_record(record: JobRecord, ctx: Context, request: gr.Request) -> dict[str, Any]:
+    """One job as the API answers it (`public_records`)."""
+    return (await public_records([record], ctx, request))[0]
+
+
+def _public(record: JobRecord, ctx: Context, request: gr.Request, blind_letter: str | None) -> dict[str, Any]:
     data = record.to_dict()
     data.pop("owner", None)
     for path_field, url_field in FILE_FIELDS:
@@ -61,7 +87,7 @@ def public_record(
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
     data["remote_url"] = shareable_url(record.remote_url)
     if blind_letter is not None:
-        data = masked(data, blind_letter, record.group_id)
+        data = masked(data, blind_letter, record.group_id, blind_names(ctx, record))
     return data
 
 
@@ -133,11 +159,11 @@ def _generate(ctx: Context, kind: Kind, params: dict[str, ParamSpec]) -> Any:
         async for update in studio.updates(owner, record.id):
             final = update
             if not update.terminal:
-                yield None, public_record(update, ctx, request)
+                yield None, await public_record(update, ctx, request)
         if final.state != "succeeded":
             reason = final.error_message or f"The job ended as {final.state}."
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
-        yield video_file(final, ctx, request), public_record(final, ctx, request)
+        yield video_file(final, ctx, request), await public_record(final, ctx, request)
 
     default = controls.default_model(registry, kind, ctx.readiness(None))
     hints = {name: _hint(param) for name, param in params.items()}
@@ -216,8 +242,7 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
         record = await studio.get(owner, job_id)
         if record is None:
             raise gr.Error(f"Job: no job '{job_id}' in your history.", print_exception=False)
-        letters = await studio.blind_letters(owner, [record])
-        return public_record(record, ctx, request, letters.get(record.id))
+        return await public_record(record, ctx, request)
 
     async def cancel(job_id: str, request: gr.Request) -> dict:
         """Cancel a job at the provider. If it can no longer be cancelled, `note` says so."""
@@ -226,8 +251,7 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
             record = await studio.cancel(owner, job_id)
         except StudioError as error:
             raise _fail(error) from None
-        letters = await studio.blind_letters(owner, [record])
-        return public_record(record, ctx, request, letters.get(record.id))
+        return await public_record(record, ctx, request)
 
     async def history(
         request: gr.Request,
@@ -254,7 +278,7 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
                 getattr(error, "message", None) or f"cursor: not a cursor from /history ({error})."
             ) from None
         return {
-            "items": [public_record(r, ctx, request) for r in page.items],
+            "items": await public_records(page.items, ctx, request),
             "next_cursor": page.next_cursor,
             "total": page.total,
         }

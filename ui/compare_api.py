@@ -25,8 +25,7 @@ import gradio as gr
 
 from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import CompareRequest
-from jobs.group_store import GroupRecord
-from jobs.groups import GroupView
+from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError, ValidationError
 from ui import api, controls, owners
@@ -45,16 +44,19 @@ def option_names(ctx: Context) -> list[str]:
     return list(found)
 
 
-def public_group(view: GroupView, ctx: Context, request: gr.Request, side_by_side: str | None = None) -> dict[str, Any]:
+async def public_group(
+    view: GroupView, ctx: Context, request: gr.Request, side_by_side: str | None = None
+) -> dict[str, Any]:
     """A group as the API answers it: no owner, no paths (signed URLs), its members' job
-    records in grid order."""
+    records in grid order (api.public_records masks a blind group's)."""
     group = view.group
     data = group.to_dict()
     for private in ("owner", "poster_path", "side_by_side_path", "side_by_side_jobs"):
         data.pop(private, None)
     data["price_usd"] = group.price_usd
     hidden = data["names_hidden"] = names_hidden(group)
-    data["jobs"] = [public_record(job, ctx, request, group) if job else None for job in view.jobs]
+    records = iter(await api.public_records([job for job in view.jobs if job], ctx, request))
+    data["jobs"] = [next(records) if job else None for job in view.jobs]
     if hidden:  # a blind group names no model until its pick, here as on the page
         data["members"] = [
             {**_member_facts(member), "blind_name": f"Model {letter_of(group, member['job_id'])}"}
@@ -69,11 +71,6 @@ def public_group(view: GroupView, ctx: Context, request: gr.Request, side_by_sid
 def _member_facts(member: dict[str, Any]) -> dict[str, Any]:
     """A blind member's entry without its model, or its own options and price (which can say it)."""
     return {k: v for k, v in member.items() if k not in ("model", "options", "price_usd", "price_source")}
-
-
-def public_record(job: JobRecord, ctx: Context, request: gr.Request, group: GroupRecord) -> dict[str, Any]:
-    """A member's job record as the API answers it, its model masked while the group is blind."""
-    return api.public_record(job, ctx, request, letter_of(group, job.id) if names_hidden(group) else None)
 
 
 def _kind(ctx: Context, models: list[str]) -> Kind:
@@ -144,7 +141,7 @@ def _compare(ctx: Context, names: list[str]) -> Any:
         final: dict[str, JobRecord] = {}
         async for update in studio.group_updates(owner, started.group.id):
             final[update.id] = update
-            yield None, public_record(update, ctx, request, started.group)
+            yield None, await api.public_record(update, ctx, request)
         view = await studio.group(owner, started.group.id)
         assert view is not None
         video = None
@@ -153,7 +150,7 @@ def _compare(ctx: Context, names: list[str]) -> Any:
             name = f"dreamina-compare_{view.group.id}.mp4"
             video = file_answer(ctx.guard.links.api_url(root_url(request), owner, str(path), name), name)
             view = await studio.group(owner, view.group.id) or view
-        yield video, public_group(view, ctx, request, view.group.side_by_side_path)
+        yield video, await public_group(view, ctx, request, view.group.side_by_side_path)
 
     # gr.api reads the parameters, defaults and types from the signature: every shared
     # option after the fixed ones (default None), passed positionally in that order.
@@ -193,6 +190,6 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
         if view is None:
             raise gr.Error(f"Comparison: no comparison '{group_id}' in your history.", print_exception=False)
         path = view.group.side_by_side_path
-        return public_group(view, ctx, request, path if view.group.side_by_side_jobs else None)
+        return await public_group(view, ctx, request, path if view.group.side_by_side_jobs else None)
 
     gr.api(group, api_name="group", concurrency_limit=None)

@@ -12,7 +12,7 @@ import time
 
 from jobs.group_blind import letter_of, names_hidden
 from jobs.group_store import GroupRecord, Member
-from jobs.groups import GroupView
+from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import StudioError
 from providers.registry import Registry

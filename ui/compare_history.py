@@ -11,7 +11,8 @@ from typing import Any
 
 import gradio as gr
 
-from jobs.groups import GroupView, TallyRow, names_hidden
+from jobs.group_blind import names_hidden
+from jobs.group_views import GroupView, TallyRow
 from providers.base import StudioError
 from providers.registry import Registry
 from ui import owners

@@ -23,7 +23,7 @@ import gradio as gr
 
 from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import MAX_MEMBERS
-from jobs.groups import GroupView
+from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError
 from ui import compare_form, compare_grid, compare_history, generate_panel, owners

@@ -20,7 +20,7 @@ from gradio.blocks import Block
 from PIL import Image, ImageDraw
 
 from jobs.group_blind import names_hidden
-from jobs.groups import GroupView
+from jobs.group_views import GroupView
 from jobs.records import HistoryPage, HistoryQuery, JobRecord
 from providers.base import StudioError
 from providers.registry import Registry

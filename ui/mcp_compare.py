@@ -11,6 +11,7 @@ from typing import Any
 
 import gradio as gr
 
+from jobs.group_blind import names_hidden
 from jobs.groups import CompareRequest
 from providers.base import ValidationError
 from ui import mcp_views as views
@@ -45,19 +46,26 @@ def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
                 image=image,
                 fit_image=bool(given.get("fit_image")),
                 options={name: given.get(name) for name in options if name != "seed"},
+                blind=bool(given.get("blind")),
             )
             group = await studio.compare(call.owner, compare, call.keys, quota_key=call.quota_key)
-        request = call.request
+        hidden = names_hidden(group.group)
+        found = iter(await views.job_views([job for job in group.jobs if job], ctx, call.request))
         members = []
         for member, job in zip(group.group.members, group.jobs, strict=True):
-            view: dict[str, Any] = views.job_view(job, ctx, request, None) if job else {"job_id": None}
-            view.update(take=member.take, price_usd=member.price_usd, price_source=member.price_source)
-            if member.error:
-                view["error"] = member.error
+            view: dict[str, Any] = next(found) if job else {"job_id": None}
+            view["take"] = member.take
+            if not hidden:  # a cell's own price (and a refusal naming its model) says which model it is
+                view.update(price_usd=member.price_usd, price_source=member.price_source)
+                if member.error:
+                    view["error"] = member.error
+            elif member.error:
+                view["error"] = "This member was refused; the comparison's pick shows why."
             members.append(view)
         return views.to_json(
             {
                 "group_id": group.group.id,
+                "blind": group.group.blind,
                 "members": members,
                 "total_price_usd": round(sum(m.price_usd for m in group.group.members), 4),
                 "poll_after_seconds": views.POLL_SECONDS,
@@ -75,6 +83,7 @@ def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
             inspect.Parameter("takes", positional, default=1, annotation=int),
             inspect.Parameter("image", positional, default="", annotation=str),
             inspect.Parameter("fit_image", positional, default=False, annotation=bool),
+            inspect.Parameter("blind", positional, default=False, annotation=bool),
         ],
     )
     doc = "\n".join(
@@ -93,6 +102,8 @@ def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
             "get different seeds.",
             f"    image: {image_doc}",
             f"    fit_image: {fit_doc}",
+            "    blind: If true, hide which model made which video (in every answer, here and on the page) "
+            "until a winner is picked on the page: members are 'Model A', 'Model B'... in shuffled order.",
             *[
                 line.replace("optional;", "optional, for every chosen model that takes it;", 1)
                 if not line.lstrip().startswith("seed:")
@@ -102,8 +113,8 @@ def compare_models(ctx: Context, image_doc: str, fit_doc: str) -> Any:
             ],
             "",
             "Returns:",
-            "    A JSON object: group_id, members (each as get_job returns it, with take, price_usd and "
-            "price_source), total_price_usd, poll_after_seconds.",
+            "    A JSON object: group_id, blind, members (each as get_job returns it, with take, and "
+            "price_usd and price_source unless blind), total_price_usd, poll_after_seconds.",
         ]
     )
     return views.documented(compare_models, doc)

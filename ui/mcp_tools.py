@@ -27,8 +27,7 @@ from typing import Any
 import gradio as gr
 
 from jobs import rules
-from jobs.group_blind import masked
-from jobs.records import HistoryQuery, JobRecord
+from jobs.records import HistoryQuery
 from providers.base import StudioError
 from providers.money import catalog_price
 from ui import mcp_compare
@@ -72,7 +71,7 @@ def _generate(ctx: Context) -> Any:
             usd, source = price.usd, price.source
         except StudioError:
             usd, source = None, None
-        view = views.job_view(record, ctx, call.request, eta)
+        view = await views.job_view(record, ctx, call.request, eta)
         view.update(price_usd=usd, price_source=source, poll_after_seconds=views.POLL_SECONDS)
         return views.to_json(view)
 
@@ -172,12 +171,6 @@ def _list_models(ctx: Context) -> Any:
 def _job_tools(ctx: Context) -> list[Any]:
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
-    async def _view(owner: str, record: JobRecord, request: gr.Request, eta: float | None) -> dict[str, Any]:
-        """The job as get_job says it; a member of a blind comparison without its model."""
-        letter = (await studio.blind_letters(owner, [record])).get(record.id)
-        found = views.job_view(record, ctx, request, eta)
-        return found if letter is None else masked(found, letter, record.group_id)
-
     async def get_job(job_id: str, request: gr.Request) -> str:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
         record = await studio.get(owner, (job_id or "").strip())
@@ -188,7 +181,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             # Sent with a header key the studio no longer holds (it keeps keys in memory
             # only, and restarted): the caller's key lets it check again; nothing is resent.
             record = await studio.recheck(owner, record.id, keys)
-        return views.to_json(await _view(owner, record, request, await studio.eta_seconds(record.model)))
+        return views.to_json(await views.job_view(record, ctx, request, await studio.eta_seconds(record.model)))
 
     async def cancel_job(job_id: str, request: gr.Request) -> str:
         owner = mcp_owner(settings, ctx.guard.throttle, request)
@@ -196,7 +189,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             record = await studio.cancel(owner, (job_id or "").strip())
         except StudioError as error:
             raise views.fail(error) from None
-        return views.to_json(await _view(owner, record, request, None))
+        return views.to_json(await views.job_view(record, ctx, request, None))
 
     async def list_history(
         request: gr.Request,
@@ -222,7 +215,7 @@ def _job_tools(ctx: Context) -> list[Any]:
             raise ToolError("cursor: not a next_cursor from list_history.") from None
         return views.to_json(
             {
-                "items": [views.job_view(r, ctx, request, None) for r in page.items],
+                "items": await views.job_views(page.items, ctx, request),
                 "next_cursor": page.next_cursor,
                 "total": page.total,
             }

@@ -17,11 +17,12 @@ from typing import Any
 import gradio as gr
 
 from jobs import job_words
+from jobs.group_blind import masked
 from jobs.records import JobRecord
 from providers.base import StudioError, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, mcp_images
-from ui.api import root_url
+from ui.api import blind_letters, blind_names, root_url
 from ui.format import download_name
 from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key, own_keys_only
 from ui.session import Context, SessionKeys
@@ -127,8 +128,27 @@ def _note(record: JobRecord, ctx: Context) -> tuple[str | None, str | None]:
     )
 
 
-def job_view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | None) -> dict[str, Any]:
-    """A job as an agent needs it (no owner, no server paths; URLs valid for an hour)."""
+async def job_views(
+    records: Sequence[JobRecord], ctx: Context, request: gr.Request, eta: float | None = None
+) -> list[dict[str, Any]]:
+    """Jobs as an agent needs them (no owner, no server paths; URLs valid for an hour). A
+    member of a blind comparison before its pick names no model or provider
+    (jobs/group_blind.py): the masking is done here, so no tool can leave it out."""
+    letters = await blind_letters(ctx, records)
+    views = []
+    for record in records:
+        view = _view(record, ctx, request, eta)
+        letter = letters.get(record.id)
+        views.append(view if letter is None else masked(view, letter, record.group_id, blind_names(ctx, record)))
+    return views
+
+
+async def job_view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | None) -> dict[str, Any]:
+    """One job as an agent needs it (`job_views`); `eta`: its model's expected seconds."""
+    return (await job_views([record], ctx, request, eta))[0]
+
+
+def _view(record: JobRecord, ctx: Context, request: gr.Request, eta: float | None) -> dict[str, Any]:
     now = time.time()
     links, root = ctx.guard.links, root_url(request)
     done = record.state == "succeeded"

@@ -4,7 +4,7 @@ providers (quick retries), and an engine started and closed around a test's body
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 
 from jobs.engine import Engine
@@ -69,25 +69,36 @@ def make_providers(settings: Settings) -> dict[str, object]:
     }
 
 
-async def started(settings: Settings) -> Engine:
-    engine = Engine(settings, make_providers(settings))  # type: ignore[arg-type]
+def studio_providers(settings: Settings) -> dict[str, object]:
+    """The adapters as the studio builds them (the registry's `build`): a poll is one request."""
+    return {info.name: info.build(settings.provider_config(info.name)) for info in settings.registry}
+
+
+Build = Callable[[Settings], Mapping[str, object]]
+
+
+async def started(settings: Settings, build: Build = make_providers) -> Engine:
+    engine = Engine(settings, dict(build(settings)))  # type: ignore[arg-type]
     await engine.start()
     return engine
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings) -> AsyncIterator[Engine]:
-    """An engine started on `settings` for the body of the `async with`, then closed."""
-    engine = await started(settings)
+async def running(settings: Settings, build: Build = make_providers) -> AsyncIterator[Engine]:
+    """An engine started on `settings` (its adapters from `build`) for the body of the
+    `async with`, then closed."""
+    engine = await started(settings, build)
     try:
         yield engine
     finally:
         await engine.close()
 
 
-def on_fake(tmp_path: Path, fake: FakeProviders, **overrides: object) -> contextlib.AbstractAsyncContextManager[Engine]:
+def on_fake(
+    tmp_path: Path, fake: FakeProviders, build: Build = make_providers, **overrides: object
+) -> contextlib.AbstractAsyncContextManager[Engine]:
     """`running` with data in tmp_path/data against the fake; `overrides` as make_settings."""
-    return running(make_settings(tmp_path / "data", fake, **overrides))
+    return running(make_settings(tmp_path / "data", fake, **overrides), build)
 
 
 def t2v(model: str = RC_PRO_T2V, prompt: str = "a lighthouse at dawn", **options: object) -> GenerationRequest:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs.engine import Engine
 from jobs.ledger import Ledger
 from jobs.records import GenerationRequest
+from jobs.settings import Settings
 from jobs.store import JobStore
 from providers.base import JobLocator, ProviderError, ProviderStatus, Secret, SubmitRequest
 from tests.fakes import FakeProviders
@@ -80,10 +80,11 @@ class LocalFileHost:
 
 async def test_only_the_simulator_may_hand_over_a_local_file(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data", None)
-    providers = {**make_providers(settings), "runcomfy": LocalFileHost(sample_video())}
-    engine = Engine(settings, providers)  # type: ignore[arg-type]
-    await engine.start()
-    try:
+
+    def with_local_host(settings: Settings) -> dict[str, object]:
+        return {**make_providers(settings), "runcomfy": LocalFileHost(sample_video())}
+
+    async with running(settings, with_local_host) as engine:
         hosted = await engine.submit("alice", GenerationRequest("t2v", RC_PRO_T2V, "a heron", {}))
         failed = await engine.wait("alice", hosted.id, timeout=30)
         assert failed.state == "failed" and failed.error_kind == "job_failed"
@@ -94,8 +95,6 @@ async def test_only_the_simulator_may_hand_over_a_local_file(tmp_path: Path) -> 
             "alice", GenerationRequest("t2v", "simulator/dreamina-3-0/text-to-video", "a heron", {})
         )
         assert (await engine.wait("alice", sim.id, timeout=60)).state == "succeeded"
-    finally:
-        await engine.close()
 
 
 async def test_a_submits_fsynced_writes_run_off_the_engines_loop(

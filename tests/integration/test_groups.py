@@ -12,7 +12,7 @@ from pathlib import Path
 import av
 import pytest
 
-from jobs import groups
+from jobs import group_blind, group_files, group_views, groups
 from jobs.engine import Engine, QuotaError
 from jobs.group_plan import CompareRequest, option_plan
 from jobs.group_store import GroupStore
@@ -37,13 +37,13 @@ async def engine(tmp_path: Path, fake_providers: FakeProviders) -> AsyncIterator
     await eng.close()
 
 
-async def finished(engine: Engine, owner: str, group_id: str, timeout: float = 60) -> groups.GroupView:
+async def finished(engine: Engine, owner: str, group_id: str, timeout: float = 60) -> group_views.GroupView:
     async def drain() -> None:
-        async for _ in groups.updates(engine, owner, group_id):
+        async for _ in group_views.updates(engine, owner, group_id):
             pass
 
     await asyncio.wait_for(drain(), timeout)
-    found = await groups.view(engine, owner, group_id)
+    found = await group_views.view(engine, owner, group_id)
     assert found is not None
     return found
 
@@ -173,7 +173,7 @@ async def test_a_restart_mid_group_resumes_every_member_and_the_group_reopens(
         done = await finished(second, "alice", view.group.id)
         assert [j.state for j in done.jobs if j] == ["succeeded"] * 3
         assert done.group.job_ids == view.group.job_ids and len(fake_providers.submits()) == 2
-        path = await groups.export_side_by_side(second, "alice", view.group.id)
+        path = await group_files.export_side_by_side(second, "alice", view.group.id)
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
@@ -189,7 +189,7 @@ async def test_blind_mode_hides_the_names_until_the_pick_then_shows_them(
 
     view = await groups.start(engine, "alice", compare(blind=True, seed=3))
     done = await finished(engine, "alice", view.group.id)
-    assert groups.names_hidden(done.group)
+    assert group_blind.names_hidden(done.group)
     heads = [compare_grid.cell_head(engine.registry, done.group, i, job) for i, job in enumerate(done.jobs)]
     assert ["Model A" in heads[0], "Model B" in heads[1], "Model C" in heads[2]] == [True] * 3
     assert not any(word in head for head in heads for word in ("RunComfy", "WaveSpeedAI", "Simulator"))
@@ -198,13 +198,13 @@ async def test_blind_mode_hides_the_names_until_the_pick_then_shows_them(
     assert all(label.provider == "" and label.seconds and label.price_usd is None for label in hidden)
     assert not any("$" in head for head in heads)  # a price would say which model it is
 
-    picked = groups.pick(engine, "alice", view.group.id, done.group.job_ids[2])
-    assert picked.pick == done.group.job_ids[2] and not groups.names_hidden(picked)
-    shown = group_media.labels(engine.registry, await groups.view(engine, "alice", view.group.id), hidden=False)  # type: ignore[arg-type]
+    picked = group_views.pick(engine, "alice", view.group.id, done.group.job_ids[2])
+    assert picked.pick == done.group.job_ids[2] and not group_blind.names_hidden(picked)
+    shown = group_media.labels(engine.registry, await group_views.view(engine, "alice", view.group.id), hidden=False)  # type: ignore[arg-type]
     assert {label.provider for label in shown} == {"RunComfy", "WaveSpeedAI", "Simulator (offline)"}
     by_provider = {label.provider: label for label in shown}
     assert by_provider["WaveSpeedAI"].price_usd == 0.30 and by_provider["Simulator (offline)"].price_usd == 0
-    rows = groups.tally(engine, "alice")
+    rows = group_views.tally(engine, "alice")
     winner = next(row for row in rows if row.picks)
     assert winner.model == done.group.members[2].model and rows[0] == winner
     assert all(row.runs == 1 and row.median_seconds for row in rows)
@@ -221,14 +221,14 @@ async def test_a_group_exports_and_deletes_as_a_whole_and_its_members_are_jobs_i
     done = await finished(engine, "alice", view.group.id)
     by_model = engine.history("alice", HistoryQuery(model=WS_T2V_720)).items
     assert [job.id for job in by_model] == [done.group.job_ids[1]]  # history filters see members
-    archive = await groups.export_zip(engine, "alice", view.group.id)
+    archive = await group_files.export_zip(engine, "alice", view.group.id)
     with zipfile.ZipFile(archive) as opened:
         assert sum(name.endswith(".mp4") for name in opened.namelist()) == 2
     with pytest.raises(ValidationError):
-        await groups.export_zip(engine, "bob", view.group.id)  # another owner's group is not found
-    movie = await groups.export_side_by_side(engine, "alice", view.group.id)
-    assert await groups.delete(engine, "alice", view.group.id)
-    assert await groups.view(engine, "alice", view.group.id) is None
+        await group_files.export_zip(engine, "bob", view.group.id)  # another owner's group is not found
+    movie = await group_files.export_side_by_side(engine, "alice", view.group.id)
+    assert await group_files.delete(engine, "alice", view.group.id)
+    assert await group_views.view(engine, "alice", view.group.id) is None
     assert all(engine.get("alice", job_id) is None for job_id in done.group.job_ids)
     assert not movie.exists() and not Path(done.group.poster_path or "x").exists()
 
@@ -293,12 +293,12 @@ async def test_a_blind_groups_members_are_not_listed_by_model_until_the_pick(
     assert engine.history("alice", by_model).items == [] and engine.history("alice", by_model).total == 0
     assert engine.history("alice", HistoryQuery(state="")).items == []
     assert len(engine.history("alice", HistoryQuery(one_per_group=True)).items) == 1  # the group's entry
-    letters = groups.blind_letters(engine, "alice", [j for j in done.jobs if j])
+    letters = group_views.blind_letters(engine, "alice", [j for j in done.jobs if j])
     assert sorted(letters.values()) == ["A", "B", "C"]
 
-    groups.pick(engine, "alice", view.group.id, done.group.job_ids[0])
+    group_views.pick(engine, "alice", view.group.id, done.group.job_ids[0])
     assert [j.model for j in engine.history("alice", by_model).items] == [WS_T2V_720]
-    assert groups.blind_letters(engine, "alice", [j for j in done.jobs if j]) == {}
+    assert group_views.blind_letters(engine, "alice", [j for j in done.jobs if j]) == {}
 
 
 async def test_a_provider_without_a_key_is_refused_in_the_pages_language_and_a_members_refusal_keeps_its_code(

@@ -287,6 +287,38 @@ async def test_compare_models_sends_every_member_at_once(app: RunningApp, fake: 
     assert len(fake.submits("wavespeed")) == before + 1
 
 
+async def test_a_blind_compare_models_names_no_model_provider_or_price_in_any_answer(
+    app: RunningApp, fake: FakeProviders
+) -> None:
+    hidden = (SIM_T2V, WS_720, "simulator", "wavespeed", "WaveSpeedAI", "Simulator", "sim-t2v", "ws-")
+    async with session(app, {"X-Wavespeed-Key": fake.WAVESPEED_KEY}) as client:
+        pair = await call(
+            client, "compare_models", prompt="A blind lighthouse", models=[SIM_T2V, WS_720], blind=True
+        )
+        answers: list[Any] = [pair]
+        assert pair["blind"] is True and len(pair["members"]) == 2
+        assert {m["blind_name"] for m in pair["members"]} == {"Model A", "Model B"}
+        assert not any("price_usd" in m for m in pair["members"]) and pair["total_price_usd"] > 0
+        for member in pair["members"]:
+            answers.append(await call(client, "get_job", job_id=member["job_id"]))  # while it runs
+            done = await until_finished(client, member["job_id"])
+            assert done["state"] == "succeeded" and done["model"] is None and done["options"] == {}
+            assert fetch(done["video_url"]).status_code == 200
+            answers.append(done)
+        listed = await call(client, "list_history", limit=50, text="A blind lighthouse")
+        assert listed["total"] == 0  # a blind comparison's members are not listed one by one
+        answers.append(listed)
+        words = repr(answers)
+        for name in hidden:
+            assert name not in words, name
+        # Without blind the same tool names every model and price: the check above can fail.
+        seen = await call(client, "compare_models", prompt="A seen lighthouse", models=[SIM_T2V, WS_720])
+        assert {m["model"] for m in seen["members"]} == {SIM_T2V, WS_720}
+        assert all("price_usd" in m for m in seen["members"]) and seen["blind"] is False
+        for member in seen["members"]:
+            await until_finished(client, member["job_id"])
+
+
 async def test_get_job_names_no_model_for_a_member_of_a_blind_comparison(app: RunningApp) -> None:
     from gradio_client import Client
 

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from jobs.engine import Engine
-from jobs.settings import Settings
+from jobs.records import JobRecord
 from providers import runcomfy, wavespeed
 from providers.base import ProviderError, Secret, SubmitRequest
 from providers.catalog import get_model
 from providers.http import RetryPolicy
 from providers.registry import ProviderConfig
 from tests.fakes import FakeProviders
-from tests.integration.engine_kit import RC_PRO_T2V, WS_T2V_720, make_settings, t2v
+from tests.integration.engine_kit import RC_PRO_T2V, WS_T2V_720, on_fake, studio_providers, t2v
 
 QUICK_POLLS = RetryPolicy(attempts=4, base=0.01, cap=0.05)
 
@@ -50,25 +49,23 @@ async def test_the_studios_adapter_sends_a_poll_once_and_leaves_the_retry_to_its
         await adapter.aclose()  # type: ignore[attr-defined]
 
 
-def registry_built_engine(tmp_path: Path, fake: FakeProviders, poll_retry: RetryPolicy) -> Engine:
-    settings: Settings = make_settings(tmp_path / "data", fake, poll_retry=poll_retry)
-    providers = {info.name: info.build(settings.provider_config(info.name)) for info in settings.registry}
-    return Engine(settings, providers)
+async def one_job_whose_polls_are_refused(
+    tmp_path: Path, fake: FakeProviders, refusals: int
+) -> tuple[JobRecord, JobRecord]:
+    """One quick job on an engine with the studio's own adapters and QUICK_POLLS, its first
+    `refusals` status polls answered 503; (the job as submitted, as it ended)."""
+    fake.set_timing(queue_seconds=0, run_seconds=0.3)
+    fake.add_fault("status", "status", status=503, times=refusals)
+    async with on_fake(tmp_path, fake, studio_providers, poll_retry=QUICK_POLLS) as engine:
+        record = await engine.submit("alice", t2v())
+        return record, await engine.wait("alice", record.id, timeout=30)
 
 
 async def test_missed_polls_are_retried_by_the_watcher_one_logged_line_each_then_the_job_succeeds(
     tmp_path: Path, fake_providers: FakeProviders, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_providers.set_timing(queue_seconds=0, run_seconds=0.3)
-    fake_providers.add_fault("status", "status", status=503, times=3)
     caplog.set_level(logging.INFO, logger="studio")
-    engine = registry_built_engine(tmp_path, fake_providers, QUICK_POLLS)
-    await engine.start()
-    try:
-        record = await engine.submit("alice", t2v())
-        final = await engine.wait("alice", record.id, timeout=30)
-    finally:
-        await engine.close()
+    record, final = await one_job_whose_polls_are_refused(tmp_path, fake_providers, 3)
     assert final.state == "succeeded"
     faulted = [r for r in fake_providers.requests if r.op == "status"]
     retries = [r.getMessage() for r in caplog.records if r.name == "studio.retry"]
@@ -83,15 +80,7 @@ async def test_missed_polls_are_retried_by_the_watcher_one_logged_line_each_then
 async def test_the_watcher_gives_up_after_the_bound_and_keeps_the_job_resumable(
     tmp_path: Path, fake_providers: FakeProviders
 ) -> None:
-    fake_providers.set_timing(queue_seconds=0, run_seconds=0.3)
-    fake_providers.add_fault("status", "status", status=503, times=50)
-    engine = registry_built_engine(tmp_path, fake_providers, QUICK_POLLS)
-    await engine.start()
-    try:
-        record = await engine.submit("alice", t2v())
-        final = await engine.wait("alice", record.id, timeout=30)
-    finally:
-        await engine.close()
+    _, final = await one_job_whose_polls_are_refused(tmp_path, fake_providers, 50)
     assert final.state == "failed" and final.error_kind == "server" and final.request_id
     # exactly the bound: QUICK_POLLS.attempts polls of one request each, nothing retried inside
     assert len([r for r in fake_providers.requests if r.op == "status"]) == QUICK_POLLS.attempts

@@ -94,6 +94,20 @@ def video_of(status: ProviderStatus) -> dict[str, object]:
         }
 
 
+async def queue_positions(
+    provider: SimulatorProvider, request_id: str, clock: Clock, step: float
+) -> list[int | None]:
+    """Three polls, `step` seconds apart on the fake clock, each finding the job still queued:
+    the places in line they report."""
+    positions = []
+    for _ in range(3):
+        status = await provider.poll(request_id)
+        assert status.state == "queued"
+        positions.append(status.queue_position)
+        clock.advance(step)
+    return positions
+
+
 def picture(path: Path, size: tuple[int, int], orientation: int | None = None) -> Path:
     image = Image.new("RGB", size, (40, 90, 160))
     image.paste((240, 200, 40), (0, 0, size[0] // 3, size[1] // 3))
@@ -112,13 +126,7 @@ async def test_a_job_is_queued_counting_down_then_runs_then_succeeds_with_a_play
 ) -> None:
     request_id = await sim.submit(text_job(aspect_ratio="9:16"))
     assert request_id.startswith("sim-") and len(request_id) == 36
-    positions = []
-    for _ in range(3):
-        status = await sim.poll(request_id)
-        assert status.state == "queued"
-        positions.append(status.queue_position)
-        clock.advance(QUEUE / 3)
-    assert positions == [3, 2, 1]
+    assert await queue_positions(sim, request_id, clock, QUEUE / 3) == [3, 2, 1]
     assert (await sim.poll(request_id)).state == "running"
     clock.advance(RUN)
     final = await settle(sim, request_id)
@@ -139,13 +147,7 @@ async def test_a_lone_job_on_a_fresh_simulator_is_first_in_line(tmp_path: Path, 
     provider.clock = clock
     try:
         first = await provider.submit(text_job("alone"))
-        positions = []
-        for _ in range(3):
-            status = await provider.poll(first)
-            assert status.state == "queued"
-            positions.append(status.queue_position)
-            clock.advance(QUEUE / 4)
-        assert positions == [1, 1, 1]
+        assert await queue_positions(provider, first, clock, QUEUE / 4) == [1, 1, 1]
         second = await provider.submit(text_job("behind it"))
         assert (await provider.poll(second)).queue_position == 2
     finally:

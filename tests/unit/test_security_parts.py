@@ -184,13 +184,32 @@ def test_visitor_ids_are_signed_and_the_secret_is_private(tmp_path: Path) -> Non
     assert all("HttpOnly" in value for value in visitor_id.set_cookie_headers(token))
 
 
-def test_media_links_are_issued_per_viewer_for_an_hour(tmp_path: Path) -> None:
-    clock = Clock()
-    signed_in = Settings(data_dir=tmp_path / "data", auth=(("alice", "a"), ("bob", "b")))
-    (tmp_path / "data" / "videos").mkdir(parents=True)
-    video = tmp_path / "data" / "videos" / "abc.mp4"
-    video.write_bytes(b"mp4")
-    links = MediaLinks(signed_in, root=tmp_path / "served", clock=clock)
+class SignedIn:
+    """A studio with two signed-in users (alice, bob) on a fake clock: its data folder, the
+    folder its media links are served from, and its links."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.clock = Clock()
+        self.data, self.served = tmp_path / "data", tmp_path / "served"
+        self.settings = Settings(data_dir=self.data, auth=(("alice", "a"), ("bob", "b")))
+        self.links = MediaLinks(self.settings, root=self.served, clock=self.clock)
+
+    def file(self, relative: str, content: bytes) -> Path:
+        """A file of the studio's own (e.g. "videos/abc.mp4") under its data folder."""
+        path = self.data / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return path
+
+
+@pytest.fixture
+def studio(tmp_path: Path) -> SignedIn:
+    return SignedIn(tmp_path)
+
+
+def test_media_links_are_issued_per_viewer_for_an_hour(studio: SignedIn) -> None:
+    clock, links = studio.clock, studio.links
+    video = studio.file("videos/abc.mp4", b"mp4")
     served = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
     assert served and Path(served).read_bytes() == b"mp4" and is_media_name(Path(served).name)
     assert links.allows("alice", "dreamina_sim_x_seed1.mp4")
@@ -206,23 +225,19 @@ def test_media_links_are_issued_per_viewer_for_an_hour(tmp_path: Path) -> None:
     assert not links.allows("alice", "dreamina_sim_x_seed1.mp4")
     assert links.api_file(token, relative, "alice") is None
     # A local studio has one owner and a plain request names nobody: a bearer link.
-    local = MediaLinks(Settings(data_dir=tmp_path / "data"), root=tmp_path / "served", clock=clock)
+    local = MediaLinks(Settings(data_dir=studio.data), root=studio.served, clock=clock)
     local.issue("local", "dreamina_a.mp4")
     assert local.allows(None, "dreamina_a.mp4") and local.allows(ANYONE, "dreamina_a.mp4")
 
 
-def test_a_file_shown_again_to_the_same_viewer_reuses_its_link(tmp_path: Path) -> None:
-    clock = Clock()
-    signed_in = Settings(data_dir=tmp_path / "data", auth=(("alice", "a"), ("bob", "b")))
-    (tmp_path / "data" / "videos").mkdir(parents=True)
-    video = tmp_path / "data" / "videos" / "abc.mp4"
-    video.write_bytes(b"mp4")
-    links = MediaLinks(signed_in, root=tmp_path / "served", clock=clock)
+def test_a_file_shown_again_to_the_same_viewer_reuses_its_link(studio: SignedIn) -> None:
+    clock, links = studio.clock, studio.links
+    video = studio.file("videos/abc.mp4", b"mp4")
     first = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
     clock.now += 1800
     again = links.page_file("alice", video, "dreamina_sim_x_seed1.mp4")
     assert first and again == first
-    assert len(list((tmp_path / "served").iterdir())) == 1  # one folder, not one per render
+    assert len(list(studio.served.iterdir())) == 1  # one folder, not one per render
     clock.now += 1800  # an hour after the first render, half an hour after the second
     assert links.allows("alice", "dreamina_sim_x_seed1.mp4")  # showing it again renewed it
     bobs = links.page_file("bob", video, "dreamina_sim_x_seed1.mp4")
@@ -235,18 +250,14 @@ def test_a_file_shown_again_to_the_same_viewer_reuses_its_link(tmp_path: Path) -
     assert remade and Path(remade).read_bytes() == b"mp4"
 
 
-def test_a_reused_start_image_counts_only_as_its_owners_upload(tmp_path: Path) -> None:
-    clock = Clock()
-    signed_in = Settings(data_dir=tmp_path / "data", auth=(("alice", "a"), ("bob", "b")))
-    (tmp_path / "data" / "inputs").mkdir(parents=True)
-    image = tmp_path / "data" / "inputs" / "start.png"
-    image.write_bytes(b"png")
-    links = MediaLinks(signed_in, root=tmp_path / "served", clock=clock)
+def test_a_reused_start_image_counts_only_as_its_owners_upload(studio: SignedIn) -> None:
+    clock, links = studio.clock, studio.links
+    image = studio.file("inputs/start.png", b"png")
     served = links.page_file("alice", image, "dreamina-input_job1.png")
     assert served
     assert links.linked_source("alice", served) == image.resolve()
     assert links.linked_source("bob", served) is None  # another user holding the path
-    stray = tmp_path / "served" / "0123456789abcdef" / "dreamina-input_job2.png"
+    stray = studio.served / "0123456789abcdef" / "dreamina-input_job2.png"
     stray.parent.mkdir(parents=True)
     stray.symlink_to(image)
     assert links.linked_source("alice", str(stray)) is None  # never issued
