@@ -1,16 +1,17 @@
 """The Compare tab is built when it is first opened, not with the page.
 
-A fresh page carries only what this module puts in the tab: two states and an empty
-gr.render. Opening the tab (or "Compare with…", or a comparison picked in the History) sets
-`opening`, and the render builds the tab for that page alone (ui/compare_tab.py: form,
+A fresh page carries only what this module puts in the tab: three states and an empty
+gr.render. Opening the tab (also through "Compare with…", or a comparison picked in the
+History) sets `opening`, and the render builds the tab for that page alone (ui/compare_tab.py: form,
 grid, past comparisons), in the page's language, with the owner's past comparisons, the
 price line and the page's group at hand. So neither the tab's blocks nor its component
 types' code (the checkbox group, the slider, the accordion) weigh on the first load, and
 no fresh page reads past comparisons.
 
-`opening` changes only when the tab must be built again: once on the first open, and at
-each "Compare with…" (which fills the form with that prompt and model). The group the grid
-shows (`group_id`) is the page's, so it outlives a rebuild.
+`opening` changes only when the tab must be built again: on the first open, and at each
+"Compare with…" (which fills the form with that prompt and model). The tab's own select
+sets it, so the tab is built while shown. The group the grid shows (`group_id`) is the
+page's, so it outlives a rebuild.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class CompareShell:
 
     item: gr.Tab
     opening: gr.State  # dict | None: how the tab is built (kind, prompt, models, takes, when)
+    wanted: gr.State  # dict | None: "Compare with…"'s form, until the tab's select builds it
     group_id: gr.State  # str | None: the group the grid shows
     built: dict[str, Any]  # what the render needs that the page makes after the tab (wire)
 
@@ -46,7 +48,7 @@ def compare_with_button(kind: str) -> gr.Button:
 
 def render(ctx: Context, session: Session, item: gr.Tab) -> CompareShell:
     """Inside the Compare tab's `item`: the states and the render that builds the tab."""
-    shell = CompareShell(item, gr.State(None), gr.State(None), {})
+    shell = CompareShell(item, gr.State(None), gr.State(None), gr.State(None), {})
 
     @gr.render(inputs=[shell.opening, shell.group_id, session.owner, session.keys], triggers=[shell.opening.change],
                show_progress="minimal")
@@ -70,7 +72,10 @@ def _opening(ctx: Context, wanted: dict, group_id: str | None, owner: str | None
 
 
 def _first_price(ctx: Context, panel: ComparePanel, owner: str | None, keys: Any, request: gr.Request) -> str:
-    """The price line for the form as it opens (its later changes ask again)."""
+    """The price line for the form as it opens with a prompt ("Compare with…"; its later
+    changes ask again). An empty form says nothing yet, rather than asking for a prompt."""
+    if not panel.form.prompt.value:
+        return ""
     values = [control.value for control in panel.form.inputs()]
     return ctx.studio.run_sync(lambda: compare_tab.price_line(ctx, panel.form, request, owner, keys, values))
 
@@ -88,12 +93,18 @@ def wire(
     History, whose grid opens here."""
     shell.built.update(forms=forms, tabs=tabs)
 
-    def first_open(opening: dict | None) -> Any:
-        return gr.skip() if opening else {"kind": "t2v", "when": time.time()}
+    def on_select(opening: dict | None, wanted: dict | None) -> tuple[Any, Any]:
+        if wanted:  # "Compare with…" asked for this form
+            return wanted, None
+        return (gr.skip() if opening else {"kind": "t2v", "when": time.time()}), gr.skip()
 
-    # Queued, as every event here that sets `opening`: Gradio 6.31's page runs a state's
-    # `change` events (the render's trigger) only after a queued event.
-    shell.item.select(first_open, inputs=[shell.opening], outputs=[shell.opening], show_progress="hidden", **PRIVATE)
+    # The tab is built only once it is shown: Gradio's page draws a render made while its
+    # tab was never shown a second time when the tab appears (losing what was typed in
+    # between), so "Compare with…" leaves its form in `wanted` and selects the tab, whose
+    # select builds it. Queued: Gradio 6.31's page runs a state's `change` events (the
+    # render's trigger) only after a queued event.
+    shell.item.select(on_select, inputs=[shell.opening, shell.wanted], outputs=[shell.opening, shell.wanted],
+                      show_progress="hidden", **PRIVATE)
 
     for kind, button in compare_with.items():
         source = forms[kind]
@@ -105,15 +116,13 @@ def wire(
                       "when": time.time()}
             return wanted, gr.Tabs(selected="compare")
 
-        button.click(open_compare, inputs=[source.prompt, source.model], outputs=[shell.opening, tabs], **PRIVATE)
+        button.click(open_compare, inputs=[source.prompt, source.model], outputs=[shell.wanted, tabs], **PRIVATE)
 
     if history_open is not None:
 
-        def reopen(opened: Any, opening: dict | None) -> tuple[Any, Any, Any]:
-            if not opened:
-                return gr.skip(), gr.skip(), gr.skip()
-            first = gr.skip() if opening else {"kind": "t2v", "when": time.time()}
-            return opened[0], first, gr.Tabs(selected="compare")
+        def reopen(opened: Any) -> tuple[Any, Any]:
+            # The tab's select builds it if it is not built yet (showing this group).
+            return (opened[0], gr.Tabs(selected="compare")) if opened else (gr.skip(), gr.skip())
 
-        history_open.change(reopen, inputs=[history_open, shell.opening], outputs=[shell.group_id, shell.opening, tabs],
-                            show_progress="hidden", **PRIVATE)
+        history_open.change(reopen, inputs=[history_open], outputs=[shell.group_id, tabs], show_progress="hidden",
+                            **PRIVATE)

@@ -26,7 +26,7 @@ from jobs.group_plan import MAX_MEMBERS
 from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError
-from ui import compare_form, compare_grid, compare_history, generate_panel, owners
+from ui import compare_form, compare_grid, compare_history, controls, generate_panel, owners
 from ui.compare_form import CompareForm
 from ui.format import download_name
 from ui.generate_panel import GeneratePanel
@@ -182,8 +182,19 @@ def wire(panel: ComparePanel, ctx: Context, session: Session, forms: dict[str, G
 
     price_inputs = [session.owner, session.keys, *form.inputs()]
 
-    async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> str:
-        return await price_line(ctx, form, request, owner, keys, list(values))
+    async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> Any:
+        # Unprocessed (preprocess=False): a price asked while on_kind's answer was on its way
+        # carries the old kind's models, which the models' own check (now holding the new
+        # choices) would refuse with Gradio's bare "Error" badge. Such a price draws nothing:
+        # the one that follows on_kind's answer (.then) draws the line.
+        kind, models = values[0], values[4] or []
+        if any(registry.model(m).kind != kind for m in models if registry.model_or_none(m) is not None):
+            return gr.skip()
+        try:
+            image = controls.uploaded_path(values[2])  # the upload, as the image's own check takes it
+        except StudioError as error:
+            return compare_form.price_html(None, error, registry, lang=lang_of(request))
+        return await price_line(ctx, form, request, owner, keys, [kind, values[1], image, *values[3:]])
 
     # The price asks again when anything it reads changes, but not when the kind does: the
     # models that go with the new kind arrive with on_kind's answer, and the price follows
@@ -191,7 +202,7 @@ def wire(panel: ComparePanel, ctx: Context, session: Session, forms: dict[str, G
     # models. always_last: quick clicks end with the options of the last choice.
     form.kind.input(
         on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], trigger_mode="always_last", **PRIVATE,
-    ).then(price, inputs=price_inputs, outputs=[form.price], show_progress="hidden", **PRIVATE)
+    ).then(price, inputs=price_inputs, outputs=[form.price], show_progress="hidden", preprocess=False, **PRIVATE)
     form.models.input(
         lambda kind, models: compare_form.option_updates(form, registry, kind, models),
         inputs=[form.kind, form.models], outputs=option_outputs, trigger_mode="always_last", **PRIVATE,
@@ -200,7 +211,7 @@ def wire(panel: ComparePanel, ctx: Context, session: Session, forms: dict[str, G
     # (a person's pick), not change, which on_kind's answer fires too.
     changing: list[Any] = [form.takes, form.prompt, form.image, form.fit_image, *form.option_inputs()]
     gr.on([form.models.input, *(c.change for c in changing)], price, inputs=price_inputs, outputs=[form.price],
-          show_progress="hidden", trigger_mode="always_last", **PRIVATE)
+          show_progress="hidden", trigger_mode="always_last", preprocess=False, **PRIVATE)
 
     # --- Compare -------------------------------------------------------------------------
 
