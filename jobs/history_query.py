@@ -21,7 +21,7 @@ CONTAINS_FUNCTION = "studio_contains"
 @dataclass(frozen=True)
 class Filters:
     """The WHERE clause of a history query, its parameters, and whether it filters on
-    something the trigger-kept totals cannot count (prompt text, comparisons)."""
+    prompt text (which the trigger-kept totals cannot count)."""
 
     where: tuple[str, ...]
     params: tuple[Any, ...]
@@ -75,6 +75,34 @@ def group_filter(query: HistoryQuery) -> tuple[str, tuple[Any, ...]]:
 
 def page_limit(query: HistoryQuery) -> int:
     return max(1, min(int(query.limit), MAX_PAGE))
+
+
+def total(owner: str, query: HistoryQuery, grouped: bool) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (and parameters) that counts the query's whole history for `owner` (who has
+    comparisons when `grouped`): from the trigger-kept `temp.job_counts` (jobs/store_schema.py,
+    per owner, comparison, provider, model and state), so its cost does not grow with the
+    history; a row count only for a prompt-text filter, or one entry per comparison narrowed
+    to a provider or model (which its newest member decides; the page never asks that)."""
+    found = filters(owner, query)
+    if found.has_text or (grouped and query.one_per_group and (query.provider or query.model)):
+        if grouped:
+            clause, params = group_filter(query)
+            found = Filters((*found.where, clause), (*found.params, *params), True)
+        return f"SELECT COUNT(*) FROM jobs WHERE {found.sql}", found.params
+    counted = f"SELECT COALESCE(SUM(n), 0) FROM temp.job_counts WHERE {found.sql}"
+    if not grouped:
+        return counted, found.params
+    if not query.one_per_group:  # members one by one, but none a blind comparison still hides
+        hidden = (
+            "SELECT g.id FROM main.groups g WHERE g.owner = ? AND json_extract(g.data, '$.blind') = 1"
+            " AND json_extract(g.data, '$.pick') IS NULL"
+        )
+        return f"{counted} AND (grp = '' OR grp NOT IN ({hidden}))", (*found.params, owner)
+    # One entry per comparison with a member in the asked state (a deleted member leaves
+    # its count at 0), plus the jobs of none.
+    state, params = (" AND state = ?", (query.state,)) if query.state else ("", ())
+    entries = f"SELECT COUNT(DISTINCT grp) FROM temp.job_counts WHERE owner = ? AND grp != '' AND n > 0{state}"
+    return f"SELECT ({counted} AND grp = '') + ({entries})", (*found.params, owner, *params)
 
 
 def escape_like(text: str) -> str:

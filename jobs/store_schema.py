@@ -65,39 +65,43 @@ _V1 = (
     "CREATE INDEX jobs_model_state_finished ON jobs (model, state, finished_at)",
 )
 
-# History totals without a scan: row counts per (owner, provider, model, state), kept by
-# triggers in the connection's TEMP schema. Derived data, never stored in the file: rebuilt
-# on open and whenever another connection has written (PRAGMA data_version), so it needs no
-# migration and cannot drift. COUNT(*) walked every row of the owner's index: a quarter of a
-# millisecond per 10,000 jobs, most of a history page's cost (bench/history.py).
+# History totals without a scan: row counts per (owner, comparison, provider, model,
+# state), kept by triggers in the connection's TEMP schema (`grp` is the job's group id, ''
+# for a job of no comparison). Derived data, never stored in the file: rebuilt on open and
+# whenever another connection has written (PRAGMA data_version), so it needs no migration
+# and cannot drift. COUNT(*) walked every row of the owner's index: a quarter of a
+# millisecond per 10,000 jobs, most of a history page's cost (bench/history.py); with
+# comparisons it walked them with a subquery per row (jobs/history_query.total).
 _COUNTS = (
     """
     CREATE TEMP TABLE job_counts (
-        owner TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, state TEXT NOT NULL,
-        n INTEGER NOT NULL, PRIMARY KEY (owner, provider, model, state)
+        owner TEXT NOT NULL, grp TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,
+        state TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (owner, grp, provider, model, state)
     ) WITHOUT ROWID
     """,
     """
     CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
+        INSERT INTO job_counts
+            VALUES (NEW.owner, COALESCE(NEW.group_id, ''), NEW.provider, NEW.model, NEW.state, 1)
+            ON CONFLICT (owner, grp, provider, model, state) DO UPDATE SET n = n + 1;
     END
     """,
     """
     CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
+        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND grp = COALESCE(OLD.group_id, '')
+            AND provider = OLD.provider AND model = OLD.model AND state = OLD.state;
     END
     """,
     """
-    CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, provider, model, state ON main.jobs
-    WHEN OLD.owner IS NOT NEW.owner OR OLD.provider IS NOT NEW.provider
+    CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, group_id, provider, model, state ON main.jobs
+    WHEN OLD.owner IS NOT NEW.owner OR OLD.group_id IS NOT NEW.group_id OR OLD.provider IS NOT NEW.provider
         OR OLD.model IS NOT NEW.model OR OLD.state IS NOT NEW.state
     BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
+        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND grp = COALESCE(OLD.group_id, '')
+            AND provider = OLD.provider AND model = OLD.model AND state = OLD.state;
+        INSERT INTO job_counts
+            VALUES (NEW.owner, COALESCE(NEW.group_id, ''), NEW.provider, NEW.model, NEW.state, 1)
+            ON CONFLICT (owner, grp, provider, model, state) DO UPDATE SET n = n + 1;
     END
     """,
 )
@@ -172,7 +176,7 @@ def rebuild_counts(conn: sqlite3.Connection) -> int:
     """Recount the totals from the jobs table; returns the `data_version` they match."""
     conn.execute("DELETE FROM temp.job_counts")
     conn.execute(
-        "INSERT INTO temp.job_counts SELECT owner, provider, model, state, COUNT(*) "
-        "FROM main.jobs GROUP BY owner, provider, model, state"
+        "INSERT INTO temp.job_counts SELECT owner, COALESCE(group_id, ''), provider, model, state, COUNT(*) "
+        "FROM main.jobs GROUP BY owner, COALESCE(group_id, ''), provider, model, state"
     )
     return int(conn.execute("PRAGMA data_version").fetchone()[0])
