@@ -9,6 +9,7 @@ import time
 import unicodedata
 from typing import Any
 
+from jobs.images import megabytes
 from jobs.records import JobRecord
 from providers import catalog
 from providers.catalog import ModelSpec, ParamSpec
@@ -170,10 +171,33 @@ def error_html(message: str, field: str | None = None) -> str:
     )
 
 
-def _mb(size: int | None) -> str:
-    if not size:
-        return "–"
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(1, round(size / 1000))} KB"
+# A number (or a size, or a ratio) as jobs/ writes it in English: '4.7', '1,234', '4.7 MB', '4.2:1'.
+_ENGLISH_NUMBER = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?: (KB|MB|GB)|(:1))?")
+
+
+def number_text(english: str, lang: str = DEFAULT) -> str:
+    """A number as jobs/ writes it in English ('4.7 MB', '1,234', '4.2:1'), written the way
+    `lang` writes numbers and sizes ('4,7 Mo', '1 234', '4,2:1' in French); any other text
+    is returned as it is."""
+    found = _ENGLISH_NUMBER.fullmatch(english)
+    if found is None:
+        return english
+    whole, fraction, unit, ratio = found.groups()
+    example = text(lang, "number.example")  # '1,234.5': the group mark, then the decimal mark
+    words = whole.replace(",", example[1]) + (example[5] + fraction if fraction else "")
+    if unit:
+        words += " " + text(lang, f"unit.{unit.lower()}")
+    return words + (ratio or "")
+
+
+def decimal(value: float, places: int, lang: str = DEFAULT) -> str:
+    """`value` with `places` decimals, written the `lang` way ('4.7'; '4,7' in French)."""
+    return number_text(f"{value:.{places}f}", lang)
+
+
+def size_text(size: int | None, lang: str = DEFAULT) -> str:
+    """A file size as the limits are written (jobs.images.megabytes), in `lang`; '–' for none."""
+    return number_text(megabytes(size), lang) if size else "–"
 
 
 def details_html(record: JobRecord, *, registry: Registry, lang: str = DEFAULT) -> str:
@@ -189,8 +213,8 @@ def details_html(record: JobRecord, *, registry: Registry, lang: str = DEFAULT) 
         rows.append(
             (
                 "video",
-                f"{record.video_width}×{record.video_height} · {record.video_duration or 0:.1f} s · "
-                f"{_mb(record.video_bytes)}",
+                f"{record.video_width}×{record.video_height} · "
+                f"{decimal(record.video_duration or 0, 1, lang)} s · {size_text(record.video_bytes, lang)}",
             )
         )
     timings: list[str] = []

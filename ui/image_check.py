@@ -12,7 +12,7 @@ from jobs.service import Studio
 from providers import catalog
 from providers.base import StudioError, ValidationError
 from ui import controls, image_words
-from ui.format import error_html
+from ui.format import decimal, error_html, number_text
 from ui.i18n import DEFAULT, error_text, lang_of, text
 from ui.media_links import MediaLinks
 from ui.session import PRIVATE
@@ -23,10 +23,10 @@ def rules_text(rules: catalog.ImageRules, lang: str = DEFAULT) -> str:
     return text(
         lang,
         "preflight.rules",
-        mb=f"{rules.max_bytes / 1_000_000:.1f}",
+        mb=decimal(rules.max_bytes / 1_000_000, 1, lang),
         low=rules.min_side,
         high=rules.max_side,
-        ratio=f"{rules.max_ratio:g}",
+        ratio=number_text(f"{rules.max_ratio:g}", lang),
     )
 
 

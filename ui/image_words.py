@@ -10,6 +10,7 @@ from typing import Any
 
 from jobs import image_words
 from providers import catalog
+from ui.format import number_text
 from ui.i18n import has, text
 
 _TURNS = ("exif.", "fit.upright.")
@@ -21,6 +22,7 @@ def sentence(lang: str, english: str) -> str:
     if found is None:
         return english
     code, params = found
+    params = {name: number_text(value, lang) if isinstance(value, str) else value for name, value in params.items()}
     for prefix in _TURNS:
         if code.startswith(prefix):  # one text per orientation, one sentence around it
             meaning = text(lang, f"img.orientation.{code.removeprefix(prefix)}")

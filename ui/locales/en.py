@@ -143,6 +143,12 @@ MESSAGES: dict[str, str] = {
     "time.minutes": "{minutes} min",
     "time.hours": "{hours} h",
     "time.hours_minutes": "{hours} h {minutes} min",
+    # How numbers are written: the group mark is the example's 2nd character, the decimal
+    # mark its 6th (ui.format.number_text); and the size units.
+    "number.example": "1,234.5",
+    "unit.kb": "KB",
+    "unit.mb": "MB",
+    "unit.gb": "GB",
     # --- a job's stored words (jobs/job_words.py codes; ui/stored_text.py) --------------
     "job.waiting_to_send": "Waiting to send to {provider}…",
     "job.key_wait": "Waiting for a {provider} key to check this job: enter it in the API keys tab and press 'Check again'.",

@@ -135,6 +135,10 @@ MESSAGES: dict[str, str] = {
     "time.minutes": "{minutes} min",
     "time.hours": "{hours} h",
     "time.hours_minutes": "{hours} h {minutes} min",
+    "number.example": "1.234,5",
+    "unit.kb": "KB",
+    "unit.mb": "MB",
+    "unit.gb": "GB",
     # --- a job's stored words (jobs/job_words.py codes; ui/stored_text.py) --------------
     "job.waiting_to_send": "Esperando para enviar a {provider}…",
     "job.key_wait": "Hace falta una clave de {provider} para seguir este trabajo: introdúcela en la pestaña Claves de API y pulsa «Volver a consultar».",

@@ -135,6 +135,10 @@ MESSAGES: dict[str, str] = {
     "time.minutes": "{minutes} min",
     "time.hours": "{hours} h",
     "time.hours_minutes": "{hours} h {minutes} min",
+    "number.example": "1\u202f234,5",
+    "unit.kb": "Ko",
+    "unit.mb": "Mo",
+    "unit.gb": "Go",
     # --- a job's stored words (jobs/job_words.py codes; ui/stored_text.py) --------------
     "job.waiting_to_send": "En attente d'envoi à {provider}…",
     "job.key_wait": "Une clé {provider} est nécessaire pour suivre cette tâche : saisissez-la dans l'onglet Clés d'API, puis cliquez sur « Vérifier à nouveau ».",

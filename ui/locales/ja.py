@@ -134,6 +134,10 @@ MESSAGES: dict[str, str] = {
     "time.minutes": "{minutes} 分",
     "time.hours": "{hours} 時間",
     "time.hours_minutes": "{hours} 時間 {minutes} 分",
+    "number.example": "1,234.5",
+    "unit.kb": "KB",
+    "unit.mb": "MB",
+    "unit.gb": "GB",
     # --- a job's stored words (jobs/job_words.py codes; ui/stored_text.py) --------------
     "job.waiting_to_send": "{provider} への送信待ち…",
     "job.key_wait": "このジョブを確認するには {provider} のキーが必要です：「API キー」タブで入力し、「再確認」を押してください。",

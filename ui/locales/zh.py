@@ -134,6 +134,10 @@ MESSAGES: dict[str, str] = {
     "time.minutes": "{minutes} 分钟",
     "time.hours": "{hours} 小时",
     "time.hours_minutes": "{hours} 小时 {minutes} 分钟",
+    "number.example": "1,234.5",
+    "unit.kb": "KB",
+    "unit.mb": "MB",
+    "unit.gb": "GB",
     # --- a job's stored words (jobs/job_words.py codes; ui/stored_text.py) --------------
     "job.waiting_to_send": "正在排队等待发送到 {provider}…",
     "job.key_wait": "需要 {provider} 的密钥才能继续查询此任务：请在“API 密钥”标签页中填写，然后点击“再次查询”。",
