@@ -44,7 +44,7 @@ from jobs.store_schema import MIGRATIONS
 __all__ = ["MAX_PAGE", "MIGRATIONS", "JobStore", "decode_cursor", "encode_cursor"]
 
 # Fields stored in a non-native form: JSON text and 0/1 integers.
-JSON_FIELDS: frozenset[str] = frozenset({"options", "locator"})
+JSON_FIELDS: frozenset[str] = frozenset({"options", "locator", "note_params", "error_params"})
 BOOL_FIELDS: frozenset[str] = frozenset({"nsfw", "simulated"})
 KNOWN_STATES: frozenset[str] = ACTIVE_STATES | TERMINAL_STATES
 

@@ -10,10 +10,15 @@ loudly on the first start.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from jobs import legacy_words
 from jobs.db import write_transaction
+
+# A migration step: an SQL statement, or a function of the connection (inside the step's
+# transaction) for what SQL alone cannot do.
+Step = str | Callable[[sqlite3.Connection], None]
 
 # v1: the jobs table and its indexes. A state CHECK constraint is left out on purpose:
 # SQLite cannot alter a constraint without rebuilding the table, and states are checked here.
@@ -205,9 +210,20 @@ _V3 = (
     "CREATE INDEX groups_owner_created ON groups (owner, created_at DESC, id DESC)",
 )
 
+# v4: a job's note and error keep their code and parameters beside the English
+# (jobs/job_words.py), so a page says them in its language without matching the English.
+# Older rows are read once, by the English a v3 studio wrote (jobs/legacy_words.py).
+_V4: tuple[Step, ...] = (
+    "ALTER TABLE jobs ADD COLUMN note_code TEXT",
+    "ALTER TABLE jobs ADD COLUMN note_params TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE jobs ADD COLUMN error_code TEXT",
+    "ALTER TABLE jobs ADD COLUMN error_params TEXT NOT NULL DEFAULT '{}'",
+    legacy_words.convert,
+)
+
 # MIGRATIONS[n] takes a database from user_version n to n + 1. Append only; never edit a
 # released step (databases in the field have already run it).
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]
+MIGRATIONS: list[tuple[Step, ...]] = [_V1, _V2, _V3, _V4]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -227,7 +243,10 @@ def bring_up_to_date(conn: sqlite3.Connection, db_path: Path) -> None:
         # the previous version, which the next start simply migrates again.
         with write_transaction(conn):
             for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
 
 
