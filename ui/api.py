@@ -81,7 +81,9 @@ async def public_record(record: JobRecord, ctx: Context, request: gr.Request) ->
 
 def _public(record: JobRecord, ctx: Context, request: gr.Request, blind_letter: str | None) -> dict[str, Any]:
     data = record.to_dict()
-    data.pop("owner", None)
+    # No owner; the words in English only (their codes are for the page's languages).
+    for private in ("owner", "note_code", "note_params", "error_code", "error_params"):
+        data.pop(private, None)
     for path_field, url_field in FILE_FIELDS:
         data[url_field] = ctx.guard.links.api_url(root_url(request), record.owner, data.pop(path_field))
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
