@@ -19,24 +19,74 @@ from providers.http import RetryPolicy
 
 MIN_DELAY = 0.25  # the shortest wait a server's Retry-After can ask for
 MAX_DELAY = 5.0
-DENSE_STEP = 0.2  # between polls around the expected finish
-# The earliest recent finish was seen by a poll sent at most a little after it: one poll
-# lands just after it (ANCHOR), one a step before (LEAD), then every DENSE_STEP.
+# Around the expected finish: one poll just after it (ANCHOR after the quickest recent end:
+# the submit's own way to the provider, which started the job's clock), then LADDER after
+# that (a submit that took long to arrive: seen 160 ms at 16 users at once), then every
+# DENSE_STEP until DENSE_AFTER past the typical run.
 ANCHOR = 0.05
-LEAD = DENSE_STEP
-DENSE_AFTER = 0.4  # and stops this long after the typical run's finish
+LADDER = (0.05, 0.15)
+DENSE_STEP = 0.2
+DENSE_AFTER = 0.4
+LEAD = DENSE_STEP  # the first poll of a job with history: this long before its quickest end
+LAND = 3.5  # nearer than this to the expected finish, the next poll lands on it
 # Status polls a job may have made by age t seconds: t + POLL_SLACK (the budget above, less
 # the submit, the result and the download, with half a request to spare).
 POLL_SLACK = 1.5
+# A provider's stated duration may exceed the sent time of the poll that saw the end by the
+# time that poll took to reach it; past this it is a broken or foreign value and ignored.
+STATED_LATE = 0.5
+NARROW = 0.5  # polls this close around an end place it at their midpoint
+
+
+@dataclass(frozen=True)
+class Finish:
+    """What one finished run's polls and provider said about when it ended, in seconds
+    after its submit was sent: the last poll that still saw it unfinished was sent at `before`
+    (0: none), the one that saw it ended at `seen`. The provider's own durations, on its
+    clock: `stated` from its creation of the job to its end (the job's age at its end, less
+    the submit's way there), `least` a part of the run only (a model's inference, without the
+    queue): it ended no sooner. None: not stated."""
+
+    seen: float
+    before: float = 0.0
+    stated: float | None = None
+    least: float | None = None
+
+    def at(self) -> float:
+        """When the run most likely ended: the provider's `stated` duration where it fits
+        between the polls (exact, on its clock); else, or where it is broken (more than the
+        polls allow: a foreign or garbled value), the polls alone, narrowed by `least`: the
+        midpoint of two close ones, else the sighting."""
+        if self.exact:
+            assert self.stated is not None
+            return min(self.stated, self.seen)
+        low = self._low()
+        if 0.0 < self.seen - low <= NARROW:
+            return (low + self.seen) / 2
+        return self.seen
+
+    def _low(self) -> float:
+        if self.least is not None and self.least <= self.seen + STATED_LATE:
+            return max(self.before, min(self.least, self.seen))
+        return self.before
+
+    @property
+    def exact(self) -> bool:
+        """Whether the provider's stated duration places the end (else the polls do)."""
+        return self.stated is not None and self._low() <= self.stated <= self.seen + STATED_LATE
 
 
 @dataclass(frozen=True)
 class Eta:
-    """What a model's latest runs say about the next one, in seconds from submit to the
-    engine seeing the finish."""
+    """What a model's latest runs say about the next one, in seconds from submit."""
 
-    typical: float  # their lower median: what the page shows as the ETA
-    earliest: float  # the quickest of them: dense polling starts just before it
+    typical: float  # their lower median as the engine saw them end: the ETA the page shows
+    earliest: float  # the quickest of their ends: the first dense poll lands just after it
+    # Whether the provider stated that quickest end (RunComfy's durations): the first dense
+    # poll then aims just after it. Placed by polls alone, the end is known only within a
+    # poll step, and one poll LEAD before it keeps the estimate from creeping later (a
+    # schedule that polls only after its estimate never learns that runs end sooner).
+    stated: bool = False
 
 
 def estimate_seconds(durations: Sequence[float]) -> float | None:
@@ -46,18 +96,36 @@ def estimate_seconds(durations: Sequence[float]) -> float | None:
     return statistics.median_low(durations) if durations else None
 
 
-def estimate(durations: Sequence[float], marks: Sequence[float] = ()) -> Eta | None:
+def estimate(durations: Sequence[float], marks: Sequence[Finish | float] = ()) -> Eta | None:
     """The poll schedule's view of a model's latest runs (None without history).
 
-    `durations` end when the engine saw each finish (the store's); `marks` when the poll
-    that saw it was sent (kept by the engine for the runs it watched), which leaves out how
-    long busy loops took to answer. The earliest matters because the durations run late
-    when many jobs ran at once, and a schedule aimed at their median alone would aim later
-    each time (seen: 2 s late for 4 s jobs after a crowd of 128)."""
+    `durations` end when the engine saw each finish (the store's, so they survive a
+    restart); `marks` what the polls and the provider said about the runs the engine watched
+    (a float: a sighting alone), which leaves out how long busy loops took to answer and, with
+    the provider's durations, how far the sighting poll came after the end. The earliest
+    matters because the durations run late when many jobs ran at once, and a schedule aimed at
+    their median alone would aim later each time (seen: 2 s late for 4 s jobs after a crowd of
+    128)."""
     typical = estimate_seconds(durations)
     if typical is None:
         return None
-    return Eta(typical, min((*durations, *marks)))
+    ends = [(m.at(), m.exact) if isinstance(m, Finish) else (m, False) for m in marks]
+    earliest, stated = min([(d, False) for d in durations] + ends)
+    return Eta(typical, earliest, stated)
+
+
+def _anchor(eta: Eta) -> float:
+    return min(eta.earliest, eta.typical) + ANCHOR
+
+
+def _dense_start(eta: Eta) -> float:
+    return _anchor(eta) if eta.stated else _anchor(eta) - LEAD
+
+
+def expects_end(eta: Eta | None, since_submit: float) -> bool:
+    """Whether the schedule expects a job of this age may have ended (its dense polls have
+    begun): the poll may ask where an end is read (Provider.poll's `ending`)."""
+    return eta is not None and since_submit >= _dense_start(eta) - 0.01
 
 
 def next_poll_delay(
@@ -86,15 +154,19 @@ def next_poll_delay(
         eta = Eta(eta, eta)
     # The dense polls keep to a grid anchored just after the earliest finish, so a slow
     # answer delays one poll, not every one after it.
-    anchor = min(eta.earliest, eta.typical) + ANCHOR
-    start = anchor - LEAD
+    anchor = _anchor(eta)
+    start = _dense_start(eta)
     if since_submit < start - 1e-6:
-        # Far from the window: halve the distance (few requests); near it: land on it.
+        # Far from the finish: halve the distance (few requests); near it: land on it.
         gap = start - since_submit
-        want = gap if gap <= 3.0 else min(MAX_DELAY, max(1.0, gap / 2))
+        want = gap if gap <= LAND else min(MAX_DELAY, max(1.0, gap / 2))
     elif since_submit < eta.typical + DENSE_AFTER:
-        steps = math.floor((since_submit - anchor) / DENSE_STEP + 1e-6) + 1
-        want = max(0.05, anchor + steps * DENSE_STEP - since_submit)
+        steps = [anchor + step for step in (0.0, *LADDER)]
+        grid = next((t for t in steps if since_submit < t - 1e-6), None)
+        if grid is None:
+            last = steps[-1]
+            grid = last + (math.floor((since_submit - last) / DENSE_STEP + 1e-6) + 1) * DENSE_STEP
+        want = max(0.03, grid - since_submit)
     else:
         # Overdue: the model is slower than usual today. Back off with the overdue time, so
         # a late job costs a few requests, not a burst of quick polls.
@@ -112,21 +184,21 @@ POLL_RETRY = RetryPolicy(attempts=40, base=1.0, cap=30.0)
 
 
 class FinishMarks:
-    """Per model, how long after submit the polls that saw its latest runs finish were sent
-    (the `marks` of `estimate`). In memory only: after a restart the store's durations serve."""
+    """Per model, what the polls and the provider said about its latest runs' ends (the
+    `marks` of `estimate`). In memory only: after a restart the store's durations serve."""
 
     def __init__(self, size: int) -> None:
-        self._marks: dict[str, collections.deque[float]] = {}
+        self._marks: dict[str, collections.deque[Finish]] = {}
         self._size = size
 
-    def _of(self, model: str) -> collections.deque[float]:
+    def _of(self, model: str) -> collections.deque[Finish]:
         return self._marks.setdefault(model, collections.deque(maxlen=self._size))
 
     def estimate(self, model: str, durations: Sequence[float]) -> Eta | None:
         return estimate(durations, self._of(model))
 
-    def recorder(self, model: str) -> Callable[[float], None]:
-        """What a watcher of a job of `model` calls with the mark of its finish."""
+    def recorder(self, model: str) -> Callable[[Finish], None]:
+        """What a watcher of a job of `model` calls with what it saw of the job's end."""
         return self._of(model).append
 
 

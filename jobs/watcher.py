@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import Eta, first_poll_delay, next_poll_delay, transient_backoff
+from jobs.polling import Eta, Finish, expects_end, first_poll_delay, next_poll_delay, transient_backoff
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
 
@@ -41,10 +41,11 @@ async def watch_job(
     adapter: Provider | None,
     session_keys: Mapping[str, Secret],
     eta: Eta | None,
-    seen_done: Callable[[float], None] | None = None,
+    seen_done: Callable[[Finish], None] | None = None,
 ) -> None:
     """Poll until the job ends (or waits for a key, or misses too many polls).
-    `seen_done` is told, on success, how long after submit the poll that saw it was sent."""
+    `seen_done` is told, on success, what the polls and the provider said about when it
+    ended (jobs/polling.Finish: the schedule of the model's next jobs aims at it)."""
     record = desk.record(job_id)
     locator = record.job_locator if record is not None else None
     if record is None or locator is None:
@@ -52,11 +53,13 @@ async def watch_job(
     if adapter is None:
         await desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
         return
-    deadline = (record.submitted_at or record.created_at) + desk.settings.job_deadline_seconds
+    submitted = record.submitted_at or record.created_at  # the job's clock starts when it was sent
+    deadline = submitted + desk.settings.job_deadline_seconds
     polls = missed = 0
+    unfinished = 0.0  # when the last poll that saw the job unfinished was sent, after submit
     retry_after: float | None = None
     retry = desk.settings.poll_retry
-    first = first_poll_delay(eta) - (desk.clock() - (record.submitted_at or record.created_at))
+    first = first_poll_delay(eta) - (desk.clock() - submitted)
     if first > 0:  # a resumed job is usually past it
         await asyncio.sleep(first)
     while True:
@@ -67,7 +70,8 @@ async def watch_job(
             return
         try:
             sent = desk.clock()
-            status = await adapter.poll(locator, key=session_keys.get(job_id))
+            ending = expects_end(eta, sent - submitted)
+            status = await adapter.poll(locator, key=session_keys.get(job_id), ending=ending)
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
                 await desk.save(job_id, note=None)  # the provider answers again
@@ -89,7 +93,9 @@ async def watch_job(
             if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
                 # Submitted with a key typed in a browser that is gone (restart): keep the
                 # paid job and wait for the key instead of failing it.
-                await desk.save(job_id, note=job_words.say("key_wait", provider=desk.registry.label(record.provider)))
+                await desk.save(
+                    job_id, note=job_words.say("key_wait", provider=desk.registry.label(record.provider))
+                )
                 return
             await desk.fail(job_id, exc)
             return
@@ -109,12 +115,13 @@ async def watch_job(
         current = await apply_status(desk, job_id, status)
         if status.state == "succeeded":
             if seen_done is not None:
-                seen_done(sent - (current.submitted_at or current.created_at))
+                seen_done(Finish(sent - submitted, unfinished, status.run_seconds, status.inference_seconds))
             await save_output(desk, job_id, status)
             return
         if current.terminal:
             return
-        since = desk.clock() - (current.submitted_at or current.created_at)
+        unfinished = sent - submitted
+        since = desk.clock() - submitted
         await asyncio.sleep(next_poll_delay(status.state, polls, since, eta, retry_after))
 
 

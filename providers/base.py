@@ -223,7 +223,11 @@ class ProviderStatus:
     video_url: str | None = None
     error: ProviderError | None = None
     nsfw: bool | None = None
+    # Durations the provider states on its own clock (never a difference across clocks):
+    # `run_seconds` from its creation of the job to its end (RunComfy's finished_at -
+    # created_at), `inference_seconds` of the model's run alone (WaveSpeed's timings).
     inference_seconds: float | None = None
+    run_seconds: float | None = None
     retry_after: float | None = None
 
 
@@ -239,7 +243,13 @@ class Provider(Protocol):
         ProviderError('submit_unknown')."""
         ...
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus: ...
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
+        """The job's state now. `ending`: the poll schedule expects the job may have ended by
+        now, so an adapter that reads an end elsewhere than a state (RunComfy's /result after
+        its /status) may ask there first: one request, not two. Others ignore it."""
+        ...
 
     async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome: ...
 

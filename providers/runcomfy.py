@@ -2,14 +2,18 @@
 
 Submit: POST /v1/models/{model_id} (never retried). Poll: GET /v1/requests/{id}/status, and
 once it names a final state, GET /v1/requests/{id}/result, whose status is the one to trust
-(/status says `completed` even when /result says `failed`). Cancel: POST .../cancel, which
-only stops a job that is still queued.
+(/status says `completed` even when /result says `failed`). A job already seen running is
+polled at /result alone, which answers its current state until it ends (providers.md §1):
+the poll that sees the end is then one request, not two, and not one request late.
+Cancel: POST .../cancel, which only stops a job that is still queued.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -49,6 +53,7 @@ from providers.errors import (
 from providers.hosted import HostedProvider
 from providers.http import SINGLE_TRY, RetryPolicy, send_idempotent
 from providers.key_checks import RunComfyKeyCheck
+from providers.provider_time import span
 from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "RunComfy"
@@ -165,6 +170,23 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
     label = LABEL
     key_env = "RUNCOMFY_API_TOKEN"
 
+    # Request ids this adapter has seen running, oldest first: their polls go to /result.
+    # Bounded, and a job leaves it when it ends; forgetting one costs a poll one request.
+    RUNNING_KEPT = 4096
+
+    @functools.cached_property
+    def _running(self) -> OrderedDict[str, None]:
+        return OrderedDict()
+
+    def _mark_running(self, request_id: str, running: bool) -> None:
+        if not running:
+            self._running.pop(request_id, None)
+            return
+        self._running[request_id] = None
+        self._running.move_to_end(request_id)
+        while len(self._running) > self.RUNNING_KEPT:
+            self._running.popitem(last=False)
+
     async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         """POST the job once and return RunComfy's request_id.
 
@@ -232,23 +254,46 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
             raise classify_response(LABEL, response.status_code, payload, response.headers, key=secret)
         return response.status_code, payload
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
-        """The job's state: /status while it runs, /result once /status names an end."""
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
+        """The job's state: /status while it queues, /result once /status names an end.
+        /result alone (it answers `in_progress` until the end) once the job was seen running
+        or when the schedule expects the end (`ending`): the poll that sees it is one request."""
         secret = self._secret(key)
-        rid = quote(JobLocator.of(locator).request_id, safe="")
+        request_id = JobLocator.of(locator).request_id
+        rid = quote(request_id, safe="")
+        direct = ending or request_id in self._running
+        if not direct:
+            state, position = await self._status(request_id, secret)
+            if state is not None:
+                return ProviderStatus(state=state, queue_position=position)
+        _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret, self._poll_retry)
+        answer = self._from_result(result, secret)
+        self._mark_running(request_id, answer.state == "running")
+        if direct and answer.state == "queued" and answer.queue_position is None:
+            # Still in line after all: /status knows its place (unless it just ended).
+            state, position = await self._status(request_id, secret)
+            if state == "queued":
+                return ProviderStatus(state=state, queue_position=position)
+        return answer
+
+    async def _status(self, request_id: str, secret: Secret) -> tuple[RemoteState | None, int | None]:
+        """/status: the state and place in line of a job that has not ended (None: it has,
+        so ask /result), remembering a job seen running."""
+        rid = quote(request_id, safe="")
         _, status = await self._send("GET", f"/v1/requests/{rid}/status", secret, self._poll_retry)
         word = str(status.get("status") or "").strip().lower()
-        if word not in FINAL_WORDS:
-            position = status.get("queue_position")
-            return ProviderStatus(
-                state=normalise_state(word),
-                queue_position=_place_in_line(position),
-            )
-        _, result = await self._send("GET", f"/v1/requests/{rid}/result", secret, self._poll_retry)
-        return self._from_result(result, secret)
+        if word in FINAL_WORDS:
+            return None, None
+        state = normalise_state(word)
+        self._mark_running(request_id, state == "running")
+        return state, _place_in_line(status.get("queue_position"))
 
     def _from_result(self, result: Mapping[str, Any], secret: Secret) -> ProviderStatus:
         state = normalise_state(result.get("status"))
+        # How long RunComfy says the job took, on its own clock (absent or unreadable: None).
+        took = span(result.get("created_at"), result.get("finished_at"))
         if state == "succeeded":
             url = video_url(result.get("output"))
             if url is None:
@@ -256,14 +301,16 @@ class RunComfyProvider(HostedProvider, RunComfyKeyCheck):
                     state="failed",
                     error=ProviderError("job_failed", "RunComfy reported success but sent no video URL."),
                 )
-            return ProviderStatus(state="succeeded", video_url=url)
+            return ProviderStatus(state="succeeded", video_url=url, run_seconds=took)
         if state == "failed":
             error = result.get("error")
             code = body_code(error) if isinstance(error, Mapping) else None
             text = _failure_text(result)
-            return ProviderStatus(state="failed", error=failed_job_error(LABEL, code, text, key=secret))
-        # cancelled, or /result still catching up with /status (queued/running)
-        return ProviderStatus(state=state)
+            return ProviderStatus(
+                state="failed", error=failed_job_error(LABEL, code, text, key=secret), run_seconds=took
+            )
+        # cancelled, or the job still queued or running (its place in line, if /result says it)
+        return ProviderStatus(state=state, queue_position=_place_in_line(result.get("queue_position")))
 
     async def cancel(self, locator: JobLocator, key: Secret | None = None) -> CancelOutcome:
         """Ask RunComfy to cancel. Only a queued job can be: a running or finished one

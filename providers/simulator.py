@@ -147,7 +147,9 @@ class SimulatorProvider:
             self._queued[request_id] = (self.clock(), self.queue_seconds)
         return JobLocator(request_id)
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
         request_id = JobLocator.of(locator).request_id
         job = self._load(request_id)
         if job.get("cancelled_at") is not None:

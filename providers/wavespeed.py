@@ -50,6 +50,7 @@ from providers.errors import (
 from providers.hosted import HostedProvider
 from providers.http import SINGLE_TRY, RetryPolicy, send_idempotent
 from providers.key_checks import WaveSpeedMoney
+from providers.provider_time import milliseconds
 from providers.registry import ProviderConfig, ProviderInfo
 
 LABEL = "WaveSpeedAI"
@@ -242,7 +243,9 @@ class WaveSpeedProvider(HostedProvider, WaveSpeedMoney):
             )
         return JobLocator(task_id.strip())
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
         """The task's state from /predictions/{id}/result, with its video URL once done."""
         secret = self._secret(key)
         path = f"/api/v3/predictions/{quote(JobLocator.of(locator).request_id, safe='')}/result"
@@ -266,10 +269,8 @@ def _status(data: Mapping[str, Any], secret: Secret) -> ProviderStatus:
     state = normalise_state(word)
     nsfw = _first(data.get("has_nsfw_contents"))
     timings = data.get("timings")
-    inference = timings.get("inference") if isinstance(timings, Mapping) else None
-    seconds = (
-        inference / 1000 if isinstance(inference, int | float) and not isinstance(inference, bool) else None
-    )
+    # The model's run alone, on WaveSpeed's clock (no finish time is stated, so no queue time).
+    seconds = milliseconds(timings.get("inference")) if isinstance(timings, Mapping) else None
     if state == "succeeded":
         url = _first(data.get("outputs"))
         if not isinstance(url, str) or not url:

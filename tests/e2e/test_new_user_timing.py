@@ -146,7 +146,8 @@ def test_a_job_past_its_estimate_is_not_polled_in_a_burst(
     polls = sorted(
         request.at
         for request in fake.requests
-        if request.op == "status" and record["request_id"] in request.path
+        # a poll asks /status, or /result alone once the job was seen running (RunComfy)
+        if request.op in ("status", "result") and record["request_id"] in request.path
     )
     start = float(record["submitted_at"]) + eta
     past = [at for at in polls if start < at <= start + 3]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from tests.fakes.faults import error_body
-from tests.fakes.jobs import FAILURES, FakeJob, iso
+from tests.fakes.jobs import FAILURES, FakeJob
 from tests.fakes.media import decode_data_uri, image_problems
 from tests.fakes.schemas import schema_for, validate
 from tests.fakes.state import Call, FakeState, Reply, Route, json_reply, route
@@ -144,8 +144,8 @@ def result(state: FakeState, call: Call) -> Reply:
     phase = job.phase()
     body: dict[str, object] = {"request_id": job.id, "status": _RESULT_WORD[phase]}
     if phase in ("succeeded", "failed", "cancelled"):
-        body["created_at"] = iso(job.created_at)
-        body["finished_at"] = iso(job.finished_at)
+        body["created_at"] = state.stated(job.created_at)
+        body["finished_at"] = state.stated(job.finished_at)
     if phase == "succeeded":
         body["output"] = {"video": job.output_url}
     elif phase == "failed":

@@ -207,6 +207,12 @@ class FakeProviders:
                 timing.queue_length if queue_length is None else queue_length,
             )
 
+    def set_clock_skew(self, seconds: float) -> None:
+        """Put the providers' clock `seconds` ahead of ours (negative: behind): every time
+        they state (created_at, finished_at) carries it; their durations do not."""
+        with self._state.lock:
+            self._state.clock_skew = float(seconds)
+
     def set_money(
         self,
         *,

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.fakes.faults import FaultBook
-from tests.fakes.jobs import FakeJob, new_id, parse_outcome, prompt_markers
+from tests.fakes.jobs import FakeJob, iso, new_id, parse_outcome, prompt_markers
 
 
 @dataclass
@@ -115,6 +115,9 @@ class FakeState:
         self.faults = FaultBook()
         self.requests: list[RecordedRequest] = []
         self.money: object | None = None  # tests.fakes.money_api.MoneyConfig, made on first use
+        # How far the providers' clock is ahead of ours: their stated times carry it (a real
+        # provider's clock is another machine's; only durations on it may be trusted).
+        self.clock_skew = 0.0
 
     def record(self, request: RecordedRequest) -> None:
         with self.lock:
@@ -133,6 +136,11 @@ class FakeState:
             self.expired = False
             self.timing = self.initial_timing
             self.money = None
+            self.clock_skew = 0.0
+
+    def stated(self, ts: float | None) -> str | None:
+        """Our time `ts` as the provider's clock writes it (ISO, ms, Z; skewed)."""
+        return None if ts is None else iso(ts + self.clock_skew)
 
     # --- jobs -------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 
 from tests.fakes.faults import error_body
-from tests.fakes.jobs import FAILURES, FakeJob, iso
+from tests.fakes.jobs import FAILURES, FakeJob
 from tests.fakes.money_api import over_video_cap
 from tests.fakes.schemas import schema_for, validate
 from tests.fakes.state import Call, FakeState, Reply, Route, json_reply, route
@@ -53,7 +53,7 @@ def prediction(state: FakeState, job: FakeJob) -> dict[str, object]:
         "outputs": [],
         "urls": {"get": f"{state.base_url}/api/v3/predictions/{job.id}/result"},
         "has_nsfw_contents": [],
-        "created_at": iso(job.created_at),
+        "created_at": state.stated(job.created_at),
         "error": "",
         "timings": {},
     }

@@ -84,7 +84,9 @@ class KeyHubProvider(HostedProvider):
             raise ProviderError("submit_unknown", "KeyHub accepted the submit but its reply had no status URL.")
         return JobLocator(str(payload["request_id"]), {"status_url": str(payload["status_url"])})
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
         secret = self._secret(key)
         url = JobLocator.of(locator).get("status_url")
         if not url:

@@ -65,7 +65,9 @@ class LocalFileHost:
     async def submit(self, request: SubmitRequest, key: Secret | None = None) -> JobLocator:
         return JobLocator("local-1")
 
-    async def poll(self, locator: JobLocator, key: Secret | None = None) -> ProviderStatus:
+    async def poll(
+        self, locator: JobLocator, key: Secret | None = None, *, ending: bool = False
+    ) -> ProviderStatus:
         return ProviderStatus(state="succeeded", video_url=self.path.as_uri())
 
     async def cancel(self, locator: JobLocator, key: Secret | None = None) -> str:

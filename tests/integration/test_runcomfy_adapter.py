@@ -164,8 +164,66 @@ async def test_poll_walks_queued_with_position_then_running_then_succeeded(
     assert "running" in states and states[-1] == "succeeded"
     assert states.index("running") > states.index("queued")
     assert all(s.queue_position is None for s in seen if s.state != "queued")
-    # /result is asked only once /status names an end.
-    assert ops(fake_providers, "result") == 1
+    # /status while it queues (its place in line), up to the poll that first sees it run;
+    # from then on /result alone, which says in_progress until the end: one request a poll,
+    # the poll that sees the end included.
+    first_run = states.index("running")
+    assert ops(fake_providers, "status") == first_run + 1
+    assert ops(fake_providers, "result") == len(seen) - first_run - 1
+
+
+async def test_a_poll_the_schedule_expects_to_see_the_end_asks_result_alone(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    fake_providers.set_timing(queue_seconds=0.0, run_seconds=0.0)
+    rid = await runcomfy.submit(request("text-to-video"))
+    final = await runcomfy.poll(rid, ending=True)
+    assert final.state == "succeeded" and final.video_url
+    assert (ops(fake_providers, "status"), ops(fake_providers, "result")) == (0, 1)
+
+
+async def test_an_expected_end_that_is_still_in_line_keeps_its_place(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    # /result says only in_queue: /status then says where in line (the page shows it)
+    fake_providers.set_timing(queue_seconds=30, run_seconds=1, queue_length=3)
+    rid = await runcomfy.submit(request("text-to-video"))
+    status = await runcomfy.poll(rid, ending=True)
+    assert status.state == "queued" and status.queue_position == 3
+    assert (ops(fake_providers, "status"), ops(fake_providers, "result")) == (1, 1)
+
+
+async def test_a_finished_job_says_how_long_runcomfy_took_on_its_own_clock(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider
+) -> None:
+    # created_at and finished_at (providers.md §1), from a clock an hour ahead of ours
+    fake_providers.set_timing(queue_seconds=0.2, run_seconds=0.3)
+    fake_providers.set_clock_skew(3600)
+    rid = await runcomfy.submit(request("text-to-video"))
+    final = (await run_to_end(runcomfy, rid))[-1]
+    assert final.state == "succeeded"
+    assert final.run_seconds == pytest.approx(0.5, abs=0.002)  # the fake states milliseconds
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        {},  # not stated
+        {"created_at": "…", "finished_at": "…"},  # placeholders, as in the docs
+        {"created_at": "2026-12-02T10:00:05Z", "finished_at": "2026-12-02T10:00:00Z"},  # backwards
+        {"created_at": 17, "finished_at": None},
+    ],
+)
+async def test_absent_or_broken_times_are_no_run_time_and_no_failure(
+    fake_providers: FakeProviders, runcomfy: RunComfyProvider, times: dict[str, object]
+) -> None:
+    fake_providers.set_timing(queue_seconds=0.0, run_seconds=0.0)
+    rid = await runcomfy.submit(request("text-to-video"))
+    url = f"{fake_providers.base_url}/files/out.mp4"
+    body = {"request_id": rid, "status": "succeeded", "output": {"video": url}, **times}
+    fake_providers.add_fault("result", "error_in_200", body=body)
+    final = (await run_to_end(runcomfy, rid))[-1]
+    assert final.state == "succeeded" and final.video_url == url and final.run_seconds is None
 
 
 # --- refusing before anything is sent --------------------------------------------------------

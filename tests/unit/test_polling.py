@@ -9,6 +9,7 @@ from jobs.polling import (
     POLL_RETRY,
     POLL_SLACK,
     Eta,
+    Finish,
     FinishMarks,
     estimate,
     estimate_seconds,
@@ -137,10 +138,104 @@ def test_the_earliest_finish_counts_when_the_polls_that_saw_it_were_sent() -> No
 
 def test_finish_marks_are_kept_per_model_and_only_the_latest() -> None:
     marks = FinishMarks(size=2)
-    marks.recorder("a")(3.9)
+    marks.recorder("a")(Finish(3.9))
     for mark in (5.0, 4.5, 4.4):
-        marks.recorder("b")(mark)
+        marks.recorder("b")(Finish(mark))
     a, b = marks.estimate("a", [4.2]), marks.estimate("b", [4.6])
     assert a is not None and a.earliest == 3.9
     assert b is not None and b.earliest == 4.4  # 3.9 is a's; b keeps its latest two
     assert marks.estimate("c", []) is None
+
+
+# --- the providers' own durations aim the schedule -------------------------------------------
+
+
+def test_a_stated_run_time_that_fits_between_the_polls_says_when_the_run_ended() -> None:
+    # RunComfy's finished_at - created_at: 4.0 s, between the poll that still saw it running
+    # (sent 3.88 s after submit) and the one that saw it done (4.08 s): the end was at 4.0 s,
+    # where the polls alone can only say "by 4.08 s".
+    assert Finish(4.08, 3.88, stated=4.0).at() == 4.0
+    # the poll that saw the end reached the provider a little after it was sent
+    assert Finish(4.08, 3.88, stated=4.2).at() == 4.08
+
+
+def test_a_stated_value_the_polls_rule_out_is_not_trusted() -> None:
+    # Skewed or garbled: far longer than the polls allow (a clock difference, an hour) ...
+    assert Finish(4.08, 3.88, stated=3604.0).at() == Finish(4.08, 3.88).at()
+    # ... or shorter than a poll that still saw the job unfinished.
+    assert Finish(4.08, 3.88, stated=2.0).at() == Finish(4.08, 3.88).at()
+    # without a stated value: the midpoint of two close polls, else the sighting
+    assert Finish(4.08, 3.88).at() == (3.88 + 4.08) / 2
+    assert Finish(4.0, 1.0).at() == 4.0 and Finish(4.0).at() == 4.0
+
+
+def test_a_run_time_without_the_queue_only_narrows_the_polls() -> None:
+    # WaveSpeed states the model's inference, not its time in the queue: a job seen done at
+    # 4.0 s that ran 3.7 s ended between 3.7 and 4.0 s ...
+    assert Finish(4.0, 1.0, least=3.7).at() == (3.7 + 4.0) / 2
+    # ... and one that ran 3 s no sooner than 3 s, which does not say when: the sighting
+    assert Finish(4.0, 1.0, least=3.0).at() == 4.0
+    # ... and a least value past what the polls allow is ignored
+    assert Finish(4.0, 1.0, least=60.0).at() == 4.0
+
+
+def test_the_next_job_is_seen_just_after_the_stated_end_where_polls_alone_see_it_late() -> None:
+    # Identical 4 s jobs, the last one seen by a poll sent at 4.18 s (a busy loop), the one
+    # before it still running at 3.98 s. The provider said 4.0 s.
+    seen = Finish(4.18, 3.98, stated=4.0)
+    polls, delay = simulate(4.0, estimate([4.3, 4.25], [seen]), queued_for=1.0)
+    assert delay <= 0.05 + 1e-9 and polls == 2  # one poll near 1 s, one just after the end
+    # The same polls without the provider's word place the end at their midpoint, 4.08 s:
+    # one poll a step before it, one just after it, 0.13 s late.
+    polls_old, delay_old = simulate(4.0, estimate([4.3, 4.25], [Finish(4.18, 3.98)]), queued_for=1.0)
+    assert delay_old >= 0.1 and polls_old == 3
+
+
+def test_the_budget_holds_whatever_the_provider_states() -> None:
+    for stated in (0.0, 0.5, 3.99, 4.0, 100.0):
+        eta = estimate([10.0], [Finish(10.1, 9.9, stated=stated)])
+        for job in (0.5, 4.0, 10.0, 30.0):
+            times = poll_times(job, eta)
+            for n, t in enumerate(times, start=1):
+                assert n <= t + POLL_SLACK + 1 + 1e-9, (stated, job, times)
+
+
+def run_many(ends: list[float], stated: bool, least: float | None = None) -> list[float]:
+    """Jobs that end at `ends` one after another, each scheduled from what the ones before
+    said (the store's durations as seen late by 0.1 s; the marks as the watcher records
+    them); the detection delay of each."""
+    marks = FinishMarks(size=20)
+    durations: list[float] = []
+    delays = []
+    for end in ends:
+        eta = marks.estimate("m", durations[-20:])
+        t, polls, before = first_poll_delay(eta), 0, 0.0
+        while True:
+            polls += 1
+            if t >= end:
+                break
+            before = t
+            t += next_poll_delay("running", polls, t, eta)
+        delays.append(t - end)
+        marks.recorder("m")(Finish(t, before, end if stated else None, least))
+        durations.append(t + 0.1)
+    return delays
+
+
+def test_an_estimate_from_polls_alone_does_not_creep_later_job_after_job() -> None:
+    # Seen with a schedule that only polled after its estimate: each sighting a little late
+    # became the next estimate, and WaveSpeed's 4 s jobs were seen 180 ms late, then later.
+    # (The first runs are seen a second late: no history yet, polls a second apart.)
+    delays = run_many([4.02] * 60, stated=False, least=3.0)
+    assert max(delays[8:]) <= DENSE_STEP + 1e-9, delays
+    assert sum(delays[-20:]) / 20 <= 0.1, delays
+
+
+def test_with_stated_run_times_every_next_job_is_seen_within_the_anchor() -> None:
+    delays = run_many([4.02] * 30, stated=True)
+    assert max(delays[1:]) <= 0.05 + 1e-9, delays
+    # Variable runs (3.5-6 s): within a second (past the typical run the polls back off,
+    # within the request budget), about as soon as the polls alone see them.
+    ends = [3.5 + (i * 7 % 11) * 0.25 for i in range(40)]
+    stated, alone = run_many(ends, stated=True), run_many(ends, stated=False)
+    assert max(stated[1:]) <= 1.0 and sum(stated) <= 1.1 * sum(alone), (stated, alone)
