@@ -129,9 +129,7 @@ class Engine:
                     record.id,
                     state="failed",
                     error_kind="submit_unknown",
-                    error_message=ProviderError(
-                        "submit_unknown", "The studio stopped while this job was being sent."
-                    ).message,
+                    error_message=ProviderError("submit_unknown", job_words.say("stopped_sending")).message,
                     finished_at=self._clock(),
                 )
                 continue
@@ -321,7 +319,7 @@ class Engine:
             record = await self._save(
                 job_id, state="queued", error_kind=None, error_message=None, finished_at=None, note=None
             )
-        elif key and job_words.code_of(record.note) == "key_wait":
+        elif key and record.note_code == "key_wait":
             record = await self._save(job_id, note=None)  # the key is here: no longer waiting for it
         self._watch(job_id)
         return record

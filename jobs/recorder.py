@@ -23,10 +23,12 @@ from jobs.records import TERMINAL_STATES, JobRecord
 from jobs.store import JobStore
 from jobs.updates import Updates
 from jobs.write_lanes import WriteLanes
+from providers.base import Words
 from providers.scrub import Scrubber
 
-# Texts a change may carry that could echo a key (a provider's error message, a note).
-_TEXT_FIELDS = ("error_message", "note")
+# Texts a change may carry that could echo a key (a provider's error message, a note), with
+# the fields their code and parameters are stored in (providers.base.Words).
+_TEXT_FIELDS = {"error_message": ("error_code", "error_params"), "note": ("note_code", "note_params")}
 
 
 class Recorder:
@@ -116,9 +118,19 @@ class Recorder:
     def _prepare(self, changes: dict[str, object]) -> None:
         if changes.get("state") in TERMINAL_STATES and "note" not in changes:
             changes["note"] = None  # a note about a running job (cancel, provider failing) is over
-        for name in _TEXT_FIELDS:
-            if isinstance(changes.get(name), str):
-                changes[name] = self._scrubber.scrub(str(changes[name]))
+        for name, (code_field, params_field) in _TEXT_FIELDS.items():
+            if name not in changes:
+                continue
+            value = changes[name]
+            # A text changes with its code: the code of Words, none for any other text.
+            words = value if isinstance(value, Words) else None
+            changes[code_field] = words.code if words else None
+            changes[params_field] = {
+                key: self._scrubber.scrub(item) if isinstance(item, str) else item
+                for key, item in (words.params.items() if words else ())
+            }
+            if isinstance(value, str):
+                changes[name] = self._scrubber.scrub(str(value))
 
     def _after_save(self, changes: Mapping[str, object], record: JobRecord) -> None:
         if record.terminal:

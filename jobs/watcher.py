@@ -66,7 +66,7 @@ async def watch_job(
         now = desk.clock()
         if now >= deadline:
             minutes = desk.settings.job_deadline_seconds / 60
-            await desk.fail(job_id, ProviderError("timeout", f"Still unfinished after {minutes:.0f} minutes."))
+            await desk.fail(job_id, ProviderError("timeout", job_words.say("timed_out", minutes=f"{minutes:.0f}")))
             return
         try:
             sent = desk.clock()
@@ -104,7 +104,7 @@ async def watch_job(
             missed += 1
             if missed >= retry.attempts:
                 await desk.fail(
-                    job_id, ProviderError("server", "The studio could not read the provider's answers.")
+                    job_id, ProviderError("server", job_words.say("unreadable_answers"))
                 )
                 return
             wait = transient_backoff(missed, None, retry)

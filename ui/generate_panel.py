@@ -20,7 +20,7 @@ from ui import controls, image_check, owners, price_line, refusals
 from ui.format import counter_html, status_html
 from ui.i18n import DEFAULT, lang_of, page, text
 from ui.session import PRIVATE, Context, Session, Watch
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
 
 
@@ -384,7 +384,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
             return gr.skip()
         record = await studio.cancel(owner, record.id)
         if record.note:
-            gr.Warning(stored_text(lang, record.note), title=text(lang, "notice.not_cancelled"))
+            gr.Warning(job_text(lang, record, "note"), title=text(lang, "notice.not_cancelled"))
         eta = await studio.eta_seconds(record.model)
         return status_html(record, eta, registry=registry, lang=lang)
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import gradio as gr
 
-from jobs import job_words
 from jobs.group_blind import masked
 from jobs.records import JobRecord
 from providers.base import StudioError, ValidationError
@@ -111,7 +110,7 @@ def to_json(data: dict[str, Any]) -> str:
 def waits_for_key(record: JobRecord) -> bool:
     """Whether the job was sent with a key the studio no longer holds (a key sent in a
     header or typed in a page, then a restart): it waits, paid and not lost, for the key."""
-    return record.active and job_words.code_of(record.note) == "key_wait"
+    return record.active and record.note_code == "key_wait"
 
 
 def _note(record: JobRecord, ctx: Context) -> tuple[str | None, str | None]:

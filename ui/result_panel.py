@@ -22,7 +22,7 @@ from ui.generate_panel import GeneratePanel
 from ui.i18n import DEFAULT, error_text, lang_of, page, text
 from ui.media_links import MediaLinks
 from ui.session import PRIVATE, Context, Session
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 
 
 def empty_html(lang: str = DEFAULT) -> str:
@@ -218,7 +218,7 @@ def wire(
             watch.seen.add(record.id)
             gr.Info(text(lang, "notice.rechecking"))
             return gr.Timer(active=True)
-        gr.Warning(stored_text(lang, record.error_message, record.error_kind) or text(lang, "notice.cannot_recheck"))
+        gr.Warning(job_text(lang, record, "error") or text(lang, "notice.cannot_recheck"))
         return gr.skip()
 
     panel.recheck.click(

@@ -20,11 +20,12 @@ from ui.generate_panel import GeneratePanel
 from ui.i18n import DEFAULT, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.signals import signal_html
+from ui.stored_text import job_text
 
 
-def active_row(record: JobRecord, blind_letter: str | None = None) -> dict[str, Any]:
-    """What the running-jobs list shows; changes only when the job changes state. A member
-    of a blind comparison shows its cell's letter, not its model."""
+def active_row(record: JobRecord, blind_letter: str | None = None, lang: str = DEFAULT) -> dict[str, Any]:
+    """What the running-jobs list shows (its note in `lang`); changes only when the job
+    changes state. A member of a blind comparison shows its cell's letter, not its model."""
     return {
         "id": record.id,
         "kind": record.kind,
@@ -33,7 +34,7 @@ def active_row(record: JobRecord, blind_letter: str | None = None) -> dict[str, 
         "model": record.model if blind_letter is None else f"Model {blind_letter}",
         "prompt": record.prompt,
         "created_at": record.created_at,
-        "note": record.note,
+        "note": job_text(lang, record, "note") or None,
     }
 
 
@@ -85,7 +86,7 @@ async def look(
         if succeeded:
             shown = succeeded[-1].id
     letters = await studio.blind_letters(owner, active)
-    rows = [active_row(record, letters.get(record.id)) for record in active]
+    rows = [active_row(record, letters.get(record.id), lang) for record in active]
     keep_ticking = bool(active) or watched_active
     signal = signal_html(len(active), progress, [(r.id, r.state) for r in done if r.terminal])
     return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]
