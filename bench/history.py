@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import time
 from pathlib import Path
@@ -293,6 +294,7 @@ def run(quick: bool = False) -> BenchResult:
     page_reps = 3 if quick else 11
     figures: list[Figure] = []
     notes: list[str] = []
+    load_start = os.getloadavg()[0]
     with temp_dir("bench-history-") as tmp:
         small, big = tmp / "small", tmp / "big"
         log(f"history: inserting {SMALL} and {BIG} jobs through JobStore")
@@ -393,6 +395,7 @@ def run(quick: bool = False) -> BenchResult:
         f"`JobStore.list` of today's store and of the store at {history_grouped.GROUPED_BEFORE} (loaded "
         "from git) on the same rows, four stores interleaved, pages as long as the small history's total."
     )
+    notes.append(f"Machine load average (1 min) {load_start:.1f} before, {os.getloadavg()[0]:.1f} after.")
     return BenchResult(figures, how, notes)
 
 

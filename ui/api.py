@@ -35,6 +35,7 @@ from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
 from ui.format import download_name
+from ui.page_records import blind_letters, blind_names
 from ui.session import Context
 
 FILE_FIELDS = (("video_path", "video_url"), ("poster_path", "poster_url"), ("input_image", "input_image_url"))
@@ -47,22 +48,6 @@ def root_url(request: gr.Request) -> str:
     proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip()
     url = getattr(getattr(request, "request", None), "url", None)
     return f"{proto or getattr(url, 'scheme', None) or 'http'}://{host.split(',')[0].strip()}"
-
-
-async def blind_letters(ctx: Context, records: Sequence[JobRecord]) -> dict[str, str]:
-    """Job id -> cell letter of each record a blind comparison still hides (its owner's
-    comparisons; no engine call for a record of no comparison)."""
-    found: dict[str, str] = {}
-    for owner in dict.fromkeys(r.owner for r in records if r.group_id):
-        found |= await ctx.studio.blind_letters(owner, [r for r in records if r.owner == owner])
-    return found
-
-
-def blind_names(ctx: Context, record: JobRecord) -> list[str]:
-    """What names a hidden member's model in its words: the model's id and label, the
-    provider's name and label."""
-    spec = ctx.registry.model_or_none(record.model)
-    return [record.model, record.provider, ctx.registry.label(record.provider), *([spec.label] if spec else [])]
 
 
 async def public_records(records: Sequence[JobRecord], ctx: Context, request: gr.Request) -> list[dict[str, Any]]:

@@ -21,9 +21,10 @@ from jobs.records import JobRecord
 from providers.base import StudioError, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, mcp_images
-from ui.api import blind_letters, blind_names, root_url
+from ui.api import root_url
 from ui.format import download_name
 from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key, own_keys_only
+from ui.page_records import blind_letters, blind_names
 from ui.session import Context, SessionKeys
 
 POLL_SECONDS = 10  # what generate_video suggests between get_job calls
