@@ -19,6 +19,7 @@ from jobs.recorder import Recorder
 from jobs.settings import Settings
 from jobs.store import JobStore
 from jobs.updates import Updates
+from jobs.write_lanes import WriteLanes
 from providers.base import ErrorKind, ProviderError, Secret, Words, next_step
 from providers.errors import failed_job_error
 from providers.money import Price
@@ -86,18 +87,19 @@ def test_notes_and_cancel_outcomes_are_said_in_each_language() -> None:
 def recorder(tmp_path: Path) -> Iterator[tuple[JobStore, Recorder]]:
     store = JobStore(tmp_path / "studio.sqlite3")
     store.open()
-    yield store, Recorder(store, Updates(), Scrubber([Secret("sk-live-123456789")]), time.time, lambda _: None)
+    scrubber = Scrubber([Secret("sk-live-123456789")])
+    yield store, Recorder(store, Updates(), scrubber, time.time, lambda _: None, WriteLanes(off_loop=False))
     store.close()
 
 
-def test_a_job_keeps_its_words_code_so_a_changed_english_template_changes_no_other_language(
+async def test_a_job_keeps_its_words_code_so_a_changed_english_template_changes_no_other_language(
     recorder: tuple[JobStore, Recorder], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, record = recorder
     monkeypatch.setitem(job_words.TEMPLATES, "timed_out", "Gave up waiting after {minutes} min.")
     store.insert(make_job("j1", state="running"))
     error = ProviderError("timeout", job_words.say("timed_out", minutes="45"))
-    record.save("j1", state="failed", error_kind=error.kind, error_message=error.message)
+    await record.save("j1", state="failed", error_kind=error.kind, error_message=error.message)
     stored = store.get("j1")
     assert stored is not None and stored.error_code == "timed_out"
     assert stored.error_params == {"minutes": "45", "next_step": "timeout"}
@@ -106,19 +108,19 @@ def test_a_job_keeps_its_words_code_so_a_changed_english_template_changes_no_oth
     assert job_text("zh", stored, "error") == text("zh", "job.timed_out", minutes="45") + text("zh", "kind.timeout")
 
 
-def test_a_note_changes_with_its_code_and_a_providers_words_are_scrubbed_in_both(
+async def test_a_note_changes_with_its_code_and_a_providers_words_are_scrubbed_in_both(
     recorder: tuple[JobStore, Recorder],
 ) -> None:
     store, record = recorder
     store.insert(make_job("j2", state="running"))
-    record.save("j2", note=job_words.say("key_wait", provider="WaveSpeedAI"))
+    await record.save("j2", note=job_words.say("key_wait", provider="WaveSpeedAI"))
     noted = store.get("j2")
     assert noted is not None and (noted.note_code, noted.note_params) == ("key_wait", {"provider": "WaveSpeedAI"})
-    record.save("j2", note="a plain note")  # text with no code clears the code
+    await record.save("j2", note="a plain note")  # text with no code clears the code
     plain = store.get("j2")
     assert plain is not None and (plain.note_code, plain.note_params) == (None, {})
     leaked = failed_job_error("WaveSpeedAI", None, "bad key sk-live-123456789 used")
-    record.save("j2", state="failed", error_kind=leaked.kind, error_message=leaked.message)
+    await record.save("j2", state="failed", error_kind=leaked.kind, error_message=leaked.message)
     failed = store.get("j2")
     assert failed is not None and failed.note is None and failed.note_code is None  # a finished job's note is over
     assert "sk-live" not in repr(failed) and failed.error_code == "made_nothing_said"
