@@ -114,6 +114,10 @@ class Words(str):
     def __repr__(self) -> str:
         return f"Words({str.__repr__(self)}, {self.code!r}, {dict(self.params)!r})"
 
+    def __reduce__(self) -> tuple[type[Words], tuple[str, str | None, dict[str, object]]]:
+        # copy, deepcopy (dataclasses.asdict) and pickle rebuild it from plain values
+        return (Words, (str(self), self.code, dict(self.params)))
+
 
 # What the user should do next, per kind. A provider's own text is appended where it helps.
 _NEXT_STEP: dict[str, str] = {

@@ -251,3 +251,15 @@ def test_a_click_that_needs_a_sign_in_is_told_so_in_the_pages_language(tmp_path:
     with pytest.raises(owners.SignInRequired) as refused:  # no request: English, as before
         owners.require(None, loading)
     assert refused.value.message == "The page is still loading; try again in a moment."
+
+
+def test_words_survive_copies_and_pickling_with_their_code() -> None:
+    import copy
+    import pickle
+
+    words = job_words.say("key_wait", provider="WaveSpeedAI")
+    for twin in (copy.copy(words), copy.deepcopy(words), pickle.loads(pickle.dumps(words))):
+        assert twin == words and isinstance(twin, Words)
+        assert (twin.code, dict(twin.params)) == ("key_wait", {"provider": "WaveSpeedAI"})
+    record = make_job("j", note=words)
+    assert record.to_dict()["note"].code == "key_wait"  # dataclasses.asdict deep-copies
