@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import time
 from pathlib import Path
 from typing import Any
 
+from bench import history_grouped
 from bench.harness import (
     App,
     BenchResult,
@@ -292,6 +294,7 @@ def run(quick: bool = False) -> BenchResult:
     page_reps = 3 if quick else 11
     figures: list[Figure] = []
     notes: list[str] = []
+    load_start = os.getloadavg()[0]
     with temp_dir("bench-history-") as tmp:
         small, big = tmp / "small", tmp / "big"
         log(f"history: inserting {SMALL} and {BIG} jobs through JobStore")
@@ -323,6 +326,10 @@ def run(quick: bool = False) -> BenchResult:
             )
         notes.append(f"Pages returned: {totals.strip()}")
         notes.append(store_before_after(small, big, tmp, engine_reps))
+        log("history: an owner with comparisons, before and after")
+        grouped_figures, grouped_notes = history_grouped.measure(tmp, engine_reps)
+        figures += grouped_figures
+        notes += grouped_notes
 
         with launch_app(small) as app_small, launch_app(big) as app_big:
             apps = {"small": app_small, "big": app_big}
@@ -383,8 +390,12 @@ def run(quick: bool = False) -> BenchResult:
         "fresh browser context per load, from `page.goto` to the `#history-gallery` element holding its "
         f"poster images all decoded (12 for {BIG}, 9 for {SMALL}); one untimed round, then "
         f"{page_reps} each, alternating. Ratios are of medians. Memory: VmRSS of the two app processes after "
-        "the same requests."
+        "the same requests. Owner with comparisons (bench/history_grouped.py): 10000 jobs of which 300 are "
+        "the members of 100 comparisons (every fourth blind, no pick) and 10 jobs of which 3 are one, "
+        f"`JobStore.list` of today's store and of the store at {history_grouped.GROUPED_BEFORE} (loaded "
+        "from git) on the same rows, four stores interleaved, pages as long as the small history's total."
     )
+    notes.append(f"Machine load average (1 min) {load_start:.1f} before, {os.getloadavg()[0]:.1f} after.")
     return BenchResult(figures, how, notes)
 
 

@@ -1,4 +1,9 @@
-"""CPU time and RSS of a child process, read from /proc (Linux)."""
+"""CPU time and RSS of a child process, read from /proc (Linux).
+
+The benchmarks and the reliability tests (tests/reliability/) both measure the app this way,
+so the readers and the one RSS sampler live here: bench has no dependency on tests or on the
+app, and a test that imports these imports nothing else of bench.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,11 @@ def children(pid: int) -> list[int]:
             with contextlib.suppress(OSError):
                 found += [int(c) for c in (task / "children").read_text().split()]
     return found
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process. OSError once the process is gone."""
+    return _status_kb(pid, "VmRSS") * 1024
 
 
 def rss_mb(pid: int) -> float:
@@ -79,21 +89,25 @@ def cpu_percent(pid: int, seconds: float, step: float = 1.0) -> tuple[float, lis
 
 
 class RssSampler:
-    """Samples a process's RSS on a thread; `.peak` is the highest seen (MB)."""
+    """Samples a process's RSS on a daemon thread until stopped: `samples` holds
+    (time.monotonic(), bytes) pairs, `peak_mb` the highest. Stops when the process is gone."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         self.pid, self.interval = pid, interval
-        self.peak = 0.0
-        self.samples: list[float] = []
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    @property
+    def peak_mb(self) -> float:
+        return max((value for _, value in self.samples), default=0) / (1024 * 1024)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            with contextlib.suppress(OSError):
-                value = rss_mb(self.pid)
-                self.samples.append(value)
-                self.peak = max(self.peak, value)
+            try:
+                self.samples.append((time.monotonic(), rss_bytes(self.pid)))
+            except OSError:
+                return
             self._stop.wait(self.interval)
 
     def __enter__(self) -> RssSampler:

@@ -1,9 +1,10 @@
 """What the watcher and the finisher need of the engine, and nothing more: the settings,
-the registry, the store, and the engine's own way to save (log, publish) a change."""
+the registry, the store, and the engine's own way to save (log, publish) a change and to
+read an active job without waiting on the store (jobs/recorder.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from jobs.records import JobRecord
@@ -18,15 +19,17 @@ class Desk:
     settings: Settings
     registry: Registry
     store: JobStore
-    save: Callable[..., JobRecord]  # save(job_id, **changes): write, log, publish
+    save: Callable[..., Awaitable[JobRecord]]  # save(job_id, **changes): write in turn, log, publish
     publish: Callable[[JobRecord], None]
     clock: Callable[[], float]
+    # The job's record as last saved (an active job), else as stored: read without waiting
+    # on the store's lock, which a slow write in a worker thread may hold.
+    record: Callable[[str], JobRecord | None]
     # Called when the provider reports the job failed (the spend ledger refunds it where
     # the provider documents refunds for that).
     provider_failed: Callable[[str], None] = lambda job_id: None
-
-    def fail(self, job_id: str, error: ProviderError) -> JobRecord:
-        return self.save(
+    async def fail(self, job_id: str, error: ProviderError) -> JobRecord:
+        return await self.save(
             job_id,
             state="failed",
             queue_position=None,

@@ -10,7 +10,8 @@ module: submitting with its money (jobs/submitter.py: limits, ledger, prices, ra
 lines), recording a change (jobs/recorder.py), watching (jobs/watcher.py), finishing and
 media (jobs/finishing.py), the update streams (jobs/updates.py), the rules
 (jobs/rules.py) and the history operations (jobs/history.py). Nothing blocks the loop:
-every fsync, file and media operation runs in a worker thread.
+every fsync, file and media operation runs in a worker thread, and so does every store and
+ledger write where the journal makes each commit sync (jobs/write_lanes.py), in order per job.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from jobs.store import JobStore
 from jobs.submitter import Submitter
 from jobs.updates import Listener, Updates, until_terminal
 from jobs.watcher import watch_job
+from jobs.write_lanes import WriteLanes
 from providers import catalog
 from providers.base import Provider, ProviderError, Secret, ValidationError
 from providers.money import KeyCheck, Price
@@ -70,6 +72,8 @@ class Engine:
         journal = choose_journal(settings.data_dir, settings.db_journal)
         log.info("database journal: %s (%s)", journal.journal.upper(), journal.reason)
         self._store = JobStore(settings.db_path, journal.journal)
+        # Each job's writes in order; in worker threads where every commit syncs (DELETE).
+        self._lanes = WriteLanes(off_loop=journal.journal == "delete")
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._finishes = FinishMarks(ETA_SAMPLES)  # the poll schedule's earliest finish per model
         self._updates = Updates()
@@ -82,13 +86,16 @@ class Engine:
         self._limits = Limits(settings, self._ledger, clock)
         self._pricer = Pricer(self.registry, self._providers)
         self._gates = RateGates(settings.provider_caps)
-        self._recorder = Recorder(self._store, self._updates, self.scrubber, clock, self._gates.finished)
+        self._recorder = Recorder(
+            self._store, self._updates, self.scrubber, clock, self._gates.finished, self._lanes
+        )
         self._submitter = Submitter(
             settings,
             self._providers,
             self._store,
             self._recorder,
             (self._ledger, self._limits, self._pricer, self._gates),
+            self._lanes,
             scrubber=self.scrubber,
             session_keys=self._session_keys,
             ready=self.provider_ready,
@@ -97,7 +104,14 @@ class Engine:
         )
         self._save = self._recorder.save
         self._desk = Desk(
-            settings, self.registry, self._store, self._save, self._updates.publish, clock, self._provider_failed
+            settings,
+            self.registry,
+            self._store,
+            self._save,
+            self._updates.publish,
+            clock,
+            self._recorder.current,
+            self._provider_failed,
         )
         self._started = False
 
@@ -111,13 +125,11 @@ class Engine:
             if record.state == "submitting" or not record.request_id:
                 # The process died between writing the row and hearing back from the
                 # provider: the job may exist (and be billed). Never resubmit.
-                self._save(
+                await self._save(
                     record.id,
                     state="failed",
                     error_kind="submit_unknown",
-                    error_message=ProviderError(
-                        "submit_unknown", "The studio stopped while this job was being sent."
-                    ).message,
+                    error_message=ProviderError("submit_unknown", job_words.say("stopped_sending")).message,
                     finished_at=self._clock(),
                 )
                 continue
@@ -139,6 +151,7 @@ class Engine:
             task.cancel()
         await asyncio.gather(*watchers, return_exceptions=True)
         self._watchers.clear()
+        await self._lanes.drain()  # every write asked for lands before the files close
         for provider in self._providers.values():
             await provider.aclose()
         if self._started:
@@ -213,13 +226,14 @@ class Engine:
     async def reserve_group(self, owner: str, quota_key: str | None, items: Sequence[Reservation]) -> None:
         """Reserve a comparison's members in one transaction (all or none; QuotaError), made
         durable off the loop before any member is sent."""
-        self._limits.reserve_many(owner=owner, quota_key=quota_key, items=items)
+        reserve = functools.partial(self._limits.reserve_many, owner=owner, quota_key=quota_key, items=items)
+        await self._lanes.run(None, reserve)
         await asyncio.to_thread(self._ledger.flush)
 
     def release(self, job_id: str) -> None:
         """Free the reservation of a job that was never sent (a comparison member that did
-        not get as far as its submit)."""
-        self._ledger.release(job_id)
+        not get as far as its submit), in its turn."""
+        self._lanes.post(job_id, functools.partial(self._ledger.release, job_id))
 
     def now(self) -> float:
         """The engine's clock (tests give it a fake one)."""
@@ -260,7 +274,7 @@ class Engine:
             return record
         if record.state == "submitting" and self._submitter.cancel_waiting(job_id):
             # Still waiting its turn: it was never sent, so nothing is billed.
-            return self._save(
+            return await self._save(
                 job_id,
                 state="cancelled",
                 error_kind="cancelled",
@@ -270,16 +284,17 @@ class Engine:
             )
         locator = record.job_locator
         if record.state == "submitting" or locator is None:
-            return self._save(record.id, note=job_words.say("still_sending"))
+            return await self._save(record.id, note=job_words.say("still_sending"))
         adapter = self._providers[record.provider]
         info = self.registry.info(record.provider)
         if info.cancel == "none":
-            return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
+            return await self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
         outcome = await adapter.cancel(locator, key=self._session_keys.get(job_id))
         if outcome == "cancelled":
             self._stop_watching(job_id)
-            self._ledger.refund(job_id, self._clock(), "Cancelled before it started: the provider does not bill it.")
-            return self._save(
+            refund = "Cancelled before it started: the provider does not bill it."
+            await self._lanes.run(job_id, functools.partial(self._ledger.refund, job_id, self._clock(), refund))
+            return await self._save(
                 job_id,
                 state="cancelled",
                 queue_position=None,
@@ -288,7 +303,7 @@ class Engine:
                 finished_at=self._clock(),
                 note=None,
             )
-        return self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
+        return await self._save(job_id, note=rules.cannot_cancel_note(info.label, info.cancel, info.offline))
 
     async def recheck(self, owner: str, job_id: str, keys: Mapping[str, Secret] | None = None) -> JobRecord:
         """Watch a job again: one that timed out, failed to download, or waits for a key.
@@ -301,11 +316,11 @@ class Engine:
         if key:
             self._session_keys[job_id] = key
         if record.terminal:
-            record = self._save(
+            record = await self._save(
                 job_id, state="queued", error_kind=None, error_message=None, finished_at=None, note=None
             )
-        elif key and job_words.code_of(record.note) == "key_wait":
-            record = self._save(job_id, note=None)  # the key is here: no longer waiting for it
+        elif key and record.note_code == "key_wait":
+            record = await self._save(job_id, note=None)  # the key is here: no longer waiting for it
         self._watch(job_id)
         return record
 
@@ -368,10 +383,10 @@ class Engine:
         return await asyncio.wait_for(last(), timeout)
 
     def _provider_failed(self, job_id: str) -> None:
-        record = self._store.get(job_id)
+        record = self._recorder.current(job_id)
         rule = self.registry.info(record.provider).refunds_failed if record else ""
         if rule:  # only where the provider documents a refund for a failed job
-            self._ledger.refund(job_id, self._clock(), rule)
+            self._lanes.post(job_id, functools.partial(self._ledger.refund, job_id, self._clock(), rule))
 
     # --- watching ----------------------------------------------------------------------
 
@@ -379,22 +394,27 @@ class Engine:
         task = self._watchers.get(job_id)
         if task is not None and not task.done():
             return
-        record = self._store.get(job_id)
-        adapter = self._providers.get(record.provider) if record else None
-        eta = self._finishes.estimate(record.model, self._store.run_durations(record.model, ETA_SAMPLES)) if record else None
-        seen_done = self._finishes.recorder(record.model) if record else None
-        task = asyncio.get_running_loop().create_task(
-            watch_job(self._desk, job_id, adapter, self._session_keys, eta, seen_done), name=f"watch-{job_id}"
-        )
+        task = asyncio.get_running_loop().create_task(self._watching(job_id), name=f"watch-{job_id}")
         self._watchers[job_id] = task
         task.add_done_callback(functools.partial(self._forget, job_id))
+
+    async def _watching(self, job_id: str) -> None:
+        record = self._recorder.current(job_id)
+        if record is None:
+            return
+        # The model's past runs: a read, made off the loop where a slow write may hold the store.
+        durations = await self._lanes.run(None, functools.partial(self._store.run_durations, record.model, ETA_SAMPLES))
+        eta = self._finishes.estimate(record.model, durations)
+        adapter = self._providers.get(record.provider)
+        await watch_job(
+            self._desk, job_id, adapter, self._session_keys, eta, self._finishes.recorder(record.model)
+        )
 
     def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
         if self._watchers.get(job_id) is task:
             del self._watchers[job_id]
-        record = self._store.get(job_id) if self._started else None
-        if record is not None and record.terminal:
-            self._session_keys.pop(job_id, None)
+        if self._started and not self._recorder.is_active(job_id):
+            self._session_keys.pop(job_id, None)  # the job has ended: its typed key goes
 
     def _stop_watching(self, job_id: str) -> None:
         task = self._watchers.pop(job_id, None)

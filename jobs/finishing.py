@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import jobs.history as history_ops
 import jobs.media as media
 from jobs.desk import Desk
+from jobs.records import JobRecord
 from providers.base import ProviderError, ProviderStatus
 
 log = logging.getLogger("studio.engine")
@@ -39,7 +40,7 @@ def check_video_url(desk: Desk, provider: str, url: str | None) -> ProviderError
 
 async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
     """Download the finished video to our disk, probe it, make its poster."""
-    record = desk.store.get(job_id)
+    record = desk.record(job_id)
     assert record is not None
     now = desk.clock()
     settings = desk.settings
@@ -50,7 +51,7 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
         if record.video_path
         else (settings.videos_dir / media.unguessable_name(".mp4"))
     )
-    record = desk.save(
+    record = await desk.save(
         job_id,
         state="downloading",
         queue_position=None,
@@ -63,7 +64,7 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
     )
     problem = check_video_url(desk, record.provider, status.video_url)
     if problem is not None or status.video_url is None:
-        desk.fail(job_id, problem or ProviderError("job_failed"))
+        await desk.fail(job_id, problem or ProviderError("job_failed"))
         return
     offline = bool((info := desk.registry.get(record.provider)) and info.offline)
     try:
@@ -77,7 +78,7 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
             what=f"download of job {job_id}",
         )
     except ProviderError as exc:
-        desk.fail(job_id, exc)
+        await desk.fail(job_id, exc)
         return
     poster = settings.posters_dir / media.unguessable_name(".webp")
 
@@ -91,9 +92,9 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
         info_ = await asyncio.to_thread(playable_with_poster)
     except Exception as exc:
         log.exception("could not read the video of job %s", job_id)
-        desk.fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))
+        await desk.fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))
         return
-    desk.save(
+    await desk.save(
         job_id,
         state="succeeded",
         poster_path=str(poster),
@@ -107,8 +108,10 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
         error_message=None,
     )
     if settings.max_data_bytes:
-        trimmed = await asyncio.to_thread(history_ops.enforce_size_cap, desk.store, settings, {job_id})
-        for other in trimmed:  # their rows changed too: tell anyone watching them
-            changed = desk.store.get(other)
-            if changed is not None:
-                desk.publish(changed)
+
+        def trim() -> list[JobRecord]:
+            trimmed = history_ops.enforce_size_cap(desk.store, settings, {job_id})
+            return [changed for other in trimmed if (changed := desk.store.get(other)) is not None]
+
+        for changed in await asyncio.to_thread(trim):  # their rows changed too: tell anyone watching them
+            desk.publish(changed)

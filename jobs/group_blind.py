@@ -83,3 +83,43 @@ def masked(
         data["download_name"] = f"dreamina_compare-{group_id}-{letter}.mp4"
     data["blind_name"] = cell
     return data
+
+
+# What a masked record names as its provider: none (`is_masked`).
+NO_PROVIDER = ""
+
+
+def masked_record(record: JobRecord, letter: str, names: Sequence[str] = (), cell: str | None = None) -> JobRecord:
+    """A copy of a hidden member's record for a page to show: its model is its cell's name
+    (`cell`, in the page's words; 'Model B'), and nothing else names or betrays the model or
+    provider (`masked`), its note and error included (in English and in the parameters a
+    page says them with). Never stored."""
+    cell = cell or f"Model {letter}"
+    ordered = sorted((n for n in names if n), key=len, reverse=True)  # longest first
+
+    def hide(value: Any) -> Any:
+        if isinstance(value, str):
+            for said in ordered:
+                value = value.replace(said, cell)
+        return value
+
+    return record.copy(
+        model=cell,
+        provider=NO_PROVIDER,
+        request_id=None,
+        locator={},
+        remote_url=None,
+        simulated=False,
+        options={},
+        video_codec=None,
+        provider_seconds=None,
+        note=hide(record.note),
+        note_params={k: hide(v) for k, v in record.note_params.items()},
+        error_message=hide(record.error_message),
+        error_params={k: hide(v) for k, v in record.error_params.items()},
+    )
+
+
+def is_masked(record: JobRecord) -> bool:
+    """Whether `record` is a `masked_record` copy."""
+    return record.provider == NO_PROVIDER

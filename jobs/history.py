@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from jobs import job_words
 from jobs.records import TERMINAL_STATES, HistoryQuery, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
 from providers import atomic
 from providers.base import StudioError
 
-CAP_NOTE = "removed to stay under the storage cap"
+CAP_NOTE = job_words.TEMPLATES["storage_cap"]
 EXPORT_TTL_SECONDS = 3600
 _EXPORT_PAGE = 200
 _COPY_CHUNK = 1024 * 1024
@@ -255,8 +256,13 @@ def enforce_size_cap(store: JobStore, settings: Settings, keep: Collection[str] 
                 break
             # Clear the row first so a crash leaves a note, not a link to a missing file;
             # then each file is removed only once no row names it.
-            note = record.note if record.note and CAP_NOTE in record.note else _join(record.note, CAP_NOTE)
-            store.update(record.id, video_path=None, poster_path=None, input_image=None, note=note)
+            noted: dict[str, object] = {}
+            if not (record.note and CAP_NOTE in record.note):
+                # The note's code with it: the cap's own sentence, or none for a note joined to it.
+                said = job_words.say("storage_cap")
+                note = _join(record.note, said) if record.note else said
+                noted = {"note": note, "note_code": said.code if note is said else None, "note_params": {}}
+            store.update(record.id, video_path=None, poster_path=None, input_image=None, **noted)
             for path in (record.video_path, record.poster_path, record.input_image):
                 total -= _remove_file(store, settings, path)
             affected.append(record.id)

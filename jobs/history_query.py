@@ -21,7 +21,7 @@ CONTAINS_FUNCTION = "studio_contains"
 @dataclass(frozen=True)
 class Filters:
     """The WHERE clause of a history query, its parameters, and whether it filters on
-    something the trigger-kept totals cannot count (prompt text, comparisons)."""
+    prompt text (which the trigger-kept totals cannot count)."""
 
     where: tuple[str, ...]
     params: tuple[Any, ...]
@@ -65,9 +65,11 @@ def group_filter(query: HistoryQuery) -> tuple[str, tuple[Any, ...]]:
     those a blind comparison still hides."""
     if not query.one_per_group:
         return f"(group_id IS NULL OR NOT {_HIDDEN})", ()
-    state, params = ("AND m.state = ?", (query.state,)) if query.state else ("", ())
+    state, params = ("AND +m.state = ?", (query.state,)) if query.state else ("", ())
+    # `+m.owner` (and `+m.state`): look the comparison's members up by jobs_group (a handful),
+    # not by walking the owner's index in time order until one turns up.
     newest = (
-        "SELECT m.id FROM jobs m WHERE m.group_id = jobs.group_id AND m.owner = jobs.owner "
+        "SELECT m.id FROM jobs m WHERE m.group_id = jobs.group_id AND +m.owner = jobs.owner "
         f"{state} ORDER BY m.created_at DESC, m.id DESC LIMIT 1"
     )
     return f"(group_id IS NULL OR id = ({newest}))", params
@@ -75,6 +77,36 @@ def group_filter(query: HistoryQuery) -> tuple[str, tuple[Any, ...]]:
 
 def page_limit(query: HistoryQuery) -> int:
     return max(1, min(int(query.limit), MAX_PAGE))
+
+
+def total(owner: str, query: HistoryQuery, grouped: bool) -> tuple[str, tuple[Any, ...]]:
+    """The SQL (and parameters) that counts the query's whole history for `owner` (who has
+    comparisons when `grouped`) from the trigger-kept totals (jobs/store_schema.py), so its
+    cost does not grow with the history: every job (`job_counts`), less the members of the
+    comparisons still hidden (`group_counts` of `hidden_groups`); or for one entry per
+    comparison, less every member (`member_counts`) plus the comparisons with a member in the
+    asked state (`group_entries`). A row count only for a prompt-text filter, or one entry per
+    comparison narrowed to a provider or model (which its newest member decides; the page
+    never asks for that)."""
+    found = filters(owner, query)
+    if found.has_text or (grouped and query.one_per_group and (query.provider or query.model)):
+        if grouped:
+            clause, params = group_filter(query)
+            found = Filters((*found.where, clause), (*found.params, *params), True)
+        return f"SELECT COUNT(*) FROM jobs WHERE {found.sql}", found.params
+    every = f"SELECT COALESCE(SUM(n), 0) FROM temp.job_counts WHERE {found.sql}"
+    if not grouped:
+        return every, found.params
+    if not query.one_per_group:
+        hidden = "SELECT id FROM temp.hidden_groups WHERE owner = ?"
+        members = f"SELECT COALESCE(SUM(n), 0) FROM temp.group_counts WHERE {found.sql} AND grp IN ({hidden})"
+        return f"SELECT ({every}) - ({members})", (*found.params, *found.params, owner)
+    members = f"SELECT COALESCE(SUM(n), 0) FROM temp.member_counts WHERE {found.sql}"
+    entries = "SELECT COALESCE(SUM(n), 0) FROM temp.group_entries WHERE owner = ? AND state = ?"
+    return (
+        f"SELECT ({every}) - ({members}) + ({entries})",
+        (*found.params, *found.params, owner, query.state or ""),
+    )
 
 
 def escape_like(text: str) -> str:

@@ -1,14 +1,19 @@
 """The studio's own sentences stored on a job (its note, its error), each under a code.
 
-Job rows keep English text (the API, MCP and exports read it as it is), written here by
-`say(code, **params)`. A page in another language reads the code and parameters back with
-`read(text)` and says the same in its own words (ui/i18n.py: `job.<code>`). Text that is
-not one of these sentences (a provider's own words) reads as None and is shown as sent.
+`say(code, **params)` gives the English sentence as `providers.base.Words`: the English text
+(what the API, MCP and exports read) carrying its code and parameters. The job store keeps
+both (`note` and `note_code`/`note_params`, `error_message` and `error_code`/`error_params`;
+jobs/recorder.py), and a page says the code in its own words (ui/stored_text.py:
+`job.<code>`), so changing an English template here never breaks another language. A
+provider's own words have no code and are shown as sent. Rows stored before codes were
+read back once, by their English, when the store was migrated (jobs/legacy_words.py).
 """
 
 from __future__ import annotations
 
 import re
+
+from providers.base import Words
 
 TEMPLATES: dict[str, str] = {
     # notes, while a job is active
@@ -50,8 +55,11 @@ TEMPLATES: dict[str, str] = {
     "cancelled_unsent": "Cancelled while waiting to be sent; nothing was sent or billed.",
     "cancelled_queued": "Cancelled before it started; the provider does not bill a cancelled job.",
     "cancelled_at_provider": "Cancelled at the provider.",
+    "stopped_sending": "The studio stopped while this job was being sent.",
+    # jobs/history.py: a finished job's files removed by the storage cap (its row stays)
+    "storage_cap": "removed to stay under the storage cap",
     # the studio's own details inside a classified error (ProviderError: detail, then the
-    # next step of its kind); read back, never written, by these names
+    # next step of its kind); providers/ writes these codes itself (Words), with this English
     "timed_out": "Still unfinished after {minutes} minutes.",
     "unreadable_answers": "The studio could not read the provider's answers.",
     "no_video": "The provider could not make this video.",
@@ -69,7 +77,9 @@ TEMPLATES: dict[str, str] = {
 class Phrasebook:
     """English templates by code: `say` fills one in, `read` finds the code and parameters
     a text was said with (None for any other text). Codes are tried in order: put a
-    template before any other that could also match its texts."""
+    template before any other that could also match its texts. (Only for words that are
+    never stored, jobs/image_words.py, and for old rows, jobs/legacy_words.py: a job's
+    words are stored with their code.)"""
 
     def __init__(self, templates: dict[str, str]) -> None:
         self.templates = templates
@@ -95,20 +105,6 @@ class Phrasebook:
         return None
 
 
-BOOK = Phrasebook(TEMPLATES)
-
-
-def say(code: str, /, **params: object) -> str:
-    """The English sentence `code` with `params` filled in."""
-    return BOOK.say(code, **params)
-
-
-def read(text: str | None) -> tuple[str, dict[str, str]] | None:
-    """The code and parameters `text` was said with, or None for any other text."""
-    return BOOK.read(text)
-
-
-def code_of(text: str | None) -> str | None:
-    """The code `text` was said with, or None."""
-    found = read(text)
-    return found[0] if found else None
+def say(code: str, /, **params: object) -> Words:
+    """The English sentence `code` with `params` filled in, carrying both."""
+    return Words(TEMPLATES[code].format(**params), code, {k: v for k, v in params.items()})

@@ -53,6 +53,12 @@ class JobRecord:
     simulated: bool = False
     note: str | None = None  # e.g. "could not be cancelled: it will run and be billed"
     group_id: str | None = None  # the comparison this job is a member of (jobs/groups.py)
+    # The note's and the error's code and parameters (jobs/job_words.py, providers.base.Words):
+    # what a page says in its language; None for words that are not the studio's.
+    note_code: str | None = None
+    note_params: dict[str, Any] = field(default_factory=dict)
+    error_code: str | None = None
+    error_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def job_locator(self) -> JobLocator | None:

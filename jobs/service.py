@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jobs import group_files, group_views, groups, media
-from jobs.engine import Engine, until_terminal
+from jobs.engine import Engine
 from jobs.group_store import GroupRecord
 from jobs.limits import Budget
 from jobs.records import GenerationRequest, HistoryPage, HistoryQuery, JobRecord
@@ -190,24 +190,10 @@ class Studio:
     async def eta_seconds(self, model: str) -> float | None:
         return await self._call(self.engine.eta_seconds, model)
 
-    async def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
-        """The current record, then each change, ending after the terminal one — delivered
-        from the engine's thread into the caller's loop."""
-        caller = asyncio.get_running_loop()
-        queue: asyncio.Queue[JobRecord] = asyncio.Queue()
-
-        def deliver(record: JobRecord) -> None:
-            caller.call_soon_threadsafe(queue.put_nowait, record)
-
-        unsubscribe = await self._call(self.engine.subscribe, owner, job_id, deliver)
-        if unsubscribe is None:
-            return
-        try:
-            async for record in until_terminal(queue):
-                yield record
-        finally:
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(unsubscribe)
+    def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
+        """The current record, then each change, ending after the terminal one (Engine.updates)
+        — delivered from the engine's thread into the caller's loop."""
+        return self._stream(lambda: self.engine.updates(owner, job_id))
 
     async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
         return await self._run(lambda: self.engine.wait(owner, job_id, timeout))
@@ -276,24 +262,29 @@ class Studio:
         called from that thread."""
         return await self._run(lambda: group_files.export_side_by_side(self.engine, owner, group_id, progress))
 
-    async def group_updates(self, owner: str, group_id: str) -> AsyncIterator[JobRecord]:
+    def group_updates(self, owner: str, group_id: str) -> AsyncIterator[JobRecord]:
         """Every member's record, then each change, until all have finished — delivered
-        from the engine's thread into the caller's loop."""
+        from the engine's thread into the caller's loop. A refusal (no such group) is raised."""
+        return self._stream(lambda: group_views.updates(self.engine, owner, group_id))
+
+    async def _stream(self, make: Callable[[], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """Run the engine's iterator `make()` on the engine's loop and yield its items in the
+        caller's loop; its error is raised here; leaving early stops it there."""
         caller = asyncio.get_running_loop()
-        queue: asyncio.Queue[JobRecord | None] = asyncio.Queue()
+        queue: asyncio.Queue[tuple[T] | None] = asyncio.Queue()
 
         async def pump() -> None:
             try:
-                async for record in group_views.updates(self.engine, owner, group_id):
-                    caller.call_soon_threadsafe(queue.put_nowait, record)
+                async for item in make():
+                    caller.call_soon_threadsafe(queue.put_nowait, (item,))
             finally:
                 caller.call_soon_threadsafe(queue.put_nowait, None)
 
         assert self._loop is not None
         task = asyncio.run_coroutine_threadsafe(pump(), self._loop)
         try:
-            while (record := await queue.get()) is not None:
-                yield record
-            task.result()  # a refusal (no such group) is raised here
+            while (boxed := await queue.get()) is not None:
+                yield boxed[0]
+            await asyncio.wrap_future(task)  # its error, if any, raised here
         finally:
             task.cancel()

@@ -44,7 +44,7 @@ from jobs.store_schema import MIGRATIONS
 __all__ = ["MAX_PAGE", "MIGRATIONS", "JobStore", "decode_cursor", "encode_cursor"]
 
 # Fields stored in a non-native form: JSON text and 0/1 integers.
-JSON_FIELDS: frozenset[str] = frozenset({"options", "locator"})
+JSON_FIELDS: frozenset[str] = frozenset({"options", "locator", "note_params", "error_params"})
 BOOL_FIELDS: frozenset[str] = frozenset({"nsfw", "simulated"})
 KNOWN_STATES: frozenset[str] = ACTIVE_STATES | TERMINAL_STATES
 
@@ -230,9 +230,9 @@ class JobStore:
 
         Keyset paging: the cursor is the last row's (created_at, id), so a page costs an
         index walk of `limit` rows however long the history, and rows added between two
-        fetches never shift or repeat what the next page shows. `total` counts every row
-        matching the filters: from the trigger-kept job_counts when there is no text filter
-        (constant time), else a count over the owner's index.
+        fetches never shift or repeat what the next page shows. `total` counts every entry
+        matching the filters (a comparison one entry when `one_per_group`): from the
+        trigger-kept job_counts (jobs/history_query.total), a row count only with a text filter.
         """
         found = history_query.filters(owner, query)
         limit = history_query.page_limit(query)
@@ -240,10 +240,10 @@ class JobStore:
             # One read transaction, so the page and its total come from the same snapshot.
             conn.execute("BEGIN")
             try:
-                grouped = conn.execute("SELECT 1 FROM groups WHERE owner = ? LIMIT 1", (owner,)).fetchone()
+                grouped = bool(conn.execute("SELECT 1 FROM groups WHERE owner = ? LIMIT 1", (owner,)).fetchone())
                 if grouped:  # comparisons: one entry each, or their members (jobs/history_query.py)
                     clause, params = history_query.group_filter(query)
-                    found = history_query.Filters((*found.where, clause), (*found.params, *params), True)
+                    found = history_query.Filters((*found.where, clause), (*found.params, *params), found.has_text)
                 page_where, page_params = list(found.where), list(found.params)
                 if query.before:
                     created_at, job_id = decode_cursor(query.before)
@@ -251,15 +251,11 @@ class JobStore:
                     page_params += [created_at, job_id]
                 sql = f"SELECT * FROM jobs WHERE {' AND '.join(page_where)} ORDER BY created_at DESC, id DESC LIMIT ?"
                 rows = conn.execute(sql, [*page_params, limit + 1]).fetchall()
-                # Prompt text and comparisons are not in the counts: count the matching rows.
-                if found.has_text:
-                    count_sql = f"SELECT COUNT(*) FROM jobs WHERE {found.sql}"
-                else:
-                    if int(conn.execute("PRAGMA data_version").fetchone()[0]) != self._counts_version:
-                        # another connection wrote to the file
-                        self._counts_version = store_schema.rebuild_counts(conn)
-                    count_sql = f"SELECT COALESCE(SUM(n), 0) FROM temp.job_counts WHERE {found.sql}"
-                total = conn.execute(count_sql, found.params).fetchone()[0]
+                if int(conn.execute("PRAGMA data_version").fetchone()[0]) != self._counts_version:
+                    # another connection wrote to the file
+                    self._counts_version = store_schema.rebuild_counts(conn)
+                count_sql, count_params = history_query.total(owner, query, grouped)
+                total = conn.execute(count_sql, count_params).fetchone()[0]
             finally:
                 conn.execute("COMMIT")
         items = [self._record(row) for row in rows[:limit]]

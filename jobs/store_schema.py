@@ -10,10 +10,15 @@ loudly on the first start.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from jobs import legacy_words
 from jobs.db import write_transaction
+
+# A migration step: an SQL statement, or a function of the connection (inside the step's
+# transaction) for what SQL alone cannot do.
+Step = str | Callable[[sqlite3.Connection], None]
 
 # v1: the jobs table and its indexes. A state CHECK constraint is left out on purpose:
 # SQLite cannot alter a constraint without rebuilding the table, and states are checked here.
@@ -65,39 +70,121 @@ _V1 = (
     "CREATE INDEX jobs_model_state_finished ON jobs (model, state, finished_at)",
 )
 
-# History totals without a scan: row counts per (owner, provider, model, state), kept by
-# triggers in the connection's TEMP schema. Derived data, never stored in the file: rebuilt
-# on open and whenever another connection has written (PRAGMA data_version), so it needs no
-# migration and cannot drift. COUNT(*) walked every row of the owner's index: a quarter of a
-# millisecond per 10,000 jobs, most of a history page's cost (bench/history.py).
+# History totals without a scan, kept by triggers in the connection's TEMP schema:
+# - job_counts: jobs per (owner, provider, model, state);
+# - member_counts: the same for the members of comparisons;
+# - group_counts: a comparison's members per (provider, model, state);
+# - group_states: a comparison's members per state ('' for any state), and group_entries:
+#   per (owner, state) how many comparisons have a member in that state (the history's one
+#   entry per comparison);
+# - hidden_groups: the blind comparisons still hiding their members (no pick yet).
+# Derived data, never stored in the file: rebuilt on open and whenever another connection has
+# written (PRAGMA data_version), so it needs no migration and cannot drift. COUNT(*) walked
+# every row of the owner's index: a quarter of a millisecond per 10,000 jobs, most of a
+# history page's cost; for an owner with comparisons, with a subquery per row: over a second
+# (bench/history.py; the queries are jobs/history_query.total).
+_TABLES = {
+    "job_counts": "owner, provider, model, state",
+    "member_counts": "owner, provider, model, state",
+    "group_counts": "owner, grp, provider, model, state",
+    "group_states": "owner, grp, state",
+    "group_entries": "owner, state",
+}
+_HIDDEN = "json_extract({row}.data, '$.blind') = 1 AND json_extract({row}.data, '$.pick') IS NULL"
+
+
+def _values(table: str, row: str) -> str:
+    """The key of `table` from a jobs row (NEW or OLD); `state` itself, or '' for group_states' 'any'."""
+    return ", ".join(f"{row}.{'group_id' if c == 'grp' else c}" for c in _TABLES[table].split(", "))
+
+
+def _add(table: str, row: str, *, grouped: bool = False, state: str | None = None) -> str:
+    """One more of `row` (NEW) in `table`; `grouped`: only for a comparison's member."""
+    values = _values(table, row) if state is None else f"{row}.owner, {row}.group_id, {state}"
+    where = f" WHERE {row}.group_id IS NOT NULL" if grouped else ""
+    return (
+        f"INSERT INTO {table} ({_TABLES[table]}, n) SELECT {values}, 1{where} "
+        f"ON CONFLICT ({_TABLES[table]}) DO UPDATE SET n = n + 1;"
+    )
+
+
+def _remove(table: str, row: str, *, grouped: bool = False, state: str | None = None) -> str:
+    """One fewer of `row` (OLD) in `table`; `grouped`: only for a comparison's member."""
+    names = _TABLES[table].split(", ")
+    values = _values(table, row).split(", ") if state is None else [f"{row}.owner", f"{row}.group_id", state]
+    where = " AND ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True))
+    member = f" AND {row}.group_id IS NOT NULL" if grouped else ""
+    return f"UPDATE {table} SET n = n - 1 WHERE {where}{member};"
+
+
+def _job_in(row: str) -> str:
+    return " ".join(
+        [
+            _add("job_counts", row),
+            _add("member_counts", row, grouped=True),
+            _add("group_counts", row, grouped=True),
+            _add("group_states", row, grouped=True, state=f"{row}.state"),
+            _add("group_states", row, grouped=True, state="''"),
+        ]
+    )
+
+
+def _job_out(row: str) -> str:
+    return " ".join(
+        [
+            _remove("job_counts", row),
+            _remove("member_counts", row, grouped=True),
+            _remove("group_counts", row, grouped=True),
+            _remove("group_states", row, grouped=True, state=f"{row}.state"),
+            _remove("group_states", row, grouped=True, state="''"),
+        ]
+    )
+
+
 _COUNTS = (
-    """
-    CREATE TEMP TABLE job_counts (
-        owner TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, state TEXT NOT NULL,
-        n INTEGER NOT NULL, PRIMARY KEY (owner, provider, model, state)
-    ) WITHOUT ROWID
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
-    END
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
-    END
-    """,
-    """
-    CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, provider, model, state ON main.jobs
-    WHEN OLD.owner IS NOT NEW.owner OR OLD.provider IS NOT NEW.provider
+    *(
+        f"CREATE TEMP TABLE {table} ({', '.join(f'{c} TEXT NOT NULL' for c in key.split(', '))}, "
+        f"n INTEGER NOT NULL, PRIMARY KEY ({key})) WITHOUT ROWID"
+        for table, key in _TABLES.items()
+    ),
+    "CREATE TEMP TABLE hidden_groups (owner TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (owner, id)) WITHOUT ROWID",
+    f"CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN {_job_in('NEW')} END",
+    f"CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN {_job_out('OLD')} END",
+    f"""
+    CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, group_id, provider, model, state ON main.jobs
+    WHEN OLD.owner IS NOT NEW.owner OR OLD.group_id IS NOT NEW.group_id OR OLD.provider IS NOT NEW.provider
         OR OLD.model IS NOT NEW.model OR OLD.state IS NOT NEW.state
-    BEGIN
-        UPDATE job_counts SET n = n - 1 WHERE owner = OLD.owner AND provider = OLD.provider
-            AND model = OLD.model AND state = OLD.state;
-        INSERT INTO job_counts VALUES (NEW.owner, NEW.provider, NEW.model, NEW.state, 1)
-            ON CONFLICT (owner, provider, model, state) DO UPDATE SET n = n + 1;
+    BEGIN {_job_out('OLD')} {_job_in('NEW')} END
+    """,
+    # A comparison's first member in a state makes it an entry of that state; its last one's
+    # leaving takes it out.
+    """
+    CREATE TEMP TRIGGER group_entries_insert AFTER INSERT ON group_states WHEN NEW.n > 0 BEGIN
+        INSERT INTO group_entries VALUES (NEW.owner, NEW.state, 1)
+            ON CONFLICT (owner, state) DO UPDATE SET n = n + 1;
+    END
+    """,
+    """
+    CREATE TEMP TRIGGER group_entries_update AFTER UPDATE OF n ON group_states
+    WHEN (OLD.n > 0) IS NOT (NEW.n > 0) BEGIN
+        INSERT INTO group_entries VALUES (NEW.owner, NEW.state, 1)
+            ON CONFLICT (owner, state) DO UPDATE SET n = n + (CASE WHEN NEW.n > 0 THEN 1 ELSE -1 END);
+    END
+    """,
+    f"""
+    CREATE TEMP TRIGGER hidden_groups_insert AFTER INSERT ON main.groups WHEN {_HIDDEN.format(row="NEW")} BEGIN
+        INSERT OR IGNORE INTO hidden_groups VALUES (NEW.owner, NEW.id);
+    END
+    """,
+    f"""
+    CREATE TEMP TRIGGER hidden_groups_update AFTER UPDATE ON main.groups BEGIN
+        DELETE FROM hidden_groups WHERE owner = OLD.owner AND id = OLD.id;
+        INSERT OR IGNORE INTO hidden_groups SELECT NEW.owner, NEW.id WHERE {_HIDDEN.format(row="NEW")};
+    END
+    """,
+    """
+    CREATE TEMP TRIGGER hidden_groups_delete AFTER DELETE ON main.groups BEGIN
+        DELETE FROM hidden_groups WHERE owner = OLD.owner AND id = OLD.id;
     END
     """,
 )
@@ -123,9 +210,20 @@ _V3 = (
     "CREATE INDEX groups_owner_created ON groups (owner, created_at DESC, id DESC)",
 )
 
+# v4: a job's note and error keep their code and parameters beside the English
+# (jobs/job_words.py), so a page says them in its language without matching the English.
+# Older rows are read once, by the English a v3 studio wrote (jobs/legacy_words.py).
+_V4: tuple[Step, ...] = (
+    "ALTER TABLE jobs ADD COLUMN note_code TEXT",
+    "ALTER TABLE jobs ADD COLUMN note_params TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE jobs ADD COLUMN error_code TEXT",
+    "ALTER TABLE jobs ADD COLUMN error_params TEXT NOT NULL DEFAULT '{}'",
+    legacy_words.convert,
+)
+
 # MIGRATIONS[n] takes a database from user_version n to n + 1. Append only; never edit a
 # released step (databases in the field have already run it).
-MIGRATIONS: list[tuple[str, ...]] = [_V1, _V2, _V3]
+MIGRATIONS: list[tuple[Step, ...]] = [_V1, _V2, _V3, _V4]
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -145,7 +243,10 @@ def bring_up_to_date(conn: sqlite3.Connection, db_path: Path) -> None:
         # the previous version, which the next start simply migrates again.
         with write_transaction(conn):
             for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")
 
 
@@ -169,10 +270,21 @@ def install_counts(conn: sqlite3.Connection) -> int:
 
 
 def rebuild_counts(conn: sqlite3.Connection) -> int:
-    """Recount the totals from the jobs table; returns the `data_version` they match."""
-    conn.execute("DELETE FROM temp.job_counts")
+    """Recount the totals from the jobs and groups tables; returns the `data_version` they match."""
+    for table in (*_TABLES, "hidden_groups"):
+        conn.execute(f"DELETE FROM temp.{table}")
+    member = "WHERE group_id IS NOT NULL"
+    for table, where in (("job_counts", ""), ("member_counts", member), ("group_counts", member)):
+        key = _TABLES[table].replace("grp", "group_id")
+        conn.execute(f"INSERT INTO temp.{table} SELECT {key}, COUNT(*) FROM main.jobs {where} GROUP BY {key}")
+    # group_entries follows from group_states by its insert trigger.
     conn.execute(
-        "INSERT INTO temp.job_counts SELECT owner, provider, model, state, COUNT(*) "
-        "FROM main.jobs GROUP BY owner, provider, model, state"
+        "INSERT INTO temp.group_states SELECT owner, group_id, state, COUNT(*) FROM main.jobs "
+        f"{member} GROUP BY owner, group_id, state"
     )
+    conn.execute(
+        f"INSERT INTO temp.group_states SELECT owner, group_id, '', COUNT(*) FROM main.jobs {member} "
+        "GROUP BY owner, group_id"
+    )
+    conn.execute(f"INSERT INTO temp.hidden_groups SELECT owner, id FROM main.groups g WHERE {_HIDDEN.format(row='g')}")
     return int(conn.execute("PRAGMA data_version").fetchone()[0])

@@ -10,7 +10,8 @@ while the provider is limiting requests), and settle the reservation by what cam
 - A 429 (a definite refusal): the job waits in its provider's line (jobs/rate_gate.py).
 
 Every fsync (the new row, the reservation, the request id, a refused row's deletion) and
-every file operation runs in a worker thread, never on the engine's loop.
+every file operation runs in a worker thread, never on the engine's loop; so do the job's
+other writes where every commit syncs (jobs/write_lanes.py), in order per job.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from jobs.recorder import Recorder
 from jobs.records import GenerationRequest, GroupSlot, JobRecord
 from jobs.settings import Settings
 from jobs.store import JobStore
+from jobs.write_lanes import WriteLanes
 from providers import catalog
 from providers.base import JobLocator, Provider, ProviderError, Secret, SubmitRequest, ValidationError
 from providers.scrub import Scrubber
@@ -54,6 +56,7 @@ class Submitter:
         store: JobStore,
         recorder: Recorder,
         money: tuple[Ledger, Limits, Pricer, RateGates],
+        lanes: WriteLanes,
         *,
         scrubber: Scrubber,
         session_keys: dict[str, Secret],
@@ -67,6 +70,7 @@ class Submitter:
         self._store = store
         self._recorder = recorder
         self._ledger, self._limits, self._pricer, self._gates = money
+        self._lanes = lanes
         self._scrubber = scrubber
         self._session_keys = session_keys  # shared with the engine: a job's typed key
         self._ready = ready
@@ -105,11 +109,18 @@ class Submitter:
             # Pick the random seed here so the job records the seed actually used.
             options["seed"] = random.SystemRandom().randint(0, catalog.SEED_MAX)
         job_id = slot.job_id if slot else secrets.token_urlsafe(12)
-        try:  # checks every limit and reserves this job's price in one transaction (no fsync)
+        try:  # checks every limit and reserves this job's price in one transaction (no fsync in WAL)
             if slot is None:  # a comparison's members are reserved together (Engine.reserve_group)
-                self._limits.reserve(
-                    job_id=job_id, owner=owner, quota_key=quota_key, provider=spec.provider, model=spec.id, price=price
+                reserve = functools.partial(
+                    self._limits.reserve,
+                    job_id=job_id,
+                    owner=owner,
+                    quota_key=quota_key,
+                    provider=spec.provider,
+                    model=spec.id,
+                    price=price,
                 )
+                await self._lanes.run(job_id, reserve)
         except QuotaError:
             if image:
                 await asyncio.to_thread(image.unlink, missing_ok=True)
@@ -133,9 +144,9 @@ class Submitter:
                 asyncio.to_thread(self._store.insert, record), asyncio.to_thread(self._ledger.flush)
             )
         except BaseException:
-            self._ledger.release(record.id)
+            self._lanes.post(record.id, functools.partial(self._ledger.release, record.id))
             raise
-        self._recorder.logged(record)
+        self._recorder.added(record)
         submit_request = SubmitRequest(spec=spec, prompt=prompt, options=options, image=image)
         line = key_id(session_key)
         if self._gates.is_open(spec.provider, line):
@@ -154,14 +165,15 @@ class Submitter:
                 return await asyncio.shield(self._accepted(record.id, locator, session_key, sent))
         # Wait in this provider's line in the background, so the page shows the wait.
         started = time.monotonic()
-        self._recorder.save(record.id, note=job_words.say("waiting_to_send", provider=self.registry.label(spec.provider)))
+        waiting = job_words.say("waiting_to_send", provider=self.registry.label(spec.provider))
+        await self._recorder.save(record.id, note=waiting)
         task = asyncio.get_running_loop().create_task(
             self._send_in_turn(record, adapter, submit_request, session_key, started), name=f"send-{record.id}"
         )
         self._sending[record.id] = task
         task.add_done_callback(functools.partial(self._sent_or_dropped, record.id))
         await asyncio.sleep(0)  # let it post its first "sending again in N s"
-        return self._store.get(record.id) or record
+        return self._recorder.current(record.id) or record
 
     def cancel_waiting(self, job_id: str) -> bool:
         """Stop a job still waiting its turn: it was never sent, so its reservation goes.
@@ -170,7 +182,7 @@ class Submitter:
         if task is None:
             return False
         task.cancel()
-        self._ledger.release(job_id)
+        self._lanes.post(job_id, functools.partial(self._ledger.release, job_id))
         return True
 
     async def close(self) -> None:
@@ -220,14 +232,14 @@ class Submitter:
             del self._sending[job_id]
 
     def _note(self, job_id: str, words: str) -> None:
-        self._recorder.save(job_id, note=words)
+        self._recorder.post(job_id, note=words)
 
     async def _accepted(
         self, job_id: str, locator: JobLocator, session_key: Secret | None, sent: float | None = None
     ) -> JobRecord:
         """The provider has the job: charge the reservation, store the locator durably (a
         lost request id is a billed job nobody knows about), start watching."""
-        record = self._store.get(job_id)
+        record = self._recorder.current(job_id)
         if record is not None:
             self._gates.sent(record.provider, job_id)
         if session_key:
@@ -256,7 +268,7 @@ class Submitter:
         now = self._clock()
         if exc.kind == "submit_unknown":
             await asyncio.to_thread(self._ledger.keep_unknown, record.id, now, exc.message)
-            return self._recorder.save(
+            return await self._recorder.save(
                 record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
             )
         await asyncio.to_thread(self._release, record, image, delete_row=refuse)
@@ -265,7 +277,7 @@ class Submitter:
             exc.message = self._scrubber.scrub(exc.message)
             exc.args = (exc.message,)
             raise exc
-        return self._recorder.save(
+        return await self._recorder.save(
             record.id, state="failed", error_kind=exc.kind, error_message=exc.message, finished_at=now, note=None
         )
 
@@ -283,7 +295,7 @@ class Submitter:
         log.error("unexpected error while submitting job %s: %s", record.id, type(exc).__name__, exc_info=exc)
         message = ProviderError("submit_unknown", type(exc).__name__).message
         await asyncio.to_thread(self._ledger.keep_unknown, record.id, self._clock(), message)
-        return self._recorder.save(
+        return await self._recorder.save(
             record.id, state="failed", error_kind="submit_unknown", error_message=message, finished_at=self._clock()
         )
 

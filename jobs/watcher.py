@@ -46,12 +46,12 @@ async def watch_job(
     """Poll until the job ends (or waits for a key, or misses too many polls).
     `seen_done` is told, on success, what the polls and the provider said about when it
     ended (jobs/polling.Finish: the schedule of the model's next jobs aims at it)."""
-    record = desk.store.get(job_id)
+    record = desk.record(job_id)
     locator = record.job_locator if record is not None else None
     if record is None or locator is None:
         return
     if adapter is None:
-        desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
+        await desk.save(job_id, note=job_words.say("not_configured", provider=record.provider))
         return
     submitted = record.submitted_at or record.created_at  # the job's clock starts when it was sent
     deadline = submitted + desk.settings.job_deadline_seconds
@@ -66,7 +66,7 @@ async def watch_job(
         now = desk.clock()
         if now >= deadline:
             minutes = desk.settings.job_deadline_seconds / 60
-            desk.fail(job_id, ProviderError("timeout", f"Still unfinished after {minutes:.0f} minutes."))
+            await desk.fail(job_id, ProviderError("timeout", job_words.say("timed_out", minutes=f"{minutes:.0f}")))
             return
         try:
             sent = desk.clock()
@@ -74,17 +74,17 @@ async def watch_job(
             status = await adapter.poll(locator, key=session_keys.get(job_id), ending=ending)
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
-                desk.save(job_id, note=None)  # the provider answers again
+                await desk.save(job_id, note=None)  # the provider answers again
             missed = 0
             retry_after = status.retry_after
         except ProviderError as exc:
             if exc.retryable:
                 missed += 1
                 if missed >= retry.attempts:
-                    desk.fail(job_id, exc)
+                    await desk.fail(job_id, exc)
                     return
                 if missed == FAILING_NOTE_AFTER:
-                    desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
+                    await desk.save(job_id, note=failing_note(desk.registry.label(record.provider), exc))
                 wait = transient_backoff(missed, exc.retry_after, retry)
                 why = f"HTTP {exc.status_code}" if exc.status_code else exc.kind.replace("_", " ")
                 oplog.retrying(f"poll of job {job_id} (missed {missed} of {retry.attempts})", why, wait)
@@ -93,18 +93,18 @@ async def watch_job(
             if exc.kind == "auth" and job_id not in session_keys and not adapter.has_key():
                 # Submitted with a key typed in a browser that is gone (restart): keep the
                 # paid job and wait for the key instead of failing it.
-                desk.save(
+                await desk.save(
                     job_id, note=job_words.say("key_wait", provider=desk.registry.label(record.provider))
                 )
                 return
-            desk.fail(job_id, exc)
+            await desk.fail(job_id, exc)
             return
         except Exception:
             log.exception("unexpected error polling job %s", job_id)
             missed += 1
             if missed >= retry.attempts:
-                desk.fail(
-                    job_id, ProviderError("server", "The studio could not read the provider's answers.")
+                await desk.fail(
+                    job_id, ProviderError("server", job_words.say("unreadable_answers"))
                 )
                 return
             wait = transient_backoff(missed, None, retry)
@@ -112,7 +112,7 @@ async def watch_job(
             await asyncio.sleep(wait)
             continue
 
-        current = apply_status(desk, job_id, status)
+        current = await apply_status(desk, job_id, status)
         if status.state == "succeeded":
             if seen_done is not None:
                 seen_done(Finish(sent - submitted, unfinished, status.run_seconds, status.inference_seconds))
@@ -125,9 +125,9 @@ async def watch_job(
         await asyncio.sleep(next_poll_delay(status.state, polls, since, eta, retry_after))
 
 
-def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
+async def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
     """Record what a poll said, writing only what changed."""
-    record = desk.store.get(job_id)
+    record = desk.record(job_id)
     assert record is not None
     changes: dict[str, object] = {}
     now = desk.clock()
@@ -157,4 +157,4 @@ def apply_status(desk: Desk, job_id: str, status: ProviderStatus) -> JobRecord:
         )
     if not changes:
         return record
-    return desk.save(job_id, **changes)
+    return await desk.save(job_id, **changes)

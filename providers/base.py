@@ -96,6 +96,29 @@ class ValidationError(StudioError):
         self.field = field
 
 
+class Words(str):
+    """English words the studio said, with the code and parameters it said them by: the
+    string itself is the English (stored, and what the API, MCP and exports show); a page
+    says `code` with `params` in its own language (jobs/job_words.py, ui/stored_text.py).
+    Any change to the text (a str method) gives a plain str, which has no code."""
+
+    code: str | None
+    params: Mapping[str, object]
+
+    def __new__(cls, text: str, code: str | None = None, params: Mapping[str, object] | None = None) -> Words:
+        value = super().__new__(cls, text)
+        value.code = code
+        value.params = MappingProxyType(dict(params or {}))
+        return value
+
+    def __repr__(self) -> str:
+        return f"Words({str.__repr__(self)}, {self.code!r}, {dict(self.params)!r})"
+
+    def __reduce__(self) -> tuple[type[Words], tuple[str, str | None, dict[str, object]]]:
+        # copy, deepcopy (dataclasses.asdict) and pickle rebuild it from plain values
+        return (Words, (str(self), self.code, dict(self.params)))
+
+
 # What the user should do next, per kind. A provider's own text is appended where it helps.
 _NEXT_STEP: dict[str, str] = {
     "auth": "Check the API key in the API keys tab or the environment; it may be missing, mistyped or revoked.",
@@ -115,7 +138,10 @@ _NEXT_STEP: dict[str, str] = {
 
 
 # What happened, for kinds whose next step does not say it, when the provider gave no detail.
-_DEFAULT_DETAIL: dict[str, str] = {"job_failed": "The provider could not make this video."}
+_DEFAULT_DETAIL: dict[str, Words] = {"job_failed": Words("The provider could not make this video.", "no_video")}
+# The code of an error's detail that is not one of the studio's sentences: words a provider
+# sent (or the studio's own, with them, that have no code), shown as sent (`{words}`).
+SAID = "provider_said"
 
 
 def field_label(field: str) -> str:
@@ -134,7 +160,9 @@ class ProviderError(StudioError):
     """A classified failure talking to a provider.
 
     `kind` drives behaviour (retry, fail, keep polling); `message` is what a person reads,
-    ending with what to do next. Never contains an API key.
+    ending with what to do next. Never contains an API key. `message` is `Words`: the
+    detail's code and parameters (a detail given as `Words`, else SAID with `words`), plus
+    `next_step` (the kind whose next step ends it) and `field` (a validation error's field).
     """
 
     def __init__(
@@ -147,10 +175,18 @@ class ProviderError(StudioError):
         status_code: int | None = None,
         provider_code: int | str | None = None,
     ) -> None:
+        said = detail if isinstance(detail, Words) and detail.strip() == detail else None
         detail = detail.strip() or _DEFAULT_DETAIL.get(kind, "")
+        if said is None and isinstance(detail, Words):
+            said = detail  # the default detail
         step = next_step(kind, field)
         message = f"{detail} {step}".strip() if detail else step
-        super().__init__(message)
+        params: dict[str, object] = dict(said.params) if said is not None else {"words": detail} if detail else {}
+        params["next_step"] = kind
+        if kind == "validation" and field:
+            params["field"] = field
+        code = said.code if said is not None else SAID if detail else None
+        super().__init__(Words(message, code, params))
         self.kind: ErrorKind = kind
         self.detail = detail
         self.field = field

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from providers.base import ErrorKind, ProviderError, Secret, SubmitRequest, ValidationError
+from providers.base import ErrorKind, ProviderError, Secret, SubmitRequest, ValidationError, Words
 from providers.catalog import Value, to_wire, validate_options, validate_prompt
 from providers.http import parse_retry_after
 
@@ -202,15 +202,19 @@ def failed_job_error(label: str, code: int | None, text: str, *, key: Secret | N
     """The error of a job the provider ran and gave up on (status `failed`)."""
     text = truncate(scrub(text, key))
     if code == 1402:
-        detail = f"{label} could not download the input image"
+        detail, said = f"{label} could not download the input image", "image_unfetched"
         kind: ErrorKind = "job_failed"
     elif code == 1200 or _MODERATION.search(text):
-        detail, kind = f"{label}'s content filter stopped the job", "moderation"
+        detail, said, kind = f"{label}'s content filter stopped the job", "filtered", "moderation"
     else:
-        detail, kind = f"{label} could not make this video", "job_failed"
+        detail, said, kind = f"{label} could not make this video", "made_nothing", "job_failed"
+    # The studio's sentence under its code (jobs/job_words.py), the provider's words inside it.
+    params: dict[str, object] = {"provider": label}
     if text:
         detail += f": {text.rstrip('.')}"
-    return ProviderError(kind, detail + ".", provider_code=code)
+        said += "_said"
+        params["words"] = text.rstrip(".")
+    return ProviderError(kind, Words(detail + ".", said, params), provider_code=code)
 
 
 def classify_submit_exception(label: str, exc: httpx.TransportError) -> ProviderError:

@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 
-from providers.base import ProviderError, ProviderName, Secret
+from providers.base import ProviderError, ProviderName, Secret, Words
 from providers.http import RetryPolicy, Sleep, make_client
 
 DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
@@ -58,7 +58,12 @@ class HostedProvider:
         secret = key if key else self._key
         if secret is None:
             raise ProviderError(
-                "auth", f"No {self.label} API key: set {self.key_env} or enter a key in the API keys tab."
+                "auth",
+                Words(
+                    f"No {self.label} API key: set {self.key_env} or enter a key in the API keys tab.",
+                    "no_key",
+                    {"provider": self.label, "env": self.key_env},
+                ),
             )
         return secret
 

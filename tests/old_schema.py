@@ -51,3 +51,28 @@ def upgrade_to_v2(db: Path, locator: str = "{}") -> None:
         conn.commit()
     finally:
         conn.close()
+
+
+# v3 as it was released: comparisons (the group_id column, the groups table).
+V3_STEP = """
+ALTER TABLE jobs ADD COLUMN group_id TEXT;
+CREATE INDEX jobs_group ON jobs (group_id) WHERE group_id IS NOT NULL;
+CREATE TABLE groups (
+    id TEXT PRIMARY KEY NOT NULL, owner TEXT NOT NULL, created_at REAL NOT NULL, data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX groups_owner_created ON groups (owner, created_at DESC, id DESC);
+PRAGMA user_version = 3;
+"""
+
+
+def write_v3(db: Path, rows: Sequence[Mapping[str, object]]) -> None:
+    """A v3 database at `db` holding `rows`, as a v3 studio left it: its jobs' notes and
+    errors in English only (no codes)."""
+    write_v1(db, rows)
+    upgrade_to_v2(db)
+    conn = sqlite3.connect(db)
+    try:
+        conn.executescript(V3_STEP)
+        conn.commit()
+    finally:
+        conn.close()

@@ -17,8 +17,9 @@ from providers.registry import Registry
 from ui import owners
 from ui.format import model_name, state_word
 from ui.i18n import DEFAULT, lang_of, page, text
+from ui.page_records import page_record
 from ui.session import PRIVATE, Context, Session
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 
 
 def row_html(row: dict[str, Any], registry: Registry, lang: str = DEFAULT) -> str:
@@ -69,8 +70,9 @@ def render(ctx: Context, session: Session) -> None:
                 async def cancel(owner: str | None, request: gr.Request, job_id: str = row["id"]) -> None:
                     lang = lang_of(request)
                     record = await studio.cancel(owners.require(owner, settings, request), job_id)
+                    record = await page_record(ctx, record, lang)  # a blind member's note names no provider
                     if record.note:
-                        gr.Warning(stored_text(lang, record.note), title=text(lang, "notice.not_cancelled"))
+                        gr.Warning(job_text(lang, record, "note"), title=text(lang, "notice.not_cancelled"))
                     elif record.state == "cancelled":
                         gr.Info(text(lang, "notice.cancelled_in_queue"))
 

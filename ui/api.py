@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import gradio as gr
-from gradio.blocks import Block
 
 from jobs import rules
 from jobs.group_blind import masked
@@ -36,6 +35,7 @@ from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
 from ui import controls, owners, spend_panel
 from ui.format import download_name
+from ui.page_records import blind_letters, blind_names
 from ui.session import Context
 
 FILE_FIELDS = (("video_path", "video_url"), ("poster_path", "poster_url"), ("input_image", "input_image_url"))
@@ -48,22 +48,6 @@ def root_url(request: gr.Request) -> str:
     proto = (headers.get("x-forwarded-proto") or "").split(",")[0].strip()
     url = getattr(getattr(request, "request", None), "url", None)
     return f"{proto or getattr(url, 'scheme', None) or 'http'}://{host.split(',')[0].strip()}"
-
-
-async def blind_letters(ctx: Context, records: Sequence[JobRecord]) -> dict[str, str]:
-    """Job id -> cell letter of each record a blind comparison still hides (its owner's
-    comparisons; no engine call for a record of no comparison)."""
-    found: dict[str, str] = {}
-    for owner in dict.fromkeys(r.owner for r in records if r.group_id):
-        found |= await ctx.studio.blind_letters(owner, [r for r in records if r.owner == owner])
-    return found
-
-
-def blind_names(ctx: Context, record: JobRecord) -> list[str]:
-    """What names a hidden member's model in its words: the model's id and label, the
-    provider's name and label."""
-    spec = ctx.registry.model_or_none(record.model)
-    return [record.model, record.provider, ctx.registry.label(record.provider), *([spec.label] if spec else [])]
 
 
 async def public_records(records: Sequence[JobRecord], ctx: Context, request: gr.Request) -> list[dict[str, Any]]:
@@ -82,7 +66,9 @@ async def public_record(record: JobRecord, ctx: Context, request: gr.Request) ->
 
 def _public(record: JobRecord, ctx: Context, request: gr.Request, blind_letter: str | None) -> dict[str, Any]:
     data = record.to_dict()
-    data.pop("owner", None)
+    # No owner; the words in English only (their codes are for the page's languages).
+    for private in ("owner", "note_code", "note_params", "error_code", "error_params"):
+        data.pop(private, None)
     for path_field, url_field in FILE_FIELDS:
         data[url_field] = ctx.guard.links.api_url(root_url(request), record.owner, data.pop(path_field))
     data["download_name"] = download_name(record, registry=ctx.registry) if record.video_path else None
@@ -125,21 +111,21 @@ def api_params(ctx: Context, kind: Kind) -> dict[str, ParamSpec]:
     return found
 
 
-def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
-    """The endpoint's handler. Its signature names every option (default None), because
-    Gradio reads the API's parameters and their defaults from the handler's signature."""
+def _generate(ctx: Context, kind: Kind, params: dict[str, ParamSpec]) -> Any:
+    """The endpoint's handler. Gradio reads the API's parameters, their defaults and types
+    from the handler's signature (gr.api), so the signature is rewritten to name every
+    option (default None) and, for image-to-video, `fit_image` last; Gradio passes them
+    positionally, in that order."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+    names = [*params, *(["fit_image"] if kind == "i2v" else [])]
 
     async def generate(
-        request: gr.Request,
-        prompt: str,
-        model: str = "",
-        image: dict | None = None,
-        fit_image: bool = False,
-        **values: Any,
+        request: gr.Request, prompt: str, model: str = "", image: gr.FileData | None = None, *values: Any
     ) -> Any:
-        # The inputs arrive as sent (preprocess=False): text as the caller typed it, the
-        # image as Gradio's file data, which counts only from Gradio's upload folder.
+        # The inputs arrive as sent (gr.api: no preprocessing): text as the caller typed it,
+        # the image as Gradio's file data, which counts only from Gradio's upload folder.
+        given = dict(zip(names, values, strict=False))
+        fit_image = given.pop("fit_image", False)
         owner = owners.owner_for_api(settings, request)
         chosen = _text(model).strip() or controls.default_model(registry, kind, ctx.readiness(None))
         try:
@@ -148,9 +134,9 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
                 kind,
                 chosen,
                 _text(prompt),
-                {name: None if value is None else str(value) for name, value in values.items()},
+                {name: None if value is None else str(value) for name, value in given.items()},
                 controls.uploaded_path(image),
-                bool(fit_image),
+                _flag(fit_image),
                 only_accepted=False,
             )
             record = await studio.submit(owner, generation, quota_key=owners.quota_key(settings, request))
@@ -166,67 +152,76 @@ def _generate(ctx: Context, kind: Kind, options: list[str]) -> Any:
             raise gr.Error(f"Job {final.id} {final.state}: {reason}", print_exception=False)
         yield video_file(final, ctx, request), await public_record(final, ctx, request)
 
+    default = controls.default_model(registry, kind, ctx.readiness(None))
+    hints = {name: _hint(param) for name, param in params.items()}
+    if kind == "i2v":
+        hints["fit_image"] = bool
     signature = inspect.signature(generate)
-    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in options]
-    generate.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    fixed = [p.replace(default=default) if p.name == "model" else p for p in fixed]
+    named = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False if name == "fit_image" else None,
+                          annotation=hint)
+        for name, hint in hints.items()
+    ]
+    generate.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*fixed, *named], return_annotation=tuple[gr.FileData | None, dict]
+    )
+    generate.__annotations__.update(hints)  # gr.api reads the types with typing.get_type_hints
     return generate
+
+
+def _hint(param: ParamSpec) -> Any:
+    # Every option may arrive as text on purpose: '121' and 121 are both whole numbers, and
+    # validation refuses '1.5' or 'abc' by name instead of a type error without one.
+    if param.type is int:
+        return int | str | None
+    if param.type is bool:
+        return bool | str | None
+    return str | None
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in ("true", "1", "yes")
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _api_field(param: ParamSpec) -> gr.Textbox:
-    # Every option arrives as text on purpose: Gradio's Number would round 1.5 to 2 (and
-    # crash on 'abc'), and a checkbox cannot be left empty for a model without the option;
-    # validation reads '121' or 'true' and refuses anything else by name.
-    return gr.Textbox(None, label=param.name)
+def named(dependency: Any, demo: gr.Blocks, names: list[str]) -> None:
+    """Label a gr.api endpoint's input blocks with their parameter names (gr.api labels
+    them '1st', '2nd'...): "Use via API" shows them, and a raw client that sends the page's
+    request (queue/join) finds each value's place by its label, as for any other event."""
+    for block_id, name in zip(dependency["inputs"], names, strict=True):
+        block = demo.blocks[block_id]
+        if isinstance(block, gr.components.Component):
+            block.label = name
 
 
-def render_and_wire(ctx: Context) -> None:
-    """Hidden inputs give the generate endpoints clean keyword parameters with a file
-    upload for `image`, one per option the models take (from their ParamSpecs); the JSON
-    endpoints are typed functions (gr.api)."""
-    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
+    """The named endpoints as typed functions (gr.api): no hidden components on the page.
+    The generate endpoints take clean keyword parameters, one per option the models take
+    (from their ParamSpecs), with a file upload (gradio_client's handle_file) for `image`."""
+    studio, settings = ctx.studio, ctx.settings
     for kind, name in (("t2v", "text_to_video"), ("i2v", "image_to_video")):
         kind_ = cast(Kind, kind)
-        with gr.Column(visible=False):
-            # The image arrives as a plain file on purpose: Gradio's Image would open the
-            # upload with Pillow before the handler; the preflight refuses it by name instead.
-            fields: dict[str, Block] = {
-                "prompt": gr.Textbox(label="prompt"),
-                "model": gr.Textbox(
-                    controls.default_model(registry, kind_, ctx.readiness(None)), label="model"
-                ),
-                "image": gr.File(None, type="filepath", label="image"),
-            }
-            params = api_params(ctx, kind_)
-            for param_name, param in params.items():
-                fields[param_name] = _api_field(param)
-            if kind == "i2v":
-                # Accept the preflight's offer: scale, crop or convert instead of refusing.
-                fields["fit_image"] = gr.Checkbox(False, label="fit_image")
-            video = gr.File(label="video")
-            record_json = gr.JSON(label="job")
-            trigger = gr.Button(name)
+        params = api_params(ctx, kind_)
+        handler = _generate(ctx, kind_, params)
         numbers = ", ".join(n for n, p in params.items() if p.type is int)
-        trigger.click(
-            _generate(ctx, kind_, list(params)),
-            inputs_kwargs=fields,
-            outputs=[video, record_json],
+        dependency = gr.api(
+            handler,
             api_name=name,
             api_description=(
                 f"{controls.KIND_WORDS[kind]}: streams the job record, ends with (video, job). "
                 f"{numbers} are whole numbers (121 or '121'); leave empty what the model does not take."
             ),
             concurrency_limit=None,
-            # Each component's pre- and postprocessing is a worker-thread round trip per
-            # input and per streamed update; the handler takes and gives raw values instead
-            # (the video as a file object naming its signed URL: video_file, no server path).
-            preprocess=False,
-            postprocess=False,
         )
+        # gr.api skips each component's pre- and postprocessing (a worker-thread round trip
+        # per input and per streamed update): the handler takes and gives raw values (the
+        # video as a file object naming its signed URL: video_file, no server path).
+        named(dependency, demo, [p for p in inspect.signature(handler).parameters if p != "request"])
 
     async def job(job_id: str, request: gr.Request) -> dict:
         """One of your jobs by id, as JSON (state, queue_position, seed, timings, video_url…)."""

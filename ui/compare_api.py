@@ -22,7 +22,6 @@ import inspect
 from typing import Any
 
 import gradio as gr
-from gradio.blocks import Block
 
 from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import CompareRequest
@@ -89,7 +88,7 @@ def _takes(raw: object) -> int:
     return int(text)
 
 
-def _flag(raw: object) -> bool:
+def _flag(raw: object, field: str) -> bool:
     """A yes/no parameter: a boolean, or 'true'/'false' (also 1/0, yes/no) as text."""
     if isinstance(raw, bool) or raw is None:
         return bool(raw)
@@ -98,7 +97,7 @@ def _flag(raw: object) -> bool:
         return True
     if text in ("", "0", "false", "no", "off"):
         return False
-    raise ValidationError("blind", f"Blind: true or false; got {raw!r}.")
+    raise ValidationError(field, f"{field.replace('_', ' ').capitalize()}: true or false; got {raw!r}.")
 
 
 def _models(raw: object) -> list[str]:
@@ -113,16 +112,17 @@ def _compare(ctx: Context, names: list[str]) -> Any:
     async def compare(
         request: gr.Request,
         prompt: str,
-        models: Any = None,
-        takes: Any = 1,
-        seed: Any = None,
-        image: str | None = None,
-        fit_image: bool = False,
-        blind: Any = False,
-        **values: Any,
+        models: list[str] | str | None = None,
+        takes: int | str = 1,
+        seed: int | str | None = None,
+        image: gr.FileData | None = None,
+        fit_image: bool | str = False,
+        blind: bool | str = False,
+        *values: Any,
     ) -> Any:
         owner = owners.owner_for_api(settings, request)
         chosen = _models(models)
+        options = dict(zip(names, values, strict=False))
         try:
             asked = CompareRequest(
                 kind=_kind(ctx, chosen),
@@ -130,10 +130,10 @@ def _compare(ctx: Context, names: list[str]) -> Any:
                 models=tuple(chosen),
                 takes=_takes(takes),
                 seed=seed,
-                image=image or None,
-                fit_image=bool(fit_image),
-                options={k: v for k, v in values.items() if v not in (None, "")},
-                blind=_flag(blind),
+                image=controls.uploaded_path(image),
+                fit_image=_flag(fit_image, "fit_image"),
+                options={k: v for k, v in options.items() if v not in (None, "")},
+                blind=_flag(blind, "blind"),
             )
             started = await studio.compare(owner, asked, quota_key=owners.quota_key(settings, request))
         except StudioError as error:
@@ -152,39 +152,28 @@ def _compare(ctx: Context, names: list[str]) -> Any:
             view = await studio.group(owner, view.group.id) or view
         yield video, await public_group(view, ctx, request, view.group.side_by_side_path)
 
+    # gr.api reads the parameters, defaults and types from the signature: every shared
+    # option after the fixed ones (default None), passed positionally in that order.
+    hint = str | int | None
     signature = inspect.signature(compare)
-    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    named = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None) for name in names]
-    compare.__signature__ = signature.replace(parameters=[*fixed, *named])  # type: ignore[attr-defined]
+    fixed = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+    named = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=hint)
+             for name in names]
+    compare.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*fixed, *named], return_annotation=tuple[gr.FileData | None, dict]
+    )
+    compare.__annotations__.update(dict.fromkeys(names, hint))  # read with typing.get_type_hints
     return compare
 
 
-def render_and_wire(ctx: Context) -> None:
-    """Hidden inputs give /compare keyword parameters (a list of model ids, a file for the
-    image, every option as text so validation names a bad one); /group is a typed function."""
+def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
+    """/compare and /group as typed functions (gr.api): /compare's keyword parameters are a
+    list of model ids, a file for the image (handle_file), and every option, which may be
+    text so that validation names a bad one."""
     studio, settings = ctx.studio, ctx.settings
-    names = option_names(ctx)
-    ids = [spec.id for spec in ctx.registry.models()]
-    with gr.Column(visible=False):
-        fields: dict[str, Block] = {
-            "prompt": gr.Textbox(label="prompt"),
-            "models": gr.Dropdown(ids, value=[], multiselect=True, allow_custom_value=True, label="models"),
-            "takes": gr.Textbox("1", label="takes"),
-            "seed": gr.Textbox(None, label="seed"),
-            "image": gr.File(None, type="filepath", label="image"),
-            "fit_image": gr.Checkbox(False, label="fit_image"),
-            "blind": gr.Checkbox(False, label="blind"),
-        }
-        for name in names:
-            fields[name] = gr.Textbox(None, label=name)
-        video = gr.File(label="side_by_side")
-        group_json = gr.JSON(label="group")
-        trigger = gr.Button("compare")
-    trigger.click(
-        _compare(ctx, names),
-        inputs_kwargs=fields,
-        outputs=[video, group_json],
-        postprocess=False,  # the handler returns the file object itself (api.file_answer): no server path
+    handler = _compare(ctx, option_names(ctx))
+    dependency = gr.api(
+        handler,  # the handler returns the file object itself (api.file_answer): no server path
         api_name="compare",
         api_description=(
             "One prompt on 2-6 models (and/or takes) at once: streams each member's job record, ends with "
@@ -192,6 +181,7 @@ def render_and_wire(ctx: Context) -> None:
         ),
         concurrency_limit=None,
     )
+    api.named(dependency, demo, [p for p in inspect.signature(handler).parameters if p != "request"])
 
     async def group(group_id: str, request: gr.Request) -> dict:
         """One of your comparisons by id: its members' job records, prices, pick and files."""

@@ -77,27 +77,34 @@ def default_models(ctx: Context, kind: Kind) -> list[str]:
     return first[:3]
 
 
-def render(ctx: Context) -> CompareForm:
+def render(
+    ctx: Context, kind: Kind = "t2v", chosen: list[str] | None = None, prompt: str = "", takes: int | None = None,
+    lang: str = DEFAULT,
+) -> CompareForm:
+    """The form as it opens: `kind`, the `chosen` models (default: default_models) with their
+    options shown, `prompt`, `takes`; the labels joined from several words in `lang`."""
     registry = ctx.registry
-    chosen = default_models(ctx, "t2v")
-    kind = gr.Radio(KIND_CHOICES, value="t2v", label=page("compare.kind"), elem_id="compare-kind")
-    prompt = gr.Textbox(
+    chosen = default_models(ctx, kind) if chosen is None else chosen
+    kind_radio = gr.Radio(KIND_CHOICES, value=kind, label=page("compare.kind"), elem_id="compare-kind")
+    prompt_box = gr.Textbox(
+        prompt,
         label=page("param.prompt"),
         lines=3,
         max_length=800,
         placeholder=page("compare.prompt_placeholder"),
         elem_id="compare-prompt",
     )
-    with gr.Row(visible=False) as image_row:
+    with gr.Row(visible=kind == "i2v") as image_row:
         image = gr.Image(type="filepath", sources=["upload", "clipboard"], label=page("compare.image"), height=200,
                          elem_id="compare-image")
         fit_image = gr.Checkbox(False, label=page("compare.fit"), elem_id="compare-fit")
     models = gr.CheckboxGroup(
-        model_choices(registry, "t2v"), value=chosen, label=page("compare.models"), elem_id="compare-models"
+        model_choices(registry, kind, lang), value=chosen, label=page("compare.models"), elem_id="compare-models"
     )
     with gr.Row():
-        takes = gr.Slider(1, MAX_MEMBERS, value=1 if len(chosen) > 1 else 2, step=1, label=page("compare.takes"),
-                          info=page("compare.takes_info"), elem_id="compare-takes")
+        takes_ = takes or (1 if len(chosen) > 1 else 2)
+        takes_slider = gr.Slider(1, MAX_MEMBERS, value=takes_, step=1, label=page("compare.takes"),
+                                 info=page("compare.takes_info"), elem_id="compare-takes")
         seed = gr.Number(-1, precision=0, label=page("compare.seed"), elem_id="compare-seed")
     plan = option_plan(registry, chosen) if chosen else None
     shared: dict[str, Component] = {}
@@ -118,17 +125,23 @@ def render(ctx: Context) -> CompareForm:
                 if param.name == controls.SEED:
                     continue
                 control = controls.make_option(param, spec, f"compare-{param.name}-{len(per_model)}")
-                control.label = per_model_label(spec, param.name, param.label)
+                control.label = per_model_label(spec, param.name, param.label, lang)
                 control.visible = plan is not None and spec.id in plan.per_model and param in plan.per_model[spec.id]
                 per_model[(spec.id, param.name)] = control
+    per_model_box.visible = any(control.visible for control in per_model.values())
     blind = gr.Checkbox(False, label=page("compare.blind"), elem_id="compare-blind")
     price = gr.HTML(elem_id="compare-price")
     generate = gr.Button(page("compare.go"), variant="primary", elem_id="compare-generate")
     status = gr.HTML(elem_id="compare-status")
-    return CompareForm(
-        kind, prompt, image_row, image, fit_image, models, takes, seed, blind, shared, per_model, per_model_box,
-        price, generate, status,
+    form = CompareForm(
+        kind_radio, prompt_box, image_row, image, fit_image, models, takes_slider, seed, blind, shared, per_model,
+        per_model_box, price, generate, status,
     )
+    # Built inside a gr.render (ui/compare_open.py), where Gradio's page infers a control's
+    # interactivity from the page's first events, which these are not in: say it.
+    for control in form.inputs():
+        control.interactive = True
+    return form
 
 
 def _spec_with(registry: Registry, name: str) -> ModelSpec:

@@ -18,7 +18,7 @@ from providers.base import StudioError
 from providers.registry import Registry
 from ui.format import state_word
 from ui.i18n import DEFAULT, error_text, name_text, text
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 
 
 def seconds_words(seconds: float, lang: str = DEFAULT) -> str:
@@ -72,7 +72,7 @@ def cell_head(
     picked = f' <span class="compare-pick-mark">{mark}</span>' if group.pick == member.job_id else ""
     why = member_error_text(member, lang)
     if not why and job is not None and job.state in ("failed", "cancelled"):
-        why = stored_text(lang, job.error_message, job.error_kind)
+        why = job_text(lang, job, "error")
     error = f'<div class="compare-error">{html.escape(why)}</div>' if why else ""
     take = " · " + text(lang, "compare.take", number=member.take) if group.takes > 1 else ""
     seed = ""

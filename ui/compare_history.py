@@ -33,9 +33,11 @@ class CompareHistory:
     export_file: gr.File
 
 
-def render() -> CompareHistory:
+def render(items: list[Any] | None = None, ids: list[str] | None = None, tally: str = "") -> CompareHistory:
+    """The past comparisons as they are now (`loader`'s answer), their ids and the tally."""
     with gr.Accordion(page("compare.past"), open=True, elem_id="compare-history"):
         gallery = gr.Gallery(
+            items or None,
             label=page("compare.gallery"), columns=3, fit_columns=False, object_fit="contain",
             allow_preview=False, interactive=False, elem_id="compare-gallery",
         )
@@ -43,8 +45,8 @@ def render() -> CompareHistory:
             export = gr.Button(page("compare.export_zip"), size="sm", elem_id="compare-export-zip")
             delete = gr.Button(page("compare.delete"), size="sm", variant="stop", elem_id="compare-delete")
         export_file = gr.File(label=page("compare.export_zip_file"), visible=False, elem_id="compare-export-zip-file")
-        tally = gr.HTML(elem_id="compare-tally")
-    return CompareHistory(gallery, gr.State([]), tally, delete, export, export_file)
+        tally_box = gr.HTML(tally, elem_id="compare-tally")
+    return CompareHistory(gallery, gr.State(ids or []), tally_box, delete, export, export_file)
 
 
 def caption(registry: Registry, view: GroupView, lang: str = DEFAULT) -> str:
@@ -82,17 +84,9 @@ def tally_html(registry: Registry, rows: list[TallyRow], lang: str = DEFAULT) ->
     )
 
 
-def wire(
-    past: CompareHistory,
-    ctx: Context,
-    session: Session,
-    group_id: gr.State,
-    refresh: Callable[..., Any],
-    refresh_inputs: list[Any],
-    grid: list[Any],
-) -> Callable[..., Any]:
-    """Wire the gallery; returns the loader (owner -> gallery, ids, tally) for other events."""
-    studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
+def loader(ctx: Context) -> Callable[..., Any]:
+    """owner -> the gallery's items, their group ids and the tally, in the request's language."""
+    studio, registry = ctx.studio, ctx.registry
 
     async def load(owner: str | None, request: gr.Request) -> tuple[Any, list[str], str]:
         lang = lang_of(request)
@@ -108,8 +102,14 @@ def wire(
         rows = await studio.tally(owner)
         return [item for item, _ in shown], [gid for _, gid in shown], tally_html(registry, rows, lang)
 
+    return load
+
+
+def wire(past: CompareHistory, ctx: Context, session: Session, group_id: gr.State) -> Callable[..., Any]:
+    """Wire the gallery (its first items come with the tab: render); returns the loader."""
+    studio, settings = ctx.studio, ctx.settings
+    load = loader(ctx)
     history_outputs = [past.gallery, past.ids, past.tally]
-    session.owner.change(load, inputs=[session.owner], outputs=history_outputs, show_progress="hidden", **PRIVATE)
 
     def reopen(ids: list[str], event: gr.SelectData) -> Any:
         index = event.index if isinstance(event.index, int) else None

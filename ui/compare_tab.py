@@ -2,8 +2,13 @@
 synced playback (ui/compare_grid.py), pick / reuse / retry per cell, "Export side-by-side"
 with its progress, and the comparisons in history with the tally (ui/compare_history.py).
 
-The grid follows one group per page (`group_id`), refreshed by a timer that ticks only
-while a member is unfinished; a member's video is given to its cell once, when it is saved.
+The tab is built when it is first opened (ui/compare_open.py: a gr.render), so a fresh
+page carries none of its blocks: `render` and `wire` run then, for that page alone, with
+the page's language, its group and its owner's past comparisons at hand.
+
+The grid follows one group per page (`group_id`, kept by the page), refreshed by a timer
+that ticks only while a member is unfinished; a member's video is given to its cell once,
+when it is saved.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from jobs.group_blind import letter_of, names_hidden
 from jobs.group_plan import MAX_MEMBERS
 from jobs.group_views import GroupView
 from jobs.records import JobRecord
-from providers.base import StudioError
-from ui import compare_form, compare_grid, compare_history, generate_panel, owners
+from providers.base import Kind, StudioError
+from ui import compare_form, compare_grid, compare_history, controls, generate_panel, owners
 from ui.compare_form import CompareForm
 from ui.format import download_name
 from ui.generate_panel import GeneratePanel
@@ -54,8 +59,22 @@ class ComparePanel:
     timer: gr.Timer
 
 
-def render(ctx: Context) -> ComparePanel:
-    form = compare_form.render(ctx)
+@dataclass
+class Opening:
+    """How the tab is built: the form's first values, the page's group and language, and
+    what the owner's past comparisons and the price line say now."""
+
+    kind: Kind = "t2v"
+    models: list[str] | None = None
+    prompt: str = ""
+    takes: int | None = None
+    group_id: str | None = None
+    lang: str = DEFAULT
+    past: tuple[list[Any], list[str], str] = ([], [], "")
+
+
+def render(ctx: Context, opening: Opening, group_id: gr.State) -> ComparePanel:
+    form = compare_form.render(ctx, opening.kind, opening.models, opening.prompt, opening.takes, opening.lang)
     summary = gr.HTML(elem_id="compare-summary-box")
     gr.HTML(compare_grid.STYLE, padding=False, container=False)
     controls = gr.HTML(compare_grid.controls_html(), js_on_load=compare_grid.SYNC_JS, visible=False,
@@ -78,16 +97,11 @@ def render(ctx: Context) -> ComparePanel:
         export = gr.Button(page("compare.export"), interactive=False, elem_id="compare-export")
         export_file = gr.File(label=page("compare.export_file"), visible=False, elem_id="compare-export-file")
     export_status = gr.HTML(elem_id="compare-export-status")
-    past = compare_history.render()
-    return ComparePanel(
-        form, summary, controls, cells, export, export_status, export_file, past,
-        gr.State(None), gr.State({}), gr.Timer(1.0, active=False),
-    )
-
-
-def compare_with_button(kind: str) -> gr.Button:
-    """"Compare with…" under a generate tab's form: this prompt and model, in the Compare tab."""
-    return gr.Button(page("compare.with"), size="sm", elem_id=f"{kind}-compare-with")
+    past = compare_history.render(*opening.past)
+    # With a group to show, the first tick fills the grid at once (ui: grid_updates sets 1 s).
+    timer = gr.Timer(0.1 if opening.group_id else 1.0, active=bool(opening.group_id))
+    return ComparePanel(form, summary, controls, cells, export, export_status, export_file, past, group_id,
+                        gr.State({}), timer)
 
 
 def grid_outputs(panel: ComparePanel) -> list[Any]:
@@ -145,22 +159,13 @@ def grid_updates(
     updates[panel.summary] = compare_grid.summary(ctx.registry, view, lang)
     updates[panel.controls] = gr.update(visible=bool(view.succeeded), value=compare_grid.controls_html(lang))
     updates[panel.export] = gr.update(interactive=len(view.succeeded) >= 2)
-    updates[panel.timer] = gr.Timer(active=not view.finished)
+    updates[panel.timer] = gr.Timer(1.0, active=not view.finished)
     updates[panel.loaded] = now_loaded
     return updates
 
 
-def wire(
-    panel: ComparePanel,
-    ctx: Context,
-    session: Session,
-    forms: dict[str, GeneratePanel],
-    tabs: gr.Tabs,
-    compare_with: dict[str, gr.Button],
-    history_open: gr.State | None = None,
-) -> None:
-    """Wire the tab; `history_open` (ui/history_panel.py) says a comparison's entry in the
-    main history was picked: its grid opens here."""
+def wire(panel: ComparePanel, ctx: Context, session: Session, forms: dict[str, GeneratePanel], tabs: gr.Tabs) -> None:
+    """Wire the tab (for the page it is built for)."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
     form = panel.form
     outputs = grid_outputs(panel)
@@ -175,50 +180,38 @@ def wire(
         updates[form.models] = gr.update(choices=choices, value=chosen)
         return updates
 
-    # Labels joined from several translated words are built in English with the page; a
-    # page in another language gets them again in its own when it loads (its owner is set).
-    per_model = list(form.per_model.items())
+    price_inputs = [session.owner, session.keys, *form.inputs()]
 
-    def localize(kind: str, request: gr.Request) -> list[Any]:
-        lang = lang_of(request)
-        if lang == DEFAULT:
-            return [gr.skip()] * (1 + len(per_model))
-        found: list[Any] = [gr.update(choices=compare_form.model_choices(registry, kind, lang))]  # type: ignore[arg-type]
-        for (model, name), _control in per_model:
-            spec = registry.model(model)
-            english = next(p.label for p in spec.params if p.name == name)
-            found.append(gr.update(label=compare_form.per_model_label(spec, name, english, lang)))
-        return found
+    async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> Any:
+        # Unprocessed (preprocess=False): a price asked while on_kind's answer was on its way
+        # carries the old kind's models, which the models' own check (now holding the new
+        # choices) would refuse with Gradio's bare "Error" badge. Such a price draws nothing:
+        # the one that follows on_kind's answer (.then) draws the line.
+        kind, models = values[0], values[4] or []
+        if any(registry.model(m).kind != kind for m in models if registry.model_or_none(m) is not None):
+            return gr.skip()
+        try:
+            image = controls.uploaded_path(values[2])  # the upload, as the image's own check takes it
+        except StudioError as error:
+            return compare_form.price_html(None, error, registry, lang=lang_of(request))
+        return await price_line(ctx, form, request, owner, keys, [kind, values[1], image, *values[3:]])
 
-    session.owner.change(localize, inputs=[form.kind], outputs=[form.models, *(c for _, c in per_model)],
-                         show_progress="hidden", **PRIVATE)
-
-    # always_last: quick clicks on several models must end with the options of the last choice.
-    form.kind.input(on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], trigger_mode="always_last",
-                    **PRIVATE)
+    # The price asks again when anything it reads changes, but not when the kind does: the
+    # models that go with the new kind arrive with on_kind's answer, and the price follows
+    # that answer (.then). Priced alone, a kind change reads the new kind with the old
+    # models. always_last: quick clicks end with the options of the last choice.
+    form.kind.input(
+        on_kind, inputs=[form.kind], outputs=[*option_outputs, form.models], trigger_mode="always_last", **PRIVATE,
+    ).then(price, inputs=price_inputs, outputs=[form.price], show_progress="hidden", preprocess=False, **PRIVATE)
     form.models.input(
         lambda kind, models: compare_form.option_updates(form, registry, kind, models),
         inputs=[form.kind, form.models], outputs=option_outputs, trigger_mode="always_last", **PRIVATE,
     )
-
-    async def price(request: gr.Request, owner: str | None, keys: Any, *values: Any) -> str:
-        lang = lang_of(request)
-        asked = compare_form.request(form, registry, list(values))
-        if not asked.models:
-            return ""
-        try:
-            quote = await studio.group_quote(asked, keys)
-        except StudioError as error:
-            return compare_form.price_html(None, error, registry, lang=lang)
-        budget = await studio.budget(owner, owners.quota_key(settings, request)) if owner else None
-        return compare_form.price_html(quote, None, registry, budget, lang)
-
-    price_inputs = [session.owner, session.keys, *form.inputs()]
-    # The image too: the price line says "upload one" until it has it.
-    changing: list[Any] = [form.kind, form.models, form.takes, form.prompt, form.image, form.fit_image,
-                           *form.option_inputs()]
-    gr.on([c.change for c in changing], price, inputs=price_inputs, outputs=[form.price], show_progress="hidden",
-          trigger_mode="always_last", **PRIVATE)
+    # The image too: the price line says "upload one" until it has it. The models' input
+    # (a person's pick), not change, which on_kind's answer fires too.
+    changing: list[Any] = [form.takes, form.prompt, form.image, form.fit_image, *form.option_inputs()]
+    gr.on([form.models.input, *(c.change for c in changing)], price, inputs=price_inputs, outputs=[form.price],
+          show_progress="hidden", trigger_mode="always_last", preprocess=False, **PRIVATE)
 
     # --- Compare -------------------------------------------------------------------------
 
@@ -333,42 +326,28 @@ def wire(
     panel.export.click(export, inputs=[session.owner, panel.group_id],
                        outputs=[panel.export_file, panel.export_status], show_progress="hidden", **PRIVATE)
 
-    # --- history: reopen a group; "Compare with…" from the generate tabs ----------------
+    # --- past comparisons: reopen a group ------------------------------------------------
 
-    load = compare_history.wire(panel.past, ctx, session, panel.group_id, refresh, refresh_inputs, outputs)
+    load = compare_history.wire(panel.past, ctx, session, panel.group_id)
     # A cell finishing changes the summary: the history's mosaic and the tally follow.
     panel.summary.change(load, inputs=[session.owner], outputs=[panel.past.gallery, panel.past.ids, panel.past.tally],
                          show_progress="hidden", **PRIVATE)
     # ...and the main history, where each member is a job of its own.
     panel.summary.change(time.time, outputs=[session.history_changed], show_progress="hidden", **PRIVATE)
     panel.group_id.change(refresh, inputs=refresh_inputs, outputs=outputs, show_progress="hidden", **PRIVATE)
-    if history_open is not None:
 
-        def reopen(opened: Any) -> tuple[Any, Any]:
-            if not opened:
-                return gr.skip(), gr.skip()
-            return opened[0], gr.Tabs(selected="compare")
 
-        history_open.change(reopen, inputs=[history_open], outputs=[panel.group_id, tabs], show_progress="hidden",
-                            **PRIVATE)
-    for kind, button in compare_with.items():
-        source = forms[kind]
-
-        def open_compare(prompt: str, model: str, request: gr.Request, kind: str = kind) -> dict[Any, Any]:
-            chosen = [model] + [m for m in compare_form.default_models(ctx, kind) if m != model]  # type: ignore[arg-type]
-            chosen = chosen[:3]
-            updates = compare_form.option_updates(form, registry, kind, chosen)  # type: ignore[arg-type]
-            updates.update({
-                tabs: gr.Tabs(selected="compare"),
-                form.kind: kind,
-                form.prompt: prompt,
-                form.models: gr.update(
-                    choices=compare_form.model_choices(registry, kind, lang_of(request)),  # type: ignore[arg-type]
-                    value=chosen,
-                ),
-                form.takes: 1 if len(chosen) > 1 else 2,
-            })
-            return updates
-
-        button.click(open_compare, inputs=[source.prompt, source.model],
-                     outputs=[tabs, form.kind, form.prompt, form.models, form.takes, *option_outputs], **PRIVATE)
+async def price_line(
+    ctx: Context, form: CompareForm, request: gr.Request, owner: str | None, keys: Any, values: list[Any]
+) -> str:
+    """The group's price line for the form's `values` (in `form.inputs()` order)."""
+    lang = lang_of(request)
+    asked = compare_form.request(form, ctx.registry, values)
+    if not asked.models:
+        return ""
+    try:
+        quote = await ctx.studio.group_quote(asked, keys)
+    except StudioError as error:
+        return compare_form.price_html(None, error, ctx.registry, lang=lang)
+    budget = await ctx.studio.budget(owner, owners.quota_key(ctx.settings, request)) if owner else None
+    return compare_form.price_html(quote, None, ctx.registry, budget, lang)

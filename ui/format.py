@@ -15,7 +15,7 @@ from providers import catalog
 from providers.catalog import ModelSpec, ParamSpec
 from providers.registry import Registry
 from ui.i18n import DEFAULT, name_text, text, text_or
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 
 STATE_WORDS: dict[str, str] = {
     "submitting": "Sending",
@@ -143,10 +143,10 @@ def status_html(
         headline = text(lang, "status.failed")
     body = ""
     if state in ("failed", "cancelled") and record.error_message:
-        said = stored_text(lang, record.error_message, record.error_kind)
+        said = job_text(lang, record, "error")
         body = f'<div class="status-message">{html.escape(said)}</div>'
     if record.note and record.active:
-        body += f'<div class="status-note">{html.escape(stored_text(lang, record.note))}</div>'
+        body += f'<div class="status-note">{html.escape(job_text(lang, record, "note"))}</div>'
     meta = [html.escape(model_name(record.model, registry=registry, lang=lang) if registry else record.model)]
     if record.request_id:
         meta.append(f"{html.escape(text(lang, 'status.request_id'))} <code>{html.escape(record.request_id)}</code>")
@@ -232,7 +232,7 @@ def details_html(record: JobRecord, *, registry: Registry, lang: str = DEFAULT) 
     if record.simulated:
         rows.append(("note", html.escape(text(lang, "details.simulated"))))
     if record.state != "succeeded" and record.error_message:
-        rows.append(("outcome", html.escape(stored_text(lang, record.error_message, record.error_kind))))
+        rows.append(("outcome", html.escape(job_text(lang, record, "error"))))
     body = "".join(
         f"<tr><th>{html.escape(text(lang, 'details.' + name))}</th><td>{value}</td></tr>" for name, value in rows
     )

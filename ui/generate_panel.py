@@ -19,8 +19,9 @@ from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, image_check, owners, price_line, refusals
 from ui.format import counter_html, status_html
 from ui.i18n import DEFAULT, lang_of, page, text
+from ui.page_records import page_record
 from ui.session import PRIVATE, Context, Session, Watch
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 from ui.theme import COUNTER_JS, RANDOM_SEED_JS
 
 
@@ -383,9 +384,10 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
             gr.Info(text(lang, "notice.nothing_to_cancel"))
             return gr.skip()
         record = await studio.cancel(owner, record.id)
-        if record.note:
-            gr.Warning(stored_text(lang, record.note), title=text(lang, "notice.not_cancelled"))
         eta = await studio.eta_seconds(record.model)
+        record = await page_record(ctx, record, lang)  # a blind comparison's member names no model
+        if record.note:
+            gr.Warning(job_text(lang, record, "note"), title=text(lang, "notice.not_cancelled"))
         return status_html(record, eta, registry=registry, lang=lang)
 
     panel.cancel.click(

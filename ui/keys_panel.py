@@ -35,7 +35,7 @@ class KeysPanel:
 
 
 def _env_names(ctx: Context) -> str:
-    return ", ".join(f"`{info.key_env[0]}`" for info in ctx.registry.hosted() if info.key_env)
+    return ", ".join(f"<code>{html.escape(info.key_env[0])}</code>" for info in ctx.registry.hosted() if info.key_env)
 
 
 KEY_LABELS = {"API key": "keys.api_key", "API token": "keys.api_token"}
@@ -55,8 +55,9 @@ def _box(info: ProviderInfo) -> gr.Textbox:
 
 
 def render(ctx: Context) -> KeysPanel:
-    gr.Markdown(page("keys.intro"))
-    gr.Markdown(f"{page('keys.env_hint')} {_env_names(ctx)}")
+    # HTML, not Markdown: the page then loads no Markdown code (and its syntax highlighter).
+    gr.HTML(page("keys.intro"))
+    gr.HTML(f"{page('keys.env_hint')} {_env_names(ctx)}")
     boxes = {info.name: _box(info) for info in ctx.registry.hosted() if info.needs_key}
     with gr.Row():
         save = gr.Button(page("keys.save"), variant="primary", elem_id="keys-save")

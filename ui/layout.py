@@ -17,7 +17,7 @@ from ui import (
     active_jobs,
     api,
     compare_api,
-    compare_tab,
+    compare_open,
     controls,
     generate_panel,
     history_panel,
@@ -127,12 +127,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             with gr.Column(scale=6, min_width=300), gr.Tabs(selected="t2v", elem_id="studio-tabs") as tabs:
                 with gr.Tab(page("tab.t2v"), id="t2v", elem_id="tab-t2v"):
                     t2v = generate_panel.render("t2v", ctx)
-                    compare_with = {"t2v": compare_tab.compare_with_button("t2v")}
+                    compare_with = {"t2v": compare_open.compare_with_button("t2v")}
                 with gr.Tab(page("tab.i2v"), id="i2v", elem_id="tab-i2v"):
                     i2v = generate_panel.render("i2v", ctx)
-                    compare_with["i2v"] = compare_tab.compare_with_button("i2v")
-                with gr.Tab(page("tab.compare"), id="compare", elem_id="tab-compare"):
-                    compare = compare_tab.render(ctx)
+                    compare_with["i2v"] = compare_open.compare_with_button("i2v")
+                with gr.Tab(page("tab.compare"), id="compare", elem_id="tab-compare") as compare_item:
+                    compare = compare_open.render(ctx, session, compare_item)  # built when first opened
                 with gr.Tab(page("tab.keys"), id="keys", elem_id="tab-keys"):
                     keys = keys_panel.render(ctx)
                 with gr.Tab(page("tab.spend"), id="spend", elem_id="tab-spend") as spend_tab:
@@ -150,8 +150,8 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         # then loads after the form is ready instead of before.
         with gr.Column(elem_id="studio-history", visible=False) as history_column:
             history = history_panel.render(ctx.registry)
-        api.render_and_wire(ctx)
-        compare_api.render_and_wire(ctx)
+        api.render_and_wire(ctx, demo)
+        compare_api.render_and_wire(ctx, demo)
         renewal = link_refresh.render(ctx)
         if settings.mcp:
             mcp_tools.render(ctx)
@@ -159,14 +159,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
             generate_panel.wire(form, ctx, session)
-            if form.price is not None:
-                price_line.wire(form, form.price, ctx, session)
         keys_panel.wire(keys, ctx, session)
         spend_panel.wire(spend, ctx, session, spend_tab.select)
         result_panel.wire(result, ctx, session, forms, tabs)
         link_refresh.wire(renewal, ctx, session, result, history)
-        history_panel.wire(history, ctx, session)
-        compare_tab.wire(compare, ctx, session, forms, tabs, compare_with, history.open_group)
+        fill_history = history_panel.wire(history, ctx, session)
+        compare_open.wire(compare, ctx, forms, tabs, compare_with, history.open_group)
         status.wire(ctx, session, list(forms.values()), signal, background_look)
 
         def on_keys(keys: SessionKeys | None, request: gr.Request) -> Any:
@@ -187,7 +185,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             *((form.preflight, lambda lang: image_check.preflight_html(None, lang=lang)) for form in forms.values() if form.preflight),
             (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
         ]
-        page_load.wire(demo, ctx, session, list(forms.values()), [history_column], language, redraw)
+        loaded = page_load.wire(
+            demo, ctx, session, list(forms.values()), [history_column], language, redraw, history, fill_history
+        )
+        for form in forms.values():
+            if form.price is not None:
+                price_line.wire(form, form.price, ctx, session, after_load=loaded)
     return demo
 
 

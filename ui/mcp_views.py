@@ -16,15 +16,15 @@ from typing import Any
 
 import gradio as gr
 
-from jobs import job_words
 from jobs.group_blind import masked
 from jobs.records import JobRecord
 from providers.base import StudioError, ValidationError
 from providers.catalog import ModelSpec, ParamSpec
 from ui import controls, mcp_images
-from ui.api import blind_letters, blind_names, root_url
+from ui.api import root_url
 from ui.format import download_name
 from ui.mcp_owner import ToolError, caller_keys, key_header, mcp_owner, mcp_quota_key, own_keys_only
+from ui.page_records import blind_letters, blind_names
 from ui.session import Context, SessionKeys
 
 POLL_SECONDS = 10  # what generate_video suggests between get_job calls
@@ -111,7 +111,7 @@ def to_json(data: dict[str, Any]) -> str:
 def waits_for_key(record: JobRecord) -> bool:
     """Whether the job was sent with a key the studio no longer holds (a key sent in a
     header or typed in a page, then a restart): it waits, paid and not lost, for the key."""
-    return record.active and job_words.code_of(record.note) == "key_wait"
+    return record.active and record.note_code == "key_wait"
 
 
 def _note(record: JobRecord, ctx: Context) -> tuple[str | None, str | None]:

@@ -21,8 +21,9 @@ from ui.format import details_html, download_name
 from ui.generate_panel import GeneratePanel
 from ui.i18n import DEFAULT, error_text, lang_of, page, text
 from ui.media_links import MediaLinks
+from ui.page_records import page_record
 from ui.session import PRIVATE, Context, Session
-from ui.stored_text import stored_text
+from ui.stored_text import job_text
 
 
 def empty_html(lang: str = DEFAULT) -> str:
@@ -135,7 +136,9 @@ def wire(
         lang = lang_of(request)
         if not owner or not shown:
             return show(None, ctx.registry, ctx.guard.links, lang)
-        return show(await studio.get(owner, shown), ctx.registry, ctx.guard.links, lang)
+        record = await studio.get(owner, shown)
+        seen = await page_record(ctx, record, lang) if record else None  # a blind member names no model
+        return show(seen, ctx.registry, ctx.guard.links, lang)
 
     session.shown.change(
         on_shown,
@@ -218,7 +221,7 @@ def wire(
             watch.seen.add(record.id)
             gr.Info(text(lang, "notice.rechecking"))
             return gr.Timer(active=True)
-        gr.Warning(stored_text(lang, record.error_message, record.error_kind) or text(lang, "notice.cannot_recheck"))
+        gr.Warning(job_text(lang, record, "error") or text(lang, "notice.cannot_recheck"))
         return gr.skip()
 
     panel.recheck.click(

@@ -81,7 +81,7 @@ def figures_html(spend: dict[str, Any] | None, registry: Registry, lang: str = D
 
 
 def render(registry: Registry) -> SpendPanel:
-    gr.Markdown(page("spend.intro"))
+    gr.HTML(page("spend.intro"))  # not Markdown: no Markdown code to load with the page
     figures = gr.HTML(figures_html(None, registry), elem_id="spend-figures")
     refresh = gr.Button(page("spend.refresh"), size="sm", elem_id="spend-refresh")
     return SpendPanel(figures, refresh)

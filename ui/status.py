@@ -14,26 +14,30 @@ from typing import Any
 
 import gradio as gr
 
+from jobs.group_blind import is_masked
 from jobs.records import JobRecord
 from ui.format import elapsed_seconds, status_html
 from ui.generate_panel import GeneratePanel
 from ui.i18n import DEFAULT, lang_of
+from ui.page_records import page_record, page_records
 from ui.session import PRIVATE, Context, Session, Watch
 from ui.signals import signal_html
+from ui.stored_text import job_text
 
 
-def active_row(record: JobRecord, blind_letter: str | None = None) -> dict[str, Any]:
-    """What the running-jobs list shows; changes only when the job changes state. A member
-    of a blind comparison shows its cell's letter, not its model."""
+def active_row(record: JobRecord, lang: str = DEFAULT) -> dict[str, Any]:
+    """What the running-jobs list shows (its note in `lang`); changes only when the job
+    changes state. Give it the record as the page may show it (ui/page_records.py): a member
+    of a blind comparison says its cell ('Model B'), not its model."""
     return {
         "id": record.id,
         "kind": record.kind,
         "state": record.state,
         "queue_position": record.queue_position,
-        "model": record.model if blind_letter is None else f"Model {blind_letter}",
+        "model": record.model,
         "prompt": record.prompt,
         "created_at": record.created_at,
-        "note": record.note,
+        "note": job_text(lang, record, "note") or None,
     }
 
 
@@ -70,22 +74,21 @@ async def look(
         if eta:
             share = min(0.97, elapsed_seconds(watched, now) / eta)
             progress = share if progress is None else max(progress, share)
-        statuses.append(status_html(watched, eta, now, registry=ctx.registry, lang=lang))
+        seen = await page_record(ctx, watched, lang)  # a blind comparison's member names no model
+        statuses.append(status_html(seen, eta, now, registry=ctx.registry, lang=lang))
 
     shown: Any = gr.skip()
     history_changed: Any = gr.skip()
     done: list[JobRecord] = []
     if finished:
         history_changed = now
-        done = [r for r in [await studio.get(owner, job_id) for job_id in finished] if r is not None]
-        hidden = await studio.blind_letters(owner, done)  # the result panel would name its model
-        succeeded = sorted(
-            (r for r in done if r.state == "succeeded" and r.id not in hidden), key=lambda r: r.finished_at or 0
+        done = await page_records(ctx, [r for r in [await studio.get(owner, i) for i in finished] if r], lang)
+        succeeded = sorted(  # a hidden member is not popped up in the result panel
+            (r for r in done if r.state == "succeeded" and not is_masked(r)), key=lambda r: r.finished_at or 0
         )
         if succeeded:
             shown = succeeded[-1].id
-    letters = await studio.blind_letters(owner, active)
-    rows = [active_row(record, letters.get(record.id)) for record in active]
+    rows = [active_row(record, lang) for record in await page_records(ctx, active, lang)]
     keep_ticking = bool(active) or watched_active
     signal = signal_html(len(active), progress, [(r.id, r.state) for r in done if r.terminal])
     return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]

@@ -1,67 +1,68 @@
 """A job's stored words (its note, its error) said in the page's language.
 
-Job rows keep English: the studio's own sentences (jobs/job_words.py, read back into a
-code and parameters) become `job.<code>` in the page's language; a classified error's
-"what to do next" (providers/base.next_step) becomes `kind.<kind>`; and what is left, a
-provider's own words, is shown as the provider sent it, introduced in the page's language.
+Job rows keep the English and, beside it, the code and parameters it was said with
+(jobs/job_words.py, providers.base.Words; old rows were given theirs when the store was
+migrated, jobs/legacy_words.py). A page says the code as `job.<code>`, a classified error's
+"what to do next" as `kind.<kind>` (or `kind.validation_field`), and a provider's own words
+as it sent them, introduced in the page's language. Nothing here reads the English back:
+changing an English sentence cannot change what another language says.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from jobs import job_words
-from providers.base import next_step
+from jobs.records import JobRecord
+from providers.base import SAID
 from ui.i18n import field_name, has, name_text, text
 
-_FIELD_STEP = re.compile(r"Change the (?P<field>[\w ]+) and try again\.\Z")
+Which = Literal["note", "error"]
 
 
-def _sentence(lang: str, words: str) -> str | None:
-    """One of the studio's sentences in `lang`, or None when `words` is not one."""
-    found = job_words.read(words)
-    if found is None or not has(f"job.{found[0]}"):
+def _sentence(lang: str, code: str | None, params: Mapping[str, Any]) -> str | None:
+    """The studio's sentence `code` in `lang`; a provider's words (SAID) as sent, introduced
+    in `lang`; None when `lang` has no words for the code."""
+    if code == SAID:
+        words = str(params.get("words", ""))
+        return text(lang, "job.provider_said", words=words) if words else None
+    if not code or not has(f"job.{code}"):
         return None
-    code, params = found
-    if "provider" in params:
-        params["provider"] = name_text(lang, params["provider"])
-    return text(lang, f"job.{code}", **params)
+    values = {k: v for k, v in params.items() if k not in ("next_step", "field")}
+    if "provider" in values:
+        values["provider"] = name_text(lang, str(values["provider"]))
+    return text(lang, f"job.{code}", **values)
 
 
-def _step(lang: str, kind: str, message: str) -> tuple[str, str] | None:
-    """(the next step in `lang`, the rest of `message`) when `message` ends with the English
-    next step of `kind`."""
-    field = _FIELD_STEP.search(message) if kind == "validation" else None
-    if field:
-        name = field["field"].replace(" ", "_")
-        said = text(lang, "kind.validation_field", field=field_name(lang, name, field["field"].capitalize()))
-        return said, message[: field.start()].strip()
-    try:
-        english = next_step(kind)  # type: ignore[arg-type]
-    except KeyError:
-        return None
-    if not message.endswith(english) or not has(f"kind.{kind}"):
-        return None
-    return text(lang, f"kind.{kind}"), message[: -len(english)].strip()
+def _step(lang: str, params: Mapping[str, Any]) -> str | None:
+    """What to do next after a classified error, in `lang` (None when the words have none)."""
+    kind, field = params.get("next_step"), params.get("field")
+    if kind == "validation" and field:
+        label = str(field).replace("_", " ").capitalize()
+        return text(lang, "kind.validation_field", field=field_name(lang, str(field), label))
+    if kind and has(f"kind.{kind}"):
+        return text(lang, f"kind.{kind}")
+    return None
 
 
-def _introduced(lang: str, words: str) -> str:
-    """Words the studio did not write (a provider's), as sent, introduced in `lang`."""
-    said = _sentence(lang, words)
-    if said is not None:
-        return said
-    return words if lang == "en" else text(lang, "job.provider_said", words=words)
-
-
-def stored_text(lang: str, words: str | None, kind: str | None = None) -> str:
-    """A job's note or error (`kind`: its error kind) for a page in `lang`."""
-    if not words:
+def said(lang: str, english: str | None, code: str | None, params: Mapping[str, Any]) -> str:
+    """Stored words (`english`, said with `code` and `params`) for a page in `lang`."""
+    if not english:
         return ""
-    split = _step(lang, kind, words) if kind else None
-    if split is None:
-        return _introduced(lang, words)
-    step, detail = split
-    if not detail:
-        return step
+    if lang == "en":
+        return english  # what was said, as it was said
+    detail = _sentence(lang, code, params)
+    step = _step(lang, params)
+    if detail is None and (code or step is None):
+        # Words with no code (or a code this page cannot say): shown as sent, introduced.
+        return text(lang, "job.provider_said", words=english)
+    parts = [part for part in (detail, step) if part]
     space = "" if lang in ("zh", "ja") else " "  # sentences run on without a space in CJK
-    return f"{_introduced(lang, detail)}{space}{step}"
+    return space.join(parts)
+
+
+def job_text(lang: str, record: JobRecord, which: Which) -> str:
+    """The job's note or error for a page in `lang`."""
+    if which == "note":
+        return said(lang, record.note, record.note_code, record.note_params)
+    return said(lang, record.error_message, record.error_code, record.error_params)

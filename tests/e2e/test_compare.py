@@ -203,3 +203,22 @@ def test_the_price_line_follows_the_image(
     # The price is asked again once the image is there: no stale "upload one" left.
     expect(price).not_to_contain_text("upload one", timeout=LONG)
     expect(price).to_contain_text("videos", timeout=LONG)
+
+
+def test_a_prompt_typed_at_once_after_switching_to_image_to_video_prices_the_image_models(
+    page: Page, compare_app: RunningApp
+) -> None:
+    # No waiting for the model list to turn: the price follows on_kind's answer (.then), so
+    # it never reads the new kind with the old models, and no error badge is left behind.
+    open_studio(page, compare_app.url)
+    open_tab(page, "Compare")
+    expect(page.locator("#compare-models")).to_contain_text("text-to-video", timeout=LONG)  # the tab is built
+    page.locator("#compare-kind label").nth(1).click()  # image to video
+    page.locator("#compare-prompt textarea").fill("A heron lifts off the bay")
+    price = page.locator("#compare-price")
+    expect(price).to_contain_text("upload one", timeout=LONG)
+    expect(price).to_contain_text("image-to-video")
+    expect(page.locator("#compare-models")).not_to_contain_text("text-to-video")
+    time.sleep(1.5)  # any late answer of a price asked with the old models would land by now
+    expect(price).to_contain_text("upload one")
+    assert page.locator("#compare-price .error, #compare-models .error").count() == 0

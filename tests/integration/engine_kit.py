@@ -9,6 +9,7 @@ from pathlib import Path
 
 from jobs.engine import Engine
 from jobs.records import GenerationRequest
+from jobs.service import build_providers
 from jobs.settings import Settings
 from providers.base import Secret
 from providers.http import SINGLE_TRY, RetryPolicy
@@ -71,7 +72,7 @@ def make_providers(settings: Settings) -> dict[str, object]:
 
 def studio_providers(settings: Settings) -> dict[str, object]:
     """The adapters as the studio builds them (the registry's `build`): a poll is one request."""
-    return {info.name: info.build(settings.provider_config(info.name)) for info in settings.registry}
+    return dict(build_providers(settings))
 
 
 Build = Callable[[Settings], Mapping[str, object]]

@@ -1,7 +1,8 @@
 """The reliability tests' processes: the fake providers and `python app.py`, each in its own
 process, started, stopped, killed with SIGKILL and restarted by the test; a client for the
-fake's /__fake__/ control API; gradio_client helpers for the studio's named endpoints; and an
-RSS sampler for the app process.
+fake's /__fake__/ control API; and gradio_client helpers for the studio's named endpoints.
+The app's memory is read with bench/proc_stats.py (RssSampler, rss_bytes), as the benchmarks
+read it.
 
 Every wait here is bounded: a process that does not come up, or a job that does not finish,
 fails the test with the process's log instead of hanging it.
@@ -17,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -73,14 +73,6 @@ def _wait_for(
 def wait_until(check: Callable[[], Any], timeout: float, what: str) -> Any:
     """Poll `check` every 0.1 s until it returns something truthy; fail after `timeout`."""
     return _wait_for(check, timeout, what)
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 # --- the fake providers --------------------------------------------------------------
@@ -429,33 +421,6 @@ def all_history(client: Any, **filters: Any) -> list[dict[str, Any]]:
         if not cursor:
             return items
     raise AssertionError("/history kept returning a next_cursor")
-
-
-class RssSampler:
-    """Samples a process's RSS once a second on a daemon thread until stopped."""
-
-    def __init__(self, pid: int, interval: float = 1.0) -> None:
-        self.pid = pid
-        self.interval = interval
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.samples.append((time.monotonic(), rss_bytes(self.pid)))
-            except (OSError, RuntimeError):
-                return
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 def stored_files(app: AppProcess, job_id: str) -> dict[str, str | None]:

@@ -28,16 +28,15 @@ from typing import Any
 
 import pytest
 
+from bench.proc_stats import RssSampler, rss_bytes
 from tests.images import good_png
 from tests.reliability.harness import (
     MODELS,
     AppProcess,
     FakeProcess,
-    RssSampler,
     all_history,
     app_env,
     fake_process,
-    rss_bytes,
     running_app,
     studio_client,
 )

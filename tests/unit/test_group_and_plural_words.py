@@ -117,15 +117,16 @@ def test_a_comparisons_own_refusals_read_in_the_pages_language() -> None:
 def test_a_failed_members_cell_says_its_error_in_the_pages_language() -> None:
     from jobs.group_store import GroupRecord, Member
     from jobs.records import JobRecord
-    from providers.base import next_step
+    from providers.base import ProviderError, next_step
     from ui import compare_grid
 
     t2v = [s for s in REGISTRY.models("t2v")][:2]
     group = GroupRecord(id="g1", owner="alice", kind="t2v", prompt="a kite", created_at=100.0,
                         members=[Member("j1", t2v[0].id, seed=5), Member("j2", t2v[1].id, seed=5)])
+    error = ProviderError("moderation", "Refused.")  # stored with its code, as jobs/recorder.py does
     failed = JobRecord(id="j2", owner="alice", kind="t2v", model=t2v[1].id, provider=t2v[1].provider, prompt="a kite",
-                       state="failed", created_at=100.0, error_kind="moderation",
-                       error_message=f"Refused. {next_step('moderation')}")
+                       state="failed", created_at=100.0, error_kind="moderation", error_message=error.message,
+                       error_code=error.message.code, error_params=dict(error.message.params))
     head = compare_grid.cell_head(REGISTRY, group, 1, failed, now=120.0, lang="fr")
     assert "Le filtre de contenu du fournisseur a refusé" in head and next_step("moderation") not in head
 

@@ -55,6 +55,10 @@ def full_record() -> JobRecord:
         simulated=True,
         note="checked twice",
         group_id="group-1",
+        note_code="key_wait",
+        note_params={"provider": "WaveSpeedAI"},
+        error_code="timed_out",
+        error_params={"minutes": "45", "next_step": "timeout"},
     )
 
 

@@ -262,3 +262,63 @@ def test_a_v2_database_is_migrated_to_v3_keeping_its_rows_outside_any_group(tmp_
     with store.reading() as conn:
         assert conn.execute("SELECT COUNT(*) FROM groups").fetchone()[0] == 0
     store.close()
+
+
+# A v3 studio's words, exactly as it stored them (English only), and what a page in French
+# and in Chinese says for each once the store has given them their codes (schema v4).
+V3_WORDS = [
+    (
+        {"state": "failed", "error_kind": "timeout", "error_message": "Still unfinished after 45 minutes. "
+         "The job took longer than the studio waits. It may still finish: use 'Check again' later."},
+        "error", "timed_out", "Toujours pas terminée après 45 minutes.", "45 分钟后仍未完成。",
+    ),
+    (
+        {"state": "failed", "error_kind": "job_failed", "error_message": "WaveSpeedAI could not make this video: "
+         "Task execution failed. Try again, or change the prompt or image."},
+        "error", "made_nothing_said", "WaveSpeedAI n'a pas pu produire cette vidéo. Message du fournisseur : "
+        "Task execution failed", "Task execution failed",
+    ),
+    (
+        {"state": "failed", "error_kind": "validation", "error_message": "WaveSpeedAI refused the request "
+         "(HTTP 400): ratio. Change the aspect ratio and try again."},
+        "error", "provider_said", "Modifiez « Format d'image » et réessayez.", "ratio",
+    ),
+    (
+        {"state": "cancelled", "error_kind": "cancelled", "error_message": "Cancelled at the provider."},
+        "error", "cancelled_at_provider", "Annulée chez le fournisseur.", "已在服务商处取消",
+    ),
+    (
+        {"state": "running", "note": "Waiting for a WaveSpeedAI key to check this job: enter it in the API "
+         "keys tab and press 'Check again'."},
+        "note", "key_wait", "WaveSpeedAI", "WaveSpeedAI",
+    ),
+    (
+        {"state": "failed", "error_kind": "server", "error_message": "Something only the provider says."},
+        "error", None, "Message du fournisseur : Something only the provider says.", "Something only the provider says.",
+    ),
+]
+
+
+def test_a_v3_database_is_migrated_to_v4_and_its_stored_words_show_in_french_and_chinese(tmp_path: Path) -> None:
+    from ui.stored_text import job_text
+
+    path = tmp_path / "studio.sqlite3"
+    rows = [
+        {**V1_ROW, "id": f"v3-{n}", "created_at": 10.0 + n, **columns}
+        for n, (columns, *_rest) in enumerate(V3_WORDS)
+    ]
+    old_schema.write_v3(path, rows)
+    assert user_version(path) == 3
+    store = JobStore(path)
+    store.open()
+    assert user_version(path) == len(schema.MIGRATIONS) >= 4
+    for n, (columns, which, code, french, chinese) in enumerate(V3_WORDS):
+        record = store.get(f"v3-{n}")
+        assert record is not None
+        english = columns.get("error_message" if which == "error" else "note")
+        assert (record.error_code if which == "error" else record.note_code) == code, english
+        assert job_text("en", record, which) == english  # the English is kept as it was
+        assert french in job_text("fr", record, which), english
+        assert chinese in job_text("zh", record, which), english
+        assert "Still unfinished" not in job_text("zh", record, which)
+    store.close()

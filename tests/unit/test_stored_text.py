@@ -1,10 +1,11 @@
-"""The studio's own words in the page's language: a job's stored notes and errors (read back
-from jobs/job_words.py into codes), a classified error's next step, a provider's own words
+"""The studio's own words in the page's language: a job's stored notes and errors (stored
+with their jobs/job_words.py codes), a classified error's next step, a provider's own words
 shown as sent but introduced in the page's language, and the money limits' refusals (codes
 and parameters from jobs/limits.py)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import get_args
@@ -14,23 +15,36 @@ import pytest
 from jobs import job_words
 from jobs.ledger import Ledger
 from jobs.limits import Limits, QuotaError, Reservation
+from jobs.recorder import Recorder
 from jobs.settings import Settings
-from providers.base import ErrorKind, ProviderError, next_step
+from jobs.store import JobStore
+from jobs.updates import Updates
+from jobs.write_lanes import WriteLanes
+from providers.base import ErrorKind, ProviderError, Secret, Words, next_step
 from providers.errors import failed_job_error
 from providers.money import Price
-from ui.i18n import LANGUAGES, catalogue, error_text
-from ui.stored_text import stored_text
+from providers.scrub import Scrubber
+from tests.unit.store_kit import make_job
+from ui.i18n import LANGUAGES, catalogue, error_text, text
+from ui.stored_text import job_text, said
+
+
+def shown(lang: str, words: Words) -> str:
+    """What a page in `lang` shows for words stored as the recorder stores them."""
+    return said(lang, str(words), words.code, words.params)
 
 
 @pytest.mark.parametrize("code", list(job_words.TEMPLATES))
-def test_every_stored_sentence_reads_back_and_english_says_it_unchanged(code: str) -> None:
+def test_every_stored_sentence_carries_its_code_and_is_said_in_every_language(code: str) -> None:
     params = {name: f"<{name}>" for name in ("provider", "what", "minutes", "env", "words")}
-    said = job_words.say(
-        code, **{k: v for k, v in params.items() if "{" + k + "}" in job_words.TEMPLATES[code]}
-    )
-    assert job_words.code_of(said) == code
+    used = {k: v for k, v in params.items() if "{" + k + "}" in job_words.TEMPLATES[code]}
+    words = job_words.say(code, **used)
+    assert (words.code, dict(words.params)) == (code, used)
     assert catalogue("en")[f"job.{code}"] == job_words.TEMPLATES[code]
-    assert stored_text("en", said) == said
+    assert shown("en", words) == words
+    for lang in LANGUAGES:
+        if lang != "en":
+            assert shown(lang, words) == text(lang, f"job.{code}", **used), lang
 
 
 @pytest.mark.parametrize("kind", get_args(ErrorKind))
@@ -40,36 +54,77 @@ def test_every_next_step_has_its_words_and_english_keeps_them(kind: str) -> None
 
 def test_a_providers_failure_keeps_its_words_introduced_in_the_pages_language() -> None:
     error = failed_job_error("WaveSpeedAI", None, "Task execution failed")
-    assert stored_text("en", error.message, error.kind) == error.message
-    french = stored_text("fr", error.message, error.kind)
+    assert error.message.code == "made_nothing_said"
+    assert shown("en", error.message) == error.message
+    french = shown("fr", error.message)
     assert french.startswith("WaveSpeedAI n'a pas pu produire cette vidéo. Message du fournisseur : ")
     assert "Task execution failed" in french and french.endswith(
         "Réessayez, ou modifiez le prompt ou l'image."
     )
-    chinese = stored_text("zh", error.message, error.kind)
+    chinese = shown("zh", error.message)
     assert "Task execution failed" in chinese and "请重试" in chinese and "Try again" not in chinese
     # Words the studio did not write are shown as sent, introduced in the page's language.
     unknown = ProviderError("server", "Upstream exploded")
-    assert stored_text("ja", unknown.message, unknown.kind).startswith(
-        "プロバイダーからのメッセージ：Upstream exploded"
-    )
-    assert stored_text("es", "Something else entirely") == "Mensaje del proveedor: Something else entirely"
+    assert shown("ja", unknown.message).startswith("プロバイダーからのメッセージ：Upstream exploded")
+    assert said("es", "Something else entirely", None, {}) == "Mensaje del proveedor: Something else entirely"
 
 
 def test_notes_and_cancel_outcomes_are_said_in_each_language() -> None:
     note = job_words.say("key_wait", provider="WaveSpeedAI")
     for lang in LANGUAGES:
-        said = stored_text(lang, note)
-        assert "WaveSpeedAI" in said
-        assert (said == note) == (lang == "en")
+        words = shown(lang, note)
+        assert "WaveSpeedAI" in words
+        assert (words == note) == (lang == "en")
     cancel = job_words.say("cannot_cancel.running.free", provider="Simulator (offline)")
-    assert stored_text("fr", cancel).startswith("Non annulée : selon Simulateur (hors ligne),")
+    assert shown("fr", cancel).startswith("Non annulée : selon Simulateur (hors ligne),")
     timeout = ProviderError("timeout", job_words.say("timed_out", minutes=45))
-    assert stored_text("fr", timeout.message, timeout.kind).startswith(
-        "Toujours pas terminée après 45 minutes."
-    )
+    assert shown("fr", timeout.message).startswith("Toujours pas terminée après 45 minutes.")
     field = ProviderError("validation", "bad ratio", field="aspect_ratio")
-    assert stored_text("fr", field.message, field.kind).endswith("Modifiez « Format d'image » et réessayez.")
+    assert shown("fr", field.message).endswith("Modifiez « Format d'image » et réessayez.")
+
+
+@pytest.fixture
+def recorder(tmp_path: Path) -> Iterator[tuple[JobStore, Recorder]]:
+    store = JobStore(tmp_path / "studio.sqlite3")
+    store.open()
+    scrubber = Scrubber([Secret("sk-live-123456789")])
+    yield store, Recorder(store, Updates(), scrubber, time.time, lambda _: None, WriteLanes(off_loop=False))
+    store.close()
+
+
+async def test_a_job_keeps_its_words_code_so_a_changed_english_template_changes_no_other_language(
+    recorder: tuple[JobStore, Recorder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, record = recorder
+    monkeypatch.setitem(job_words.TEMPLATES, "timed_out", "Gave up waiting after {minutes} min.")
+    store.insert(make_job("j1", state="running"))
+    error = ProviderError("timeout", job_words.say("timed_out", minutes="45"))
+    await record.save("j1", state="failed", error_kind=error.kind, error_message=error.message)
+    stored = store.get("j1")
+    assert stored is not None and stored.error_code == "timed_out"
+    assert stored.error_params == {"minutes": "45", "next_step": "timeout"}
+    assert job_text("en", stored, "error").startswith("Gave up waiting after 45 min.")  # the English as stored
+    assert job_text("fr", stored, "error").startswith("Toujours pas terminée après 45 minutes.")
+    assert job_text("zh", stored, "error") == text("zh", "job.timed_out", minutes="45") + text("zh", "kind.timeout")
+
+
+async def test_a_note_changes_with_its_code_and_a_providers_words_are_scrubbed_in_both(
+    recorder: tuple[JobStore, Recorder],
+) -> None:
+    store, record = recorder
+    store.insert(make_job("j2", state="running"))
+    await record.save("j2", note=job_words.say("key_wait", provider="WaveSpeedAI"))
+    noted = store.get("j2")
+    assert noted is not None and (noted.note_code, noted.note_params) == ("key_wait", {"provider": "WaveSpeedAI"})
+    await record.save("j2", note="a plain note")  # text with no code clears the code
+    plain = store.get("j2")
+    assert plain is not None and (plain.note_code, plain.note_params) == (None, {})
+    leaked = failed_job_error("WaveSpeedAI", None, "bad key sk-live-123456789 used")
+    await record.save("j2", state="failed", error_kind=leaked.kind, error_message=leaked.message)
+    failed = store.get("j2")
+    assert failed is not None and failed.note is None and failed.note_code is None  # a finished job's note is over
+    assert "sk-live" not in repr(failed) and failed.error_code == "made_nothing_said"
+    assert "***" in failed.error_params["words"] and "***" in job_text("fr", failed, "error")
 
 
 @pytest.fixture
@@ -196,3 +251,15 @@ def test_a_click_that_needs_a_sign_in_is_told_so_in_the_pages_language(tmp_path:
     with pytest.raises(owners.SignInRequired) as refused:  # no request: English, as before
         owners.require(None, loading)
     assert refused.value.message == "The page is still loading; try again in a moment."
+
+
+def test_words_survive_copies_and_pickling_with_their_code() -> None:
+    import copy
+    import pickle
+
+    words = job_words.say("key_wait", provider="WaveSpeedAI")
+    for twin in (copy.copy(words), copy.deepcopy(words), pickle.loads(pickle.dumps(words))):
+        assert twin == words and isinstance(twin, Words)
+        assert (twin.code, dict(twin.params)) == ("key_wait", {"provider": "WaveSpeedAI"})
+    record = make_job("j", note=words)
+    assert record.to_dict()["note"].code == "key_wait"  # dataclasses.asdict deep-copies

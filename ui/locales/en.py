@@ -164,6 +164,8 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "Cancelled while waiting to be sent; nothing was sent or billed.",
     "job.cancelled_queued": "Cancelled before it started; the provider does not bill a cancelled job.",
     "job.cancelled_at_provider": "Cancelled at the provider.",
+    "job.stopped_sending": "The studio stopped while this job was being sent.",
+    "job.storage_cap": "removed to stay under the storage cap",
     "job.timed_out": "Still unfinished after {minutes} minutes.",
     "job.unreadable_answers": "The studio could not read the provider's answers.",
     "job.no_video": "The provider could not make this video.",

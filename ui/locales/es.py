@@ -154,6 +154,8 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "Cancelado mientras esperaba su envío; no se envió ni se cobró nada.",
     "job.cancelled_queued": "Cancelado antes de empezar; el proveedor no cobra un trabajo cancelado.",
     "job.cancelled_at_provider": "Cancelado en el proveedor.",
+    "job.stopped_sending": "El estudio se detuvo mientras se enviaba este trabajo.",
+    "job.storage_cap": "eliminado para no superar el límite de almacenamiento",
     "job.timed_out": "Sigue sin terminar después de {minutes} {minutes:minuto|minutos}.",
     "job.unreadable_answers": "El estudio no pudo leer las respuestas del proveedor.",
     "job.no_video": "El proveedor no pudo hacer este vídeo.",

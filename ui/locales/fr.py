@@ -154,6 +154,8 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "Annulée avant l'envoi ; rien n'a été envoyé ni facturé.",
     "job.cancelled_queued": "Annulée avant de commencer ; le fournisseur ne facture pas une tâche annulée.",
     "job.cancelled_at_provider": "Annulée chez le fournisseur.",
+    "job.stopped_sending": "Le studio s'est arrêté pendant l'envoi de cette tâche.",
+    "job.storage_cap": "supprimée pour rester sous la limite de stockage",
     "job.timed_out": "Toujours pas terminée après {minutes} {minutes:minute|minutes}.",
     "job.unreadable_answers": "Le studio n'a pas pu lire les réponses du fournisseur.",
     "job.no_video": "Le fournisseur n'a pas pu produire cette vidéo.",

@@ -153,6 +153,8 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "送信待ちの間にキャンセルしました。何も送信・課金されていません。",
     "job.cancelled_queued": "開始前にキャンセルしました。キャンセルしたジョブはプロバイダーから課金されません。",
     "job.cancelled_at_provider": "プロバイダー側でキャンセルされました。",
+    "job.stopped_sending": "このジョブの送信中にスタジオが停止しました。",
+    "job.storage_cap": "保存容量の上限を超えないよう削除しました",
     "job.timed_out": "{minutes} 分経ってもまだ終わっていません。",
     "job.unreadable_answers": "スタジオはプロバイダーの応答を読み取れませんでした。",
     "job.no_video": "プロバイダーはこの動画を作成できませんでした。",

@@ -153,6 +153,8 @@ MESSAGES: dict[str, str] = {
     "job.cancelled_unsent": "在等待发送时已取消；没有发送，也没有计费。",
     "job.cancelled_queued": "在开始前已取消；服务商不会对已取消的任务计费。",
     "job.cancelled_at_provider": "已在服务商处取消。",
+    "job.stopped_sending": "发送此任务时工作室停止了运行。",
+    "job.storage_cap": "为不超出存储上限已删除",
     "job.timed_out": "{minutes} 分钟后仍未完成。",
     "job.unreadable_answers": "工作室无法读取服务商的响应。",
     "job.no_video": "服务商未能生成这个视频。",
