@@ -89,11 +89,12 @@ def masked(
 NO_PROVIDER = ""
 
 
-def masked_record(record: JobRecord, letter: str, names: Sequence[str] = ()) -> JobRecord:
-    """A copy of a hidden member's record for a page to show: its model is 'Model B', and
-    nothing else names or betrays the model or provider (`masked`), its note and error
-    included (in English and in the parameters a page says them with). Never stored."""
-    cell = f"Model {letter}"
+def masked_record(record: JobRecord, letter: str, names: Sequence[str] = (), cell: str | None = None) -> JobRecord:
+    """A copy of a hidden member's record for a page to show: its model is its cell's name
+    (`cell`, in the page's words; 'Model B'), and nothing else names or betrays the model or
+    provider (`masked`), its note and error included (in English and in the parameters a
+    page says them with). Never stored."""
+    cell = cell or f"Model {letter}"
     ordered = sorted((n for n in names if n), key=len, reverse=True)  # longest first
 
     def hide(value: Any) -> Any:

@@ -70,7 +70,7 @@ def render(ctx: Context, session: Session) -> None:
                 async def cancel(owner: str | None, request: gr.Request, job_id: str = row["id"]) -> None:
                     lang = lang_of(request)
                     record = await studio.cancel(owners.require(owner, settings, request), job_id)
-                    record = await page_record(ctx, record)  # a blind member's note names no provider
+                    record = await page_record(ctx, record, lang)  # a blind member's note names no provider
                     if record.note:
                         gr.Warning(job_text(lang, record, "note"), title=text(lang, "notice.not_cancelled"))
                     elif record.state == "cancelled":

@@ -385,7 +385,7 @@ def wire(panel: GeneratePanel, ctx: Context, session: Session) -> None:
             return gr.skip()
         record = await studio.cancel(owner, record.id)
         eta = await studio.eta_seconds(record.model)
-        record = await page_record(ctx, record)  # a blind comparison's member names no model
+        record = await page_record(ctx, record, lang)  # a blind comparison's member names no model
         if record.note:
             gr.Warning(job_text(lang, record, "note"), title=text(lang, "notice.not_cancelled"))
         return status_html(record, eta, registry=registry, lang=lang)

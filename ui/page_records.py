@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from jobs.group_blind import masked_record
 from jobs.records import JobRecord
+from ui.i18n import DEFAULT, text
 from ui.session import Context
 
 
@@ -29,16 +30,23 @@ def blind_names(ctx: Context, record: JobRecord) -> list[str]:
     return [record.model, record.provider, ctx.registry.label(record.provider), *([spec.label] if spec else [])]
 
 
-async def page_records(ctx: Context, records: Sequence[JobRecord]) -> list[JobRecord]:
-    """`records` as a page may draw them: each hidden member a masked copy
-    (jobs/group_blind.masked_record; `is_masked` tells it)."""
+async def page_records(ctx: Context, records: Sequence[JobRecord], lang: str = DEFAULT) -> list[JobRecord]:
+    """`records` as a page in `lang` may draw them: each hidden member a masked copy named
+    as its cell ('Modèle B'; jobs/group_blind.masked_record, `is_masked` tells it)."""
     letters = await blind_letters(ctx, records)
     return [
-        masked_record(record, letters[record.id], blind_names(ctx, record)) if record.id in letters else record
+        masked_record(
+            record,
+            letters[record.id],
+            blind_names(ctx, record),
+            text(lang, "compare.blind_name", letter=letters[record.id]),
+        )
+        if record.id in letters
+        else record
         for record in records
     ]
 
 
-async def page_record(ctx: Context, record: JobRecord) -> JobRecord:
-    """One record as a page may draw it (`page_records`)."""
-    return (await page_records(ctx, [record]))[0]
+async def page_record(ctx: Context, record: JobRecord, lang: str = DEFAULT) -> JobRecord:
+    """One record as a page in `lang` may draw it (`page_records`)."""
+    return (await page_records(ctx, [record], lang))[0]

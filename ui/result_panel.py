@@ -137,7 +137,7 @@ def wire(
         if not owner or not shown:
             return show(None, ctx.registry, ctx.guard.links, lang)
         record = await studio.get(owner, shown)
-        seen = await page_record(ctx, record) if record else None  # a blind member names no model
+        seen = await page_record(ctx, record, lang) if record else None  # a blind member names no model
         return show(seen, ctx.registry, ctx.guard.links, lang)
 
     session.shown.change(

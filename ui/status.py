@@ -74,7 +74,7 @@ async def look(
         if eta:
             share = min(0.97, elapsed_seconds(watched, now) / eta)
             progress = share if progress is None else max(progress, share)
-        seen = await page_record(ctx, watched)  # a blind comparison's member names no model
+        seen = await page_record(ctx, watched, lang)  # a blind comparison's member names no model
         statuses.append(status_html(seen, eta, now, registry=ctx.registry, lang=lang))
 
     shown: Any = gr.skip()
@@ -82,13 +82,13 @@ async def look(
     done: list[JobRecord] = []
     if finished:
         history_changed = now
-        done = await page_records(ctx, [r for r in [await studio.get(owner, i) for i in finished] if r])
+        done = await page_records(ctx, [r for r in [await studio.get(owner, i) for i in finished] if r], lang)
         succeeded = sorted(  # a hidden member is not popped up in the result panel
             (r for r in done if r.state == "succeeded" and not is_masked(r)), key=lambda r: r.finished_at or 0
         )
         if succeeded:
             shown = succeeded[-1].id
-    rows = [active_row(record, lang) for record in await page_records(ctx, active)]
+    rows = [active_row(record, lang) for record in await page_records(ctx, active, lang)]
     keep_ticking = bool(active) or watched_active
     signal = signal_html(len(active), progress, [(r.id, r.state) for r in done if r.terminal])
     return [*statuses, rows, shown, history_changed, gr.Timer(active=keep_ticking), signal]
