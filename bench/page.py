@@ -39,7 +39,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 # What profiling found (py-spy --gil on the app; a Chromium trace of the first load), 2026-12-02.
 NOTES = [
-    "Server, before: a fresh page ran 4 events at load (the owner, then the re-attach, the language "
+    "Server, before (session 3): a fresh page ran 4 events at load (the owner, then the re-attach, the language "
     "redraw, and the running-jobs gr.render, which by default re-renders on every load), then 5 more "
     "that the owner and the history mark set off (both price lines, the Spend figures, past "
     "comparisons, the history). Gradio 6.31 builds an output's component again on the server for any "
@@ -47,26 +47,35 @@ NOTES = [
     "20 outputs of the old load events cost more than their handlers; and after every queued event its "
     "queue turned up to 10,000 recorded events into a pandas DataFrame for a monitoring summary the "
     "studio never shows (about a quarter of a queued load's CPU, growing with the events recorded). "
-    "Now: one queued load with four outputs (a queued event: Gradio's page runs the `change` events of "
-    "states only after one), the language redraw only for a page not in English, the gr.render only "
-    "when its rows change, the Spend figures when the tab opens, the price line again only where a "
-    "limit or a server key can change it, the summary skipped (ui/gradio_internals.skip_queue_analytics). "
-    "A minimal Gradio app's own queued load event with one State output cost 5.5-7 ms of CPU here "
-    "(4 ms unqueued; measured apart, 2026-12-02): the studio's load is that floor plus its gate and "
-    "one engine call. Gradio's floor for a page of as many blocks pays about 50 ms a new session "
+    "Session 3 made it one queued load with four outputs, then a queued history read (set off by the "
+    "load's history mark) and past comparisons read on the owner's change: the 'before' figures. "
+    "Now (session 4): ONE event in all, not queued (a minimal Gradio app's queued load event with one "
+    "State output cost 5.5-7 ms of CPU here, 4 ms unqueued), which also draws the history's first page "
+    "(Gradio's page runs the `change` of a state an unqueued event set only after a later queued "
+    "event, so nothing may wait for one: the load's own outputs fill the page, and the price lines "
+    "that a server key or a limit can change follow it with .then); the Compare tab, past "
+    "comparisons and their tally are built and read when the tab is first opened (a gr.render), "
+    "not on every fresh page. So the 'load events' figure now holds the history's first read, "
+    "which 'before' counted among the events set off: compare the second figure (the whole fresh "
+    "page). Gradio's floor for a page of as many blocks pays about 25-50 ms a new session "
     "(bench/page_floor.py: Gradio copies every block's config into a new session's state; the "
-    "studio's ui/gradio_internals.lazy_session_state spares that).",
-    "Browser: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
+    "studio's ui/gradio_internals.lazy_session_state spares that). The figure is the process's CPU "
+    "(all threads), an upper bound on the event loop's share; the loop's own share was not measured "
+    "apart.",
+    "Browser, before: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
     "translations and dependency maps) for about 1.9 s in the studio's first load against 0.3 s in the "
-    "minimal app's; module loading is the smaller part. Gradio fetches the code of every component "
-    "type in the config at start, shown or not (62 scripts against 29; the history gallery brings the "
-    "video player's hls.js, 509 kB): hiding a part does not spare its code, only its drawing. The "
-    "blocks are where the rest goes: the Compare tab 108, the API endpoints' hidden inputs and outputs "
-    "about 92 (hidden columns and gr.api parameters), the two forms 64, history 20, the result and "
-    "running jobs 19, keys 11. The form's per-model controls are already one generic set per option "
-    "name (ui/controls.option_params), re-labelled per model: a model's new option adds one block per "
-    "form, not one per model. The floor of as many plain blocks (bench/page_floor.py) shows what the "
-    "block count alone costs.",
+    "minimal app's; Gradio fetches the code of every component type in the config at start, shown or "
+    "not (62 scripts against 29), so hiding a part spares only its drawing. The 336 blocks were: the "
+    "Compare tab 108, the API endpoints' hidden inputs and outputs about 92, the two forms 64, history "
+    "20, the result and running jobs 19, keys 11. Now (session 4), 222 blocks: the Compare tab is "
+    "built when first opened (ui/compare_open.py: three states and an empty gr.render on a fresh "
+    "page; the checkbox group, slider and accordion code no longer loads with it), the API endpoints "
+    "are gr.api functions without hidden columns (the JSON component's code is gone; gr.api's own "
+    "parameter blocks, 81, are states to the page), and the Keys and Spend intros are HTML instead of "
+    "Markdown (no Markdown code or syntax highlighter). A Chromium probe on a quiet machine (one "
+    "context per load) measured, before: 62 scripts, 1.2-1.5 s of script; without the Compare tab "
+    "49 scripts; after: 41-45 scripts, about 0.6-0.9 s of script. The form's per-model controls are "
+    "one generic set per option name (ui/controls.option_params), re-labelled per model.",
 ]
 PAGES = 20  # fresh pages per CPU sample of GET / and /config
 SESSIONS = 50  # new sessions per CPU sample of the load events

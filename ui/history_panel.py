@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,7 +236,12 @@ def page_updates(
     ]
 
 
-def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
+HistoryFill = Callable[[str | None, HistoryView, dict[str, Any], str], Awaitable[list[Any]]]
+
+
+def wire(panel: HistoryPanel, ctx: Context, session: Session) -> HistoryFill:
+    """Wire the panel; returns its fill, (owner, view, filters, lang) -> `panel.outputs()`'s
+    updates for the view's page, which a fresh page's load draws (ui/page_load.py)."""
     studio = ctx.studio
 
     async def fetch(
@@ -281,8 +287,11 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
 
     inputs: dict[str, Block] = {"owner": session.owner, "view": panel.view, **panel.filters()}
 
+    async def fill(owner: str | None, view: HistoryView, filters: dict[str, Any], lang: str) -> list[Any]:
+        return await fetch(owner, view, view.cursors, filters, lang)
+
     async def reload(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
-        return await fetch(owner, view, view.cursors, filters, lang_of(request))
+        return await fill(owner, view, filters, lang_of(request))
 
     async def first_page(owner: str | None, view: HistoryView, request: gr.Request, **filters: Any) -> list[Any]:
         return await fetch(owner, view, [None], filters, lang_of(request))
@@ -348,3 +357,4 @@ def wire(panel: HistoryPanel, ctx: Context, session: Session) -> None:
         return ids[index], gr.skip()
 
     panel.gallery.select(on_select, inputs=[panel.view], outputs=[session.shown, panel.open_group], **PRIVATE)
+    return fill

@@ -159,13 +159,11 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():
             generate_panel.wire(form, ctx, session)
-            if form.price is not None:
-                price_line.wire(form, form.price, ctx, session)
         keys_panel.wire(keys, ctx, session)
         spend_panel.wire(spend, ctx, session, spend_tab.select)
         result_panel.wire(result, ctx, session, forms, tabs)
         link_refresh.wire(renewal, ctx, session, result, history)
-        history_panel.wire(history, ctx, session)
+        fill_history = history_panel.wire(history, ctx, session)
         compare_open.wire(compare, ctx, forms, tabs, compare_with, history.open_group)
         status.wire(ctx, session, list(forms.values()), signal, background_look)
 
@@ -187,7 +185,12 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             *((form.preflight, lambda lang: image_check.preflight_html(None, lang=lang)) for form in forms.values() if form.preflight),
             (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
         ]
-        page_load.wire(demo, ctx, session, list(forms.values()), [history_column], language, redraw)
+        loaded = page_load.wire(
+            demo, ctx, session, list(forms.values()), [history_column], language, redraw, history, fill_history
+        )
+        for form in forms.values():
+            if form.price is not None:
+                price_line.wire(form, form.price, ctx, session, after_load=loaded)
     return demo
 
 

@@ -1,9 +1,9 @@
-"""What a fresh page asks the server for: one load event, with as few outputs as the page
-needs.
+"""What a fresh page asks the server for: one load event, not queued, with as few outputs
+as the page needs.
 
-The load resolves who the page acts for, marks the history to be read, shows the parts of
-the page that wait for the owner, and attaches to the owner's running jobs: it starts the
-status timer, whose first tick draws them (ui/status.py), only when there are any.
+The load resolves who the page acts for, draws the history's first page, shows the parts
+of the page that wait for the owner, and attaches to the owner's running jobs: it starts
+the status timer, whose first tick draws them (ui/status.py), only when there are any.
 Each output costs the server on its event loop even when it is skipped (Gradio builds the
 component again for any update), so the statuses, the running-jobs list and the done
 signal are drawn by that look, not listed here.
@@ -16,15 +16,16 @@ a second event, which the page's script (LANGUAGE_JS) sends only then.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from ui import owners, status
 from ui.format import error_html
 from ui.generate_panel import GeneratePanel
+from ui.history_panel import HistoryFill, HistoryPanel, HistoryView
 from ui.i18n import DEFAULT, LANGUAGES, lang_of
 from ui.session import PRIVATE, Context, Session, Watch
 
@@ -71,35 +72,45 @@ def wire(
     reveal: Sequence[gr.Column],
     language: gr.Button,
     redraw: Redraw,
-) -> None:
+    history: HistoryPanel,
+    fill: HistoryFill,
+) -> Dependency:
     """`reveal`: hidden parts shown once the owner is known (the history, whose gallery and
-    player code the browser then loads after the form is ready, not before). `redraw`: each
-    (component, its value in a language), sent when `language` is clicked."""
+    player code the browser then loads after the form is ready, not before); `history` and
+    its `fill`: the history's first page, drawn by the load. `redraw`: each (component, its
+    value in a language), sent when `language` is clicked. Returns the load, for what must
+    follow it (.then) rather than wait for the owner's `change`."""
     hint = owners.sign_in_hint(ctx.settings)
     # Only a studio with an allow-list can have a page without an owner to tell why.
     hinted = [panel.status for panel in panels] if hint else []
+    filters = list(history.filters())
 
     def sign_in_words(lang: str) -> str:
         # owners words it in English; the catalogue has the same sentences
         return owners.page_words(lang, hint or "")
 
-    async def on_load(watch: Watch, request: gr.Request) -> list[Any]:
+    async def on_load(watch: Watch, view: HistoryView, request: gr.Request, *values: Any) -> list[Any]:
         lang = lang_of(request)
         owner = owners.on_load(ctx.settings, request)
         shown = [gr.Column(visible=True) for _ in reveal]
         if not owner:
-            return [owner, gr.skip(), gr.skip(), *shown, *(error_html(sign_in_words(lang)) for _ in hinted)]
+            skipped = [gr.skip()] * len(history.outputs())
+            return [owner, gr.skip(), *shown, *skipped, *(error_html(sign_in_words(lang)) for _ in hinted)]
         active = await ctx.studio.active_jobs(owner)
         status.attach(watch, active)
         timer = gr.Timer(active=True) if active else gr.skip()
-        return [owner, time.time(), timer, *shown, *(gr.skip() for _ in hinted)]
+        page = await fill(owner, view, dict(zip(filters, values, strict=True)), lang)
+        return [owner, timer, *shown, *page, *(gr.skip() for _ in hinted)]
 
-    demo.load(
+    return demo.load(
         on_load,
-        inputs=[session.watch],
-        outputs=[session.owner, session.history_changed, session.timer, *reveal, *hinted],
-        # Queued: Gradio 6.31's page runs the `change` events of the states an event set
-        # (the owner's and the history's first fills) only after a queued event.
+        inputs=[session.watch, history.view, *history.filters().values()],
+        outputs=[session.owner, session.timer, *reveal, *history.outputs(), *hinted],
+        # Not queued: a queued event costs the server about twice as much. Gradio 6.31's
+        # page runs the `change` events of the states an unqueued event sets (the owner's)
+        # only after a later queued one, so nothing here waits for them: the history's
+        # first page is drawn by this load, and what needs the owner at once follows it.
+        queue=False,
         show_progress="hidden",
         **PRIVATE,
     )

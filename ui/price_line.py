@@ -69,7 +69,9 @@ def render(kind: str, ctx: Context) -> gr.HTML:
     return gr.HTML(initial_html(kind, ctx), elem_id=f"{kind}-price", elem_classes="price-holder")
 
 
-def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) -> None:
+def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session, after_load: Any = None) -> None:
+    """Wire the price line; `after_load`: the page's load (ui/page_load.py), after which the
+    line is asked again where the owner can change it."""
     studio, settings, registry = ctx.studio, ctx.settings, ctx.registry
 
     async def show(model: str, owner: str | None, keys: Any, request: gr.Request, **values: Any) -> Any:
@@ -101,11 +103,13 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session) ->
             # Gradio adds event methods at run time, so the base `Component` type has none.
             *(cast(Any, component).change for component in panel.options().values()),
             session.keys.change,
-            *([session.owner.change] if may_differ else []),
         ],
         show,
         trigger_mode="always_last",
         **common,
     )
+    if may_differ and after_load is not None:
+        # The load is not queued, so the owner's `change` would wait for a later event.
+        after_load.then(show, **common)
     # While jobs run, the budget left is re-read each tick (a job accepted spends from it).
     session.timer.tick(show, trigger_mode="once", **common)
