@@ -76,7 +76,7 @@ def render() -> ResultPanel:
         buttons=["download"],
         elem_id="result-video",
     )
-    with gr.Row():
+    with gr.Row(elem_id="result-actions"):
         download = gr.DownloadButton(
             str(page("result.download")), visible=False, variant="primary", elem_id="result-download"
         )

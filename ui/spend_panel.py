@@ -44,8 +44,7 @@ def figures_html(spend: dict[str, Any] | None, registry: Registry, lang: str = D
     if spend is None:
         return f'<div class="spend" data-total="0">{page("spend.loading")}</div>'
     rows = "".join(
-        f"<tr><th scope='row' style='text-align:left;padding:2px 12px 2px 0'>{html.escape(name)}</th>"
-        f"<td data-usd='{float(value):.4f}' style='text-align:right'>{_usd(value)}</td></tr>"
+        f"<tr><th scope='row'>{html.escape(name)}</th><td data-usd='{float(value):.4f}'>{_usd(value)}</td></tr>"
         for name, value in (
             (text(lang, "spend.today"), spend["today_usd"]),
             (text(lang, "spend.month"), spend["month_usd"]),
@@ -67,7 +66,7 @@ def figures_html(spend: dict[str, Any] | None, registry: Registry, lang: str = D
     note_html = "".join(f"<p class='spend-note'>{html.escape(n)}</p>" for n in notes)
     return (
         f'<div class="spend" data-total="{float(spend["total_usd"]):.4f}" data-jobs="{spend["jobs"]}">'
-        f'<table style="border-collapse:collapse;min-width:14em">{rows}</table>'
+        f'<table class="details-table spend-table">{rows}</table>'
         f"<p>{html.escape(text(lang, 'spend.jobs', count=spend['jobs']))}</p>"
         + (
             f"<h4>{html.escape(text(lang, 'spend.by_provider'))}</h4><ul>{providers}</ul>"

@@ -186,6 +186,9 @@ footer .divider:last-child { display: none; }
 .details-table, .details-table tr, .details-table th, .details-table td { border: 0 !important;
   background: none !important; }
 .details-table tr + tr > * { border-top: 1px solid var(--border-color-primary) !important; }
+/* The Spend tab's three totals: the details' quiet rules, the amounts in a column. */
+.spend-table { width: auto; min-width: 16em; font-size: 0.95rem; margin-bottom: 6px; }
+.spend-table td { text-align: right; font-variant-numeric: tabular-nums; padding-left: 24px; }
 #history-gallery .grid-wrap.fixed-height, #compare-gallery .grid-wrap.fixed-height { min-height: 0;
   max-height: none; }
 /* Past comparisons keep their label: the tiles start below it. */
@@ -214,6 +217,11 @@ footer .divider:last-child { display: none; }
 #result-video, #result-video > div, #result-video .wrap { height: auto !important; }
 #result-video video { height: auto !important; max-height: min(420px, 70vh); }
 .confirm-row { align-items: center !important; gap: 8px; }
+/* The result's buttons keep their words on one line ('↓ Télécharger le MP4' broke in two at
+   1440 px): a button takes the width its words need, and the row wraps when they do not fit. */
+#result-actions { flex-wrap: wrap !important; }
+#result-actions > * { flex: 1 1 auto !important; min-width: max-content !important; }
+#result-actions button { white-space: nowrap; }
 .confirm-text { font-size: 0.88rem; }
 .generate-row { align-items: stretch; }
 .status-line .status-card { margin-top: -4px; }

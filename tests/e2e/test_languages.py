@@ -87,6 +87,14 @@ def test_the_page_speaks_the_browsers_language(localized: Page, app: RunningApp)
     page.locator("#t2v-generate").click()
     expect(status.locator("[data-state='succeeded']")).to_contain_text(done, timeout=60_000)
     expect(page.locator("#result-details")).to_contain_text(typed)
+    # The result's buttons keep their words on one line ('↓ Télécharger le MP4' broke in two).
+    expect(page.locator("#result-download")).to_be_visible()
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('#result-actions button')].filter(b => b.offsetParent)
+            .map(b => { const r = document.createRange(); r.selectNodeContents(b);
+                        return [b.innerText, new Set([...r.getClientRects()].map(x => Math.round(x.top))).size]; })"""
+    )
+    assert len(lines) >= 3 and all(count == 1 for _, count in lines), lines
     history = page.locator("#history-gallery")
     expect(history).to_contain_text(typed, timeout=30_000)
 
