@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import finish_lag
 from bench.harness import (
     T2V_MODELS,
     BenchResult,
@@ -65,15 +67,30 @@ def stages(gens: list, fake_jobs: dict) -> list[list[float]]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in STAGES]
 
 
+def _one_job_stages(gen: Any, fake_jobs: dict[str, Any]) -> str:
+    columns = stages([gen], fake_jobs)
+    return "(" + " / ".join(f"{col[0]:.2f}" for col in columns) + ")" if all(columns) else "(?)"
+
+
+@dataclass
+class Batches:
+    """Per app: its batches' calls, and each batch's last client (whose end is the wall)."""
+
+    calls: dict[str, list[Any]]
+    last: dict[str, list[Any]]
+
+
 def _rounds(
     apps: dict[str, list[Any]], rounds: int, fake: Any
-) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[list[float]]], list[str]]:
-    """Per app: single-job seconds, 32-at-once walls, and the studio's stage columns
-    (single jobs, then batches); apps interleaved, their order alternating per round."""
+) -> tuple[dict[str, list[float]], dict[str, list[float]], dict[str, list[list[float]]], list[str], Batches]:
+    """Per app: single-job seconds, 32-at-once walls, the studio's stage columns (single
+    jobs, then batches) and the batches' calls; apps interleaved, their order alternating."""
     singles: dict[str, list[float]] = {name: [] for name in apps}
     batches: dict[str, list[float]] = {name: [] for name in apps}
     columns: dict[str, list[list[float]]] = {k: [[] for _ in STAGES] for k in ("single", "batch")}
     failures: list[str] = []
+    batch_gens: dict[str, list[Any]] = {name: [] for name in apps}
+    last: dict[str, list[Any]] = {name: [] for name in apps}  # each batch's last client
     models = [T2V_MODELS[i % 2] for i in range(CLIENTS)]
     for r in range(rounds):
         order = list(apps) if r % 2 == 0 else list(reversed(apps))
@@ -90,6 +107,10 @@ def _rounds(
             if len(gens) != CLIENTS:
                 failures.append(f"{name}: only {len(gens)} of {CLIENTS} finished")
             batches[name].append(wall)
+            batch_gens[name] += gens
+            finished = [g for g in gens if not g.error]
+            if finished:
+                last[name].append(max(finished, key=lambda g: g.finished))
             if name == "studio":
                 jobs = {j["id"]: j for j in fake.jobs()}
                 for key, done in (("single", [single]), ("batch", gens)):
@@ -98,7 +119,7 @@ def _rounds(
             log(
                 f"concurrency: round {r + 1} {name}: one job {single.seconds:.2f} s, {CLIENTS} at once {wall:.2f} s"
             )
-    return singles, batches, columns, failures
+    return singles, batches, columns, failures, Batches(batch_gens, last)
 
 
 def run(quick: bool = False) -> BenchResult:
@@ -125,7 +146,9 @@ def run(quick: bool = False) -> BenchResult:
                 warm = generate(clients[0], "bench warm-up", model)
                 if warm.error:
                     raise RuntimeError(f"{name} warm-up failed: {warm.error}")
-        singles, batches, columns, failures = _rounds(apps, rounds, fake)
+        singles, batches, columns, failures, batch_calls = _rounds(apps, rounds, fake)
+        fake_jobs = {j["id"]: j for j in fake.jobs()}
+        polls = finish_lag.arrivals(fake.requests())
     ratio = {name: median(batches[name]) / median(singles[name]) for name in apps}
 
     def raw(name: str) -> str:
@@ -188,11 +211,37 @@ def run(quick: bool = False) -> BenchResult:
             for name, one, many in zip(STAGES, columns["single"], columns["batch"], strict=True)
         )
         + ".",
+        "Provider done -> engine sees it in the batches, split by the fake's records of the polls (median "
+        "/ p90 per job): "
+        + "; ".join(
+            f"**{name}**: {finish_lag.describe(finish_lag.split(batch_calls.calls[name], fake_jobs, polls))}"
+            for name in apps
+            if name != "floor"
+        )
+        + ". Each batch's last client (the wall), stages in seconds, per batch: "
+        + "; ".join(
+            f"**{name}**: "
+            + ", ".join(_one_job_stages(gen, fake_jobs) for gen in batch_calls.last[name])
+            for name in apps
+            if name != "floor"
+        )
+        + f" ({' / '.join(STAGES)}).",
         "Fix (jobs/store.py, 9ac4089): every job-state update was an fsync'd SQLite commit (synchronous=FULL) "
         "made on the engine's event loop, so 32 jobs finishing together queued behind about 160 fsyncs. Only "
         "new rows, request ids and deletions are fsync'd now. Diagnostic runs of this benchmark's workload "
         "the same day (2 batches each, same fake timing): before 1.36x (batches 6.32 s, 5.54 s; singles "
         "4.13 s, 4.08 s), with no per-update fsync 1.25x (5.24 s, 5.15 s vs 4.12 s, 4.17 s).",
+        "Where the studio's extra time goes at 32 gradio_clients (py-spy --gil at 200 Hz on each app's "
+        "process during three 32-client batches, 2026-12-02 16:27-16:32, load average 8-15): the studio held "
+        "the GIL for 869 samples (4.3 s, about 45 ms a job), Gradio's floor for 412 (2.1 s, about 21 ms a "
+        "job). Of the studio's, 36% are finishing (jobs/finishing.py: PyAV remuxing the fake's output to "
+        "faststart, 8% + 7% at jobs/video.py:216/198, and decoding its first frame for the poster, 12% at "
+        "video.py:235-238), about 16 ms of GIL a job; 17% the watchers' polls (httpx/h11 on the engine's "
+        "loop), about 8 ms a job; the rest Gradio, uvicorn and the page API as in the floor. All 32 jobs "
+        "end together, so their finishing (about 0.5 s of GIL in all) queues on the same two cores exactly "
+        "in the batch's last half second, which is the wall: py-spy found the GIL held inside PyAV's "
+        "demux/mux and first-frame decode there. Moving finishing off the GIL (a process pool for remux and poster) is the "
+        "next step; it is outside the poll schedule's files.",
         "gradio_client makes three httpx clients per call, each given the Client's ssl_verify as httpx's "
         "verify: with True each loads the CA bundle (measured 43 ms of CPU per httpx client here; 0.36 ms "
         "with False, 0.12 ms with a shared context), which in the bench process would measure the "
