@@ -10,7 +10,7 @@ import logging
 import os
 
 from ui.absent_modules import remember_absent
-from ui.gradio_internals import lazy_session_state, quiet_idle_queue, skip_queue_analytics
+from ui.gradio_internals import lazy_session_state, quiet_idle_queue, shared_api_info, skip_queue_analytics
 from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
@@ -42,6 +42,7 @@ def main() -> None:
         handler.addFilter(ScrubbingFilter(studio.engine.scrubber))
     demo = build_demo(settings, studio, guard)
     remember_absent()  # no sys.path search for matplotlib on every event
+    shared_api_info()  # no pydantic schema built again for every output update
     try:
         skip_queue_analytics()
         demo.queue(default_concurrency_limit=None)

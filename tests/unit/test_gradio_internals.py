@@ -151,3 +151,15 @@ def test_the_queue_skips_its_monitoring_summary_where_gradio_reads_the_setting(
     queue.events_recorded = 5
     summary = queue.compute_analytics_summary(records)
     assert summary == {"functions": {}}  # not rebuilt: the empty summary it started with
+
+
+def test_a_component_rebuilt_for_an_update_reuses_its_data_models_schema() -> None:
+    # Gradio builds an output's component again for every update; each new instance used to
+    # build its data model's JSON schema again (pydantic, milliseconds for a gallery).
+    before = gr.Gallery(render=False).api_info()
+    assert gradio_internals.shared_api_info()
+    first, second = gr.Gallery(render=False), gr.Gallery(render=False)
+    assert first.api_info() is second.api_info()  # one schema for the data model
+    assert second.api_info() == before  # ...and the one Gradio builds
+    assert second._api_info_cache is not None  # the instance cache it fills is still Gradio's
+    assert gr.Video(render=False).api_info() != second.api_info()  # per data model, not shared by all
