@@ -87,7 +87,7 @@ class Engine:
         self._pricer = Pricer(self.registry, self._providers)
         self._gates = RateGates(settings.provider_caps)
         self._recorder = Recorder(
-            self._store, self._updates, self.scrubber, clock, self._gates.finished, self._lanes
+            self._store, self._updates, self.scrubber, clock, self._ended, self._lanes
         )
         self._submitter = Submitter(
             settings,
@@ -413,8 +413,12 @@ class Engine:
     def _forget(self, job_id: str, task: asyncio.Task[None]) -> None:
         if self._watchers.get(job_id) is task:
             del self._watchers[job_id]
-        if self._started and not self._recorder.is_active(job_id):
-            self._session_keys.pop(job_id, None)  # the job has ended: its typed key goes
+
+    def _ended(self, job_id: str) -> None:
+        """A job's terminal state has landed: free its slot at its provider, and forget the
+        key typed for it ("Check again" is given the key anew)."""
+        self._gates.finished(job_id)
+        self._session_keys.pop(job_id, None)
 
     def _stop_watching(self, job_id: str) -> None:
         task = self._watchers.pop(job_id, None)

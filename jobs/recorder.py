@@ -106,10 +106,6 @@ class Recorder:
         self._current[record.id] = record
         self._states[record.id] = record.state
 
-    def is_active(self, job_id: str) -> bool:
-        """Whether the job is known here as unfinished (added, resumed or saved so)."""
-        return job_id in self._current
-
     def forget(self, job_id: str) -> None:
         """The job's row is gone (a refused submit)."""
         self._states.pop(job_id, None)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from jobs.engine import Engine
 from jobs.records import TERMINAL_STATES
+from providers.base import Secret
 from tests.fakes import FakeProviders
 from tests.integration.engine_kit import on_fake, t2v
 
@@ -86,3 +87,20 @@ async def test_progress_writes_on_a_slow_delete_journal_never_stall_the_engines_
     assert len(commits) >= 8, len(commits)
     # ... and the loop never waited one out: each would be a stall of SLOW_COMMIT or more.
     assert lags and max(lags) < SLOW_COMMIT / 2, f"the loop stalled {max(lags):.3f} s"
+
+
+async def test_a_typed_key_is_forgotten_once_its_job_has_ended_even_when_the_end_lands_late(
+    tmp_path: Path, fake_providers: FakeProviders
+) -> None:
+    """With writes off the loop a cancel's terminal write lands after the watcher has gone:
+    the key typed for the job is let go when the end lands, not when the watcher stops."""
+    fake_providers.set_timing(queue_seconds=30, run_seconds=1)
+    keys = {"runcomfy": Secret(FakeProviders.RUNCOMFY_KEY)}
+    async with on_fake(tmp_path, fake_providers, db_journal="delete", runcomfy_key=None) as engine:
+        slow_commits(engine)
+        record = await engine.submit("alice", t2v(), keys=keys)
+        assert record.id in engine._session_keys  # the watcher polls with it
+        cancelled = await engine.cancel("alice", record.id)
+        assert cancelled.state == "cancelled"
+        await asyncio.sleep(0.2)  # the cancelled watcher's own end has run by now
+        assert record.id not in engine._session_keys
