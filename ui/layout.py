@@ -185,6 +185,13 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
             *((form.preflight, lambda lang: image_check.preflight_html(None, lang=lang)) for form in forms.values() if form.preflight),
             (history.model, lambda lang: gr.update(choices=history_panel.model_filter_choices(ctx.registry, None, lang))),
         ]
+        if not price_line.owner_dependent(ctx.settings):
+            # Otherwise the line is asked again after the load, in the page's language.
+            redraw += [
+                (form.price, partial(price_line.initial_html, form.kind, ctx))
+                for form in forms.values()
+                if form.price is not None
+            ]
         loaded = page_load.wire(
             demo, ctx, session, list(forms.values()), [history_column], language, redraw, history, fill_history
         )

@@ -102,7 +102,7 @@ def wire(
         page = await fill(owner, view, dict(zip(filters, values, strict=True)), lang)
         return [owner, timer, *shown, *page, *(gr.skip() for _ in hinted)]
 
-    return demo.load(
+    load = demo.load(
         on_load,
         inputs=[session.watch, history.view, *history.filters().values()],
         outputs=[session.owner, session.timer, *reveal, *history.outputs(), *hinted],
@@ -126,3 +126,4 @@ def wire(
         show_progress="hidden",
         **PRIVATE,
     )
+    return load

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import gradio as gr
 
 from jobs.limits import Budget
+from jobs.settings import Settings
 from providers.base import StudioError
 from providers.catalog import ModelSpec
 from providers.money import Price, catalog_price
@@ -57,12 +58,22 @@ def price_html(spec: ModelSpec, label: str, price: Price, budget: Budget | None 
     return f'<div class="price-line" title="{html.escape(title)}">{" · ".join(parts)}</div>'
 
 
-def initial_html(kind: str, ctx: Context) -> str:
-    """Before the page has asked: the catalog's figure for the form's first model."""
+def initial_html(kind: str, ctx: Context, lang: str = DEFAULT) -> str:
+    """Before the page has asked: the catalog's figure for the form's first model, in `lang`
+    (a page not in English asks for it again in its language: ui/page_load.py)."""
     registry = ctx.registry
     spec = registry.model(controls.default_model(registry, kind, ctx.readiness(None)))  # type: ignore[arg-type]
     options = {k: v for k, v in spec.defaults().items() if k != "seed"}
-    return price_html(spec, registry.label(spec.provider), catalog_price(spec, options, registry.models()))
+    return price_html(spec, registry.label(spec.provider), catalog_price(spec, options, registry.models()), lang=lang)
+
+
+def owner_dependent(settings: Settings) -> bool:
+    """Whether a page's line can differ from initial_html once the page knows its owner: a
+    limit leaves a budget to show, a server key may bring a provider's quote."""
+    return settings.has_server_key or any(
+        limit is not None
+        for limit in (settings.max_jobs_per_hour, settings.max_usd_per_day, settings.max_usd_per_person_per_day)
+    )
 
 
 def render(kind: str, ctx: Context) -> gr.HTML:
@@ -90,13 +101,9 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session, af
 
     inputs = {"model": panel.model, "owner": session.owner, "keys": session.keys, **panel.options()}
     common: dict[str, Any] = {"inputs_kwargs": inputs, "outputs": [line], "show_progress": "hidden", **PRIVATE}
-    # A new page's line (initial_html) is already what the studio would say unless a limit
-    # leaves a budget to show or a server key may bring a provider's quote: only then is
-    # the line asked for again once the page knows its owner.
-    may_differ = settings.has_server_key or any(
-        limit is not None
-        for limit in (settings.max_jobs_per_hour, settings.max_usd_per_day, settings.max_usd_per_person_per_day)
-    )
+    # A new page's line (initial_html) is already what the studio would say unless it is
+    # owner_dependent: only then is the line asked for again once the page knows its owner.
+    may_differ = owner_dependent(settings)
     gr.on(
         [
             panel.model.change,
@@ -111,5 +118,7 @@ def wire(panel: GeneratePanel, line: gr.HTML, ctx: Context, session: Session, af
     if may_differ and after_load is not None:
         # The load is not queued, so the owner's `change` would wait for a later event.
         after_load.then(show, **common)
-    # While jobs run, the budget left is re-read each tick (a job accepted spends from it).
-    session.timer.tick(show, trigger_mode="once", **common)
+    if may_differ:
+        # While jobs run, the budget left is re-read each tick (a job accepted spends from it);
+        # without a limit there is no budget on the line, and a tick would only redraw it.
+        session.timer.tick(show, trigger_mode="once", **common)

@@ -19,6 +19,8 @@ from tests.fakes import FakeProviders
 
 # language -> what the page must say: tab, a form label, the Generate button, the status
 # line when a job is done, the refusal of an empty prompt.
+# The first words of the price line ("This video: …") in each language.
+PRICE_WORD = {"zh-CN": "本视频", "ja-JP": "この動画", "fr-FR": "Cette vidéo", "en-US": "This video"}
 EXPECTED = {
     "zh-CN": ("文生视频", "提示词", "生成", "✓ 已完成", "提示词：请描述你想要的视频（1 到 800 个字符）。"),
     "ja-JP": (
@@ -74,6 +76,11 @@ def test_the_page_speaks_the_browsers_language(localized: Page, app: RunningApp)
         # Nothing English is left in the form's main words.
         for english in ("Text to video", "Image to video", "Cancel", "Random seed"):
             expect(page.locator("#studio-main")).not_to_contain_text(english)
+        # The server-drawn parts too: the header, the price line, the empty player (the page
+        # asks for them in its language once it has loaded: ui/page_load.py).
+        expect(page.locator("#studio-header .tagline")).not_to_contain_text("videos through")
+        expect(page.locator("#t2v-price .price-line")).not_to_contain_text("This video")
+        expect(page.locator("#t2v-price .price-line")).to_contain_text(PRICE_WORD[locale])
 
     # A refusal, in the status line under Generate, in the page's language, naming the field.
     page.locator("#t2v-generate").click()
