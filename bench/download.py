@@ -32,9 +32,9 @@ from bench.harness import (
 SIZE_MB = 300
 CHUNK = 4 * 1024 * 1024
 MODES = ("studio", "httpx_async", "httpx_sync")
-# The download code as it was before the last fix (async httpx on the event loop), run side
-# by side so BENCHMARKS.md shows before and after from the same run.
-BEFORE_COMMIT = "b3710ae"
+# jobs/download.py before the last fix (no writeback while the body arrives), run side by side
+# so BENCHMARKS.md shows before and after from the same run.
+BEFORE_COMMIT = "cc4a55f"
 
 
 def make_file(path: Path, size_mb: int) -> None:
@@ -208,22 +208,22 @@ def run(quick: bool = False) -> BenchResult:
         "aiter_raw + write, `httpx_sync` = Client.stream + iter_raw + write (no fsync). "
         f"{rounds} rounds, the order alternating; `os.sync()` between downloads. Throughput ratio = median "
         "studio MB/s / median bare MB/s, against each baseline. The studio's time includes what durability "
-        "costs and a bare copy skips: the fsync of 300 MB before the atomic rename (about 0.1 s here)."
+        "costs and a bare copy skips: the fsync of the tail before the atomic rename."
     )
     notes = [
-        f"Fix (jobs/download.py): the body was streamed with httpx's AsyncClient on the engine's "
-        f"event loop, whose per-read overhead (httpcore, anyio, the loop) capped it at about 0.65x of "
-        f"the blocking client here. It now streams on a thread of its own with a blocking client (a "
-        f"cancel returns at once; a lock around each write keeps the stopped thread off the .part). "
-        f"Same run, same baseline: before ({BEFORE_COMMIT}) {before_ratio:.2f}x (MB/s "
+        f"Fix (session 5, jobs/download.py): the fsync before the rename waited for all 300 MB to reach "
+        f"the disk after the last byte arrived (0.15-0.18 s here, a quarter of the download; a bare "
+        f"write + fsync measured 0.76x of a bare write in one run). The download now asks the kernel to "
+        f"start writing back every 8 MiB while the body still arrives (posix_fadvise DONTNEED, which "
+        f"cannot drop dirty pages, so the file stays cached for the remux), and the final fsync waits "
+        f"only for the tail. Same run, same baseline: before ({BEFORE_COMMIT}) {before_ratio:.2f}x (MB/s "
         f"{fmt_list(throughput['studio_before'])}, peak +MB {fmt_list(growth['studio_before'])}), after "
-        f"{ratio_sync:.2f}x, both against bare httpx sync Client.",
-        "An earlier fix (45ed546): the body was gathered into a bytearray and written per MiB, and "
-        "`bytearray.clear()` frees the buffer, so every MiB was regrown and copied again; each network "
+        f"{ratio_sync:.2f}x, both against bare httpx sync Client. (The same hint, tried on the machine of "
+        f"the morning of 2026-12-02, slowed the transfer as much as it saved; on this one it saves.)",
+        "Earlier fixes: b3710ae streamed the body on a thread of its own with a blocking client, not "
+        "httpx's AsyncClient on the engine's event loop (0.62x -> 0.86x of the blocking client, 08:40); "
+        "45ed546 stopped gathering the body into a bytearray that `clear()` freed every MiB; each network "
         "read now goes straight to the file.",
-        "What is left of the gap is the fsync before the rename (durability a bare copy skips); tried "
-        "and dropped: starting writeback every 8 MiB (posix_fadvise) made the final fsync free but "
-        "slowed the transfer by as much.",
     ]
     return BenchResult(figures, how, notes)
 
