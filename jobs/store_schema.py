@@ -117,26 +117,16 @@ def _remove(table: str, row: str, *, grouped: bool = False, state: str | None = 
     return f"UPDATE {table} SET n = n - 1 WHERE {where}{member};"
 
 
-def _job_in(row: str) -> str:
+def _job_counts(row: str, change: Callable[..., str]) -> str:
+    """The statements that count `row` (NEW or OLD) in or out of every kept count: `change`
+    is _add or _remove."""
     return " ".join(
         [
-            _add("job_counts", row),
-            _add("member_counts", row, grouped=True),
-            _add("group_counts", row, grouped=True),
-            _add("group_states", row, grouped=True, state=f"{row}.state"),
-            _add("group_states", row, grouped=True, state="''"),
-        ]
-    )
-
-
-def _job_out(row: str) -> str:
-    return " ".join(
-        [
-            _remove("job_counts", row),
-            _remove("member_counts", row, grouped=True),
-            _remove("group_counts", row, grouped=True),
-            _remove("group_states", row, grouped=True, state=f"{row}.state"),
-            _remove("group_states", row, grouped=True, state="''"),
+            change("job_counts", row),
+            change("member_counts", row, grouped=True),
+            change("group_counts", row, grouped=True),
+            change("group_states", row, grouped=True, state=f"{row}.state"),
+            change("group_states", row, grouped=True, state="''"),
         ]
     )
 
@@ -148,13 +138,13 @@ _COUNTS = (
         for table, key in _TABLES.items()
     ),
     "CREATE TEMP TABLE hidden_groups (owner TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (owner, id)) WITHOUT ROWID",
-    f"CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN {_job_in('NEW')} END",
-    f"CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN {_job_out('OLD')} END",
+    f"CREATE TEMP TRIGGER job_counts_insert AFTER INSERT ON main.jobs BEGIN {_job_counts('NEW', _add)} END",
+    f"CREATE TEMP TRIGGER job_counts_delete AFTER DELETE ON main.jobs BEGIN {_job_counts('OLD', _remove)} END",
     f"""
     CREATE TEMP TRIGGER job_counts_update AFTER UPDATE OF owner, group_id, provider, model, state ON main.jobs
     WHEN OLD.owner IS NOT NEW.owner OR OLD.group_id IS NOT NEW.group_id OR OLD.provider IS NOT NEW.provider
         OR OLD.model IS NOT NEW.model OR OLD.state IS NOT NEW.state
-    BEGIN {_job_out('OLD')} {_job_in('NEW')} END
+    BEGIN {_job_counts('OLD', _remove)} {_job_counts('NEW', _add)} END
     """,
     # A comparison's first member in a state makes it an entry of that state; its last one's
     # leaving takes it out.
