@@ -33,7 +33,7 @@ from jobs.history import shareable_url
 from jobs.records import HistoryQuery, JobRecord
 from providers.base import Kind, StudioError
 from providers.catalog import ParamSpec
-from ui import controls, owners, spend_panel
+from ui import controls, gradio_internals, owners, spend_panel
 from ui.format import download_name
 from ui.page_records import blind_letters, blind_names
 from ui.session import Context
@@ -189,16 +189,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def named(dependency: Any, demo: gr.Blocks, names: list[str]) -> None:
-    """Label a gr.api endpoint's input blocks with their parameter names (gr.api labels
-    them '1st', '2nd'...): "Use via API" shows them, and a raw client that sends the page's
-    request (queue/join) finds each value's place by its label, as for any other event."""
-    for block_id, name in zip(dependency["inputs"], names, strict=True):
-        block = demo.blocks[block_id]
-        if isinstance(block, gr.components.Component):
-            block.label = name
-
-
 def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
     """The named endpoints as typed functions (gr.api): no hidden components on the page.
     The generate endpoints take clean keyword parameters, one per option the models take
@@ -221,7 +211,8 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
         # gr.api skips each component's pre- and postprocessing (a worker-thread round trip
         # per input and per streamed update): the handler takes and gives raw values (the
         # video as a file object naming its signed URL: video_file, no server path).
-        named(dependency, demo, [p for p in inspect.signature(handler).parameters if p != "request"])
+        names = [p for p in inspect.signature(handler).parameters if p != "request"]
+        gradio_internals.label_api_inputs(dependency, demo, names)
 
     async def job(job_id: str, request: gr.Request) -> dict:
         """One of your jobs by id, as JSON (state, queue_position, seed, timings, video_url…)."""

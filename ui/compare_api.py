@@ -28,7 +28,7 @@ from jobs.group_plan import CompareRequest
 from jobs.group_views import GroupView
 from jobs.records import JobRecord
 from providers.base import Kind, StudioError, ValidationError
-from ui import api, controls, owners
+from ui import api, controls, gradio_internals, owners
 from ui.api import file_answer, root_url
 from ui.session import Context
 
@@ -181,7 +181,8 @@ def render_and_wire(ctx: Context, demo: gr.Blocks) -> None:
         ),
         concurrency_limit=None,
     )
-    api.named(dependency, demo, [p for p in inspect.signature(handler).parameters if p != "request"])
+    names = [p for p in inspect.signature(handler).parameters if p != "request"]
+    gradio_internals.label_api_inputs(dependency, demo, names)
 
     async def group(group_id: str, request: gr.Request) -> dict:
         """One of your comparisons by id: its members' job records, prices, pick and files."""

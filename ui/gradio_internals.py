@@ -20,6 +20,10 @@ any version other than the one checked, so an upgrade is reviewed here first).
 - shared_api_info: a component's data-model JSON schema computed once per data model, not
   once per component Gradio rebuilds for an output update (no public setting; pydantic's
   schema of a gallery is a few ms of the event loop per update, most of a fresh page's load).
+- label_api_inputs: a gr.api endpoint's input blocks labelled with their parameter names
+  (gr.api labels them '1st', '2nd'... and takes no labels), through the dependency's input
+  ids and demo.blocks: "Use via API" shows the names, and a raw client that sends the page's
+  request (queue/join) finds each value's place by its label.
 - skip_queue_analytics: the queue's monitoring summary, rebuilt (a pandas DataFrame of its
   last 10,000 events) after every queued event for a dashboard the studio never enables;
   the environment variables Gradio reads when the queue is made (not documented).
@@ -224,4 +228,20 @@ def shared_api_info() -> bool:  # True: in place
 
     api_info._studio_shared = True  # type: ignore[attr-defined]
     Component.api_info = api_info  # type: ignore[method-assign]
+    return True
+
+
+def label_api_inputs(dependency: Any, demo: gr.Blocks, names: list[str]) -> bool:
+    """Label the input blocks of `dependency` (what gr.api returned) with `names`, in order.
+    False, changing nothing, when the dependency no longer lists its inputs' block ids or
+    those blocks are not components on `demo` (the unit test fails then)."""
+    try:
+        blocks = [demo.blocks[block_id] for block_id in dependency["inputs"]]
+    except (KeyError, TypeError):
+        return False
+    components = [block for block in blocks if isinstance(block, gr.components.Component)]
+    if len(components) != len(blocks) or len(components) != len(names):
+        return False
+    for component, name in zip(components, names, strict=True):
+        component.label = name
     return True

@@ -163,3 +163,31 @@ def test_a_component_rebuilt_for_an_update_reuses_its_data_models_schema() -> No
     assert second.api_info() == before  # ...and the one Gradio builds
     assert second._api_info_cache is not None  # the instance cache it fills is still Gradio's
     assert gr.Video(render=False).api_info() != second.api_info()  # per data model, not shared by all
+
+
+def test_a_gr_api_endpoints_inputs_are_labelled_with_its_parameter_names() -> None:
+    async def make(prompt: str, seconds: int = 5) -> str:
+        return f"{prompt} {seconds}"
+
+    with gr.Blocks() as demo:
+        dependency = gr.api(make, api_name="make")
+    labels = [demo.blocks[i].label for i in dependency["inputs"]]
+    assert labels != ["prompt", "seconds"]  # Gradio's own labels ('1st', ...): the hook has work to do
+    assert gradio_internals.label_api_inputs(dependency, demo, ["prompt", "seconds"]) is True
+    assert [demo.blocks[i].label for i in dependency["inputs"]] == ["prompt", "seconds"]
+    # ...and the page config, which "Use via API" and raw clients read, carries the names
+    config = demo.get_config_file()
+    by_id = {c["id"]: c for c in config["components"]}
+    assert [by_id[i]["props"]["label"] for i in dependency["inputs"]] == ["prompt", "seconds"]
+
+
+def test_labelling_changes_nothing_when_the_names_do_not_match_the_inputs() -> None:
+    async def make(prompt: str) -> str:
+        return prompt
+
+    with gr.Blocks() as demo:
+        dependency = gr.api(make, api_name="make")
+    before = [demo.blocks[i].label for i in dependency["inputs"]]
+    assert gradio_internals.label_api_inputs(dependency, demo, ["prompt", "extra"]) is False
+    assert gradio_internals.label_api_inputs({"no": "inputs"}, demo, ["prompt"]) is False
+    assert [demo.blocks[i].label for i in dependency["inputs"]] == before
