@@ -32,10 +32,10 @@ from bench.harness import (
     rss_mb,
     temp_dir,
 )
+from bench.store_timing import OWNER, time_lists
 
 BIG = 10_000
 SMALL = 10
-OWNER = "local"  # a local run without login: every job belongs to "local"
 MODELS = (
     "simulator/dreamina-3-0/text-to-video",
     "runcomfy/bytedance/dreamina-3-0/pro/text-to-video",
@@ -210,16 +210,8 @@ def store_before_after(small: Path, big: Path, tmp: Path, reps: int) -> str:
         for name, folder in folders[version].items():
             stores[f"{version}-{name}"] = module.JobStore(folder / "studio.sqlite3")
             stores[f"{version}-{name}"].open()
-    samples: dict[str, list[float]] = {key: [] for key in stores}
-    pages: dict[str, int] = {}
     try:
-        for r in range(reps):  # interleaved, the order turning each round, as the figures are
-            keys = list(stores) if r % 2 == 0 else list(reversed(stores))
-            for key in keys:
-                start = time.perf_counter()
-                page = stores[key].list(OWNER, query)
-                samples[key].append(time.perf_counter() - start)
-                pages[key] = page.total
+        samples, pages = time_lists(stores, query, reps)
     finally:
         for store in stores.values():
             store.close()

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import Figure, fmt_list, median
+from bench.store_timing import OWNER, time_lists
 
 GROUPED_BEFORE = "668dc77"  # the start of the day: totals of grouped owners counted row by row
-OWNER = "local"
 MODELS = (
     "simulator/dreamina-3-0/text-to-video",
     "runcomfy/bytedance/dreamina-3-0/pro/text-to-video",
@@ -149,17 +149,9 @@ def measure(tmp: Path, reps: int) -> tuple[list[Figure], list[str]]:
             # Pages of equal length in both histories: what the small one holds.
             small_total = stores["after-small"].list(OWNER, query).total
             equal = dataclasses.replace(query, limit=small_total)
-            samples: dict[str, list[float]] = {key: [] for key in stores}
-            totals: dict[str, int] = {}
-            for r in range(reps):  # interleaved, the order turning each round
-                keys = list(stores) if r % 2 == 0 else list(reversed(stores))
-                for key in keys:
-                    if key.startswith("before") and r >= BEFORE_REPS:
-                        continue
-                    started = time.perf_counter()
-                    page = stores[key].list(OWNER, equal)
-                    samples[key].append(time.perf_counter() - started)
-                    totals[key] = page.total
+            samples, totals = time_lists(
+                stores, equal, reps, skip=lambda key, r: key.startswith("before") and r >= BEFORE_REPS
+            )
             if totals["before-big"] != totals["after-big"] or totals["before-small"] != totals["after-small"]:
                 raise RuntimeError(f"the two stores count different grouped histories: {totals}")
             ms = {key: median(values) * 1000 for key, values in samples.items()}
