@@ -15,8 +15,10 @@ any version other than the one checked, so an upgrade is reviewed here first).
   request (a media file fetch), read the way Gradio's own /user route reads it (its
   access-token cookie looked up in App.tokens); no public API says who sent a request
   outside an event handler.
-- lazy_session_state: a new session's per-block config copies made on first use, not all
-  up front (no public setting; about 30 ms of the event loop per new session on our page).
+- lazy_session_state: a session's per-block config copies, which only the deep-link route
+  reads, made when it reads them: not all up front, nor again for every input read and
+  output updated (no public setting; about 30 ms of the event loop per new session on our
+  page, and about a fifth of a fresh page's load event).
 - shared_api_info: a component's data-model JSON schema computed once per data model, not
   once per component Gradio rebuilds for an output update (no public setting; pydantic's
   schema of a gallery is a few ms of the event loop per update, most of a fresh page's load).
@@ -32,6 +34,7 @@ any version other than the one checked, so an upgrade is reviewed here first).
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, MutableMapping
 from copy import copy
@@ -155,10 +158,12 @@ def password_user_in_scope(scope: MutableMapping[str, Any], cookies: Mapping[str
 
 class LazySessionState(SessionState):
     """Gradio's SessionState, whose per-block config copies (`config_values`: what a deep
-    link saves, and where an update's new value is noted) are made when a block is first
-    touched instead of for every block when the session starts. Gradio 6.31 makes them all
-    in __init__: about 30 ms of the event loop per new visitor or API call on the studio's
-    page of 150 blocks, for a copy that only the deep-link route reads in full."""
+    link saves, and where an update's new value is noted) are made when the deep link reads
+    them (`components`) instead of on every change. Gradio 6.31 makes them all in __init__
+    (about 30 ms of the event loop per new visitor or API call on the studio's page), and
+    makes a block's again, on the event loop, for every input it reads and every output it
+    updates (twice for an update: about a fifth of a fresh page's load event), for a copy
+    that only the deep-link route reads."""
 
     def __init__(self, blocks: gr.Blocks) -> None:  # SessionState.__init__ but config_values
         self.blocks_config = copy(blocks.default_config)
@@ -168,15 +173,47 @@ class LazySessionState(SessionState):
         self.is_closed = False
         self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
         self._lazy_keys = [key for key in self.blocks_config.blocks if key in blocks.blocks]
+        # Blocks whose config is to be made again from the block now in place, and the
+        # values to note in configs after that (SessionState does both at once).
+        self._stale: set[int] = set()
+        self._values: dict[int, Any] = {}
+
+    def __setitem__(self, key: int, value: Any) -> None:  # SessionState's, the config made later
+        block = self.blocks_config.blocks.get(key)
+        if isinstance(block, gr.State):
+            self._state_ttl[key] = (block.time_to_live, datetime.datetime.now())
+            self.state_data[key] = value
+        else:
+            self.blocks_config.blocks[key] = value
+        if block:
+            self._restale(key)
+
+    def _update_config(self, key: int) -> None:
+        if self[key] is not None:
+            self._restale(key)
+
+    def _update_value_in_config(self, key: int, value: Any) -> None:
+        if key not in self.config_values:
+            self._stale.add(key)
+        self._values[key] = value
+
+    def _restale(self, key: int) -> None:
+        self._stale.add(key)
+        self._values.pop(key, None)  # a config made again forgets a value noted before
 
     @property
     def components(self) -> Iterator[dict]:
-        made = self.config_values
-        for key in self._lazy_keys:  # what __init__ would have made, for the deep link
-            if key not in made:
-                made[key] = self.blocks_config.config_for_block(key, [], self.blocks_config.blocks[key])
+        made, blocks = self.config_values, self.blocks_config.blocks
+        for key in [*self._lazy_keys, *self._stale]:  # what Gradio would have made by now
+            if key in blocks and (key in self._stale or key not in made):
+                made[key] = self.blocks_config.config_for_block(key, [], blocks[key])
+        for key, value in self._values.items():
+            if "props" in made.get(key, {}):
+                made[key]["props"]["value"] = value
+        self._stale.clear()
+        self._values.clear()
         # ...and in its order: the page's blocks first, then any added since
-        order = {key: made[key] for key in self._lazy_keys}
+        order = {key: made[key] for key in self._lazy_keys if key in made}
         self.config_values = {**order, **{k: v for k, v in made.items() if k not in order}}
         return super().components
 

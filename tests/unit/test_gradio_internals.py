@@ -99,18 +99,53 @@ def test_a_lazy_session_state_is_gradios_session_state_with_its_configs_made_on_
     demo = _page()
     eager, lazy = SessionState(demo), gradio_internals.LazySessionState(demo)
     # Same attributes (an upgrade adding one to SessionState.__init__ fails here), and no
-    # block's config made until it is touched.
-    assert set(vars(lazy)) - {"_lazy_keys"} == set(vars(eager))
+    # block's config made until the deep link reads them.
+    assert set(vars(lazy)) - {"_lazy_keys", "_stale", "_values"} == set(vars(eager))
     assert lazy.config_values == {} and eager.config_values
     assert lazy.STATE_TTL_WHEN_CLOSED == eager.STATE_TTL_WHEN_CLOSED
-    # A session's updates land where Gradio's own would, and the deep link sees every block.
     box_id = next(k for k, b in demo.blocks.items() if getattr(b, "label", None) == "box")
     for state in (eager, lazy):
         state._update_value_in_config(box_id, "changed")
-    assert lazy.config_values[box_id] == eager.config_values[box_id]
     assert list(lazy.components) == list(eager.components)
     state_id = next(k for k, b in demo.blocks.items() if isinstance(b, gr.State))
     assert lazy[state_id] == ["start"] and lazy[state_id] is not eager[state_id]
+
+
+def test_gradios_own_input_and_output_handling_leaves_a_lazy_session_what_it_leaves_its_own() -> None:
+    """Through Gradio's preprocess_data and postprocess_data, as an event runs them: values
+    read, a plain output, a property update, a skip and a state set; the deep link then
+    reads the same configs from both, and the lazy one made none before it read them."""
+    import asyncio
+
+    from gradio.state_holder import SessionState
+
+    demo = _page()
+    with demo:
+        hidden = gr.Button("go", visible=False)
+        kept = gr.State(0)
+    block_fn = demo.fns[0]
+    block_fn.outputs = [*block_fn.outputs, hidden, kept]
+    eager, lazy = SessionState(demo), gradio_internals.LazySessionState(demo)
+    for state in (eager, lazy):
+        asyncio.run(demo.preprocess_data(block_fn, ["typed", None], state))
+        predictions = ["typed", gr.update(value=7, label="count"), gr.update(visible=True), 5]
+        asyncio.run(demo.postprocess_data(block_fn, predictions, state))
+        asyncio.run(demo.postprocess_data(block_fn, [gr.skip(), 8, gr.skip(), 6], state))
+    assert lazy.config_values == {}
+    assert lazy[block_fn.outputs[-1]._id] == eager[block_fn.outputs[-1]._id] == 6
+    made = list(lazy.components)
+    # Gradio also notes the second value under the id of the block it built for the first
+    # update, which differs between the two runs (ids count up): compare without it.
+    page_ids = set(demo.blocks)
+
+    def same_page(configs: list[dict]) -> list[dict]:
+        return [c if c["id"] in page_ids else {**c, "id": "rebuilt"} for c in configs]
+
+    assert same_page(made) == same_page(list(eager.components))
+    number = next(c for c in made if c["type"] == "number")  # the page's, listed first
+    assert number["props"]["label"] == "count" and number["props"]["value"] == 7
+    assert next(c for c in made if c["id"] == hidden._id)["props"]["visible"] is True
+    assert list(lazy.components) == made  # read again: the same
 
 
 def test_a_launched_demo_makes_lazy_sessions_and_still_answers() -> None:
