@@ -85,6 +85,16 @@ class HistoryPanel:
     def outputs(self) -> list[Any]:
         return [self.gallery, self.empty, self.page_text, self.prev, self.next]
 
+    def first_filters(self) -> dict[str, Any]:
+        """The filters as a fresh page shows them (as built): a fresh page's load need not
+        send them, each input read costing the server a worker-thread round trip."""
+        return {name: block.value for name, block in self.filters().items()}
+
+    def first_outputs(self) -> list[Any]:
+        """What drawing the first page on a fresh page can change: `outputs()` but the
+        'newer' button, which is built off and stays off on the first page."""
+        return [block for block in self.outputs() if block is not self.prev]
+
 
 def model_filter_choices(registry: Registry, provider: str | None, lang: str = DEFAULT) -> list[tuple[str, str]]:
     """'All models', then each model (with its provider's name when none is picked), in `lang`."""

@@ -83,29 +83,34 @@ def wire(
     hint = owners.sign_in_hint(ctx.settings)
     # Only a studio with an allow-list can have a page without an owner to tell why.
     hinted = [panel.status for panel in panels] if hint else []
-    filters = list(history.filters())
+    filters = history.first_filters()
+    drawn = history.first_outputs()
+    kept = [i for i, block in enumerate(history.outputs()) if any(block is d for d in drawn)]
 
     def sign_in_words(lang: str) -> str:
         # owners words it in English; the catalogue has the same sentences
         return owners.page_words(lang, hint or "")
 
-    async def on_load(watch: Watch, view: HistoryView, request: gr.Request, *values: Any) -> list[Any]:
+    async def on_load(watch: Watch, view: HistoryView, request: gr.Request) -> list[Any]:
         lang = lang_of(request)
         owner = owners.on_load(ctx.settings, request)
-        shown = [gr.Column(visible=True) for _ in reveal]
+        # Updates, not new components: Gradio builds the component again from an update
+        # anyway, and building one here as well cost the event loop a second time.
+        shown = [gr.update(visible=True) for _ in reveal]
         if not owner:
-            skipped = [gr.skip()] * len(history.outputs())
+            skipped = [gr.skip()] * len(drawn)
             return [owner, gr.skip(), *shown, *skipped, *(error_html(sign_in_words(lang)) for _ in hinted)]
         active = await ctx.studio.active_jobs(owner)
         status.attach(watch, active)
-        timer = gr.Timer(active=True) if active else gr.skip()
-        page = await fill(owner, view, dict(zip(filters, values, strict=True)), lang)
-        return [owner, timer, *shown, *page, *(gr.skip() for _ in hinted)]
+        timer = gr.update(active=True) if active else gr.skip()
+        page = await fill(owner, view, dict(filters), lang)
+        return [owner, timer, *shown, *(page[i] for i in kept), *(gr.skip() for _ in hinted)]
 
     load = demo.load(
         on_load,
-        inputs=[session.watch, history.view, *history.filters().values()],
-        outputs=[session.owner, session.timer, *reveal, *history.outputs(), *hinted],
+        # The filters are not read: a fresh page shows them as built (history.first_filters).
+        inputs=[session.watch, history.view],
+        outputs=[session.owner, session.timer, *reveal, *drawn, *hinted],
         # Not queued: a queued event costs the server about twice as much. Gradio 6.31's
         # page runs the `change` events of the states an unqueued event sets (the owner's)
         # only after a later queued one, so nothing here waits for them: the history's
