@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 
 import jobs.history as history_ops
-from jobs import job_words, rules
+from jobs import job_words, key_status, rules
 from jobs import spend as spend_report
 from jobs.db_journal import choose_journal
 from jobs.desk import Desk
@@ -38,7 +38,7 @@ from jobs.records import GenerationRequest, GroupSlot, HistoryPage, HistoryQuery
 from jobs.settings import Settings
 from jobs.store import JobStore
 from jobs.submitter import Submitter
-from jobs.updates import Listener, Updates, until_terminal
+from jobs.updates import Listener, Updates, last_record, record_stream, until_terminal
 from jobs.watcher import watch_job
 from jobs.write_lanes import WriteLanes
 from providers import catalog
@@ -163,14 +163,7 @@ class Engine:
 
     def provider_ready(self, provider: str, keys: Mapping[str, Secret] | None = None) -> str | None:
         """None when `provider` can take a job, else the reason in words."""
-        adapter = self._providers.get(provider)
-        if adapter is None:
-            return f"{self.registry.label(provider)} is not configured."
-        if adapter.has_key() or (keys and keys.get(provider)):
-            return None
-        info = self.registry.get(provider)
-        env = info.key_env[0] if info and info.key_env else "an API key"
-        return f"Needs {env} in the environment or a key in the API keys tab."
+        return key_status.provider_ready(self.registry, self._providers, provider, keys)
 
     def get(self, owner: str, job_id: str) -> JobRecord | None:
         return self._store.get(job_id, owner=owner)
@@ -252,17 +245,9 @@ class Engine:
         return spend_report.summarize(self._ledger.entries(owner), self._clock())
 
     async def check_keys(self, keys: Mapping[str, Secret] | None = None) -> list[KeyCheck]:
-        """Ask each hosted provider, with a request that bills nothing, whether its key
-        (typed in `keys`, else the server's) works. Providers without a key are left out."""
-        checks = []
-        for info in self.registry.hosted():
-            adapter = self._providers.get(info.name)
-            check = getattr(adapter, "check_key", None) if info.key_check else None
-            key = (keys or {}).get(info.name) or None
-            if adapter is None or check is None or not (key or adapter.has_key()):
-                continue
-            checks.append(check(key))
-        return list(await asyncio.gather(*checks))
+        """Ask each hosted provider whose key is typed in `keys` or set on the server whether
+        it works, with a request that bills nothing (jobs/key_status.py)."""
+        return await key_status.check_keys(self.registry, self._providers, keys)
 
     # --- cancel / recheck --------------------------------------------------------------
 
@@ -361,26 +346,12 @@ class Engine:
         listener(record)
         return unsubscribe
 
-    async def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
+    def updates(self, owner: str, job_id: str) -> AsyncIterator[JobRecord]:
         """The current record at once, then every change, ending after the terminal one."""
-        queue: asyncio.Queue[JobRecord] = asyncio.Queue()
-        unsubscribe = self.subscribe(owner, job_id, queue.put_nowait)
-        if unsubscribe is None:
-            return
-        try:
-            async for record in until_terminal(queue):
-                yield record
-        finally:
-            unsubscribe()
+        return record_stream(functools.partial(self.subscribe, owner, job_id))
 
     async def wait(self, owner: str, job_id: str, timeout: float | None = None) -> JobRecord:
-        async def last() -> JobRecord:
-            final = self._require(owner, job_id)
-            async for record in self.updates(owner, job_id):
-                final = record
-            return final
-
-        return await asyncio.wait_for(last(), timeout)
+        return await asyncio.wait_for(last_record(self._require(owner, job_id), self.updates(owner, job_id)), timeout)
 
     def _provider_failed(self, job_id: str) -> None:
         record = self._recorder.current(job_id)

@@ -23,6 +23,29 @@ async def until_terminal(queue: asyncio.Queue[JobRecord]) -> AsyncIterator[JobRe
             return
 
 
+async def record_stream(subscribe: Callable[[Listener], Callable[[], None] | None]) -> AsyncIterator[JobRecord]:
+    """What `subscribe` (which calls a listener with the current record, then with every
+    change, and returns how to stop, or None for no such job) sends, ending after the
+    terminal record; nothing when there is no such job."""
+    queue: asyncio.Queue[JobRecord] = asyncio.Queue()
+    unsubscribe = subscribe(queue.put_nowait)
+    if unsubscribe is None:
+        return
+    try:
+        async for record in until_terminal(queue):
+            yield record
+    finally:
+        unsubscribe()
+
+
+async def last_record(first: JobRecord, records: AsyncIterator[JobRecord]) -> JobRecord:
+    """The last of `records`, or `first` when there are none."""
+    final = first
+    async for record in records:
+        final = record
+    return final
+
+
 class Updates:
     """The listeners of every job. `add` returns the function that removes the listener."""
 
