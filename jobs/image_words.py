@@ -1,13 +1,14 @@
 """What the image check and the fit say, in English, each sentence under a code.
 
 jobs/images.py (findings, notes) and jobs/image_fit.py (the changes a fit makes) say their
-words through `say(code, ...)`; a page in another language reads a sentence back into its
-code and parameters (`read`) and says it in its own words (ui/image_words.py: `img.<code>`).
+words through `say(code, ...)`: the English, as `providers.base.Words` carrying its code and
+parameters, which a page in another language says in its own words (ui/image_words.py:
+`img.<code>`). None of them is stored, so nothing reads English back into a code.
 """
 
 from __future__ import annotations
 
-from jobs.job_words import Phrasebook
+from providers.base import Words
 
 # EXIF orientation -> what the camera meant (the transposes are in jobs/images.py).
 ORIENTATION_WORDS: dict[int, str] = {
@@ -95,6 +96,8 @@ TEMPLATES: dict[str, str] = {
     "fit.cannot_compress": "The studio could not compress this image under the size limit.",
 }
 
-BOOK = Phrasebook(TEMPLATES)
-say = BOOK.say
-read = BOOK.read
+
+
+def say(code: str, /, **params: object) -> Words:
+    """The English sentence `code` with `params` filled in, carrying both."""
+    return Words(TEMPLATES[code].format(**params), code, params)

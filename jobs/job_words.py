@@ -11,8 +11,6 @@ read back once, by their English, when the store was migrated (jobs/legacy_words
 
 from __future__ import annotations
 
-import re
-
 from providers.base import Words
 
 TEMPLATES: dict[str, str] = {
@@ -72,37 +70,6 @@ TEMPLATES: dict[str, str] = {
     "filtered_said": "{provider}'s content filter stopped the job: {words}.",
     "filtered": "{provider}'s content filter stopped the job.",
 }
-
-
-class Phrasebook:
-    """English templates by code: `say` fills one in, `read` finds the code and parameters
-    a text was said with (None for any other text). Codes are tried in order: put a
-    template before any other that could also match its texts. (Only for words that are
-    never stored, jobs/image_words.py, and for old rows, jobs/legacy_words.py: a job's
-    words are stored with their code.)"""
-
-    def __init__(self, templates: dict[str, str]) -> None:
-        self.templates = templates
-        self._patterns: dict[str, re.Pattern[str]] = {}
-
-    def say(self, code: str, /, **params: object) -> str:
-        return self.templates[code].format(**params)
-
-    def _pattern(self, code: str) -> re.Pattern[str]:
-        if code not in self._patterns:
-            parts = re.split(r"\{(\w+)\}", self.templates[code])
-            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-            self._patterns[code] = re.compile(regex + r"\Z", re.DOTALL)
-        return self._patterns[code]
-
-    def read(self, text: str | None) -> tuple[str, dict[str, str]] | None:
-        if not text:
-            return None
-        for code in self.templates:
-            found = self._pattern(code).match(text)
-            if found:
-                return code, found.groupdict()
-        return None
 
 
 def say(code: str, /, **params: object) -> Words:

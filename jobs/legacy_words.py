@@ -14,7 +14,6 @@ import re
 import sqlite3
 from typing import Any
 
-from jobs.job_words import Phrasebook
 from providers.base import SAID
 
 # jobs/job_words.py TEMPLATES as of schema v3 (668dc77).
@@ -90,6 +89,33 @@ V3_NEXT_STEPS: dict[str, str] = {
     "timeout": "The job took longer than the studio waits. It may still finish: use 'Check again' later.",
     "cancelled": "The job was cancelled.",
 }
+
+class Phrasebook:
+    """English templates by code: `read` finds the code and parameters a text was said
+    with (None for any other text). Codes are tried in order: put a template before any
+    other that could also match its texts."""
+
+    def __init__(self, templates: dict[str, str]) -> None:
+        self.templates = templates
+        self._patterns: dict[str, re.Pattern[str]] = {}
+
+    def _pattern(self, code: str) -> re.Pattern[str]:
+        if code not in self._patterns:
+            parts = re.split(r"\{(\w+)\}", self.templates[code])
+            regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            self._patterns[code] = re.compile(regex + r"\Z", re.DOTALL)
+        return self._patterns[code]
+
+    def read(self, text: str | None) -> tuple[str, dict[str, str]] | None:
+        if not text:
+            return None
+        for code in self.templates:
+            found = self._pattern(code).match(text)
+            if found:
+                return code, found.groupdict()
+        return None
+
+
 
 _FIELD_STEP = re.compile(r" ?Change the (?P<field>[\w ]+) and try again\.\Z")
 _BOOK = Phrasebook(V3_TEMPLATES)

@@ -1,8 +1,8 @@
 """The image check's findings and a fit's changes in the page's language.
 
-jobs/images.py and jobs/image_fit.py say them in English through jobs/image_words.py;
-each sentence is read back into its code and parameters and said as `img.<code>`. A
-sentence that is not one of them is shown as it is."""
+jobs/images.py and jobs/image_fit.py say them in English through jobs/image_words.py, as
+`providers.base.Words` carrying each sentence's code and parameters; here each is said as
+`img.<code>`. A sentence without a code is shown as it is."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 from jobs import image_words
 from providers import catalog
+from providers.base import Words
 from ui.format import number_text
 from ui.i18n import has, text
 
@@ -18,11 +19,11 @@ _TURNS = ("exif.", "fit.upright.")
 
 def sentence(lang: str, english: str) -> str:
     """One finding, note or change in `lang`."""
-    found = image_words.read(english)
-    if found is None:
+    if not isinstance(english, Words) or english.code not in image_words.TEMPLATES:
         return english
-    code, params = found
-    params = {name: number_text(value, lang) if isinstance(value, str) else value for name, value in params.items()}
+    code = str(english.code)
+    # as the English has them: the figures written, then as this language writes them
+    params = {name: number_text(str(value), lang) for name, value in english.params.items()}
     for prefix in _TURNS:
         if code.startswith(prefix):  # one text per orientation, one sentence around it
             meaning = text(lang, f"img.orientation.{code.removeprefix(prefix)}")

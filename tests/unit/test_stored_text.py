@@ -211,15 +211,24 @@ def test_image_findings_and_fit_changes_are_said_in_the_pages_language(tmp_path:
     assert not any(word in chinese for word in ("image", "Image", "choose"))
 
 
-def test_every_image_sentence_reads_back_to_its_own_code() -> None:
+def test_every_image_sentence_carries_its_code_and_is_said_in_another_language() -> None:
     from jobs import image_words
+    from ui import image_words as page_words
+    from ui.format import number_text
 
     for code, template in image_words.TEMPLATES.items():
-        params = {name: f"<{name}>" for name in ("width", "height", "new_width", "new_height")}
         names = [part.split("}")[0] for part in template.split("{")[1:]]
-        said = template.format(**{name: params.get(name, f"<{name}>") for name in names})
-        first = next(c for c, t in image_words.TEMPLATES.items() if t == template)  # 5 and 7 say the same
-        assert image_words.read(said) == (first, {name: params.get(name, f"<{name}>") for name in names}), code
+        params = {name: 1234 if "width" in name or "height" in name else f"<{name}>" for name in names}
+        said = image_words.say(code, **params)
+        assert str(said) == template.format(**params) and said.code == code and dict(said.params) == params
+        french = page_words.sentence("fr", said)
+        assert french != str(said), code
+        for value in params.values():  # each parameter in its place; figures as French writes them
+            assert (value if isinstance(value, str) else number_text("1234", "fr")) in french, code
+    # Words without a code (a plain sentence, or an edited one) are shown as they are.
+    plain = "The image is fine."
+    assert page_words.sentence("fr", plain) == plain
+    assert page_words.sentence("fr", image_words.say("cmyk").upper()) == image_words.say("cmyk").upper()
 
 
 def test_the_history_tile_of_a_failed_job_is_worded_in_the_pages_language() -> None:
