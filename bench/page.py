@@ -92,6 +92,20 @@ NOTES = [
     "inspect.signature; gradio/blocks.py postprocess_data), a gr.skip() included. The engine loop spends "
     "0.5 ms. Gradio's own floors in the same run: the minimal app, which has no load event, 1.5 ms; a page of "
     "225 blocks with one queued load setting one State, 30.5 ms (it copies every block into the new session).",
+    "Session 6 (2026-12-03, py-spy on Gradio's loop over a series of fresh sessions, then this loop's CPU from "
+    "/proc by phase, 40 pages a sample, the before copy in the same run): the load event was 14-16.5 ms of "
+    "Gradio's loop. A fifth of it was Gradio making a block's deep-link config again (config_for_block, "
+    "get_config, the api_info schemas) for each input read and twice for each output updated, a copy only the "
+    "deep-link route reads: LazySessionState now makes them when that route reads them. Preprocessing the "
+    "four history filters (a worker-thread trip each) went: a fresh page's filters are as built, so the load no "
+    "longer reads them; the 'newer' button left its outputs (off on a first page); the handler no longer built "
+    "Columns that Gradio builds again. The load then measured 8.0-9.75 ms against 15.0-16.5 ms before (3 "
+    "rounds). uvicorn parses HTTP with httptools and runs Gradio's loop on uvloop when they are installed "
+    "(requirements.txt); a second run of 3 rounds: the load 13.75-15.25 ms before, 7.5-8.0 ms after without "
+    "them, 6.5-8.25 ms with them; GET / 2.75-3.0 / 2.5-3.25 / 2.0-2.5 ms and GET /config 2.0-2.5 / 2.25-2.5 / "
+    "1.75-2.25 ms of the loop (before / without / with). "
+    "What is left of the load is Gradio building a component again for each of its 5 property updates (a "
+    "skip included: the timer's when nothing runs), each through inspect.getfullargspec and __init__.",
 ]
 PAGES = 20  # fresh pages per CPU sample of GET / and /config
 WHOLE_PAGES = 40  # whole fresh pages per sample of the event loops' CPU (thread times tick at 10 ms)
