@@ -37,76 +37,11 @@ from bench.harness import (
     proc_times,
     temp_dir,
 )
+from bench.page_notes import NOTES
 from bench.proc_stats import CLK_TCK
 
 CHROMIUM = Path("/usr/bin/chromium")
 
-# What profiling found (py-spy --gil on the app; a Chromium trace of the first load), 2026-12-02.
-NOTES = [
-    "Server, before (session 3): a fresh page ran 4 events at load (the owner, then the re-attach, the language "
-    "redraw, and the running-jobs gr.render, which by default re-renders on every load), then 5 more "
-    "that the owner and the history mark set off (both price lines, the Spend figures, past "
-    "comparisons, the history). Gradio 6.31 builds an output's component again on the server for any "
-    "update, a skip included (gradio/blocks.py postprocess_data), about 1 ms an HTML output, so the "
-    "20 outputs of the old load events cost more than their handlers; and after every queued event its "
-    "queue turned up to 10,000 recorded events into a pandas DataFrame for a monitoring summary the "
-    "studio never shows (about a quarter of a queued load's CPU, growing with the events recorded). "
-    "Session 3 made it one queued load with four outputs, then a queued history read (set off by the "
-    "load's history mark) and past comparisons read on the owner's change: the 'before' figures. "
-    "Now (session 4): ONE event in all, not queued (a minimal Gradio app's queued load event with one "
-    "State output cost 5.5-7 ms of CPU here, 4 ms unqueued), which also draws the history's first page "
-    "(Gradio's page runs the `change` of a state an unqueued event set only after a later queued "
-    "event, so nothing may wait for one: the load's own outputs fill the page, and the price lines "
-    "that a server key or a limit can change follow it with .then); the Compare tab, past "
-    "comparisons and their tally are built and read when the tab is first opened (a gr.render), "
-    "not on every fresh page. So the 'load events' figure now holds the history's first read, "
-    "which 'before' counted among the events set off: compare the second figure (the whole fresh "
-    "page). Gradio's floor for a page of as many blocks pays about 25-50 ms a new session "
-    "(bench/page_floor.py: Gradio copies every block's config into a new session's state; the "
-    "studio's ui/gradio_internals.lazy_session_state spares that). The figure is the process's CPU "
-    "(all threads), an upper bound on the event loop's share; the loop's own share was not measured "
-    "apart.",
-    "Browser, before: Chromium's main thread ran JavaScript (Gradio building every block's state, its "
-    "translations and dependency maps) for about 1.9 s in the studio's first load against 0.3 s in the "
-    "minimal app's; Gradio fetches the code of every component type in the config at start, shown or "
-    "not (62 scripts against 29), so hiding a part spares only its drawing. The 336 blocks were: the "
-    "Compare tab 108, the API endpoints' hidden inputs and outputs about 92, the two forms 64, history "
-    "20, the result and running jobs 19, keys 11. Now (session 4), 222 blocks: the Compare tab is "
-    "built when first opened (ui/compare_open.py: three states and an empty gr.render on a fresh "
-    "page; the checkbox group, slider and accordion code no longer loads with it), the API endpoints "
-    "are gr.api functions without hidden columns (the JSON component's code is gone; gr.api's own "
-    "parameter blocks, 81, are states to the page), and the Keys and Spend intros are HTML instead of "
-    "Markdown (no Markdown code or syntax highlighter). A Chromium probe on a quiet machine (one "
-    "context per load) measured, before: 62 scripts, 1.2-1.5 s of script; without the Compare tab "
-    "49 scripts; after: 41-45 scripts, about 0.6-0.9 s of script. The form's per-model controls are "
-    "one generic set per option name (ui/controls.option_params), re-labelled per model.",
-    "Session 5 (19:44, a slower machine than session 4's: image_fit 1.28 s here against 0.72 s): the server "
-    "figure now measures what the issue names, the event loops themselves (Gradio's server loop and the "
-    "studio's engine loop, found as the threads waiting in epoll_wait when idle and named by py-spy dump), "
-    "over a WHOLE fresh page: GET /, GET /config and the load event. The busiest-thread figure of session 4 "
-    "(6.2 ms) counted the load event alone. Gradio's loop spends 12-16 ms a whole page: about 2 ms for GET / "
-    "and 2 ms for GET /config (sending 360 KB and 313 KB through h11 and the ASGI middleware; the config's "
-    "copy and JSON, 50 ms, run on worker threads), and about 10 ms for the unqueued load, which py-spy puts "
-    "in Gradio's postprocess: for each of its 6 property updates among 8 outputs (timer, the history's column, "
-    "gallery, empty state and pager buttons) Gradio 6.31 builds a new component (Block.__init__, get_config, "
-    "inspect.signature; gradio/blocks.py postprocess_data), a gr.skip() included. The engine loop spends "
-    "0.5 ms. Gradio's own floors in the same run: the minimal app, which has no load event, 1.5 ms; a page of "
-    "225 blocks with one queued load setting one State, 30.5 ms (it copies every block into the new session).",
-    "Session 6 (2026-12-03, py-spy on Gradio's loop over a series of fresh sessions, then this loop's CPU from "
-    "/proc by phase, 40 pages a sample, the before copy in the same run): the load event was 14-16.5 ms of "
-    "Gradio's loop. A fifth of it was Gradio making a block's deep-link config again (config_for_block, "
-    "get_config, the api_info schemas) for each input read and twice for each output updated, a copy only the "
-    "deep-link route reads: LazySessionState now makes them when that route reads them. Preprocessing the "
-    "four history filters (a worker-thread trip each) went: a fresh page's filters are as built, so the load no "
-    "longer reads them; the 'newer' button left its outputs (off on a first page); the handler no longer built "
-    "Columns that Gradio builds again. The load then measured 8.0-9.75 ms against 15.0-16.5 ms before (3 "
-    "rounds). uvicorn parses HTTP with httptools and runs Gradio's loop on uvloop when they are installed "
-    "(requirements.txt); a second run of 3 rounds: the load 13.75-15.25 ms before, 7.5-8.0 ms after without "
-    "them, 6.5-8.25 ms with them; GET / 2.75-3.0 / 2.5-3.25 / 2.0-2.5 ms and GET /config 2.0-2.5 / 2.25-2.5 / "
-    "1.75-2.25 ms of the loop (before / without / with). "
-    "What is left of the load is Gradio building a component again for each of its 5 property updates (a "
-    "skip included: the timer's when nothing runs), each through inspect.getfullargspec and __init__.",
-]
 PAGES = 20  # fresh pages per CPU sample of GET / and /config
 WHOLE_PAGES = 40  # whole fresh pages per sample of the event loops' CPU (thread times tick at 10 ms)
 SESSIONS = 50  # new sessions per CPU sample of the load events
