@@ -10,7 +10,13 @@ import logging
 import os
 
 from ui.absent_modules import remember_absent
-from ui.gradio_internals import lazy_session_state, quiet_idle_queue, shared_api_info, skip_queue_analytics
+from ui.gradio_internals import (
+    lazy_session_state,
+    pin_upload_folder,
+    quiet_idle_queue,
+    shared_api_info,
+    skip_queue_analytics,
+)
 from ui.layout import build_demo, launch_options
 
 __all__ = ["build_demo", "main"]
@@ -35,6 +41,7 @@ def main() -> None:
     # FORWARDED_ALLOW_IPS (by default loopback): it must trust exactly the proxies the
     # deployment names, or a local client could forge its address (ui/client_address.py).
     os.environ["FORWARDED_ALLOW_IPS"] = ",".join(settings.trusted_proxies)
+    pin_upload_folder()  # before any component is built: each would resolve it again
     studio = Studio(settings, build_providers(settings))
     studio.start()
     guard = Guard(settings)

@@ -8,6 +8,8 @@ any version other than the one checked, so an upgrade is reviewed here first).
   page's endpoints off "Use via API").
 - upload_folder: where Gradio saves uploads, to accept an unprocessed upload only from
   there (the image events skip preprocessing on purpose; see ui/controls.uploaded_path).
+- pin_upload_folder: that folder named once in GRADIO_TEMP_DIR (Gradio's own setting), since
+  Gradio otherwise resolves it again in every component it builds (not a documented cost).
 - oauth_user_name / oauth_user_in_scope: the Hugging Face sign-in's user name, read from
   the session Gradio's OAuth routes fill (gr.OAuthProfile is only injected as a handler
   parameter; the gate sees plain HTTP requests).
@@ -118,6 +120,14 @@ def mcp_tools_only(
 def upload_folder() -> Path:
     """The folder Gradio saves browser uploads in (GRADIO_TEMP_DIR, or the temp dir's gradio/)."""
     return Path(get_upload_folder()).resolve()
+
+
+def pin_upload_folder() -> None:
+    """Name Gradio's upload folder in GRADIO_TEMP_DIR, as Gradio itself finds it, unless the
+    deployment names one. Gradio 6.31 otherwise resolves the temp dir's path (a realpath:
+    several system calls) in every component it builds, and it builds one again for every
+    output update: about a twelfth of a fresh page's load on the event loop."""
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(upload_folder()))
 
 
 def oauth_user_name(request: gr.Request) -> str | None:

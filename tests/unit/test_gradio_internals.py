@@ -42,6 +42,35 @@ def test_the_upload_folder_is_where_gradio_saves_uploads(
     assert os.environ.get("GRADIO_TEMP_DIR") is None
 
 
+def test_a_pinned_upload_folder_is_gradios_own_and_components_no_longer_resolve_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    found = gradio_internals.upload_folder()
+    resolved: list[Path] = []
+    real_resolve = Path.resolve
+
+    def counted(self: Path, strict: bool = False) -> Path:
+        resolved.append(self)
+        return real_resolve(self, strict)
+
+    monkeypatch.setattr(Path, "resolve", counted)
+    gr.Button("x", render=False)
+    assert resolved, "Gradio no longer resolves its folder per component: pin_upload_folder can go"
+    gradio_internals.pin_upload_folder()
+    assert os.environ["GRADIO_TEMP_DIR"] == str(found)
+    resolved.clear()
+    gr.Button("x", render=False)
+    assert resolved == []
+    assert gradio.utils.get_upload_folder() == str(found)
+
+
+def test_a_deployments_own_upload_folder_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "mine"))
+    gradio_internals.pin_upload_folder()
+    assert os.environ["GRADIO_TEMP_DIR"] == str(tmp_path / "mine")
+
+
 def test_the_oauth_session_still_holds_the_userinfo_where_it_is_read() -> None:
     # Gradio stores the sign-in under session["oauth_info"] and reads the user from its
     # "userinfo" (its LoginButton does exactly what oauth_user_name does).
