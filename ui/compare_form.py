@@ -19,7 +19,7 @@ from providers.base import Kind, StudioError
 from providers.catalog import ModelSpec
 from providers.registry import Registry
 from ui import controls
-from ui.i18n import DEFAULT, error_text, field_name, name_text, page, text
+from ui.i18n import DEFAULT, error_text, field_name, name_text, page, text, usd_text
 from ui.price_line import budget_words
 from ui.session import Context
 
@@ -66,7 +66,8 @@ def model_choices(registry: Registry, kind: Kind, lang: str = DEFAULT) -> list[t
 def per_model_label(spec: ModelSpec, name: str, english: str, lang: str = DEFAULT) -> str:
     """A per-model option's label: 'WaveSpeedAI · Dreamina 3.0 720p: Duration (s)'."""
     option = field_name(lang, name, english)
-    return f"{name_text(lang, spec.provider_label)} · {controls.model_label(spec, lang)}: {option}"
+    colon = text(lang, "punct.colon")
+    return f"{name_text(lang, spec.provider_label)} · {controls.model_label(spec, lang)}{colon}{option}"
 
 
 def default_models(ctx: Context, kind: Kind) -> list[str]:
@@ -209,7 +210,7 @@ def over_budget(quote: GroupQuote, budget: Budget | None, lang: str = DEFAULT) -
         return text(lang, "compare.over_jobs", count=budget.jobs_left, made=len(quote.members))
     usd = [v for v in (budget.usd_left_person, budget.usd_left_server) if v is not None]
     if usd and quote.total_usd > min(usd) + 1e-9:
-        return text(lang, "compare.over_usd", left=f"${max(min(usd), 0):.2f}", usd=f"${quote.total_usd:.2f}")
+        return text(lang, "compare.over_usd", left=usd_text(max(min(usd), 0), lang), usd=usd_text(quote.total_usd, lang))
     return ""
 
 
@@ -232,7 +233,7 @@ def price_html(
         name = name_text(lang, spec.label) if spec else member.model
         words = member.words
         if member.usd and member.source == "estimate":
-            words = text(lang, "price.estimate_words", usd=f"${member.usd:.2f}")
+            words = text(lang, "price.estimate_words", usd=usd_text(member.usd, lang))
         elif not member.usd:
             words = text(lang, "compare.free")
         parts.append(f"{html.escape(name)} {html.escape(words)}")
@@ -240,7 +241,7 @@ def price_html(
     left = f" · {html.escape(left_words)}" if left_words else ""
     over = over_budget(quote, budget, lang)
     warning = f'<div class="compare-error" role="alert">{html.escape(over)}</div>' if over else ""
-    total = html.escape(text(lang, "compare.total", count=len(quote.members), usd=f"${quote.total_usd:.2f}"))
+    total = html.escape(text(lang, "compare.total", count=len(quote.members), usd=usd_text(quote.total_usd, lang)))
     estimate = " " + html.escape(text(lang, "compare.estimate")) if quote.estimated else ""
     return (
         f'<div class="compare-price"><b>{total}</b>'

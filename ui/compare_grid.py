@@ -17,7 +17,7 @@ from jobs.records import JobRecord
 from providers.base import StudioError
 from providers.registry import Registry
 from ui.format import state_word
-from ui.i18n import DEFAULT, error_text, name_text, text
+from ui.i18n import DEFAULT, error_text, name_text, text, usd_text
 from ui.stored_text import job_text
 
 
@@ -31,7 +31,7 @@ def seconds_words(seconds: float, lang: str = DEFAULT) -> str:
 def usd_words(usd: float, source: str, lang: str = DEFAULT) -> str:
     if usd == 0:
         return text(lang, "compare.free")
-    words = f"${usd:.2f}"
+    words = usd_text(usd, lang)
     return text(lang, "compare.about", usd=words) if source == "estimate" else words
 
 
@@ -102,7 +102,7 @@ def summary(registry: Registry, current: GroupView, lang: str = DEFAULT) -> str:
     total = len(group.members)
     finished = "compare.finished_some" if done < total else "compare.finished_all"
     words = [text(lang, finished, done=done, total=total)]
-    words.append(text(lang, "compare.group_price", usd=f"${group.price_usd:.2f}"))
+    words.append(text(lang, "compare.group_price", usd=usd_text(group.price_usd, lang)))
     if names_hidden(group):
         words.append(text(lang, "compare.blind_note"))
     elif group.pick and group.pick in group.job_ids:

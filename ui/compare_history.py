@@ -17,7 +17,7 @@ from providers.base import StudioError
 from providers.registry import Registry
 from ui import owners
 from ui.compare_grid import seconds_words
-from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, text
+from ui.i18n import DEFAULT, error_text, lang_of, name_text, page, text, usd_text
 from ui.session import PRIVATE, Context, Session
 
 PAGE = 24
@@ -69,7 +69,7 @@ def tally_html(registry: Registry, rows: list[TallyRow], lang: str = DEFAULT) ->
         spec = registry.model_or_none(row.model)
         name = name_text(lang, f"{spec.provider_label} · {spec.label}") if spec else row.model
         seconds = seconds_words(row.median_seconds, lang) if row.median_seconds is not None else "–"
-        usd = f"${row.median_usd:.2f}" if row.median_usd is not None else "–"
+        usd = usd_text(row.median_usd, lang) if row.median_usd is not None else "–"
         body.append(
             f"<tr><td>{html.escape(name)}</td><td>{row.picks}</td><td>{row.runs}</td>"
             f"<td>{seconds}</td><td>{usd}</td></tr>"

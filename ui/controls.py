@@ -23,7 +23,7 @@ from providers.catalog import ModelSpec, ParamSpec
 from providers.registry import Registry
 from ui import gradio_internals
 from ui.format import choice_label
-from ui.i18n import DEFAULT, has, name_text, page, page_name, page_or, text
+from ui.i18n import DEFAULT, has, name_text, page, page_name, page_or, text, usd_text
 
 KIND_WORDS: dict[str, str] = {"t2v": "Text to video", "i2v": "Image to video"}
 SEED = "seed"  # the studio's own option: its row has the random and reuse buttons
@@ -83,7 +83,7 @@ def model_label(spec: ModelSpec, lang: str = DEFAULT) -> str:
     the page's language: a label joins several translated words)."""
     label = name_text(lang, spec.label)
     if spec.price_usd:
-        label += f" · ${spec.price_usd:.2f}{text(lang, 'model.per_run')}"
+        label += f" · {usd_text(spec.price_usd, lang)}{text(lang, 'model.per_run')}"
     if not spec.verified:
         label += f" · {text(lang, 'model.unverified')}"
     return label
@@ -110,7 +110,7 @@ def price_text(spec: ModelSpec, lang: str = DEFAULT) -> str:
     if spec.price_usd == 0:
         return text(lang, "info.free")
     if spec.price_usd:
-        return f"${spec.price_usd:.2f} {text(lang, 'info.per_run')}"
+        return f"{usd_text(spec.price_usd, lang)} {text(lang, 'info.per_run')}"
     return text(lang, "info.no_price")
 
 

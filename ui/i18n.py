@@ -223,8 +223,12 @@ def wait_words(lang: str, seconds: float) -> str:
     return text(lang, "time.hours", hours=hours)
 
 
-def _usd(value: object) -> str:
-    return f"${float(value):.2f}"  # type: ignore[arg-type]
+def usd_text(usd: float, lang: str = DEFAULT) -> str:
+    """US dollars to the cent as `lang` writes them: '$1,234.50'; '1 234,50 $ US' in French
+    (the language's group and decimal marks, from its number.example, in its money.usd)."""
+    example = text(lang, "number.example")
+    whole, cents = f"{usd:,.2f}".split(".")
+    return text(lang, "money.usd", amount=whole.replace(",", example[1]) + example[5] + cents)
 
 
 def _spoken(lang: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -235,12 +239,12 @@ def _spoken(lang: str, params: dict[str, Any]) -> dict[str, Any]:
         params["wait"] = wait_words(lang, float(params.get("wait_seconds", 0)))
     for name in ("limit_usd", "left_usd"):
         if name in params:
-            params[name] = _usd(params[name])
+            params[name] = usd_text(float(params[name]), lang)
     videos = params.get("videos")
     if isinstance(videos, int):
         params["asked"] = "" if videos == 1 else " " + text(lang, "limit.asks", videos=videos)
         if "cost_usd" in params:
-            cost = _usd(params["cost_usd"])
+            cost = usd_text(float(params["cost_usd"]), lang)
             estimate = params.get("estimate") and videos == 1
             params["cost"] = text(lang, "price.estimate_words", usd=cost) if estimate else cost
             params["what"] = (

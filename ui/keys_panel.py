@@ -12,7 +12,7 @@ are used when none is typed; they are never shown.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ import gradio as gr
 from providers.base import Secret
 from providers.money import KeyCheck
 from providers.registry import ProviderInfo
-from ui.i18n import DEFAULT, lang_of, page, text
+from ui.i18n import DEFAULT, lang_of, page, text, usd_text
 from ui.session import PRIVATE, Context, Session, SessionKeys
 
 
@@ -38,6 +38,18 @@ def _env_names(ctx: Context) -> str:
     return ", ".join(f"<code>{html.escape(info.key_env[0])}</code>" for info in ctx.registry.hosted() if info.key_env)
 
 
+def key_links(providers: Sequence[ProviderInfo]) -> str:
+    """Where to get each provider's key, as links that open in a new tab (a Textbox's info
+    line is plain text, so a URL there could only be copied), in the page's language."""
+    links = [
+        f'<a href="{html.escape(info.key_url)}" target="_blank" rel="noopener noreferrer">{html.escape(info.label)}</a>'
+        for info in providers
+        if info.needs_key and info.key_url
+    ]
+    # The page's words first: the browser translates a text that starts with them.
+    return f'{page("keys.get_keys")} {" · ".join(links)}' if links else ""
+
+
 KEY_LABELS = {"API key": "keys.api_key", "API token": "keys.api_token"}
 
 
@@ -49,7 +61,6 @@ def _box(info: ProviderInfo) -> gr.Textbox:
         type="password",
         label=f"{info.label} {page(kind) if kind else info.key_label}",
         placeholder=page("keys.paste"),
-        info=f"{page('keys.get_one')} {info.key_url}" if info.key_url else None,
         elem_id=f"key-{info.name}",
     )
 
@@ -58,6 +69,9 @@ def render(ctx: Context) -> KeysPanel:
     # HTML, not Markdown: the page then loads no Markdown code (and its syntax highlighter).
     gr.HTML(page("keys.intro"))
     gr.HTML(f"{page('keys.env_hint')} {_env_names(ctx)}")
+    links = key_links(ctx.registry.hosted())
+    if links:
+        gr.HTML(links, elem_classes="key-links")
     boxes = {info.name: _box(info) for info in ctx.registry.hosted() if info.needs_key}
     with gr.Row():
         save = gr.Button(page("keys.save"), variant="primary", elem_id="keys-save")
@@ -75,7 +89,7 @@ def _verdict(check: KeyCheck | None, show_balance: bool, lang: str) -> tuple[str
         balance = check.balance_usd
         shown = ""
         if balance is not None and show_balance:
-            shown = " · " + text(lang, "keys.balance", usd=f"${balance:.2f}")
+            shown = " · " + text(lang, "keys.balance", usd=usd_text(balance, lang))
         return "works", text(lang, "keys.works") + shown
     if check.works is False:
         return "refused", text(lang, "keys.refused")
@@ -109,7 +123,8 @@ def status_html(
             state, verdict = _verdict((checks or {}).get(info.name), typed or not ctx.settings.public, lang)
         detail = f' · <span class="key-verdict">{html.escape(verdict)}</span>' if verdict else ""
         lines.append(
-            f'<li data-provider="{info.name}" data-key-state="{state}"><b>{html.escape(info.label)}</b>: '
+            f'<li data-provider="{info.name}" data-key-state="{state}"><b>{html.escape(info.label)}</b>'
+            f'{text(lang, "punct.colon")}'
             f"{html.escape(where)}{detail}</li>"
         )
     return f"<ul>{''.join(lines)}</ul>"

@@ -37,7 +37,16 @@ from ui import (
 from ui import session as session_module
 from ui.gate import Guard
 from ui.gradio_internals import mcp_tools_only, quiet_idle_queue
-from ui.i18n import DEFAULT, LANG_COOKIE_JS, LANG_COOKIE_RESET_HEAD, gradio_i18n, lang_of, page, text
+from ui.i18n import (
+    DEFAULT,
+    LANG_COOKIE_JS,
+    LANG_COOKIE_RESET_HEAD,
+    gradio_i18n,
+    lang_of,
+    page,
+    text,
+    usd_text,
+)
 from ui.session import PRIVATE, Context, SessionKeys
 
 __all__ = ["build_demo", "launch_options", "quiet_idle_queue"]
@@ -96,7 +105,7 @@ def credits_notice(settings: Settings, lang: str = DEFAULT) -> str:
     if count:
         parts.append(_around(lang, "credits.jobs", str(count), count))
     if settings.max_usd_per_person_per_day is not None:
-        parts.append(_around(lang, "credits.usd", f"${settings.max_usd_per_person_per_day:.2f}"))
+        parts.append(_around(lang, "credits.usd", usd_text(settings.max_usd_per_person_per_day, lang)))
     parts.append(text(lang, "credits.private"))
     joint = "" if lang in ("zh", "ja") else " "
     return (

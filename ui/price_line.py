@@ -19,7 +19,7 @@ from providers.base import StudioError
 from providers.catalog import ModelSpec
 from providers.money import Price, catalog_price
 from ui import controls, owners
-from ui.i18n import DEFAULT, lang_of, name_text, text
+from ui.i18n import DEFAULT, lang_of, name_text, text, usd_text
 from ui.session import PRIVATE, Context, Session
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def price_words(price: Price, lang: str) -> str:
     """'$0.30', or 'about $0.60 (estimate)' when the provider published no price, in `lang`."""
-    amount = f"${price.usd:.2f}"
+    amount = usd_text(price.usd, lang)
     return text(lang, "price.estimate_words", usd=amount) if price.estimated else amount
 
 
@@ -38,7 +38,7 @@ def budget_words(budget: Budget, lang: str) -> str:
         parts.append(text(lang, "budget.videos_left", count=budget.jobs_left))
     usd = [v for v in (budget.usd_left_person, budget.usd_left_server) if v is not None]
     if usd:
-        parts.append(text(lang, "budget.usd_left", usd=f"${max(min(usd), 0):.2f}"))
+        parts.append(text(lang, "budget.usd_left", usd=usd_text(max(min(usd), 0), lang)))
     return " · ".join(parts)
 
 

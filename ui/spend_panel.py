@@ -12,7 +12,7 @@ import gradio as gr
 
 from providers.registry import Registry
 from ui import owners
-from ui.i18n import DEFAULT, lang_of, name_text, page, text
+from ui.i18n import DEFAULT, lang_of, name_text, page, text, usd_text
 from ui.session import PRIVATE, Context, Session
 
 
@@ -27,8 +27,8 @@ def scope(owner: str) -> str | None:
     return None if owner == owners.LOCAL_OWNER else owner
 
 
-def _usd(value: object) -> str:
-    return f"${float(value):.2f}" if isinstance(value, int | float) else "$0.00"  # type: ignore[arg-type]
+def _usd(value: object, lang: str) -> str:
+    return usd_text(float(value) if isinstance(value, int | float) else 0.0, lang)
 
 
 def _model_label(registry: Registry, model_id: str, lang: str) -> str:
@@ -44,23 +44,25 @@ def figures_html(spend: dict[str, Any] | None, registry: Registry, lang: str = D
     if spend is None:
         return f'<div class="spend" data-total="0">{page("spend.loading")}</div>'
     rows = "".join(
-        f"<tr><th scope='row'>{html.escape(name)}</th><td data-usd='{float(value):.4f}'>{_usd(value)}</td></tr>"
+        f"<tr><th scope='row'>{html.escape(name)}</th><td data-usd='{float(value):.4f}'>{_usd(value, lang)}</td></tr>"
         for name, value in (
             (text(lang, "spend.today"), spend["today_usd"]),
             (text(lang, "spend.month"), spend["month_usd"]),
             (text(lang, "spend.all"), spend["total_usd"]),
         )
     )
+    colon = text(lang, "punct.colon")
     providers = "".join(
-        f"<li>{html.escape(name_text(lang, registry.label(p)))}: {_usd(v)}</li>"
+        f"<li>{html.escape(name_text(lang, registry.label(p)))}{colon}{_usd(v, lang)}</li>"
         for p, v in spend["by_provider"].items()
     )
     models = "".join(
-        f"<li>{html.escape(_model_label(registry, m, lang))}: {_usd(v)}</li>" for m, v in spend["by_model"].items()
+        f"<li>{html.escape(_model_label(registry, m, lang))}{colon}{_usd(v, lang)}</li>"
+        for m, v in spend["by_model"].items()
     )
     notes = []
     if spend.get("refunded_usd"):
-        notes.append(text(lang, "spend.refunded", usd=_usd(spend["refunded_usd"])))
+        notes.append(text(lang, "spend.refunded", usd=_usd(spend["refunded_usd"], lang)))
     if spend.get("estimated_jobs"):
         notes.append(text(lang, "spend.estimated", count=spend["estimated_jobs"]))
     note_html = "".join(f"<p class='spend-note'>{html.escape(n)}</p>" for n in notes)

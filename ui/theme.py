@@ -194,6 +194,7 @@ footer .divider:last-child { display: none; }
 /* Past comparisons keep their label: the tiles start below it. */
 #compare-gallery .grid-container { padding-top: 34px; }
 .keys-status { font-size: 0.88rem; }
+.key-links a { color: var(--link-text-color, var(--color-accent)); text-decoration: underline; }
 /* A compact form: the whole form, Generate and its status fit a 900 px high window. */
 #studio-main, #studio-history { --layout-gap: 8px; --form-gap-width: 1px; --block-padding: 6px 10px;
   --block-label-margin: 0 0 2px 0; --checkbox-label-padding: 4px 10px; --size-2: 6px;

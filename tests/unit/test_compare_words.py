@@ -82,7 +82,7 @@ def test_the_grid_and_price_lines_follow_the_requests_language() -> None:
     assert "WaveSpeedAI" not in compare_grid.cell_head(REGISTRY, blind, 1, None, lang="zh")
     quote = GroupQuote((MemberPrice(RC_PRO, 1, 0.6, "estimate", "about $0.60"), MemberPrice(WS_720, 1, 0.3, "quote", "$0.30")))
     over = compare_form.price_html(quote, None, REGISTRY, Budget(1, None, None), lang="fr")
-    assert "2 vidéos : $0.90" in over and "(estimation)" in over
+    assert "2 vidéos : 0,90\u00a0$\u00a0US" in over and "(estimation)" in over
     assert "il vous reste 1 vidéo cette heure-ci, cette comparaison en fait 2." in over
     html = compare_grid.controls_html("ja")
     assert "すべて再生" in html and "<svg" in html and "⏸" not in html

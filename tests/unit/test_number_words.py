@@ -1,6 +1,7 @@
 """Numbers in the page follow the page's language: a decimal comma and French size units
 ('4,7 Mo') in French, a decimal comma in Spanish (the catalogue is Spain's), unchanged in
-English, Chinese and Japanese. Sizes, durations and ratios; nothing else in a sentence."""
+English, Chinese and Japanese. Sizes, durations and ratios; nothing else in a sentence.
+Dollars too, each language's way ('0,50 $ US' in French, 'US$0.50' in Chinese)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,28 @@ def test_a_french_page_writes_the_image_limit_and_a_videos_details_with_a_decima
     registry = builtin_registry()
     assert "1280×720 · 5,0 s · 4,7 Mo" in details_html(video, registry=registry, lang="fr")
     assert "1280×720 · 5.0 s · 4.7 MB" in details_html(video, registry=registry, lang="en")
+
+
+MONEY = {  # lang -> (1234.5 dollars, a model's label with its price, a spend list's line)
+    "en": ("$1,234.50", "$0.60/run", "RunComfy: $0.50"),
+    "fr": ("1\u202f234,50\u00a0$\u00a0US", "0,60\u00a0$\u00a0US/vidéo", "RunComfy\u202f: 0,50\u00a0$\u00a0US"),
+    "es": ("1.234,50\u00a0US$", "0,60\u00a0US$/vídeo", "RunComfy: 0,50\u00a0US$"),
+    "zh": ("US$1,234.50", "US$0.60/次", "RunComfy：US$0.50"),
+    "ja": ("US$1,234.50", "US$0.60/回", "RunComfy：US$0.50"),
+}
+
+
+@pytest.mark.parametrize("lang", list(MONEY))
+def test_dollars_are_written_the_languages_way_in_prices_and_spend(lang: str) -> None:
+    from ui.controls import model_label
+    from ui.i18n import usd_text
+    from ui.spend_panel import figures_html
+
+    whole, label, spent = MONEY[lang]
+    registry = builtin_registry()
+    spec = next(s for s in registry.models(provider="wavespeed") if s.price_usd == 0.6)
+    assert usd_text(1234.5, lang) == whole
+    assert model_label(spec, lang).endswith(label)
+    spend = {"today_usd": 0.5, "month_usd": 0.5, "total_usd": 0.5, "jobs": 1}
+    spend |= {"by_provider": {"runcomfy": 0.5}, "by_model": {}}
+    assert f"<li>{spent}</li>" in figures_html(spend, registry, lang)

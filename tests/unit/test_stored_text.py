@@ -155,8 +155,8 @@ def test_money_limits_are_refused_with_codes_the_page_says_in_its_language(limit
     assert error_text("en", person) == person.message  # the English catalogue says what jobs/ says
     french = error_text("fr", person)
     assert french == (
-        "Limite atteinte : ce studio dépense au plus $0.50 par jour et par personne ; il reste $0.50 "
-        "aujourd'hui et ces 2 vidéos coûtent $0.60. La limite se renouvelle à 00:00 UTC (dans 12 h)."
+        "Limite atteinte : ce studio dépense au plus 0,50\u00a0$\u00a0US par jour et par personne ; il reste 0,50\u00a0$\u00a0US "
+        "aujourd'hui et ces 2 vidéos coûtent 0,60\u00a0$\u00a0US. La limite se renouvelle à 00:00 UTC (dans 12 h)."
     )
     assert "12 小时" in error_text("zh", person) and "12 時間" in error_text("ja", person)
 
@@ -178,8 +178,8 @@ def test_money_limits_are_refused_with_codes_the_page_says_in_its_language(limit
     server = _refusal(limits, 0.45, owner="carol")  # 0.2 + 0.45 + 0.45 passes the server's 1.00
     assert server.code == "limit_usd_per_day" and error_text("en", server) == server.message
     assert error_text("fr", server).startswith(
-        "Limite atteinte : ce studio dépense au plus $1.00 par jour pour tout le monde ; il reste $0.35 "
-        "aujourd'hui et cette vidéo coûte $0.45."
+        "Limite atteinte : ce studio dépense au plus 1,00\u00a0$\u00a0US par jour pour tout le monde ; il reste 0,35\u00a0$\u00a0US "
+        "aujourd'hui et cette vidéo coûte 0,45\u00a0$\u00a0US."
     )
 
 

@@ -144,8 +144,11 @@ MESSAGES: dict[str, str] = {
     "time.hours": "{hours} h",
     "time.hours_minutes": "{hours} h {minutes} min",
     # How numbers are written: the group mark is the example's 2nd character, the decimal
-    # mark its 6th (ui.format.number_text); and the size units.
+    # mark its 6th (ui.format.number_text); an amount of US dollars, written with those marks
+    # (ui.i18n.usd_text); and the size units.
     "number.example": "1,234.5",
+    "money.usd": "${amount}",
+    "punct.colon": ": ",
     "unit.kb": "KB",
     "unit.mb": "MB",
     "unit.gb": "GB",
@@ -275,7 +278,7 @@ MESSAGES: dict[str, str] = {
     "keys.api_key": "API key",
     "keys.api_token": "API token",
     "keys.paste": "paste the key here",
-    "keys.get_one": "get one at",
+    "keys.get_keys": "Get a key:",
     "keys.save": "Use these keys",
     "keys.forget": "Forget typed keys",
     "keys.check": "Check keys",
