@@ -12,7 +12,7 @@ import pytest
 from providers.base import ProviderError, Secret
 from providers.runcomfy import RunComfyProvider
 from tests.fakes.server import FakeProviders
-from tests.integration.runcomfy_support import (  # noqa: F401 (fixtures among them)
+from tests.integration.runcomfy_support import (  # noqa: F401 (the *_fixture names are fixtures)
     FAST_RETRY,
     KEY,
     SleepLog,

@@ -13,7 +13,7 @@ from providers.base import ProviderError
 from providers.http import RetryPolicy
 from providers.runcomfy import RunComfyProvider, normalise_state
 from tests.fakes.server import FakeProviders
-from tests.integration.runcomfy_support import (  # noqa: F401 (fixtures among them)
+from tests.integration.runcomfy_support import (  # noqa: F401 (the *_fixture names are fixtures)
     FAST_RETRY,
     KEY,
     SleepLog,

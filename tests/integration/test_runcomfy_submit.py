@@ -15,7 +15,7 @@ from PIL import Image
 from providers.base import ProviderError, Secret, ValidationError
 from providers.runcomfy import RunComfyProvider
 from tests.fakes.server import FakeProviders
-from tests.integration.runcomfy_support import (  # noqa: F401 (fixtures among them)
+from tests.integration.runcomfy_support import (  # noqa: F401 (the *_fixture names are fixtures)
     FAST_RETRY,
     KEY,
     PROMPT,
