@@ -1,8 +1,8 @@
 """The reliability tests' processes: the fake providers and `python app.py`, each in its own
 process, started, stopped, killed with SIGKILL and restarted by the test; a client for the
 fake's /__fake__/ control API; and gradio_client helpers for the studio's named endpoints.
-The app's memory is read with bench/proc_stats.py (RssSampler, rss_bytes), as the benchmarks
-read it.
+What the tests read back afterwards is in tests/reliability/readback.py; the app's memory is
+read with bench/proc_stats.py (RssSampler, rss_bytes), as the benchmarks read it.
 
 Every wait here is bounded: a process that does not come up, or a job that does not finish,
 fails the test with the process's log instead of hanging it.
@@ -10,7 +10,6 @@ fails the test with the process's log instead of hanging it.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -49,7 +48,6 @@ STUDIO_VARIABLES = (
     "STUDIO_MAX_JOBS_PER_HOUR",
     "STUDIO_MAX_DATA_MB",
 )
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def free_port() -> int:
@@ -128,13 +126,6 @@ class FakeProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-
-
-def request_bytes(request: Mapping[str, Any]) -> bytes:
-    """Everything the fake recorded of one request: headers and body."""
-    body = base64.b64decode(request.get("body_b64") or "")
-    headers = "\n".join(f"{k}: {v}" for k, v in (request.get("headers") or {}).items())
-    return headers.encode() + b"\n" + body
 
 
 @contextmanager
@@ -367,24 +358,6 @@ def refusal(client: Any, api_name: str, **params: Any) -> str:
     raise AssertionError(f"{api_name} accepted {params!r}: {result!r}")
 
 
-def wait_for_job(client: Any, job_id: str, timeout: float = 90) -> dict[str, Any]:
-    """Poll /job until the job is finished; its final record."""
-    last: dict[str, Any] = {}
-
-    def finished() -> dict[str, Any] | None:
-        nonlocal last
-        last = client.predict(job_id=job_id, api_name="/job")
-        return last if last["state"] in TERMINAL else None
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = finished()
-        if record:
-            return record
-        time.sleep(0.3)
-    raise AssertionError(f"job {job_id} still {last.get('state')} after {timeout:.0f} s: {last}")
-
-
 def call_api(url: str, name: str, *data: Any, session: httpx.Client | None = None) -> Any:
     """One call of a named endpoint over Gradio's plain HTTP API (POST, then read the result),
     outside gradio_client and its shared per-session event stream. Positional `data`."""
@@ -408,29 +381,3 @@ def call_api(url: str, name: str, *data: Any, session: httpx.Client | None = Non
 def history_total(url: str, state: str = "") -> int:
     """How many jobs /history holds for a local (no sign-in) studio, read over plain HTTP."""
     return int(call_api(url, "history", "", 1, "", "", state, "")["total"])
-
-
-def all_history(client: Any, **filters: Any) -> list[dict[str, Any]]:
-    """Every job /history returns for this caller, following next_cursor."""
-    items: list[dict[str, Any]] = []
-    cursor = ""
-    for _ in range(1000):
-        page = client.predict(cursor=cursor, limit=200, api_name="/history", **filters)
-        items += page["items"]
-        cursor = page["next_cursor"] or ""
-        if not cursor:
-            return items
-    raise AssertionError("/history kept returning a next_cursor")
-
-
-def stored_files(app: AppProcess, job_id: str) -> dict[str, str | None]:
-    """Where the app keeps a job's files on disk (video_path, poster_path, input_image),
-    read from its database: the API no longer says (it answers with signed URLs)."""
-    import sqlite3
-
-    with sqlite3.connect(f"file:{app.data_dir / 'studio.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
-        row = db.execute(
-            "SELECT video_path, poster_path, input_image FROM jobs WHERE id = ?", (job_id,)
-        ).fetchone()
-    assert row is not None, f"no job {job_id} in the database"
-    return dict(zip(("video_path", "poster_path", "input_image"), row, strict=True))

@@ -26,14 +26,13 @@ from tests.reliability.harness import (
     MODELS,
     AppProcess,
     FakeProcess,
-    all_history,
     app_env,
     fake_process,
     refusal,
     running_app,
-    stored_files,
     studio_client,
 )
+from tests.reliability.readback import all_history, stored_files
 from ui import owners
 
 USERS = {"alice": "pw-alice-1", "bob": "pw-bob-2", "carol": "pw-carol-3"}

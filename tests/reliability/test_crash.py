@@ -9,16 +9,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from tests.reliability.harness import (
-    MODELS,
-    AppProcess,
-    all_history,
-    app_env,
-    fake_process,
-    stored_files,
-    wait_for_job,
-    wait_until,
-)
+from tests.reliability.harness import MODELS, AppProcess, app_env, fake_process, wait_until
+from tests.reliability.readback import all_history, stored_files, wait_for_job
 
 KEYS = {"runcomfy_key": "rc-test-key", "wavespeed_key": "ws-test-key"}  # tests.fakes' own keys
 

@@ -31,8 +31,8 @@ from tests.reliability.harness import (
     fake_process,
     noisy_video,
     running_app,
-    stored_files,
 )
+from tests.reliability.readback import stored_files
 
 CAP_MB = 1
 VIDEO_FRAMES = 10  # a 320×240 noise video of 10 frames is about 440 KB: three exceed 1 MiB

@@ -34,12 +34,12 @@ from tests.reliability.harness import (
     MODELS,
     AppProcess,
     FakeProcess,
-    all_history,
     app_env,
     fake_process,
     running_app,
     studio_client,
 )
+from tests.reliability.readback import all_history
 
 USERS = 50
 DURATION = float(os.environ.get("STUDIO_LOAD_SECONDS", 120))  # shorter only for local runs

@@ -25,7 +25,8 @@ from tests.fakes import FakeProviders
 from tests.images import good_png
 from tests.reliability.browser import run_in_browser
 from tests.reliability.engine_kit import run_async, settings_for, started_engine
-from tests.reliability.harness import MODELS, all_history, refusal, request_bytes, wait_until
+from tests.reliability.harness import MODELS, refusal, wait_until
+from tests.reliability.readback import all_history, request_bytes
 
 PUBLIC_GETS = (
     "",
