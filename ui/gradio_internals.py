@@ -31,6 +31,9 @@ any version other than the one checked, so an upgrade is reviewed here first).
 - skip_queue_analytics: the queue's monitoring summary, rebuilt (a pandas DataFrame of its
   last 10,000 events) after every queued event for a dashboard the studio never enables;
   the environment variables Gradio reads when the queue is made (not documented).
+- frontend_code: the folder Gradio serves its built frontend from, and under which path, for
+  ui/frontend_assets.py to serve those files compressed once (Gradio compresses them again
+  for every request, on the event loop, and sends no cache-control header; no public setting).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.route_utils import BUILD_PATH_LIB
 from gradio.state_holder import SessionState, StateHolder
 from gradio.utils import get_upload_folder
 
@@ -292,3 +296,11 @@ def label_api_inputs(dependency: Any, demo: gr.Blocks, names: list[str]) -> bool
     for component, name in zip(components, names, strict=True):
         component.label = name
     return True
+
+
+FRONTEND_ROUTE = "/assets/"  # Gradio's route for BUILD_PATH_LIB: app.get("/assets/{path:path}")
+
+
+def frontend_code() -> tuple[Path, str]:
+    """(the folder of Gradio's built frontend code, the path it is served under)."""
+    return Path(BUILD_PATH_LIB), FRONTEND_ROUTE

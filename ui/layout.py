@@ -19,6 +19,7 @@ from ui import (
     compare_api,
     compare_open,
     controls,
+    frontend_assets,
     generate_panel,
     history_panel,
     image_check,
@@ -36,7 +37,7 @@ from ui import (
 )
 from ui import session as session_module
 from ui.gate import Guard
-from ui.gradio_internals import mcp_tools_only, quiet_idle_queue
+from ui.gradio_internals import frontend_code, mcp_tools_only, quiet_idle_queue
 from ui.i18n import (
     DEFAULT,
     LANG_COOKIE_JS,
@@ -264,7 +265,9 @@ def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
         # refuses direct requests into these folders and serves each copy only to its owner.
         "allowed_paths": [str(path) for path in settings.media_dirs],
         "max_file_size": settings.max_upload_bytes,
-        "app_kwargs": {"middleware": [guard.middleware()]},
+        # The gate first; then Gradio's frontend code from memory, compressed once (not again
+        # on the event loop for every request, as Gradio does).
+        "app_kwargs": {"middleware": [guard.middleware(), frontend_assets.middleware(*frontend_code())]},
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
         "show_error": False,
         "theme": theme.theme(),

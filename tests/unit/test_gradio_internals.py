@@ -255,3 +255,25 @@ def test_labelling_changes_nothing_when_the_names_do_not_match_the_inputs() -> N
     assert gradio_internals.label_api_inputs(dependency, demo, ["prompt", "extra"]) is False
     assert gradio_internals.label_api_inputs({"no": "inputs"}, demo, ["prompt"]) is False
     assert [demo.blocks[i].label for i in dependency["inputs"]] == before
+
+
+def test_gradio_serves_its_frontend_code_from_the_folder_and_path_named() -> None:
+    """ui/frontend_assets.py answers for Gradio's /assets/ route from Gradio's build folder:
+    the page's template must name scripts in that folder, and Gradio's own route must serve
+    that folder's bytes under that path."""
+    import re
+
+    from fastapi.testclient import TestClient
+    from gradio.routes import App
+
+    folder, prefix = gradio_internals.frontend_code()
+    template = (folder.parent / "index.html").read_text()
+    named = re.findall(r'(?:src|href)="\./assets/([^"/]+)"', template)
+    assert named and all((folder / name).is_file() for name in named)
+    with gr.Blocks() as demo:
+        gr.Markdown("page")
+    app = App.create_app(demo)
+    assert any(getattr(route, "path", None) == prefix + "{path:path}" for route in app.routes)
+    with TestClient(app) as client:
+        response = client.get(prefix + named[0], headers={"accept-encoding": "identity"})
+    assert response.status_code == 200 and response.content == (folder / named[0]).read_bytes()
