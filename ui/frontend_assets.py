@@ -54,10 +54,11 @@ REVALIDATE = b"no-cache"
 
 @dataclass(frozen=True)
 class Encoded:
-    """One file in one encoding, as sent: its bytes and its entity tag."""
+    """One file in one encoding, as sent: its bytes, its entity tag and its media type."""
 
     body: bytes
     etag: str
+    media_type: str
 
 
 def encode(path: Path, encoding: str) -> Encoded:
@@ -71,7 +72,10 @@ def encode(path: Path, encoding: str) -> Encoded:
     else:
         body = raw
     digest = hashlib.blake2b(raw, digest_size=10).hexdigest()
-    return Encoded(body, f'"{digest}-{encoding}"')
+    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/"):  # as Starlette's FileResponse says it
+        media_type += "; charset=utf-8"
+    return Encoded(body, f'"{digest}-{encoding}"', media_type)
 
 
 def accepted(accept_encoding: str, choices: tuple[str, ...]) -> str | None:
@@ -191,9 +195,6 @@ class PrecompressedAssets:
     def _start(
         self, name: str, encoding: str, encoded: Encoded, compressible: bool, not_modified: bool
     ) -> Message:
-        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        if media_type.startswith("text/"):
-            media_type += "; charset=utf-8"
         headers = [
             (b"etag", encoded.etag.encode()),
             (b"cache-control", IMMUTABLE if HASHED_NAME.search(name) else REVALIDATE),
@@ -202,7 +203,7 @@ class PrecompressedAssets:
             headers.append((b"vary", b"Accept-Encoding"))
         if not not_modified:
             headers += [
-                (b"content-type", media_type.encode()),
+                (b"content-type", encoded.media_type.encode()),
                 (b"content-length", str(len(encoded.body)).encode()),
             ]
             if encoding != "identity":

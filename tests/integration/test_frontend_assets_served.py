@@ -67,6 +67,8 @@ def test_gradio_still_answers_what_the_middleware_does_not_hold(client: httpx.Cl
     ranged = client.get(f"/assets/{name}", headers={"range": "bytes=0-9"})
     assert ranged.status_code == 206 and len(ranged.content) == 10
     assert ranged.content == (frontend_code()[0] / name).read_bytes()[:10]
+    # ...and names the same media type as the middleware does for the whole file
+    assert ranged.headers["content-type"] == client.get(f"/assets/{name}").headers["content-type"]
 
 
 def test_the_folders_fonts_are_served_as_they_are(client: httpx.Client) -> None:
