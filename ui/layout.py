@@ -18,6 +18,7 @@ from ui import (
     api,
     compare_api,
     compare_open,
+    compress_off_loop,
     controls,
     frontend_assets,
     generate_panel,
@@ -265,9 +266,16 @@ def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
         # refuses direct requests into these folders and serves each copy only to its owner.
         "allowed_paths": [str(path) for path in settings.media_dirs],
         "max_file_size": settings.max_upload_bytes,
-        # The gate first; then Gradio's frontend code from memory, compressed once (not again
-        # on the event loop for every request, as Gradio does).
-        "app_kwargs": {"middleware": [guard.middleware(), frontend_assets.middleware(*frontend_code())]},
+        # The gate first; then Gradio's frontend code from memory, compressed once (Gradio
+        # compresses it again for every request, on its event loop), and the page's HTML and
+        # config compressed on a worker thread (Gradio sends them as they are).
+        "app_kwargs": {
+            "middleware": [
+                guard.middleware(),
+                frontend_assets.middleware(*frontend_code()),
+                compress_off_loop.middleware(),
+            ]
+        },
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser
         "show_error": False,
         "theme": theme.theme(),

@@ -1,0 +1,159 @@
+"""ui/compress_off_loop.py: a large page response compressed on a worker thread, everything
+else passed through unchanged; Gradio's own middleware outside it leaves an encoded answer be."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import brotli
+import pytest
+from gradio.brotli_middleware import BrotliMiddleware
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from ui import compress_off_loop
+from ui.compress_off_loop import MIN_BYTES, CompressOffLoop
+
+PAGE = "<html><body>" + "<div class='block'>studio</div>" * 2000 + "</body></html>"
+CONFIG = {"components": [{"id": i, "props": {"label": f"field {i}"}} for i in range(2000)]}
+
+
+async def page(request: Request) -> Response:
+    return HTMLResponse(PAGE)
+
+
+async def config(request: Request) -> Response:
+    return JSONResponse(CONFIG)
+
+
+async def small(request: Request) -> Response:
+    return HTMLResponse("<p>small</p>" * 10)
+
+
+async def missing(request: Request) -> Response:
+    return HTMLResponse(PAGE, status_code=404)
+
+
+async def stream(request: Request) -> Response:
+    async def chunks() -> AsyncIterator[str]:
+        for _ in range(3):
+            yield "data: " + "x" * MIN_BYTES + "\n\n"
+
+    return StreamingResponse(chunks(), media_type="text/event-stream")
+
+
+async def picture(request: Request) -> Response:
+    return Response(b"\x89PNG" + b"\0" * 2 * MIN_BYTES, media_type="image/png")
+
+
+ROUTES = [
+    Route("/", page, methods=["GET", "HEAD", "POST"]),
+    Route("/config", config),
+    Route("/small", small),
+    Route("/missing", missing),
+    Route("/stream", stream),
+    Route("/picture", picture),
+]
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The threads the middleware compressed on."""
+    seen: list[int] = []
+    real = compress_off_loop.compress
+
+    def recorded(body: bytes, encoding: str) -> bytes:
+        seen.append(threading.get_ident())
+        return real(body, encoding)
+
+    monkeypatch.setattr(compress_off_loop, "compress", recorded)
+    return seen
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    # As launched: Gradio's compression outside, this middleware inside it.
+    app = Starlette(routes=ROUTES)
+    app.add_middleware(CompressOffLoop)  # type: ignore[arg-type]
+    app.add_middleware(BrotliMiddleware, quality=4)  # type: ignore[arg-type]
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _raw(client: TestClient, path: str, encoding: str, method: str = "GET") -> tuple[Any, bytes]:
+    with client.stream(method, path, headers={"accept-encoding": encoding}) as response:
+        return response, b"".join(response.iter_raw())
+
+
+def _loop_thread(client: TestClient) -> int:
+    async def ident(request: Request) -> Response:
+        return Response(str(threading.get_ident()))
+
+    client.app.router.routes.append(Route("/ident", ident))  # type: ignore[attr-defined]
+    return int(client.get("/ident").text)
+
+
+def test_the_page_is_brotli_compressed_off_the_event_loop(client: TestClient, threads: list[int]) -> None:
+    response, raw = _raw(client, "/", "gzip, deflate, br, zstd")
+    assert response.headers["content-encoding"] == "br"
+    assert brotli.decompress(raw).decode() == PAGE
+    assert int(response.headers["content-length"]) == len(raw)
+    assert "accept-encoding" in response.headers["vary"].lower()
+    assert len(threads) == 1 and threads[0] != _loop_thread(client)
+
+
+def test_a_config_goes_gzip_to_a_client_without_brotli(client: TestClient, threads: list[int]) -> None:
+    response, raw = _raw(client, "/config", "gzip")
+    assert response.headers["content-encoding"] == "gzip"
+    assert gzip.decompress(raw).decode() == JSONResponse(CONFIG).body.decode()
+    assert len(threads) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "encoding"),
+    [
+        ("/small", "GET", "br"),  # too small to be worth a thread: Gradio's as before
+        ("/missing", "GET", "br"),  # an error page
+        ("/stream", "GET", "br"),  # a stream, sent in parts
+        ("/picture", "GET", "br"),  # not a text type
+        ("/", "POST", "br"),
+        ("/", "GET", "identity"),
+        ("/", "GET", ""),
+    ],
+)
+def test_everything_else_is_left_as_it_was(
+    client: TestClient, threads: list[int], path: str, method: str, encoding: str
+) -> None:
+    plain = Starlette(routes=ROUTES)
+    plain.add_middleware(BrotliMiddleware, quality=4)  # type: ignore[arg-type]
+    with TestClient(plain) as without:
+        expected, expected_raw = _raw(without, path, encoding, method)
+    response, raw = _raw(client, path, encoding, method)
+    assert threads == []
+    assert response.status_code == expected.status_code
+    assert raw == expected_raw
+    assert response.headers.get("content-encoding") == expected.headers.get("content-encoding")
+
+
+def test_head_is_left_to_the_app(client: TestClient, threads: list[int]) -> None:
+    response = client.head("/", headers={"accept-encoding": "br"})
+    assert response.status_code == 200 and response.content == b"" and threads == []
+
+
+def test_the_studio_launches_it_inside_the_gate_after_the_frontend_files(tmp_path: Path) -> None:
+    from jobs.settings import Settings
+    from ui.frontend_assets import PrecompressedAssets
+    from ui.gate import Guard, StudioGate
+    from ui.layout import launch_options
+
+    settings = Settings.from_env({"STUDIO_DATA_DIR": str(tmp_path / "data")})
+    stack = launch_options(settings, Guard(settings))["app_kwargs"]["middleware"]
+    # Starlette runs the first listed outermost: the frontend files never pass through this one
+    assert [entry.cls for entry in stack] == [StudioGate, PrecompressedAssets, CompressOffLoop]

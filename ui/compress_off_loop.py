@@ -1,0 +1,104 @@
+"""Large page responses (the page's HTML with its config, /config, the API's description, a
+long event answer) compressed, on a worker thread.
+
+Gradio 6.31's BrotliMiddleware decides by the path's extension, so it never compresses GET /
+(the studio's page is 360 KB of HTML: its config is embedded in it) or /config (314 KB, read by
+every API client); it compresses on the event loop what it does compress. This middleware,
+inside Gradio's, compresses a whole (not streamed) 200 response of one of those types of at
+least MIN_BYTES, for a GET, in the encoding the client prefers (Brotli at Gradio's quality, or
+gzip), on a worker thread (Brotli and zlib let go of the GIL while they work), and marks it
+encoded, which Gradio's middleware passes on untouched: the page arrives as 57 KB instead of
+360 KB, at no cost to the event loop. Everything else (streams, small or already encoded
+answers, errors, other methods) goes through exactly as before.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+import brotli
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+
+from ui.frontend_assets import accepted
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MIN_BYTES = 16 * 1024  # below this the loop compresses faster than a thread hop costs
+BROTLI_QUALITY = 4  # Gradio's own, so the bytes sent are as before
+GZIP_LEVEL = 6
+MEDIA_TYPES = ("text/html", "application/json", "text/css", "text/javascript", "application/javascript")
+
+
+def compress(body: bytes, encoding: str) -> bytes:
+    """`body` in `encoding` (br or gzip)."""
+    if encoding == "br":
+        return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+class CompressOffLoop:
+    """The ASGI middleware (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET":
+            return await self.app(scope, receive, send)
+        header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-encoding"), "")
+        encoding = accepted(header, ("br", "gzip")) if header else None
+        if encoding is None:
+            return await self.app(scope, receive, send)
+        await self.app(scope, receive, _Responder(send, encoding).send)
+
+
+class _Responder:
+    """One response's send: holds the start until the first body shows whether to compress."""
+
+    def __init__(self, send: Send, encoding: str) -> None:
+        self._send = send
+        self._encoding = encoding
+        self._start: Message | None = None
+        self._decided = False
+
+    async def send(self, message: Message) -> None:
+        if self._decided:
+            return await self._send(message)
+        if message["type"] == "http.response.start":
+            self._start = message
+            return None
+        self._decided = True
+        start = self._start
+        assert start is not None, "a response body before its start"
+        body = message.get("body", b"")
+        if message.get("more_body", False) or len(body) < MIN_BYTES or not self._compressible(start):
+            await self._send(start)
+            return await self._send(message)
+        encoded = await anyio.to_thread.run_sync(compress, body, self._encoding)
+        headers = MutableHeaders(raw=start["headers"])
+        headers["content-encoding"] = self._encoding
+        headers["content-length"] = str(len(encoded))
+        headers.add_vary_header("Accept-Encoding")
+        await self._send(start)
+        await self._send({"type": "http.response.body", "body": encoded})
+
+    @staticmethod
+    def _compressible(start: Message) -> bool:
+        if start.get("status") != 200:
+            return False
+        names = {key.lower(): value for key, value in start.get("headers", [])}
+        media_type = names.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        return b"content-encoding" not in names and media_type in MEDIA_TYPES
+
+
+def middleware() -> Middleware:
+    """For launch(app_kwargs={"middleware": [...]})."""
+    return Middleware(CompressOffLoop)  # type: ignore[arg-type]
