@@ -8,13 +8,18 @@ inside Gradio's, compresses a whole (not streamed) 200 response of one of those 
 least MIN_BYTES, for a GET, in the encoding the client prefers (Brotli at Gradio's quality, or
 gzip), on a worker thread (Brotli and zlib let go of the GIL while they work), and marks it
 encoded, which Gradio's middleware passes on untouched: the page arrives as 57 KB instead of
-360 KB, at no cost to the event loop. Everything else (streams, small or already encoded
+360 KB, at no cost to the event loop. The same body again (the page and its config are the
+same bytes for every visitor until the app changes) is compressed once: the last few results
+are kept, found by a digest of the body. Everything else (streams, small or already encoded
 answers, errors, other methods) goes through exactly as before.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -34,6 +39,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MIN_BYTES = 16 * 1024  # below this the loop compresses faster than a thread hop costs
 BROTLI_QUALITY = 4  # Gradio's own, so the bytes sent are as before
 GZIP_LEVEL = 6
+KEPT = 16  # compressed bodies kept for the same body again (the page, its config, the API info)
 MEDIA_TYPES = ("text/html", "application/json", "text/css", "text/javascript", "application/javascript")
 
 
@@ -44,11 +50,34 @@ def compress(body: bytes, encoding: str) -> bytes:
     return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
+class RecentlyCompressed:
+    """compress(), remembering the last KEPT results by the body's digest. Thread-safe: it is
+    called on worker threads."""
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, body: bytes, encoding: str) -> bytes:
+        key = (hashlib.blake2b(body, digest_size=16).digest(), encoding)
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+        made = compress(body, encoding)
+        with self._lock:
+            self._kept[key] = made
+            while len(self._kept) > KEPT:
+                self._kept.popitem(last=False)
+        return made
+
+
 class CompressOffLoop:
     """The ASGI middleware (see the module's docstring)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.compressed = RecentlyCompressed()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") != "GET":
@@ -57,15 +86,16 @@ class CompressOffLoop:
         encoding = accepted(header, ("br", "gzip")) if header else None
         if encoding is None:
             return await self.app(scope, receive, send)
-        await self.app(scope, receive, _Responder(send, encoding).send)
+        await self.app(scope, receive, _Responder(send, encoding, self.compressed).send)
 
 
 class _Responder:
     """One response's send: holds the start until the first body shows whether to compress."""
 
-    def __init__(self, send: Send, encoding: str) -> None:
+    def __init__(self, send: Send, encoding: str, compressed: RecentlyCompressed) -> None:
         self._send = send
         self._encoding = encoding
+        self._compressed = compressed
         self._start: Message | None = None
         self._decided = False
 
@@ -82,7 +112,7 @@ class _Responder:
         if message.get("more_body", False) or len(body) < MIN_BYTES or not self._compressible(start):
             await self._send(start)
             return await self._send(message)
-        encoded = await anyio.to_thread.run_sync(compress, body, self._encoding)
+        encoded = await anyio.to_thread.run_sync(self._compressed, body, self._encoding)
         headers = MutableHeaders(raw=start["headers"])
         headers["content-encoding"] = self._encoding
         headers["content-length"] = str(len(encoded))

@@ -157,3 +157,20 @@ def test_the_studio_launches_it_inside_the_gate_after_the_frontend_files(tmp_pat
     stack = launch_options(settings, Guard(settings))["app_kwargs"]["middleware"]
     # Starlette runs the first listed outermost: the frontend files never pass through this one
     assert [entry.cls for entry in stack] == [StudioGate, PrecompressedAssets, CompressOffLoop]
+
+
+def test_the_same_body_again_is_compressed_once(client: TestClient, threads: list[int]) -> None:
+    first = _raw(client, "/", "br")[1]
+    assert _raw(client, "/", "br")[1] == first
+    assert len(threads) == 1
+    _raw(client, "/", "gzip")  # another encoding is another result
+    assert len(threads) == 2
+
+
+def test_only_the_last_few_results_are_kept() -> None:
+    kept = compress_off_loop.RecentlyCompressed()
+    bodies = [f"body {i} ".encode() * 3000 for i in range(compress_off_loop.KEPT + 1)]
+    for body in bodies:
+        assert brotli.decompress(kept(body, "br")) == body
+    assert len(kept._kept) == compress_off_loop.KEPT
+    assert (compress_off_loop.hashlib.blake2b(bodies[0], digest_size=16).digest(), "br") not in kept._kept
