@@ -75,12 +75,17 @@ class RecentlyCompressed:
 class CompressOffLoop:
     """The ASGI middleware (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, skip_prefix: str | None = None) -> None:
         self.app = app
+        self.skip_prefix = skip_prefix  # paths answered encoded further in (the frontend files)
         self.compressed = RecentlyCompressed()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET":
+        if (
+            scope["type"] != "http"
+            or scope.get("method") != "GET"
+            or (self.skip_prefix and scope.get("path", "").startswith(self.skip_prefix))
+        ):
             return await self.app(scope, receive, send)
         header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"accept-encoding"), "")
         encoding = accepted(header, ("br", "gzip")) if header else None
@@ -129,6 +134,7 @@ class _Responder:
         return b"content-encoding" not in names and media_type in MEDIA_TYPES
 
 
-def middleware() -> Middleware:
-    """For launch(app_kwargs={"middleware": [...]})."""
-    return Middleware(CompressOffLoop)  # type: ignore[arg-type]
+def middleware(skip_prefix: str | None = None) -> Middleware:
+    """For launch(app_kwargs={"middleware": [...]}), before the gate: the gate adds its script
+    to the uncompressed login page. Paths under `skip_prefix` go straight through."""
+    return Middleware(CompressOffLoop, skip_prefix=skip_prefix)  # type: ignore[arg-type]

@@ -266,14 +266,15 @@ def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
         # refuses direct requests into these folders and serves each copy only to its owner.
         "allowed_paths": [str(path) for path in settings.media_dirs],
         "max_file_size": settings.max_upload_bytes,
-        # The gate first; then Gradio's frontend code from memory, compressed once (Gradio
-        # compresses it again for every request, on its event loop), and the page's HTML and
-        # config compressed on a worker thread (Gradio sends them as they are).
+        # The page's HTML and config compressed on a worker thread (Gradio sends them as they
+        # are), outside the gate, which adds its script to the uncompressed login page; then the
+        # gate; then Gradio's frontend code from memory, compressed once (Gradio compresses it
+        # again for every request, on its event loop).
         "app_kwargs": {
             "middleware": [
+                compress_off_loop.middleware(skip_prefix=frontend_code()[1]),
                 guard.middleware(),
                 frontend_assets.middleware(*frontend_code()),
-                compress_off_loop.middleware(),
             ]
         },
         "run_history": False,  # the keys tab has secret fields: keep inputs out of the browser

@@ -147,7 +147,7 @@ def test_head_is_left_to_the_app(client: TestClient, threads: list[int]) -> None
     assert response.status_code == 200 and response.content == b"" and threads == []
 
 
-def test_the_studio_launches_it_inside_the_gate_after_the_frontend_files(tmp_path: Path) -> None:
+def test_the_studio_launches_it_outside_the_gate_and_the_frontend_files(tmp_path: Path) -> None:
     from jobs.settings import Settings
     from ui.frontend_assets import PrecompressedAssets
     from ui.gate import Guard, StudioGate
@@ -155,8 +155,19 @@ def test_the_studio_launches_it_inside_the_gate_after_the_frontend_files(tmp_pat
 
     settings = Settings.from_env({"STUDIO_DATA_DIR": str(tmp_path / "data")})
     stack = launch_options(settings, Guard(settings))["app_kwargs"]["middleware"]
-    # Starlette runs the first listed outermost: the frontend files never pass through this one
-    assert [entry.cls for entry in stack] == [StudioGate, PrecompressedAssets, CompressOffLoop]
+    # Starlette runs the first listed outermost: the gate adds its script to the login page
+    # before this compresses it, and the frontend files' paths go straight through
+    assert [entry.cls for entry in stack] == [CompressOffLoop, StudioGate, PrecompressedAssets]
+    assert stack[0].kwargs == {"skip_prefix": "/assets/"}
+
+
+def test_a_skipped_prefix_goes_straight_through(threads: list[int]) -> None:
+    app = Starlette(routes=ROUTES)
+    app.add_middleware(CompressOffLoop, skip_prefix="/con")  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        response, _ = _raw(client, "/config", "br")
+        assert "content-encoding" not in response.headers and threads == []
+        assert _raw(client, "/", "br")[0].headers["content-encoding"] == "br"
 
 
 def test_the_same_body_again_is_compressed_once(client: TestClient, threads: list[int]) -> None:
