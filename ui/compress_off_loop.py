@@ -16,38 +16,27 @@ answers, errors, other methods) goes through exactly as before.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 
 import anyio.to_thread
-import brotli
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ui.frontend_assets import accepted
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ui import http_encoding
+from ui.http_encoding import accepted
 
 MIN_BYTES = 16 * 1024  # below this the loop compresses faster than a thread hop costs
 BROTLI_QUALITY = 4  # Gradio's own, so the bytes sent are as before
-GZIP_LEVEL = 6
 KEPT = 16  # compressed bodies kept for the same body again (the page, its config, the API info)
 MEDIA_TYPES = ("text/html", "application/json", "text/css", "text/javascript", "application/javascript")
 
 
 def compress(body: bytes, encoding: str) -> bytes:
-    """`body` in `encoding` (br or gzip)."""
-    if encoding == "br":
-        return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
-    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    """`body` in `encoding` (br or gzip), Brotli at Gradio's quality."""
+    return http_encoding.compress(body, encoding, BROTLI_QUALITY)
 
 
 class RecentlyCompressed:

@@ -20,29 +20,21 @@ client asked for all ~900 files in every encoding; a page uses about 70).
 from __future__ import annotations
 
 import asyncio
-import gzip
 import hashlib
 import mimetypes
 import os
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import brotli
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from ui.http_encoding import accepted, compress
 
 # 6 makes scripts about 10% smaller than Gradio's 4 for 1.7x its time (once per file); 9 takes
 # 2.5x as long again for 2% less, and 11 fifty times as long.
 BROTLI_QUALITY = 6
-GZIP_LEVEL = 6
 # The types Gradio's own middleware compresses; fonts (woff2 already compressed) go as they are.
 COMPRESSIBLE = {".js", ".mjs", ".css", ".svg", ".json", ".map", ".html", ".txt"}
 PREFERENCE = ("br", "gzip", "identity")
@@ -65,49 +57,12 @@ def encode(path: Path, encoding: str) -> Encoded:
     """The file at `path` in `encoding` (br, gzip or identity). Reads the disk and compresses:
     call it on a worker thread."""
     raw = path.read_bytes()
-    if encoding == "br":
-        body = brotli.compress(raw, quality=BROTLI_QUALITY)
-    elif encoding == "gzip":
-        body = gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0)
-    else:
-        body = raw
+    body = compress(raw, encoding, BROTLI_QUALITY)
     digest = hashlib.blake2b(raw, digest_size=10).hexdigest()
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if media_type.startswith("text/"):  # as Starlette's FileResponse says it
         media_type += "; charset=utf-8"
     return Encoded(body, f'"{digest}-{encoding}"', media_type)
-
-
-def accepted(accept_encoding: str, choices: tuple[str, ...]) -> str | None:
-    """Which of `choices` to send for this Accept-Encoding header: the one with the highest
-    quality value, ties going to the earlier choice; None when the client refuses them all.
-    identity is acceptable unless refused by name (or by `*` without being named)."""
-    qualities: dict[str, float] = {}
-    for item in accept_encoding.split(","):
-        token, _, params = item.strip().partition(";")
-        token = token.strip().lower()
-        if not token:
-            continue
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        qualities[token] = max(quality, qualities.get(token, 0.0))
-    star = qualities.get("*")
-
-    def quality_of(choice: str) -> float:
-        if choice in qualities:
-            return qualities[choice]
-        if star is not None:
-            return star
-        return 1.0 if choice == "identity" else 0.0
-
-    best = max(choices, key=lambda c: (quality_of(c), -choices.index(c)))
-    return best if quality_of(best) > 0 else None
 
 
 def _names_compression(headers: dict[bytes, str]) -> bool:

@@ -19,7 +19,8 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from ui import frontend_assets
-from ui.frontend_assets import PrecompressedAssets, accepted, etag_matches
+from ui.frontend_assets import PrecompressedAssets, etag_matches
+from ui.http_encoding import accepted
 
 SCRIPT = "Index-AbC12_x9.js"  # a Vite name: its content's hash
 SCRIPT_BODY = b"export const answer = 42;\n" * 400
