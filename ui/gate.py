@@ -76,7 +76,7 @@ class StudioGate:
 
     @property
     def secret(self) -> bytes:
-        return visitor_id.server_secret(Path(self.settings.data_dir).resolve())
+        return visitor_id.studio_secret(self.settings.data_dir)
 
     def address(self, scope: Scope) -> str | None:
         peer = (scope.get("client") or (None, None))[0]

@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from pathlib import Path
 
 import gradio as gr
 
@@ -137,7 +136,7 @@ def _token_owner(settings: Settings, request: gr.Request) -> str:
             '(e.g. python -c "import secrets; print(secrets.token_urlsafe())") on every call. '
             "Your jobs are the ones made with that token."
         )
-    secret = visitor_id.server_secret(Path(settings.data_dir).resolve())
+    secret = visitor_id.studio_secret(settings.data_dir)
     return MCP_PREFIX + visitor_id.sign(secret, "mcp:" + token, 32)
 
 
@@ -161,7 +160,7 @@ def _key_owner(settings: Settings, request: gr.Request) -> str:
     first = hosted[0]
     key = keys[first.name]
     assert key is not None
-    secret = visitor_id.server_secret(Path(settings.data_dir).resolve())
+    secret = visitor_id.studio_secret(settings.data_dir)
     return KEY_OWNER_PREFIX + visitor_id.sign(secret, f"mcp-key:{first.name}:{key.reveal()}", 32)
 
 

@@ -79,7 +79,7 @@ class MediaLinks:
 
     @property
     def secret(self) -> bytes:
-        return visitor_id.server_secret(Path(self._settings.data_dir).resolve())
+        return visitor_id.studio_secret(self._settings.data_dir)
 
     # --- the page: served names ---------------------------------------------------------
 

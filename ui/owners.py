@@ -16,7 +16,6 @@ Owner checks themselves live in the engine: every query is scoped to the owner g
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 import gradio as gr
@@ -65,7 +64,7 @@ def _sign_in_message(settings: Settings) -> str:
 
 
 def _secret(settings: Settings) -> bytes:
-    return visitor_id.server_secret(Path(settings.data_dir).resolve())
+    return visitor_id.studio_secret(settings.data_dir)
 
 
 def _cookies(request: gr.Request | None) -> dict[str, str]:

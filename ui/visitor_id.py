@@ -28,7 +28,6 @@ COOKIE_LAX = "studio-visitor-lax"  # for plain http (a local test), where Secure
 COOKIE_MAX_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
 
 
-@functools.lru_cache(maxsize=4)
 def server_secret(data_dir: Path) -> bytes:
     """The server's signing secret, created (0600) on first use in the data folder."""
     path = Path(data_dir) / SECRET_FILE
@@ -45,6 +44,15 @@ def server_secret(data_dir: Path) -> bytes:
         out.write(value)
     path.chmod(0o600)
     return value
+
+
+@functools.lru_cache(maxsize=8)
+def studio_secret(data_dir: str | Path) -> bytes:
+    """`server_secret` of a studio's data folder, read once per process and keyed by the
+    folder as configured: every signed link, visitor cookie and API owner asks for it, and
+    resolving the folder's realpath each time cost the page's event loop several syscalls
+    per file URL it signed (each job's answer signs three)."""
+    return server_secret(Path(data_dir).resolve())
 
 
 def sign(secret: bytes, message: str, length: int = 22) -> str:

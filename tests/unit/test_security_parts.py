@@ -168,6 +168,16 @@ def test_wrong_passwords_lock_the_name_and_the_address_for_a_growing_time() -> N
 # --- visitor ids and media links --------------------------------------------------------
 
 
+def test_a_studio_reads_its_secret_once_and_keeps_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    secret = visitor_id.studio_secret(data)  # created on first use, like server_secret
+    assert secret == (data / visitor_id.SECRET_FILE).read_bytes().strip()
+    (data / visitor_id.SECRET_FILE).unlink()  # not read again: every signed link stays valid
+    assert visitor_id.studio_secret(data) == secret
+    assert not (data / visitor_id.SECRET_FILE).exists()
+    assert visitor_id.studio_secret(tmp_path / "other") != secret
+
+
 def test_visitor_ids_are_signed_and_the_secret_is_private(tmp_path: Path) -> None:
     secret = visitor_id.server_secret(tmp_path)
     assert stat.S_IMODE(os.stat(tmp_path / visitor_id.SECRET_FILE).st_mode) == 0o600
