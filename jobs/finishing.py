@@ -81,15 +81,9 @@ async def save_output(desk: Desk, job_id: str, status: ProviderStatus) -> None:
         await desk.fail(job_id, exc)
         return
     poster = settings.posters_dir / media.unguessable_name(".webp")
-
-    def playable_with_poster() -> media.VideoInfo:
-        info = media.ensure_browser_playable(video_path)
-        media.make_poster(video_path, poster)
-        return info
-
     try:
         # One worker-thread trip for both (each trip back waits its turn on a busy loop).
-        info_ = await asyncio.to_thread(playable_with_poster)
+        info_ = await asyncio.to_thread(media.playable_with_poster, video_path, poster)
     except Exception as exc:
         log.exception("could not read the video of job %s", job_id)
         await desk.fail(job_id, ProviderError("job_failed", f"The downloaded video could not be read ({exc})."))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from jobs.download import download, unguessable_name
 from jobs.image_fit import FitMode, FitResult, fit_image, planned_changes, prepare_input
 from jobs.images import ImageIssue, PreflightReport, preflight
-from jobs.video import VideoInfo, ensure_browser_playable, make_poster, probe
+from jobs.video import VideoInfo, ensure_browser_playable, make_poster, playable_with_poster, probe
 
 __all__ = [
     "FitMode",
@@ -25,6 +25,7 @@ __all__ = [
     "fit_image",
     "make_poster",
     "planned_changes",
+    "playable_with_poster",
     "prepare_input",
     "preflight",
     "probe",

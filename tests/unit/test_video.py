@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jobs.video import ensure_browser_playable, is_faststart, make_poster, probe
+from jobs.video import ensure_browser_playable, is_faststart, make_poster, playable_with_poster, probe
 
 RED = (220, 30, 30)
 BLUE = (30, 30, 220)
@@ -214,3 +214,46 @@ def test_poster_of_a_non_video_raises_and_writes_nothing(tmp_path: Path) -> None
     with pytest.raises(ValueError):
         make_poster(path, tmp_path / "p.webp")
     assert not (tmp_path / "p.webp").exists()
+
+
+# --- both at once: what a finishing job runs ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "clip"),
+    [
+        ("index at the end (remuxed)", {}),
+        ("quicktime (remuxed)", {"container": "mov"}),
+        ("mpeg4 (re-encoded)", {"codec": "mpeg4"}),
+        ("odd-sized yuv444 mkv with sound (re-encoded)", {"container": "matroska", "pix_fmt": "yuv444p", "size": (321, 241), "audio": True}),
+        ("already playable (left alone)", {"faststart": True}),
+    ],
+)
+def test_playable_with_poster_says_what_a_fresh_probe_of_the_result_says(
+    tmp_path: Path, name: str, clip: dict[str, object]
+) -> None:
+    suffix = {"mov": ".mov", "matroska": ".mkv"}.get(str(clip.get("container")), ".mp4")
+    path = make_clip(tmp_path / f"clip{suffix}", **clip)  # type: ignore[arg-type]
+    poster = tmp_path / "posters" / "clip.webp"
+    info = playable_with_poster(path, poster, max_width=200)
+    assert is_faststart(path) and info.browser_playable, name
+    # The facts it returns without probing the result again are the result's own.
+    fresh = probe(path)
+    assert (info.width, info.height, info.codec, info.pix_fmt, info.frames, info.bytes, info.container) == (
+        fresh.width, fresh.height, fresh.codec, fresh.pix_fmt, fresh.frames, fresh.bytes, fresh.container
+    ), name
+    assert abs(info.duration - fresh.duration) <= 0.05, name
+    with Image.open(poster) as image:  # the first picture, from the one read of the original
+        assert image.format == "WEBP" and image.width == 200
+        pixel = image.convert("RGB").getpixel((100, image.height // 2))
+    assert isinstance(pixel, tuple) and close_to((pixel[0], pixel[1], pixel[2]), RED), name
+
+
+def test_playable_with_poster_of_a_broken_file_raises_and_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "broken.mp4"
+    path.write_bytes(b"\x00\x00\x00\x18ftypisom" + b"garbage" * 100)
+    before = digest(path)
+    with pytest.raises(ValueError):
+        playable_with_poster(path, tmp_path / "p.webp")
+    assert digest(path) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["broken.mp4"]
