@@ -39,6 +39,7 @@ BENCHES: dict[str, str] = {
     "crowd": "11. Crowd: 16/64/128 raw HTTP/SSE users against Gradio's floor, stage budget (issue #14)",
     "page": "12. Page weight: a fresh page's server cost, first load in Chromium, blocks (issue #14)",
     "hops": "13. Thread hops per job: studio vs Gradio's floor (issue #14)",
+    "finishing": "14. Finishing a job's video: remux, facts and poster, now vs before (issue #14)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 
