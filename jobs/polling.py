@@ -15,6 +15,7 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from providers.base import ProviderStatus
 from providers.http import RetryPolicy
 
 MIN_DELAY = 0.25  # the shortest wait a server's Retry-After can ask for
@@ -89,6 +90,23 @@ class Eta:
     # poll step, and one poll LEAD before it keeps the estimate from creeping later (a
     # schedule that polls only after its estimate never learns that runs end sooner).
     stated: bool = False
+
+
+# A poll whose request left longer than this after it was called (its turn for a connection
+# and each step of writing it wait on the engine's loop: up to 0.4 s with 128 jobs at once)
+# asked the provider later than it was timed. Its sighting would put the run's end that much
+# too early, and the next jobs' dense polls would all come before their end and spend the
+# request budget waiting (0.5 s late at p90 after a crowd: bench/crowd.FINDINGS).
+HELD_SIGHTING = 0.1
+
+
+def sighting(seen: float, before: float, status: ProviderStatus, held: float) -> Finish | None:
+    """What the poll that saw a run end, sent `seen` seconds after the submit (the last
+    that saw it unfinished at `before`), says of its end; None when the poll's request was
+    held back `held` seconds, more than HELD_SIGHTING: its time is not when it asked."""
+    if held > HELD_SIGHTING:
+        return None
+    return Finish(seen, before, status.run_seconds, status.inference_seconds)
 
 
 def estimate_seconds(durations: Sequence[float]) -> float | None:

@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping
 
 from jobs import job_words, oplog
 from jobs.desk import Desk
 from jobs.finishing import save_output
-from jobs.polling import Eta, Finish, expects_end, first_poll_delay, next_poll_delay, transient_backoff
+from jobs.polling import (
+    Eta,
+    Finish,
+    expects_end,
+    first_poll_delay,
+    next_poll_delay,
+    sighting,
+    transient_backoff,
+)
 from jobs.records import JobRecord
 from providers.base import Provider, ProviderError, ProviderStatus, Secret
+from providers.http import left_after
 
 log = logging.getLogger("studio.engine")
 
@@ -69,9 +79,10 @@ async def watch_job(
             await desk.fail(job_id, ProviderError("timeout", job_words.say("timed_out", minutes=f"{minutes:.0f}")))
             return
         try:
-            sent = desk.clock()
+            sent, called = desk.clock(), time.monotonic()
             ending = expects_end(eta, sent - submitted)
             status = await adapter.poll(locator, key=session_keys.get(job_id), ending=ending)
+            held = left_after(called)  # how long a busy loop kept the request from leaving
             polls += 1
             if missed >= FAILING_NOTE_AFTER:
                 await desk.save(job_id, note=None)  # the provider answers again
@@ -114,8 +125,9 @@ async def watch_job(
 
         current = await apply_status(desk, job_id, status)
         if status.state == "succeeded":
-            if seen_done is not None:
-                seen_done(Finish(sent - submitted, unfinished, status.run_seconds, status.inference_seconds))
+            seen = sighting(sent - submitted, unfinished, status, held)
+            if seen_done is not None and seen is not None:
+                seen_done(seen)
             await save_output(desk, job_id, status)
             return
         if current.terminal:

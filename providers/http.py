@@ -19,8 +19,10 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -117,6 +119,31 @@ def tls_context() -> ssl.SSLContext:
 
 Sleep = Callable[[float], Awaitable[None]]
 
+# When this task's latest traced request had its headers written (time.monotonic()), as
+# httpx's trace extension reports it. A request can leave long after it was called for: its
+# turn for a connection and every step of writing it wait on the event loop, which is busy
+# when many jobs end at once (seen: 0.4 s with 128 at once). The engine times a job from
+# when the provider was asked, so it reads this after a submit or a poll (`left_after`).
+_headers_written: ContextVar[float | None] = ContextVar("studio_headers_written", default=None)
+
+
+async def _note_headers_written(name: str, info: Mapping[str, Any]) -> None:
+    if name.endswith(".send_request_headers.started"):
+        _headers_written.set(time.monotonic())
+
+
+# Request extensions that record when the request leaves (pass as `extensions=`).
+TRACED: dict[str, Any] = {"trace": _note_headers_written}
+
+
+def left_after(called: float) -> float:
+    """Seconds from `called` (a time.monotonic() taken in this task before a submit or a
+    poll) until the latest request it sent with TRACED extensions was written: when the
+    provider was asked. 0.0 when none was written since (a provider that sends nothing)."""
+    written = _headers_written.get()
+    return written - called if written is not None and written >= called else 0.0
+
+
 
 async def send_idempotent(
     client: httpx.AsyncClient,
@@ -129,11 +156,12 @@ async def send_idempotent(
 ) -> httpx.Response:
     """Send a request that is safe to repeat (a GET, a poll, a download, a cancel).
 
-    Retries on 429, 5xx and transport errors, up to `policy.attempts` tries in all.
-    Returns the last response (the caller classifies its status), or raises
+    Retries on 429, 5xx and transport errors, up to `policy.attempts` tries in all; each try
+    is TRACED (`left_after`). Returns the last response (the caller classifies its status), or raises
     ProviderError('network') when every try failed at the transport level.
     """
     last_exc: Exception | None = None
+    kwargs.setdefault("extensions", TRACED)
     for attempt in range(1, policy.attempts + 1):
         try:
             response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]

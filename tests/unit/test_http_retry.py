@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from providers.base import ProviderError
-from providers.http import RetryPolicy, make_client, parse_retry_after, send_idempotent
+from providers.http import RetryPolicy, left_after, make_client, parse_retry_after, send_idempotent
 
 
 class FixedRandom(random.Random):
@@ -236,3 +237,34 @@ def test_blocking_clients_share_one_tls_context_that_verifies_servers() -> None:
     assert context.cert_store_stats()["x509_ca"] > 0
     with make_blocking_client() as client:
         assert client.headers["User-Agent"].startswith("dreamina-studio/")
+
+
+async def test_left_after_tells_when_a_request_held_back_by_its_pool_left() -> None:
+    """The engine times a poll from when its request was written (providers/http.TRACED), not
+    from the call: here the one connection is busy for 0.3 s, so the second request waits."""
+    slow_started = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if b" /slow " in head.split(b"\r\n", 1)[0]:
+            slow_started.set()
+            await asyncio.sleep(0.3)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        await writer.drain()
+        writer.close()
+
+    listener = await asyncio.start_server(handle, "127.0.0.1", 0)
+    base = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}"
+    async with listener, make_client(max_connections=1) as client:
+        slow = asyncio.create_task(send_idempotent(client, "GET", f"{base}/slow"))
+        await slow_started.wait()
+        called = time.monotonic()
+        await send_idempotent(client, "GET", f"{base}/quick")  # waits for the one connection
+        held = left_after(called)
+        await slow
+        called = time.monotonic()
+        await send_idempotent(client, "GET", f"{base}/quick")
+        prompt = left_after(called)
+    assert held >= 0.2
+    assert prompt < 0.1
+    assert left_after(time.monotonic()) == 0.0  # nothing sent since: no time to tell

@@ -5,6 +5,7 @@ import random
 from jobs.polling import (
     DENSE_AFTER,
     DENSE_STEP,
+    HELD_SIGHTING,
     MAX_DELAY,
     POLL_RETRY,
     POLL_SLACK,
@@ -15,9 +16,11 @@ from jobs.polling import (
     estimate_seconds,
     first_poll_delay,
     next_poll_delay,
+    sighting,
     transient_backoff,
 )
 from jobs.settings import Settings
+from providers.base import ProviderStatus
 
 
 def as_eta(eta: Eta | float | None) -> Eta | None:
@@ -250,3 +253,16 @@ def test_after_a_crowd_whose_submits_arrived_late_a_quiet_job_is_still_seen_at_o
     assert eta is not None and eta.earliest == 4.0 and eta.stated
     polls, delay = simulate(4.02, eta, queued_for=1.0)
     assert delay <= 0.05 + 1e-9 and polls == 2
+
+
+def test_a_sighting_counts_only_when_its_poll_left_when_it_was_timed() -> None:
+    done = ProviderStatus(state="succeeded", video_url="https://x/v.mp4", run_seconds=4.0, inference_seconds=3.0)
+    kept = sighting(4.05, 3.85, done, held=0.002)
+    assert kept == Finish(4.05, 3.85, 4.0, 3.0)
+    assert sighting(4.05, 3.85, done, held=HELD_SIGHTING) == kept
+    # Held back 0.4 s by a busy loop: the provider was asked at about 4.45 s, not 4.05 s, so
+    # this poll says nothing reliable about the end (kept, it would aim the next jobs early).
+    assert sighting(4.05, 3.85, done, held=0.4) is None
+    # The schedule it would have fed: the marks of a crowd's held polls make the model's
+    # runs look 0.4 s shorter than the durations the store holds.
+    assert estimate([4.1], [Finish(3.62, 1.0, None, 3.0)]).earliest < 3.7  # type: ignore[union-attr]
