@@ -89,17 +89,24 @@ def noise_video(path: Path, megabytes: float) -> Path:
     return path
 
 
-# Where the 16-user "provider done -> engine sees it" tail goes (2026-12-03, a copy of the
-# studio logging each poll's wake and httpcore's trace events, 4 rounds, 64 jobs).
+# Where the 16-user "provider done -> engine sees it" tail goes (2026-12-03 and 2026-12-04:
+# copies of the studio logging each poll's wake, send and answer, its ETA and its sightings).
 FINDINGS = (
-    "Session 7, the 16-user 'done -> engine sees it' tail (p90 about 0.5 s against 0.15 s at the median): the poll "
-    "schedule is not the cause (every poll near an end was scheduled at most 0.2 s ahead), nor is the engine's "
-    "timer (a poll's wake came 3 ms late at the median, 26 ms at p90), nor the fake (a request's headers reached "
-    "it within 1 ms of being written). The time goes inside httpx/httpcore before the request is written: from "
-    "the call to the headers' first byte 2 ms at the median, 88-112 ms at p90, up to 0.26 s, with the connection "
-    "already open; each await of the pool and the connection waits its turn on the engine loop while 16 jobs "
-    "end together (their downloads, records, posters, and Gradio's loop sending the results, on 2 cores). "
-    "sys.setswitchinterval(0.001) instead of 5 ms did not shorten it (p90 0.112 -> 0.138 s, noise)."
+    "Where the 16-user 'done -> engine sees it' p90 (about 0.5 s) comes from: the rounds of 16 that follow "
+    "a round of 128. Alone (three rounds of 16 in a row) the p90 is 0.18 s (max 0.21): the poll wakes 11 ms "
+    "late at p90, its request reaches the fake 82 ms after the wake, the answer takes 37 ms. After a crowd of "
+    "128, WaveSpeed's ETA puts its quickest end at 3.6-3.8 s (the fake's runs take 4.0 s): in the crowd, the "
+    "polls that saw the ends were timed when they were called, and a busy loop sent them up to 0.4 s later "
+    "(httpx's trace). The next jobs' dense polls (3.63, 3.83, 3.88, 3.98 s) all come before the end, the "
+    "request budget (status polls <= age + 1.5) then holds the next one until 4.5 s, and the job is seen "
+    "0.5 s late: that is the whole p90 (RunComfy, whose end is stated by the provider, is not affected). "
+    "Taken on 2026-12-04 (jobs/polling.sighting): a poll whose request left more than 0.1 s after it was "
+    "called (providers/http.left_after) places no end; 16 users: p90 0.18 s, before 0.48 s, in one run. "
+    "Tried and dropped: timing polls and submits from when their request left. The bias then goes the other "
+    "way: the 20 latest sightings are all the crowd's late, wide ones (the poll before at 2.8 s, the one "
+    "that saw it at 6.5 s), and the next round's jobs were seen up to 1.7 s late (bench p90 1.28 s). "
+    "sys.setswitchinterval(0.001) (2026-12-03) and a uvloop engine loop "
+    "(2026-12-04, 64 users, walls 5.68 vs 5.65 s) changed nothing."
 )
 
 
