@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import resource
 import shutil
-import subprocess
-import sys
 import time
-import types
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchResult, Figure, fmt_list, log, median, temp_dir
+from bench.harness import BenchResult, Figure, fmt_list, log, median, module_at, temp_dir
 
 FINISHING_BEFORE = "6abb360"  # jobs/video.py before playable_with_poster
 
@@ -34,15 +31,7 @@ def _cpu() -> float:
 
 def video_before() -> Any:
     """jobs/video.py as of FINISHING_BEFORE, as a module, or None outside a git clone."""
-    source = subprocess.run(
-        ["git", "show", f"{FINISHING_BEFORE}:jobs/video.py"], capture_output=True, text=True, check=False
-    ).stdout
-    if not source:
-        return None
-    module = types.ModuleType("video_before")
-    sys.modules["video_before"] = module  # its dataclass resolves annotations by module name
-    exec(compile(source, f"jobs/video.py@{FINISHING_BEFORE}", "exec"), module.__dict__)
-    return module
+    return module_at(FINISHING_BEFORE, "jobs/video.py", "video_before")
 
 
 def moving_clip(path: Path, width: int = 1920, height: int = 1080, seconds: int = 5, fps: int = 24) -> Path:

@@ -50,6 +50,7 @@ from bench.processes import (
     child_env,
     free_port,
     launch_module,
+    module_at,
     run_json,
     stop_process,
     strip_ansi,
@@ -67,6 +68,7 @@ from bench.servers import (
 
 # Re-exported: every benchmark imports these from here.
 __all__ = [
+    "module_at",
     "App",
     "BenchResult",
     "CLK_TCK",

@@ -1,6 +1,7 @@
 """Child processes of a benchmark: free ports, a clean child environment, waiting for a
 first HTTP 200, stopping a child by its pid, a bench module launched on a free port, temp
-dirs, and a child that answers with one JSON line. Every wait is bounded."""
+dirs, a child that answers with one JSON line, and a module as an earlier commit had it
+(git show). Every wait is bounded."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -129,3 +131,18 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
+
+
+def module_at(commit: str, path: str, name: str) -> types.ModuleType | None:
+    """The source of `path` at `commit`, run as a module called `name` (registered, so
+    dataclasses and annotations resolve by it): the "before" side of a before/after figure.
+    None outside a git clone."""
+    source = subprocess.run(
+        ["git", "show", f"{commit}:{path}"], capture_output=True, text=True, check=False, cwd=REPO
+    ).stdout
+    if not source:
+        return None
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(source, f"{path}@{commit}", "exec"), module.__dict__)
+    return module

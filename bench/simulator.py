@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from bench.harness import BenchResult, Figure, fmt_list, log, median, temp_dir
+from bench.harness import BenchResult, Figure, fmt_list, log, median, module_at, temp_dir
 
 FRAMES = 121
 FPS = 24
@@ -87,19 +87,7 @@ RENDER_BEFORE = "af30cb7"  # providers/render.py before the pan, the cached labe
 
 def render_before() -> Any:
     """providers/render.py as of RENDER_BEFORE, as a module, or None outside a git clone."""
-    import subprocess
-    import sys
-    import types
-
-    source = subprocess.run(
-        ["git", "show", f"{RENDER_BEFORE}:providers/render.py"], capture_output=True, text=True, check=False
-    ).stdout
-    if not source:
-        return None
-    module = types.ModuleType("render_before")
-    sys.modules["render_before"] = module  # dataclass-free, but annotations resolve by module name
-    exec(compile(source, f"providers/render.py@{RENDER_BEFORE}", "exec"), module.__dict__)
-    return module
+    return module_at(RENDER_BEFORE, "providers/render.py", "render_before")
 
 
 def profile(kind: str, work: Any) -> str:
