@@ -101,7 +101,7 @@ FINDINGS = (
     "request budget (status polls <= age + 1.5) then holds the next one until 4.5 s, and the job is seen "
     "0.5 s late: that is the whole p90 (RunComfy, whose end is stated by the provider, is not affected). "
     "Taken on 2026-12-04 (jobs/polling.sighting): a poll whose request left more than 0.1 s after it was "
-    "called (providers/http.left_after) places no end; 16 users, in one run: done -> the poll reaches the provider p90 173 ms, before 500 ms; done -> sees p90 214 ms (183 ms in a run 20 minutes earlier). "
+    "called (providers/http.left_after) places no end unless the provider states the run's duration; 16 users, in one run: done -> the poll reaches the provider p90 173 ms, before 500 ms; done -> sees p90 214 ms (183 ms in a run 20 minutes earlier). "
     "Tried and dropped: timing polls and submits from when their request left. The bias then goes the other "
     "way: the 20 latest sightings are all the crowd's late, wide ones (the poll before at 2.8 s, the one "
     "that saw it at 6.5 s), and the next round's jobs were seen up to 1.7 s late (bench p90 1.28 s). "

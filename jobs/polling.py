@@ -102,11 +102,16 @@ HELD_SIGHTING = 0.1
 
 def sighting(seen: float, before: float, status: ProviderStatus, held: float) -> Finish | None:
     """What the poll that saw a run end, sent `seen` seconds after the submit (the last
-    that saw it unfinished at `before`), says of its end; None when the poll's request was
-    held back `held` seconds, more than HELD_SIGHTING: its time is not when it asked."""
-    if held > HELD_SIGHTING:
-        return None
-    return Finish(seen, before, status.run_seconds, status.inference_seconds)
+    that saw it unfinished at `before`), says of its end. Its request left `held` seconds
+    after it was sent; past HELD_SIGHTING (a busy loop, or a new connection's handshake, or a
+    poll of two requests) its time is not when it asked: a provider's stated duration still
+    places the end (the sighting then counts from when the request left), the polls alone
+    do not (None)."""
+    if held <= HELD_SIGHTING:
+        return Finish(seen, before, status.run_seconds, status.inference_seconds)
+    if status.run_seconds is not None:
+        return Finish(seen + held, before, status.run_seconds, status.inference_seconds)
+    return None
 
 
 def estimate_seconds(durations: Sequence[float]) -> float | None:

@@ -262,7 +262,11 @@ def test_a_sighting_counts_only_when_its_poll_left_when_it_was_timed() -> None:
     assert sighting(4.05, 3.85, done, held=HELD_SIGHTING) == kept
     # Held back 0.4 s by a busy loop: the provider was asked at about 4.45 s, not 4.05 s, so
     # this poll says nothing reliable about the end (kept, it would aim the next jobs early).
-    assert sighting(4.05, 3.85, done, held=0.4) is None
+    placed_by_polls = ProviderStatus(state="succeeded", video_url="https://x/v.mp4", inference_seconds=3.0)
+    assert sighting(4.05, 3.85, placed_by_polls, held=0.4) is None
+    # A provider that states the run's duration still places it, whenever it was asked.
+    stated = sighting(4.05, 3.85, done, held=0.4)
+    assert stated == Finish(4.45, 3.85, 4.0, 3.0) and stated.exact and stated.at() == 4.0
     # The schedule it would have fed: the marks of a crowd's held polls make the model's
     # runs look 0.4 s shorter than the durations the store holds.
     assert estimate([4.1], [Finish(3.62, 1.0, None, 3.0)]).earliest < 3.7  # type: ignore[union-attr]
