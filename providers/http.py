@@ -122,8 +122,8 @@ Sleep = Callable[[float], Awaitable[None]]
 # When this task's latest traced request had its headers written (time.monotonic()), as
 # httpx's trace extension reports it. A request can leave long after it was called for: its
 # turn for a connection and every step of writing it wait on the event loop, which is busy
-# when many jobs end at once (seen: 0.4 s with 128 at once). The engine times a job from
-# when the provider was asked, so it reads this after a submit or a poll (`left_after`).
+# when many jobs end at once (seen: 0.4 s with 128 at once). The engine's watcher reads it
+# after a poll (`left_after`): a poll held back that long is not timed by its call.
 _headers_written: ContextVar[float | None] = ContextVar("studio_headers_written", default=None)
 
 
@@ -137,8 +137,7 @@ TRACED: dict[str, Any] = {"trace": _note_headers_written}
 
 
 def left_after(called: float) -> float:
-    """Seconds from `called` (a time.monotonic() taken in this task before a submit or a
-    poll) until the latest request it sent with TRACED extensions was written: when the
+    """Seconds from `called` (a time.monotonic() taken in this task before a poll) until the latest request it sent with TRACED extensions was written: when the
     provider was asked. 0.0 when none was written since (a provider that sends nothing)."""
     written = _headers_written.get()
     return written - called if written is not None and written >= called else 0.0
