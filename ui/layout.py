@@ -161,11 +161,16 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         # then loads after the form is ready instead of before.
         with gr.Column(elem_id="studio-history", visible=False) as history_column:
             history = history_panel.render(ctx.registry)
-        api.render_and_wire(ctx, demo)
-        compare_api.render_and_wire(ctx, demo)
+        # gr.api makes a block for each parameter and answer of a named endpoint (82 here). In
+        # a hidden column the page's script sets them up without drawing them, as it does a
+        # hidden tab's; in the page's root it drew every one (invisible, and about 40 ms of a
+        # first load in Chromium).
+        with gr.Column(visible=False, elem_id="studio-api-blocks"):
+            api.render_and_wire(ctx, demo)
+            compare_api.render_and_wire(ctx, demo)
+            if settings.mcp:
+                mcp_tools.render(ctx)
         renewal = link_refresh.render(ctx)
-        if settings.mcp:
-            mcp_tools.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}
         for form in forms.values():

@@ -62,3 +62,31 @@ def test_with_a_server_key_the_price_lines_follow_the_load(tmp_path: Path) -> No
 def test_with_an_allow_list_the_load_also_tells_each_form_why_it_waits(tmp_path: Path) -> None:
     (load,) = _on_load(_config(tmp_path, STUDIO_ALLOWED_USERS="alice"))
     assert len(load["outputs"]) == 7 + 2  # the sign-in hint in both forms' status lines
+
+
+def _parents(layout: dict[str, Any], parent: int | None = None) -> dict[int, int | None]:
+    found = {layout["id"]: parent}
+    for child in layout.get("children") or []:
+        found.update(_parents(child, layout["id"]))
+    return found
+
+
+def test_the_named_endpoints_blocks_are_set_up_in_a_hidden_column_not_drawn(tmp_path: Path) -> None:
+    # The page's script draws every block of the layout that is not inside something hidden;
+    # gr.api makes one per parameter and answer of each named endpoint and MCP tool.
+    config = _config(tmp_path, STUDIO_MCP="1")
+    blocks = {c["id"]: c for c in config["components"]}
+    parent_of = _parents(config["layout"])
+    api_blocks = [i for i, c in blocks.items() if c["type"] == "api"]
+    assert len(api_blocks) > 50  # /text_to_video's parameters, the compare endpoints, the MCP tools...
+    holders = {parent_of[i] for i in api_blocks}
+    assert len(holders) == 1
+    (holder,) = holders
+    assert blocks[holder]["type"] == "column"
+    assert blocks[holder]["props"]["visible"] is False
+    assert parent_of[holder] == config["layout"]["id"]
+    # ...and nothing else is in it: a block the page shows must not land there
+    assert {i for i, p in parent_of.items() if p == holder} == set(api_blocks)
+    # the endpoints are still offered
+    named = {d["api_name"] for d in config["dependencies"] if all(blocks[i]["type"] == "api" for i in d["inputs"] + d["outputs"])}
+    assert {"text_to_video", "image_to_video", "job", "cancel", "history", "spend"} <= named
