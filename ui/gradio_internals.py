@@ -34,6 +34,9 @@ any version other than the one checked, so an upgrade is reviewed here first).
 - frontend_code: the folder Gradio serves its built frontend from, and under which path, for
   ui/frontend_assets.py to serve those files compressed once (Gradio compresses them again
   for every request, on the event loop, and sends no cache-control header; no public setting).
+- PAGE_VARIES_BY: the request headers Gradio's page (GET /) and /config are built from,
+  besides the URL and the signed-in user, for ui/page_cache.py to answer them again (Gradio
+  builds both again for every request; no public setting).
 """
 
 from __future__ import annotations
@@ -52,6 +55,10 @@ from gradio.state_holder import SessionState, StateHolder
 from gradio.utils import get_upload_folder
 
 CHECKED_VERSION = "6.31"  # the Gradio these internals were read from
+
+# route_utils.get_request_origin: the root URL written into the page comes from the request's
+# URL (its Host header, scheme, server and root path) unless one of the others is sent.
+PAGE_VARIES_BY = (b"host", b"x-forwarded-host", b"x-gradio-server", b"x-forwarded-proto")
 
 IDLE_QUEUE_SLEEP = 0.05  # seconds: the value Gradio itself uses on Windows
 IDLE_PROGRESS_SLEEP = 0.2

@@ -28,6 +28,7 @@ from ui import (
     link_refresh,
     mcp_tools,
     owners,
+    page_cache,
     page_load,
     price_line,
     result_panel,
@@ -273,12 +274,15 @@ def launch_options(settings: Settings, guard: Guard) -> dict[str, Any]:
         "max_file_size": settings.max_upload_bytes,
         # The page's HTML and config compressed on a worker thread (Gradio sends them as they
         # are), outside the gate, which adds its script to the uncompressed login page; then the
-        # gate; then Gradio's frontend code from memory, compressed once (Gradio compresses it
-        # again for every request, on its event loop).
+        # gate; then the page kept; then Gradio's frontend code from memory, compressed once
+        # (Gradio compresses it again for every request, on its event loop).
         "app_kwargs": {
             "middleware": [
                 compress_off_loop.middleware(skip_prefix=frontend_code()[1]),
                 guard.middleware(),
+                # The page and its config as Gradio last built them, unless they carry the
+                # signed-in user's name (ui/page_cache.py)
+                *([] if settings.auth else [page_cache.middleware()]),
                 frontend_assets.middleware(*frontend_code()),
             ]
         },

@@ -152,12 +152,14 @@ def test_the_studio_launches_it_outside_the_gate_and_the_frontend_files(tmp_path
     from ui.frontend_assets import PrecompressedAssets
     from ui.gate import Guard, StudioGate
     from ui.layout import launch_options
+    from ui.page_cache import PageCache
 
     settings = Settings.from_env({"STUDIO_DATA_DIR": str(tmp_path / "data")})
     stack = launch_options(settings, Guard(settings))["app_kwargs"]["middleware"]
     # Starlette runs the first listed outermost: the gate adds its script to the login page
-    # before this compresses it, and the frontend files' paths go straight through
-    assert [entry.cls for entry in stack] == [CompressOffLoop, StudioGate, PrecompressedAssets]
+    # before this compresses it, and the frontend files' paths go straight through; the kept
+    # page is inside the gate, which gives each visitor its cookie
+    assert [entry.cls for entry in stack] == [CompressOffLoop, StudioGate, PageCache, PrecompressedAssets]
     assert stack[0].kwargs == {"skip_prefix": "/assets/"}
 
 
