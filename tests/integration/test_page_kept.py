@@ -37,7 +37,7 @@ def test_the_kept_page_is_what_gradio_builds_for_the_same_request(app: RunningAp
         answers = []
         for headers in ASKED_FROM + ASKED_FROM:  # the second time round, every one is kept
             kept = client.get(path, headers=headers)
-            # with a query Gradio builds it (a query the route ignores: the same page)
+            # with another query Gradio builds it (a query the route ignores: the same page)
             built = client.get(f"{path}?fresh={next(fresh)}", headers=headers)
             assert kept.status_code == built.status_code == 200
             assert kept.content == built.content, headers
@@ -45,3 +45,19 @@ def test_the_kept_page_is_what_gradio_builds_for_the_same_request(app: RunningAp
     # the page does depend on where it is served from, so those were kept apart
     assert len(set(answers)) == 5
     assert b"studio.example.org" in answers[2] and b"https://proxy.example.org" in answers[3]
+
+
+def test_the_themes_stylesheet_the_page_names_is_kept_and_cacheable_for_good(app: RunningApp) -> None:
+    with httpx.Client(base_url=app.url, timeout=30, headers={"accept-encoding": "identity"}) as client:
+        # the page's script names it so, from the config's theme_hash
+        link = "theme.css?v=" + client.get("/config").json()["theme_hash"]
+        first, again = client.get("/" + link), client.get("/" + link)
+        built = client.get("/" + link + "&fresh=1")  # Gradio's own answer, not kept
+        assert first.status_code == again.status_code == built.status_code == 200
+        assert first.content == again.content == built.content
+        assert (
+            first.headers["cache-control"]
+            == again.headers["cache-control"]
+            == "public, max-age=31536000, immutable"
+        )
+        assert "cache-control" not in built.headers

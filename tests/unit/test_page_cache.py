@@ -117,3 +117,21 @@ def test_the_page_is_kept_only_without_a_password_login(tmp_path: Path) -> None:
 
     assert "PageCache" in kinds()
     assert "PageCache" not in kinds(STUDIO_AUTH="ann:a-long-passphrase")
+
+
+def test_the_themes_stylesheet_named_by_its_hash_is_kept_and_cacheable_for_good(
+    client: TestClient, inner: Inner
+) -> None:
+    first = client.get("/theme.css?v=9ea738101aa93b07")
+    again = client.get("/theme.css?v=9ea738101aa93b07")
+    assert inner.calls == 1 and again.content == first.content
+    for answer in (first, again):
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    # another version is another answer; without one, or with more in the query, Gradio's as it is
+    assert client.get("/theme.css?v=0123456789abcdef").content == b"page for testserver #2"
+    for url in ("/theme.css", "/theme.css?v=9ea738101aa93b07&x=1", "/theme.css?v=not-hex!"):
+        answer = client.get(url)
+        assert "cache-control" not in answer.headers
+    assert inner.calls == 5
+    # the page itself is never marked so: its URL stays the same when it changes
+    assert "cache-control" not in client.get("/").headers
