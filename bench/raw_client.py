@@ -64,9 +64,20 @@ class Call:
         return self.finished - self.started
 
 
+# uvicorn (both apps' server) closes a connection idle for 5 s, and httpx keeps one up to 5 s:
+# a connection reused at about 5 s could be closed by the server as the request went out (a
+# ReadError; 4 of a run's calls, 2026-12-04, when a round of the other app lasted 4.8-5 s).
+# A client lets go of idle connections before the server does.
+KEEPALIVE_SECONDS = 4.0
+
+
 def new_client() -> httpx.AsyncClient:
     # verify=False: plain HTTP to 127.0.0.1; no CA bundle to load per client.
-    return httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=30.0), verify=False)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(120.0, connect=30.0),
+        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+        verify=False,
+    )
 
 
 async def call(client: httpx.AsyncClient, endpoint: Endpoint, values: dict[str, Any]) -> Call:
