@@ -87,4 +87,23 @@ NOTES = [
     "compression goes by the path's extension, so GET / (360 KB of HTML) and /config (314 KB) went "
     "uncompressed: ui/compress_off_loop.py sends them as Brotli (about 57 KB), compressed on a worker thread; "
     "on localhost that changes no timing here, over a real network it is 300 KB less before the first paint.",
+    "Session 11 (2026-12-04): the first-load figure measured Playwright, not the page. Its wait_for_selector "
+    "polls at growing intervals (up to 500 ms), so each load read 0-500 ms late and the figures came in steps "
+    "(0.5 / 0.9 / 1.3 s); a CPU profile of Chromium's main thread showed it idle for the last 400 ms of such "
+    "loads. The page now stamps the moment its Generate button is visible and enabled (READY_STAMP: every DOM "
+    "change and frame, performance.now()); in one run the studio read 0.96 s in the page where Playwright said "
+    "1.34 s, the minimal app 0.56 s against 0.84 s: the true ratio was about 1.7x, not the 1.33x reported. A "
+    "renderer profile (CDP Profiler, studio against the minimal app): Gradio's own code, not the components', is "
+    "the difference, and it scales with the blocks in the config whether drawn or not (traverse/create_node for "
+    "every block, then find_attached_events filtering all 70 events for each block, both done twice: at "
+    "construction and in Blocks' reload effect), with each language's catalogue (one language instead of five "
+    "was 50-80 ms faster; keeping only the 68 keys the config names, in five languages, about 10 ms), and with "
+    "the blocks drawn. gr.api's 82 parameter blocks were drawn in the page's root: they now sit in a hidden "
+    "column (about 40-60 ms; detaching them from the layout broke the load, since an Api block has no visible "
+    "prop and the page waits for every visible block to register). Building the Image-to-video, Keys and "
+    "Spend tabs on first open (as Compare is) measured 0-66 ms in two probes and was not done. The server: "
+    "Gradio builds GET / and /config again for every request (deep copies of the config, root URL rewrite, API "
+    "snippets for 14 endpoints, the template: 35-48 ms of worker-thread CPU a page, py-spy); ui/page_cache.py "
+    "answers them from memory (GET / 21 ms -> 2.3 ms over httpx) and marks the theme's hashed stylesheet "
+    "immutable, so a returning visitor's page is 3 requests, not 4.",
 ]
