@@ -10,7 +10,8 @@ gzip), on a worker thread (Brotli and zlib let go of the GIL while they work), a
 encoded, which Gradio's middleware passes on untouched: the page arrives as 57 KB instead of
 360 KB, at no cost to the event loop. The same body again (the page and its config are the
 same bytes for every visitor until the app changes) is compressed once: the last few results
-are kept, found by a digest of the body. Everything else (streams, small or already encoded
+are kept, found by a digest of the body (or, for the very same bytes object again, as the page
+cache sends it, on the loop without a thread trip). Everything else (streams, small or already encoded
 answers, errors, other methods) goes through exactly as before.
 """
 
@@ -40,24 +41,39 @@ def compress(body: bytes, encoding: str) -> bytes:
 
 
 class RecentlyCompressed:
-    """compress(), remembering the last KEPT results by the body's digest. Thread-safe: it is
-    called on worker threads."""
+    """compress(), remembering the last KEPT results by the body's digest, and by the body
+    object itself (`sent_before`). Thread-safe: it is called on worker threads."""
 
     def __init__(self) -> None:
         self._kept: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
+        # (id of a body, encoding) -> (that body, its result); the body is held so its id
+        # cannot be reused by another object while the entry lives
+        self._by_object: OrderedDict[tuple[int, str], tuple[bytes, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def sent_before(self, body: bytes, encoding: str) -> bytes | None:
+        """The result for this very bytes object, if it was compressed before: the page
+        cache (ui/page_cache.py) sends the same object every time, found here on the event
+        loop without a digest of it or a trip to a worker thread."""
+        with self._lock:
+            entry = self._by_object.get((id(body), encoding))
+        return entry[1] if entry is not None and entry[0] is body else None
 
     def __call__(self, body: bytes, encoding: str) -> bytes:
         key = (hashlib.blake2b(body, digest_size=16).digest(), encoding)
         with self._lock:
-            if key in self._kept:
+            made = self._kept.get(key)
+            if made is not None:
                 self._kept.move_to_end(key)
-                return self._kept[key]
-        made = compress(body, encoding)
+        if made is None:
+            made = compress(body, encoding)
         with self._lock:
             self._kept[key] = made
+            self._by_object[(id(body), encoding)] = (body, made)
             while len(self._kept) > KEPT:
                 self._kept.popitem(last=False)
+            while len(self._by_object) > KEPT:
+                self._by_object.popitem(last=False)
         return made
 
 
@@ -106,7 +122,9 @@ class _Responder:
         if message.get("more_body", False) or len(body) < MIN_BYTES or not self._compressible(start):
             await self._send(start)
             return await self._send(message)
-        encoded = await anyio.to_thread.run_sync(self._compressed, body, self._encoding)
+        encoded = self._compressed.sent_before(body, self._encoding)
+        if encoded is None:
+            encoded = await anyio.to_thread.run_sync(self._compressed, body, self._encoding)
         headers = MutableHeaders(raw=start["headers"])
         headers["content-encoding"] = self._encoding
         headers["content-length"] = str(len(encoded))

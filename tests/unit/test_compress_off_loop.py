@@ -187,3 +187,37 @@ def test_only_the_last_few_results_are_kept() -> None:
         assert brotli.decompress(kept(body, "br")) == body
     assert len(kept._kept) == compress_off_loop.KEPT
     assert (compress_off_loop.hashlib.blake2b(bodies[0], digest_size=16).digest(), "br") not in kept._kept
+
+
+def test_the_very_same_body_object_again_is_answered_on_the_loop_without_a_digest() -> None:
+    # The page cache sends the same bytes object for every request of a kept page.
+    page = PAGE.encode() * 4
+
+    async def same_object(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": page})
+
+    middleware = CompressOffLoop(same_object)
+    digests: list[bytes] = []
+    real = middleware.compressed
+
+    class Counted:
+        def sent_before(self, body: bytes, encoding: str) -> bytes | None:
+            return real.sent_before(body, encoding)
+
+        def __call__(self, body: bytes, encoding: str) -> bytes:
+            digests.append(body)
+            return real(body, encoding)
+
+    middleware.compressed = Counted()  # type: ignore[assignment]
+    client = TestClient(middleware)
+    answers = [_raw(client, "/", "br")[1] for _ in range(3)]
+    assert all(brotli.decompress(answer) == page for answer in answers)
+    assert len(digests) == 1  # only the first went to a worker thread
+    # an equal body in another object is still found by its digest, not recompressed
+    kept = compress_off_loop.RecentlyCompressed()
+    first = kept(page, "br")
+    assert kept.sent_before(page, "br") is first
+    copy = bytes(bytearray(page))
+    assert kept.sent_before(copy, "br") is None and kept(copy, "br") is first
+    assert kept.sent_before(page, "gzip") is None
