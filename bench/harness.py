@@ -68,7 +68,6 @@ from bench.servers import (
 
 # Re-exported: every benchmark imports these from here.
 __all__ = [
-    "module_at",
     "App",
     "BenchResult",
     "CLK_TCK",
@@ -97,6 +96,7 @@ __all__ = [
     "log",
     "machine",
     "median",
+    "module_at",
     "percentile",
     "proc_times",
     "proc_tree_times",

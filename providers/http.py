@@ -137,11 +137,11 @@ TRACED: dict[str, Any] = {"trace": _note_headers_written}
 
 
 def left_after(called: float) -> float:
-    """Seconds from `called` (a time.monotonic() taken in this task before a poll) until the latest request it sent with TRACED extensions was written: when the
-    provider was asked. 0.0 when none was written since (a provider that sends nothing)."""
+    """Seconds from `called` (a time.monotonic() taken in this task before a poll) until the
+    latest request it sent with TRACED extensions was written: when the provider was asked.
+    0.0 when none was written since (a provider that sends nothing)."""
     written = _headers_written.get()
     return written - called if written is not None and written >= called else 0.0
-
 
 
 async def send_idempotent(
