@@ -34,6 +34,8 @@ any version other than the one checked, so an upgrade is reviewed here first).
 - frontend_code: the folder Gradio serves its built frontend from, and under which path, for
   ui/frontend_assets.py to serve those files compressed once (Gradio compresses them again
   for every request, on the event loop, and sends no cache-control header; no public setting).
+- page_without: a column of gr.api's parameter blocks left out of the page's own config
+  (gr.api always makes them; the page's script sets up a node for each, shown or not).
 - PAGE_VARIES_BY: the request headers Gradio's page (GET /) and /config are built from,
   besides the URL and the signed-in user, for ui/page_cache.py to answer them again (Gradio
   builds both again for every request; no public setting).
@@ -302,6 +304,40 @@ def label_api_inputs(dependency: Any, demo: gr.Blocks, names: list[str]) -> bool
         return False
     for component, name in zip(components, names, strict=True):
         component.label = name
+    return True
+
+
+def page_without(demo: gr.Blocks, holder: gr.Column) -> bool:
+    """Leave `holder` (a column of blocks the page never shows: gr.api's parameters) out of
+    the page's own config, so the browser builds no node for them; /config, /info and the
+    endpoints keep them. False, changing nothing, when Gradio no longer builds its config
+    the way this was written for (the unit test fails then).
+
+    Gradio 6.31's page script builds a node for every block of the page's layout, and looks
+    through every event for each node, twice (about 60 ms of an 800 ms first load here for
+    gr.api's 82 blocks). The page (GET /) gets config["page"][""]: its blocks and layout,
+    which only the page reads; gradio_client and "Use via API" read /config and /info.
+    """
+    original = demo.get_config_file
+    if getattr(original, "_studio_page_without", None) is not None:
+        return False  # one holder per demo: a second would silently replace the first
+
+    def without_holder() -> Any:
+        config = original()
+        pages = config.get("page")
+        if not isinstance(pages, dict):
+            return config
+        left_out = {holder._id, *(block._id for block in holder.children)}
+        for page in pages.values():
+            layout = page.get("layout") or {}
+            if not any(child.get("id") == holder._id for child in layout.get("children", [])):
+                continue
+            page["layout"] = {**layout, "children": [c for c in layout["children"] if c.get("id") != holder._id]}
+            page["components"] = [i for i in page.get("components", []) if i not in left_out]
+        return config
+
+    without_holder._studio_page_without = holder._id  # type: ignore[attr-defined]
+    demo.get_config_file = without_holder  # type: ignore[method-assign]
     return True
 
 

@@ -39,7 +39,7 @@ from ui import (
 )
 from ui import session as session_module
 from ui.gate import Guard
-from ui.gradio_internals import frontend_code, mcp_tools_only, quiet_idle_queue
+from ui.gradio_internals import frontend_code, mcp_tools_only, page_without, quiet_idle_queue
 from ui.i18n import (
     DEFAULT,
     LANG_COOKIE_JS,
@@ -162,15 +162,15 @@ def build_demo(settings: Settings, studio: Studio, guard: Guard) -> gr.Blocks:
         # then loads after the form is ready instead of before.
         with gr.Column(elem_id="studio-history", visible=False) as history_column:
             history = history_panel.render(ctx.registry)
-        # gr.api makes a block for each parameter and answer of a named endpoint (82 here). In
-        # a hidden column the page's script sets them up without drawing them, as it does a
-        # hidden tab's; in the page's root it drew every one (invisible, and about 40 ms of a
-        # first load in Chromium).
-        with gr.Column(visible=False, elem_id="studio-api-blocks"):
+        # gr.api makes a block for each parameter and answer of a named endpoint (82 here),
+        # which only /config and /info need: the page's own config leaves their column out
+        # (the page's script set up every one, shown or not: about 60 ms of a first load).
+        with gr.Column(visible=False, elem_id="studio-api-blocks") as api_blocks:
             api.render_and_wire(ctx, demo)
             compare_api.render_and_wire(ctx, demo)
             if settings.mcp:
                 mcp_tools.render(ctx)
+        page_without(demo, api_blocks)
         renewal = link_refresh.render(ctx)
 
         forms = {"t2v": t2v, "i2v": i2v}

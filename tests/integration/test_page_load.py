@@ -71,7 +71,7 @@ def _parents(layout: dict[str, Any], parent: int | None = None) -> dict[int, int
     return found
 
 
-def test_the_named_endpoints_blocks_are_set_up_in_a_hidden_column_not_drawn(tmp_path: Path) -> None:
+def test_the_named_endpoints_blocks_are_in_a_hidden_column_the_page_leaves_out(tmp_path: Path) -> None:
     # The page's script draws every block of the layout that is not inside something hidden;
     # gr.api makes one per parameter and answer of each named endpoint and MCP tool.
     config = _config(tmp_path, STUDIO_MCP="1")
@@ -87,6 +87,11 @@ def test_the_named_endpoints_blocks_are_set_up_in_a_hidden_column_not_drawn(tmp_
     assert parent_of[holder] == config["layout"]["id"]
     # ...and nothing else is in it: a block the page shows must not land there
     assert {i for i, p in parent_of.items() if p == holder} == set(api_blocks)
+    # ...which the page itself (GET /) leaves out: its script would set each one up
+    page = config["page"][""]
+    assert holder not in {child["id"] for child in page["layout"]["children"]}
+    assert not set(page["components"]) & ({holder} | set(api_blocks))
+    assert set(page["components"]) == set(blocks) - {holder} - set(api_blocks)
     # the endpoints are still offered
     named = {d["api_name"] for d in config["dependencies"] if all(blocks[i]["type"] == "api" for i in d["inputs"] + d["outputs"])}
     assert {"text_to_video", "image_to_video", "job", "cancel", "history", "spend"} <= named

@@ -7,8 +7,10 @@ from __future__ import annotations
 import inspect
 import os
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+import httpx
 import gradio.components.login_button
 import gradio.oauth
 import pytest
@@ -277,3 +279,55 @@ def test_gradio_serves_its_frontend_code_from_the_folder_and_path_named() -> Non
     with TestClient(app) as client:
         response = client.get(prefix + named[0], headers={"accept-encoding": "identity"})
     assert response.status_code == 200 and response.content == (folder / named[0]).read_bytes()
+
+
+def _page_config(html: str) -> dict[str, Any]:
+    import json
+    import re
+
+    found = re.search(r"window\.gradio_config = (\{.*?\});</script>", html, re.S)
+    assert found, "the page no longer carries its config where the browser reads it"
+    return json.loads(found.group(1))  # type: ignore[no-any-return]
+
+
+def test_the_page_leaves_out_the_hidden_column_of_api_blocks_which_config_and_info_keep() -> None:
+    async def make(prompt: str, seconds: int) -> str:
+        return prompt * seconds
+
+    with gr.Blocks() as demo:
+        shown = gr.Textbox(label="shown")
+        with gr.Column(visible=False) as holder:
+            dependency = gr.api(make, api_name="make")
+        assert gradio_internals.page_without(demo, holder) is True
+        assert gradio_internals.page_without(demo, holder) is False  # one holder a demo
+    api_ids = set(dependency["inputs"] + dependency["outputs"])
+    assert len(api_ids) == 3 and {block._id for block in holder.children} == api_ids
+
+    demo.launch(prevent_thread_lock=True, quiet=True, server_name="127.0.0.1", ssr_mode=False)
+    try:
+        with httpx.Client(base_url=demo.local_url, timeout=30) as client:
+            page = _page_config(client.get("/").text)
+            whole = client.get("/config").json()
+            info = client.get("/gradio_api/info").json()
+    finally:
+        demo.close()
+    on_page = {c["id"] for c in page["components"]}
+    assert shown._id in on_page and not on_page & (api_ids | {holder._id})
+    (form,) = page["layout"]["children"]  # Gradio wraps the textbox in a form
+    assert form["children"] == [{"id": shown._id}]
+    # the page still lists the endpoint, for "Use via API", which reads /info for the rest
+    assert any(d.get("api_name") == "make" for d in page["dependencies"])
+    assert api_ids | {holder._id} <= {c["id"] for c in whole["components"]}
+    assert [p["parameter_name"] for p in info["named_endpoints"]["/make"]["parameters"]] == ["prompt", "seconds"]
+
+
+def test_without_the_holder_in_the_pages_root_the_page_is_left_as_gradio_builds_it() -> None:
+    async def make(prompt: str) -> str:
+        return prompt
+
+    with gr.Blocks() as demo:
+        with gr.Row(), gr.Column(visible=False) as nested:
+            gr.api(make, api_name="make")
+        gradio_internals.page_without(demo, nested)
+    config = demo.get_config_file()
+    assert {block._id for block in nested.children} <= set(config["page"][""]["components"])
