@@ -248,7 +248,15 @@ def _main_part(rounds: int, sizes: tuple[int, ...], baseline: Path | None) -> tu
         "RunComfy's finished_at - created_at (its clock) places each end exactly between the polls, "
         "so the next job's first dense poll lands 0.05 s after it, not on a 0.2 s grid after the "
         "sighting; the polls of the dense window tell the adapter an end is expected and RunComfy asks "
-        "/result alone (before: /status, then /result: two requests in a row for the poll that saw it)."
+        "/result alone (before: /status, then /result: two requests in a row for the poll that saw it). "
+        "(5) Session 12: each adapter sends through 8 clients in turn (providers/hosted.CLIENT_POOLS): "
+        "httpcore walked every connection of the one pool twice a request, asking each idle socket "
+        "whether it was readable; the app's CPU at 64 users went from 43-52 to 35-37 ms a job (py-spy "
+        "run, /tmp probe), and two runs of this benchmark with the studio before it side by side put "
+        "64 users at 1.122x against 1.214x, then 1.167x against 1.186x (the floor itself moved: 1.17x, "
+        "1.14x). What is left on Gradio's loop at 64 users includes starlette's is_disconnected for "
+        "every SSE message: anyio 4.16 writes the current task's repr into each cancel reason (about "
+        "a tenth of that loop's busy samples)."
     )
     if "before" in apps:
         before_tables = {n: _stage_table(calls[("before", n)], fake_jobs) for n in (1, *sizes)}
