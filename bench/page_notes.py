@@ -106,4 +106,15 @@ NOTES = [
     "snippets for 14 endpoints, the template: 35-48 ms of worker-thread CPU a page, py-spy); ui/page_cache.py "
     "answers them from memory (GET / 21 ms -> 2.3 ms over httpx) and marks the theme's hashed stylesheet "
     "immutable, so a returning visitor's page is 3 requests, not 4.",
+    "Session 12 (2026-12-04): the page's script sets up a node for every block of the page's own config, "
+    "shown or not, and find_attached_events reads each of the 70 events for each node through Svelte's "
+    "reactive proxies (a renderer profile: traverse 160 ms against the minimal app's 40, find_attached_events "
+    "53 ms against 0.1). The page (GET /) now gets a config without gr.api's column of 82 parameter blocks "
+    "(ui/gradio_internals.page_without; /config and /info, which gradio_client and \"Use via API\" read, keep "
+    "them): 141 blocks, not 224. In-page probes (10 loads each, the minimal app in the same run): 872 -> 812 "
+    "ms and 829 -> 776 ms; in the full run above the studio's median load is 0.92x of the studio before it. "
+    "What is left, measured the same way and not done: one language instead of five 30 ms (742 against 776), "
+    "the Image-to-video, Keys and Spend tabs left out altogether 24 ms (634 against 658): building them on "
+    "first open could not bring the page within 1.2x of the minimal app, whose form is one textbox and one "
+    "button; the studio's drawn form, result panel and 70 events are the rest.",
 ]

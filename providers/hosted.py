@@ -16,8 +16,9 @@ DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
 
 # httpcore 1.0.9 walks every connection of a pool, asking each idle one whether its socket
 # is readable (a poll() each), twice for every request it sends (encode/httpcore#1035, not
-# merged): one pool shared by 64 jobs polling at once cost 1.6-1.8 ms of the engine loop a
-# request, 8 pools taking turns 0.9-1.0 (bench/pool_spread.py). Each keeps its connections.
+# merged): with one pool for 64 jobs polling at once a request cost 1.5-1.8 ms of CPU on the
+# engine loop, with 8 pools taking turns 0.9-1.0 (bench/pool_spread.py). Each keeps its
+# connections alive; a job's requests need not go through the same one.
 CLIENT_POOLS = 8
 
 

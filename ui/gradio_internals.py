@@ -310,8 +310,9 @@ def label_api_inputs(dependency: Any, demo: gr.Blocks, names: list[str]) -> bool
 def page_without(demo: gr.Blocks, holder: gr.Column) -> bool:
     """Leave `holder` (a column of blocks the page never shows: gr.api's parameters) out of
     the page's own config, so the browser builds no node for them; /config, /info and the
-    endpoints keep them. False, changing nothing, when Gradio no longer builds its config
-    the way this was written for (the unit test fails then).
+    endpoints keep them. False, changing nothing, for a second holder on the same demo. A
+    config without the holder in a page's root is left as Gradio builds it (the unit test
+    fails when Gradio's config no longer has it there).
 
     Gradio 6.31's page script builds a node for every block of the page's layout, and looks
     through every event for each node, twice (about 60 ms of an 800 ms first load here for
