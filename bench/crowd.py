@@ -252,9 +252,10 @@ def _main_part(rounds: int, sizes: tuple[int, ...], baseline: Path | None) -> tu
         "(5) Session 12: each adapter sends through 8 clients in turn (providers/hosted.CLIENT_POOLS): "
         "httpcore walked every connection of the one pool twice a request, asking each idle socket "
         "whether it was readable; the app's CPU at 64 users went from 43-52 to 35-37 ms a job (py-spy "
-        "run, /tmp probe), and two runs of this benchmark with the studio before it side by side put "
-        "64 users at 1.122x against 1.214x, then 1.167x against 1.186x (the floor itself moved: 1.17x, "
-        "1.14x). What is left on Gradio's loop at 64 users includes starlette's is_disconnected for "
+        "run, /tmp probe; bench/pool_spread.py), but the wall at 64 users did not clearly move: three "
+        "earlier runs of this benchmark with the studio before it side by side put it at 1.122x against "
+        "1.214x, 1.167x against 1.186x and 1.212x against 1.157x (the floor's own 64-user ratio moved "
+        "between 1.14x and 1.17x). What is left on Gradio's loop at 64 users includes starlette's is_disconnected for "
         "every SSE message: anyio 4.16 writes the current task's repr into each cancel reason (about "
         "a tenth of that loop's busy samples)."
     )
