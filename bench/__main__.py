@@ -40,7 +40,6 @@ BENCHES: dict[str, str] = {
     "page": "12. Page weight: a fresh page's server cost, first load in Chromium, blocks (issue #14)",
     "hops": "13. Thread hops per job: studio vs Gradio's floor (issue #14)",
     "finishing": "14. Finishing a job's video: remux, facts and poster, now vs before (issue #14)",
-    "pool_spread": "15. Provider requests with many jobs polling at once: the adapter's clients in turn vs one (issue #14)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 

@@ -249,15 +249,13 @@ def _main_part(rounds: int, sizes: tuple[int, ...], baseline: Path | None) -> tu
         "so the next job's first dense poll lands 0.05 s after it, not on a 0.2 s grid after the "
         "sighting; the polls of the dense window tell the adapter an end is expected and RunComfy asks "
         "/result alone (before: /status, then /result: two requests in a row for the poll that saw it). "
-        "(5) Session 12: each adapter sends through 8 clients in turn (providers/hosted.CLIENT_POOLS): "
-        "httpcore walked every connection of the one pool twice a request, asking each idle socket "
-        "whether it was readable; the app's CPU at 64 users went from 43-52 to 35-37 ms a job (py-spy "
-        "run, /tmp probe; bench/pool_spread.py), but the wall at 64 users did not clearly move: three "
-        "earlier runs of this benchmark with the studio before it side by side put it at 1.122x against "
-        "1.214x, 1.167x against 1.186x and 1.212x against 1.157x (the floor's own 64-user ratio moved "
-        "between 1.14x and 1.17x). What is left on Gradio's loop at 64 users includes starlette's is_disconnected for "
-        "every SSE message: anyio 4.16 writes the current task's repr into each cancel reason (about "
-        "a tenth of that loop's busy samples)."
+        "Tried and taken back (session 12): httpcore 1.0.9 walks every connection of a client's pool twice "
+        "a request, polling each idle socket (encode/httpcore#1035); sending an adapter's requests through "
+        "8 clients in turn halved the client CPU a request with 64 jobs polling at once (1.52 -> 0.87 ms "
+        "in a probe), but four runs of this benchmark side by side left the wall at 64 users where it was "
+        "(1.122/1.167/1.212/1.226x against 1.214/1.186/1.157/1.183x before), and a job's polls spread over "
+        "8 pools would let httpx's 5 s keep-alive lapse between them: a new TLS handshake with a real "
+        "provider for most requests at low traffic, which the local fakes do not show."
     )
     if "before" in apps:
         before_tables = {n: _stage_table(calls[("before", n)], fake_jobs) for n in (1, *sizes)}

@@ -5,7 +5,6 @@ timeouts, and how a key becomes an Authorization header (and nothing else).
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 import httpx
 
@@ -13,13 +12,6 @@ from providers.base import ProviderError, ProviderName, Secret, Words
 from providers.http import RetryPolicy, Sleep, make_client
 
 DEFAULT_RETRY = RetryPolicy()  # frozen, so one shared default is safe
-
-# httpcore 1.0.9 walks every connection of a pool, asking each idle one whether its socket
-# is readable (a poll() each), twice for every request it sends (encode/httpcore#1035, not
-# merged): with one pool for 64 jobs polling at once a request cost 1.5-1.8 ms of CPU on the
-# engine loop, with 8 pools taking turns 0.9-1.0 (bench/pool_spread.py). Each keeps its
-# connections alive; a job's requests need not go through the same one.
-CLIENT_POOLS = 8
 
 
 class HostedProvider:
@@ -49,18 +41,12 @@ class HostedProvider:
         self._base = base_url.rstrip("/")
         self._key = key if key else None
         self._own_client = client is None
-        self._clients = [client] if client is not None else [make_client() for _ in range(CLIENT_POOLS)]
-        self._turn = itertools.count()
+        self._client = client or make_client()
         self._retry = retry
         self._poll_retry = retry if poll_retry is None else poll_retry
         self._sleep = sleep
         self._submit_timeout = httpx.Timeout(submit_timeout, connect=min(submit_timeout, 10.0))
         self._request_timeout = None if request_timeout is None else httpx.Timeout(request_timeout)
-
-    @property
-    def _client(self) -> httpx.AsyncClient:
-        """The next of the adapter's clients, in turn (each keeps its own connections)."""
-        return self._clients[next(self._turn) % len(self._clients)]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base!r}, key={'set' if self._key else 'none'})"
@@ -87,5 +73,4 @@ class HostedProvider:
 
     async def aclose(self) -> None:
         if self._own_client:
-            for client in self._clients:
-                await client.aclose()
+            await self._client.aclose()

@@ -5,14 +5,12 @@ every job outcome and status spelling read from the status and the result."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from providers.base import ProviderError
-from providers.hosted import CLIENT_POOLS
-from providers.http import RetryPolicy, make_client
+from providers.http import RetryPolicy
 from providers.runcomfy import RunComfyProvider, normalise_state
 from tests.fakes.server import FakeProviders
 from tests.integration.runcomfy_support import (  # noqa: F401 (the *_fixture names are fixtures)
@@ -323,28 +321,3 @@ async def test_unknown_status_word_keeps_polling(
     fake_providers.add_fault("status", "error_in_200", provider="runcomfy", body={"status": "warming_up"})
     assert (await runcomfy.poll("any")).state == "running"
     assert ops(fake_providers, "result") == 0
-
-
-async def test_jobs_polling_at_once_take_the_adapters_clients_in_turn_and_close_them_all(
-    fake_providers: FakeProviders,
-) -> None:
-    # One pool for every job made httpcore walk all its connections twice a request
-    # (providers/hosted.py): the adapter's own clients, taken in turn, each keep a share.
-    provider = RunComfyProvider(fake_providers.base_url, KEY, retry=FAST_RETRY, request_timeout=5.0, submit_timeout=5.0)
-    clients = provider._clients
-    assert len(clients) == CLIENT_POOLS > 1
-    assert [provider._client for _ in range(2 * CLIENT_POOLS)] == clients + clients
-    fake_providers.set_timing(queue_seconds=0.0, run_seconds=0.0)
-    rids = [await provider.submit(request("text-to-video")) for _ in range(3)]
-    finals = await asyncio.gather(*(provider.poll(rid, ending=True) for rid in rids * CLIENT_POOLS))
-    assert [final.state for final in finals] == ["succeeded"] * (3 * CLIENT_POOLS)
-    await provider.aclose()
-    assert all(client.is_closed for client in clients)
-
-
-async def test_an_adapter_given_a_client_uses_that_one_and_leaves_it_open(fake_providers: FakeProviders) -> None:
-    async with make_client() as client:
-        provider = RunComfyProvider(fake_providers.base_url, KEY, client=client, retry=FAST_RETRY)
-        assert [provider._client for _ in range(3)] == [client] * 3
-        await provider.aclose()
-        assert not client.is_closed
