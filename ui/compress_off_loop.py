@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 
 import anyio.to_thread
 from starlette.datastructures import MutableHeaders
@@ -28,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui import http_encoding
 from ui.http_encoding import accepted
+from ui.recent import Recent
 
 MIN_BYTES = 16 * 1024  # below this the loop compresses faster than a thread hop costs
 BROTLI_QUALITY = 4  # Gradio's own, so the bytes sent are as before
@@ -45,10 +45,10 @@ class RecentlyCompressed:
     object itself (`sent_before`). Thread-safe: it is called on worker threads."""
 
     def __init__(self) -> None:
-        self._kept: OrderedDict[tuple[bytes, str], bytes] = OrderedDict()
+        self._kept: Recent[tuple[bytes, str], bytes] = Recent(KEPT)
         # (id of a body, encoding) -> (that body, its result); the body is held so its id
         # cannot be reused by another object while the entry lives
-        self._by_object: OrderedDict[tuple[int, str], tuple[bytes, bytes]] = OrderedDict()
+        self._by_object: Recent[tuple[int, str], tuple[bytes, bytes]] = Recent(KEPT)
         self._lock = threading.Lock()
 
     def sent_before(self, body: bytes, encoding: str) -> bytes | None:
@@ -63,17 +63,11 @@ class RecentlyCompressed:
         key = (hashlib.blake2b(body, digest_size=16).digest(), encoding)
         with self._lock:
             made = self._kept.get(key)
-            if made is not None:
-                self._kept.move_to_end(key)
         if made is None:
             made = compress(body, encoding)
         with self._lock:
-            self._kept[key] = made
-            self._by_object[(id(body), encoding)] = (body, made)
-            while len(self._kept) > KEPT:
-                self._kept.popitem(last=False)
-            while len(self._by_object) > KEPT:
-                self._by_object.popitem(last=False)
+            self._kept.put(key, made)
+            self._by_object.put((id(body), encoding), (body, made))
         return made
 
 

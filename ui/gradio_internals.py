@@ -324,7 +324,7 @@ def page_without(demo: gr.Blocks, holder: gr.Column) -> bool:
         return False  # one holder per demo: a second would silently replace the first
 
     def without_holder() -> Any:
-        config = original()
+        config: Any = original()  # read as the JSON it becomes
         pages = config.get("page")
         if not isinstance(pages, dict):
             return config

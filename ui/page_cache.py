@@ -2,7 +2,7 @@
 /theme.css?v=<the theme's hash>) kept as Gradio answered them, and answered again from memory.
 
 Gradio builds both again for every request on a worker thread: a deep copy of the whole
-config (224 blocks, 70 events, five languages' texts), the root URL written into every file
+config (up to 224 blocks, 70 events, five languages' texts), the root URL written into every file
 reference, the API description with code snippets for each named endpoint, then the page
 template: 35-40 ms of CPU a fresh page here, holding the GIL the event loops need. Without
 a password login the answer is the same bytes for every visitor, and depends on the request
@@ -20,13 +20,13 @@ can make up any Host header: the memory stays bounded).
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ui.gradio_internals import PAGE_VARIES_BY
+from ui.recent import Recent
 
 PATHS = ("/", "/config")
 # Gradio names the theme's hash in the page's link to its stylesheet (?v=...): that URL's
@@ -49,7 +49,7 @@ class PageCache:
         self.app = app
         self.paths = frozenset(paths)
         self.versioned = frozenset(versioned)
-        self._kept: OrderedDict[Key, tuple[Message, Message]] = OrderedDict()
+        self._kept: Recent[Key, tuple[Message, Message]] = Recent(KEPT)
 
     def key(self, scope: Scope) -> Key | None:
         """What the answer to this request depends on, or None when it is not kept."""
@@ -72,7 +72,6 @@ class PageCache:
             return await self.app(scope, receive, send)
         kept = self._kept.get(key)
         if kept is not None:
-            self._kept.move_to_end(key)
             start, body = kept
             await send(_copy(start))  # a middleware outside may change the headers it is sent
             return await send(body)
@@ -87,9 +86,7 @@ class PageCache:
 
         await self.app(scope, receive, keep)
         if _whole_page(sent):
-            self._kept[key] = (sent[0], sent[1])
-            while len(self._kept) > KEPT:
-                self._kept.popitem(last=False)
+            self._kept.put(key, (sent[0], sent[1]))
 
 
 def _copy(message: Message) -> Message:
