@@ -40,6 +40,7 @@ BENCHES: dict[str, str] = {
     "page": "12. Page weight: a fresh page's server cost, first load in Chromium, blocks (issue #14)",
     "hops": "13. Thread hops per job: studio vs Gradio's floor (issue #14)",
     "finishing": "14. Finishing a job's video: remux, facts and poster, now vs before (issue #14)",
+    "page_history": "15. A returning owner's fresh page: 30 jobs in the history (issue #14)",
 }
 OUTPUT = REPO / "BENCHMARKS.md"
 

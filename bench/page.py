@@ -141,7 +141,7 @@ def _pages(url: str, pid: int, count: int) -> float:
         return (proc_times(pid) - before) * 1000 / count
 
 
-def _whole_pages(url: str, pid: int, count: int, loops: dict[int, str]) -> dict[str, float]:
+def whole_pages(url: str, pid: int, count: int, loops: dict[int, str]) -> dict[str, float]:
     """CPU ms per whole fresh page (GET /, GET /config, the load events and what they chain),
     of each event-loop thread in `loops` and of the process, over `count` fresh pages."""
     with httpx.Client(timeout=60, verify=False) as client:
@@ -188,15 +188,15 @@ def block_count(url: str) -> int:
     return len(json.loads(found.group(1))["components"])
 
 
-def _loops_total(spent: dict[str, list[float]]) -> float:
+def loops_total(spent: dict[str, list[float]]) -> float:
     """The event loops' summed CPU ms a whole page, the median over samples."""
     samples = [list(values) for thread, values in spent.items() if thread != "all threads"]
     return median([sum(round_values) for round_values in zip(*samples, strict=True)]) if samples else 0.0
 
 
-def _whole_side(name: str, spent: dict[str, list[float]]) -> str:
+def whole_side(name: str, spent: dict[str, list[float]]) -> str:
     parts = ", ".join(f"{thread} ms {fmt_list(values)}" for thread, values in sorted(spent.items()))
-    return f"{name}: loops summed {_loops_total(spent):.2f} ms ({parts})"
+    return f"{name}: loops summed {loops_total(spent):.2f} ms ({parts})"
 
 
 def run(quick: bool = False) -> BenchResult:
@@ -243,7 +243,7 @@ def run(quick: bool = False) -> BenchResult:
                 for name in names if r % 2 == 0 else list(reversed(names)):
                     url, pid = urls[name]
                     if name == "floor_n":  # its one queued load event, and its first load
-                        for thread, ms in _whole_pages(url, pid, WHOLE_PAGES, loops[name]).items():
+                        for thread, ms in whole_pages(url, pid, WHOLE_PAGES, loops[name]).items():
                             whole[name].setdefault(thread, []).append(ms)
                         per_load, _, per_loop = _sessions(url, pid, SESSIONS, follow=False)
                         loads[name].append(per_load)
@@ -254,7 +254,7 @@ def run(quick: bool = False) -> BenchResult:
                         )
                         continue
                     shell[name].append(_pages(url, pid, PAGES))
-                    for thread, ms in _whole_pages(url, pid, WHOLE_PAGES, loops[name]).items():
+                    for thread, ms in whole_pages(url, pid, WHOLE_PAGES, loops[name]).items():
                         whole[name].setdefault(thread, []).append(ms)
                     per_load, ran_loads, per_loop = _sessions(url, pid, SESSIONS, follow=False)
                     per_fill, ran_fills, _ = _sessions(url, pid, SESSIONS, follow=True)
@@ -300,7 +300,7 @@ def run(quick: bool = False) -> BenchResult:
             f"copy of the page config, on worker threads) ms {fmt_list(shell[name])}"
         )
 
-    loop_ms = _loops_total(whole["studio"])
+    loop_ms = loops_total(whole["studio"])
     figures = [
         Figure(
             "page",
@@ -311,7 +311,7 @@ def run(quick: bool = False) -> BenchResult:
             "ms",
             "reported",
             True,
-            f"{'; '.join(_whole_side(name, whole[name]) for name in names if whole[name])}; {WHOLE_PAGES} whole "
+            f"{'; '.join(whole_side(name, whole[name]) for name in names if whole[name])}; {WHOLE_PAGES} whole "
             f"pages a sample, each thread's CPU from /proc/<pid>/task/<tid>/stat; the loops are the threads "
             f"blocked in epoll_wait while the app is idle (wchan), named by py-spy dump; {machine}",
         ),

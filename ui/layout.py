@@ -246,7 +246,10 @@ def serve_media_in_place(settings: Settings) -> None:
     instead of copying and hashing each served video into its cache on the event loop (tens
     of ms for tens of MB). Access is unchanged: the served names are links issued per viewer
     (ui/media_links.py), and the gate refuses requests into the folders themselves."""
-    for folder in settings.media_dirs:
+    # Gradio checks every file it sends against these folders in the order given, resolving
+    # both paths each time, on its event loop (gradio.utils.is_static_file): the posters come
+    # first, as a history page sends 12 of them where a result sends one video.
+    for folder in sorted(settings.media_dirs, key=lambda folder: folder != settings.posters_dir):
         folder.mkdir(parents=True, exist_ok=True)
         if not gr.utils.is_static_file(str(folder)):  # Gradio's list only grows
             gr.set_static_paths([folder])
