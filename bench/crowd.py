@@ -374,10 +374,4 @@ def run(quick: bool = False, sizes: tuple[int, ...] | None = None) -> BenchResul
 
 
 if __name__ == "__main__":
-    result = run(quick="--quick" in sys.argv)
-    for fig in result.figures:
-        print(
-            f"{fig.name}: {fig.value_text()} ({fig.target}) {'pass' if fig.passed else 'FAIL'}\n  {fig.raw}"
-        )
-    for note in result.notes:
-        print(note)
+    run(quick="--quick" in sys.argv).show(notes=True)

@@ -50,6 +50,15 @@ class BenchResult:
     how: str  # "how measured", a short paragraph
     notes: list[str] = field(default_factory=list)  # profiles, before/after, offenders
 
+    def show(self, notes: bool = False) -> None:
+        """Print the figures (and with `notes`, the notes): a bench module run as a script."""
+        for fig in self.figures:
+            print(
+                f"{fig.name}: {fig.value_text()} ({fig.target}) {'pass' if fig.passed else 'FAIL'}\n  {fig.raw}"
+            )
+        for note in self.notes if notes else []:
+            print(note)
+
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else math.nan

@@ -112,7 +112,4 @@ def run(quick: bool = False) -> BenchResult:
 if __name__ == "__main__":
     import sys
 
-    for fig in run(quick="--quick" in sys.argv).figures:
-        print(
-            f"{fig.name}: {fig.value_text()} ({fig.target}) {'pass' if fig.passed else 'FAIL'}\n  {fig.raw}"
-        )
+    run(quick="--quick" in sys.argv).show()
