@@ -117,4 +117,16 @@ NOTES = [
     "the Image-to-video, Keys and Spend tabs left out altogether 24 ms (634 against 658): building them on "
     "first open could not bring the page within 1.2x of the minimal app, whose form is one textbox and one "
     "button; the studio's drawn form, result panel and 70 events are the rest.",
+    "Session 13 (2026-12-04): what the 1.2x is made of, each probe 8-12 loads an app in one run, ScriptDuration "
+    "and the page's own stamps. The studio's look costs nothing measurable: the minimal app given the studio's "
+    "theme, CSS, launch JS and five-language catalogue loaded in 0.90-1.16x of itself (noise), and the studio "
+    "without them as fast as with. Nor does what is drawn beside the form: the result column hidden, and the "
+    "header too, left the load where it was; nor the 14 gr.api events left in the page's event list (script 446 "
+    "against 441 ms). The frontend files end 71 ms later than the minimal app's (70 files, 744 KB decoded, "
+    "against 47 and 680); after them the studio's script runs about 250 ms to the form, the minimal app's 60 "
+    "(ScriptDuration 440 against 167-203 ms a load): Gradio's construction of the 141 blocks and 70 events "
+    "(Te's constructor 154 ms against 35, its reload effect 51 against 11, mounting the drawn blocks 266 "
+    "against 110). The same page's first load measured 1.28x to 1.65x of the minimal app across today's runs "
+    "(the minimal app's own median moved from 0.50 to 0.68 s). A returning owner's fresh page is measured "
+    "apart now (bench/page_history.py): its 12 posters triple the server's share of a fresh page.",
 ]
