@@ -122,8 +122,8 @@ AT_64 = (
     "same job costs the engine 8-11 ms: the cost is per job, not a loop that saturates (over a 6.5 s round "
     "py-spy found Gradio's loop busy 0.9 s, the engine's 0.8 s). The ratio against the floor is what a job's "
     "real work (submit, polls, download, a playable file and a poster) costs on two cores: the same code "
-    "measured 1.12-1.23x at 64 users across runs (3 rounds each); with 5 rounds, 1.218x, and 1.159x for the "
-    "before copy of the same code in the same run. anyio 4.11+ formats the current task into every "
+    "measured 1.12-1.23x at 64 users across runs (3 rounds each); with 5 rounds, 1.218x and 1.224x in two runs "
+    "that day, and 1.159x and 1.198x for the before copy of the same code in the same runs. anyio 4.11+ formats the current task into every "
     "cancelled scope (38 us a scope here, 15 us in anyio 4.10), which starlette's is_disconnected pays once "
     "per SSE message; at 7-8 messages a job it is about 0.3 ms a job, and was left alone."
 )

@@ -15,7 +15,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from bench.harness import BenchResult, Figure, launch_app, log, temp_dir
+from bench.harness import REPO, BenchResult, Figure, launch_app, log, temp_dir
 from bench.history import populate
 from bench.page import WHOLE_PAGES, loops_total, whole_pages, whole_side
 from bench.page_threads import loop_threads
@@ -53,8 +53,8 @@ def run(quick: bool = False) -> BenchResult:
             data = tmp / name
             if name != "empty":
                 populate(data, HISTORY_JOBS)
-            repo = Path(before_repo) if name == "before" and before_repo else None
-            apps[name] = stack.enter_context(launch_app(data, **({"repo": repo} if repo else {})))
+            repo = Path(before_repo) if name == "before" and before_repo else REPO
+            apps[name] = stack.enter_context(launch_app(data, repo=repo))
         loops = {name: loop_threads(app.pid) for name, app in apps.items()}
         for r in range(rounds):
             for name in names if r % 2 == 0 else list(reversed(names)):
